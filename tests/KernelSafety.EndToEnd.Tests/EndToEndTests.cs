@@ -188,7 +188,7 @@ public sealed class EndToEndTests(EndToEndWorkspace workspace, ITestOutputHelper
         await using (swapped)
         {
             var run = await RunSampleAsync(build, mode, right.Port);
-            var payloads = await right.WaitForPayloadsAsync(2, TimeSpan.FromSeconds(5));
+            var payloads = await right.WaitForPayloadsAsync(2, TimeSpan.FromSeconds(missing.Count > 0 ? 1 : 5));
             Log($"{mode} fixed: right port {right.Port}: [{string.Join(", ", payloads.Select(Printable))}]; swapped port: {swapped.Payloads.Count} connections\n{run}");
             if (missing.Count > 0)
             {

@@ -185,7 +185,7 @@ public sealed class EndToEndWorkspace : IDisposable
         string[] arguments =
         [
             "build", Path.Combine(directory, "LegacyBridge.csproj"), "--no-incremental", "-nodeReuse:false",
-            "-warnaserror:CS9057,CS8032", $"-p:ErrorLog={sarif},version=2.1", .. extra,
+            "-warnaserror:CS9057,CS8032", $"-p:ErrorLog={sarif}%2Cversion%3D2.1", .. extra,
         ];
         var result = await ProcessRunner.DotNetAsync(directory, BuildTimeout, Environment, arguments);
         Record(step, result.Duration);
