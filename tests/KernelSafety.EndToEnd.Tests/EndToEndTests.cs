@@ -13,7 +13,7 @@ namespace KernelSafety.EndToEnd.Tests;
 ///    port (native); the fixed copy sends exactly the bytes written, to the right port.
 /// Analyzer loading failures (CS8032, CS9057, AD0001) fail every build check.
 /// </summary>
-public sealed class EndToEndTests(EndToEndWorkspace workspace, ITestOutputHelper output) : IClassFixture<EndToEndWorkspace>
+public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutputHelper output) : IClassFixture<EndToEndWorkspace>
 {
     private const string FirstMessage = "previous writer: password=hunter2 token=0123456789abcdef";
     private const string SecondMessage = "hello";
