@@ -8,7 +8,7 @@ namespace KernelSafety.Analyzers.Analysis;
 /// Whether an operation runs while its thread holds a lock: inside a <c>lock</c> statement's body,
 /// inside a <c>try</c> whose <c>finally</c> releases a <c>System.Threading</c> primitive
 /// (<c>Monitor.Exit</c>, <c>SemaphoreSlim.Release</c>, <c>Mutex.ReleaseMutex</c>, <c>SpinLock.Exit</c>,
-/// <c>ReaderWriterLockSlim.ExitWriteLock</c>...), or in a <c>[MethodImpl(MethodImplOptions.Synchronized)]</c> method.
+/// <c>ReaderWriterLockSlim.ExitWriteLock</c>...), or in a static <c>[MethodImpl(MethodImplOptions.Synchronized)]</c> method.
 /// A lambda or local function inside a lock runs later, outside it.
 /// </summary>
 internal static class SynchronizedRegion
@@ -28,7 +28,8 @@ internal static class SynchronizedRegion
             }
         }
 
-        return containingSymbol is IMethodSymbol method
+        // A synchronized static method locks the type, so it excludes the other synchronized static methods.
+        return containingSymbol is IMethodSymbol { IsStatic: true } method
             && (method.MethodImplementationFlags & MethodImplAttributes.Synchronized) != 0;
     }
 

@@ -254,6 +254,10 @@ public sealed class SharedStaticBufferFix : CodeFixProvider
         return editor.GetChangedDocument();
     }
 
+    private static bool IsBufferDeclaration(StatementSyntax statement)
+        => statement is LocalDeclarationStatementSyntax { Declaration.Variables: { Count: 1 } variables }
+            && variables[0].Initializer?.Value is ArrayCreationExpressionSyntax { Initializer: null };
+
     private static void Apply(DocumentEditor editor, Plan plan)
     {
         foreach (var reference in plan.References)
@@ -269,10 +273,22 @@ public sealed class SharedStaticBufferFix : CodeFixProvider
                             .WithInitializer(SyntaxFactory.EqualsValueClause(plan.Initializer.WithoutTrivia())))))
             .WithAdditionalAnnotations(Formatter.Annotation);
 
+        // At the start of the method, after the buffers already declared there (a buffer moved in earlier),
+        // so moving several buffers keeps their declaration order.
         var body = plan.Method.Body!;
-        if (body.Statements.Count > 0)
+        var index = 0;
+        while (index < body.Statements.Count && IsBufferDeclaration(body.Statements[index]))
         {
-            editor.InsertBefore(body.Statements[0], local);
+            index++;
+        }
+
+        if (index < body.Statements.Count)
+        {
+            editor.InsertBefore(body.Statements[index], local);
+        }
+        else if (index > 0)
+        {
+            editor.InsertAfter(body.Statements[index - 1], local);
         }
         else
         {

@@ -744,6 +744,46 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
+    public async Task Fix_all_two_fields_used_by_the_same_method()
+    {
+        const string source = """
+            using System;
+            using System.Text;
+
+            static class Device
+            {
+                /// <summary>Raw input.</summary>
+                static byte[] {|KS0006:s_raw|} = new byte[80];
+                static char[] {|KS0006:s_chars|} = new char[80];
+
+                public static string Decode(ReadOnlySpan<byte> input)
+                {
+                    input.Slice(0, Math.Min(input.Length, 80)).CopyTo(s_raw);
+                    var n = Encoding.ASCII.GetChars(s_raw, 0, Math.Min(input.Length, 80), s_chars, 0);
+                    return new string(s_chars, 0, n);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.Text;
+
+            static class Device
+            {
+                public static string Decode(ReadOnlySpan<byte> input)
+                {
+                    var raw = new byte[80];
+                    var chars = new char[80];
+                    input.Slice(0, Math.Min(input.Length, 80)).CopyTo(raw);
+                    var n = Encoding.ASCII.GetChars(raw, 0, Math.Min(input.Length, 80), chars, 0);
+                    return new string(chars, 0, n);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task Fix_all_across_two_documents()
     {
         var test = new VerifyCS.Test
