@@ -265,7 +265,10 @@ internal static class BufferWrites
                 case IIncrementOrDecrementOperation increment when increment.Target == current:
                     return true;
                 case IArgumentOperation argument when argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out:
-                    return true;
+                    // Interlocked.Increment(ref counts[i]) and Volatile.Write(ref flags[i], v) are atomic.
+                    return !(argument.Parent is IInvocationOperation { TargetMethod.ContainingType: { } type }
+                        && type.Name is "Interlocked" or "Volatile"
+                        && type.ContainingNamespace is { Name: "Threading", ContainingNamespace.Name: "System" });
                 case IFieldReferenceOperation member when member.Instance == current && current.Type?.IsValueType == true:
                     // structs[i].Length = n writes the element in place.
                     current = member;

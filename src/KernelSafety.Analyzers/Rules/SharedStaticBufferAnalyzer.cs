@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
@@ -52,10 +53,12 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        var initialization = new InitializationCalls(type);
         context.RegisterOperationAction(
             operationContext => OnFieldReference(operationContext, candidates, symbols),
             OperationKind.FieldReference);
-        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates));
+        context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization));
     }
 
     private static bool IsCandidate(IFieldSymbol field, KnownSymbols symbols)
@@ -108,7 +111,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        writes.Add(new Write(DisplayName(containing), reference.Syntax.GetLocation()));
+        writes.Add(new Write(containing, DisplayName(containing), reference.Syntax.GetLocation()));
     }
 
     private static string DisplayName(ISymbol member) => member switch
@@ -118,7 +121,10 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         _ => member.Name,
     };
 
-    private static void Report(SymbolAnalysisContext context, ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates)
+    private static void Report(
+        SymbolAnalysisContext context,
+        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        InitializationCalls initialization)
     {
         foreach (var pair in candidates)
         {
@@ -126,6 +132,11 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             Write? first = null;
             foreach (var write in pair.Value)
             {
+                if (initialization.IsInitializationOnly(write.Member))
+                {
+                    continue;
+                }
+
                 if (first is null || write.IsBefore(first))
                 {
                     first = write;
@@ -148,11 +159,14 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     /// <summary>A write of the buffer's contents: the member it is in and where.</summary>
     private sealed class Write
     {
-        public Write(string memberName, Location location)
+        public Write(ISymbol member, string memberName, Location location)
         {
+            Member = member;
             MemberName = memberName;
             Location = location;
         }
+
+        public ISymbol Member { get; }
 
         public string MemberName { get; }
 
@@ -163,6 +177,87 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         {
             var path = string.CompareOrdinal(Location.SourceTree?.FilePath, other.Location.SourceTree?.FilePath);
             return path < 0 || path == 0 && Location.SourceSpan.Start < other.Location.SourceSpan.Start;
+        }
+    }
+
+    /// <summary>
+    /// Which private static helpers of the type run only during initialization: called only from the static
+    /// constructor, a field initializer, or another such helper (<c>static Hex() { FillTable(); }</c>), and never
+    /// turned into a delegate.
+    /// </summary>
+    private sealed class InitializationCalls
+    {
+        private readonly INamedTypeSymbol _type;
+        private readonly ConcurrentDictionary<IMethodSymbol, ConcurrentBag<ISymbol>> _callers = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IMethodSymbol, bool> _escaped = new(SymbolEqualityComparer.Default);
+
+        public InitializationCalls(INamedTypeSymbol type) => _type = type;
+
+        public void OnCall(OperationAnalysisContext context)
+        {
+            var method = context.Operation switch
+            {
+                IInvocationOperation invocation => invocation.TargetMethod,
+                IMethodReferenceOperation reference => reference.Method,
+                _ => null,
+            };
+
+            if (method is not { IsStatic: true, DeclaredAccessibility: Accessibility.Private }
+                || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _type))
+            {
+                return;
+            }
+
+            method = method.OriginalDefinition;
+            if (context.Operation is IMethodReferenceOperation)
+            {
+                _escaped.TryAdd(method, true);
+                return;
+            }
+
+            _callers.GetOrAdd(method, static _ => new ConcurrentBag<ISymbol>()).Add(context.ContainingSymbol);
+        }
+
+        public bool IsInitializationOnly(ISymbol member)
+            => IsInitializationOnly(member, new HashSet<ISymbol>(SymbolEqualityComparer.Default), new HashSet<ISymbol>(SymbolEqualityComparer.Default));
+
+        private bool IsInitializationOnly(ISymbol member, HashSet<ISymbol> inProgress, HashSet<ISymbol> proven)
+        {
+            switch (member)
+            {
+                case IFieldSymbol or IPropertySymbol:
+                    return true;
+                case IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor:
+                    return SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type);
+                case IMethodSymbol method:
+                    if (proven.Contains(method))
+                    {
+                        return true;
+                    }
+
+                    // A cycle (recursion) without another way in proves nothing.
+                    if (!inProgress.Add(method)
+                        || _escaped.ContainsKey(method)
+                        || !_callers.TryGetValue(method, out var callers)
+                        || callers.IsEmpty)
+                    {
+                        return false;
+                    }
+
+                    foreach (var caller in callers)
+                    {
+                        if (!IsInitializationOnly(caller, inProgress, proven))
+                        {
+                            return false;
+                        }
+                    }
+
+                    inProgress.Remove(method);
+                    proven.Add(method);
+                    return true;
+                default:
+                    return false;
+            }
         }
     }
 }

@@ -322,6 +322,80 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
+    public async Task Table_filled_by_a_private_helper_of_the_static_constructor_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            static class Base64Url
+            {
+                static readonly byte[] Decode = new byte[128];
+                static readonly char[] Encode = InitEncode();
+
+                static Base64Url() => FillDecode();
+
+                static void FillDecode()
+                {
+                    for (var i = 0; i < Encode.Length; i++) Decode[Encode[i]] = (byte)i;
+                    Mark();
+                }
+
+                static void Mark() => Decode[0] = 0xFF;
+
+                static char[] InitEncode()
+                {
+                    var chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".ToCharArray();
+                    Decode[1] = 0xFF;
+                    return chars;
+                }
+
+                public static byte Value(char c) => Decode[c];
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Private_helper_also_called_after_initialization_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Table
+            {
+                static readonly byte[] {|KS0006:Values|} = new byte[16];
+
+                static Table() => Reset();
+
+                static void Reset() => Array.Fill(Values, (byte)1);
+
+                public static void Refresh() => Reset();
+
+                public static Action Later() => Reset;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Interlocked_updates_of_elements_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            static class Stats
+            {
+                static readonly long[] Counters = new long[8];
+                static readonly int[] Flags = new int[8];
+
+                public static void Hit(int i)
+                {
+                    Interlocked.Increment(ref Counters[i & 7]);
+                    Volatile.Write(ref Flags[i & 7], 1);
+                }
+
+                public static long Read(int i) => Interlocked.Read(ref Counters[i & 7]);
+            }
+            """);
+    }
+
+    [Fact]
     public async Task ThreadStatic_buffer_is_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
