@@ -181,7 +181,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 if (Unwrap(initializer.Value) == creation && !IsInNestedFunction(creation))
                 {
                     connect = creation;
-                    connectName = "new " + creation.Type!.Name;
+                    connectName = "new " + (creation.Type?.Name ?? "client");
                     break;
                 }
             }

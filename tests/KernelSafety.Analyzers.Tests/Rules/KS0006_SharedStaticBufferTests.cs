@@ -614,6 +614,36 @@ public class KS0006_SharedStaticBufferTests
             """);
     }
 
+    [Fact]
+    public async Task Incomplete_code_does_not_crash_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System;
+
+                static class Broken
+                {
+                    static byte[] a = new byte[8];
+                    static Memory<byte> b = ;
+                    static Missing[] c = new Missing[2];
+
+                    static void F(byte[] src)
+                    {
+                        Buffer.BlockCopy(src, 0, a, );
+                        a[ = 1;
+                        Array.Copy(src, c, 2);
+                        b.Span.Fill(;
+                        Undefined(a);
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        test.TestState.ExpectedDiagnostics.Add(VerifyCS.Diagnostic("KS0006").WithSpan(7, 22, 7, 23).WithArguments("c", "F"));
+        await test.RunAsync();
+    }
+
     // ---------------------------------------------------------------- fixes
 
     [Fact]

@@ -303,6 +303,33 @@ public class KS0007_ConnectionPerWriteTests
             """);
     }
 
+    [Fact]
+    public async Task Incomplete_code_does_not_crash_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Net.Sockets;
+
+                static class Broken
+                {
+                    public static void Write(byte[] data)
+                    {
+                        using var client = new TcpClient(;
+                        client.Connect(;
+                        client.GetStream().Write(data, );
+                        var s = new Socket();
+                        s.Connect(Missing);
+                        s.Send(data);
+                        s.Close(
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        await test.RunAsync();
+    }
+
     // ---------------------------------------------------------------- negatives
 
     [Fact]
