@@ -18,6 +18,16 @@ internal static class BufferWrites
     /// writes the buffer's contents.
     /// </summary>
     public static bool IsContentWrite(IOperation reference, KnownSymbols symbols)
+        => FindContentWrite(reference, symbols) is not null;
+
+    /// <summary>
+    /// Where <paramref name="reference"/> leads to a write of the buffer's contents: the reference itself, or a use of
+    /// a local that holds the buffer or a view of it (<c>var span = msg.AsSpan(); span.Fill(0);</c>); null when it does not.
+    /// </summary>
+    public static IOperation? FindContentWrite(IOperation reference, KnownSymbols symbols)
+        => FindContentWrite(reference, symbols, aliasDepth: 0);
+
+    private static IOperation? FindContentWrite(IOperation reference, KnownSymbols symbols, int aliasDepth)
     {
         var current = reference;
 
@@ -28,7 +38,7 @@ internal static class BufferWrites
             var parent = current.Parent;
             if (parent is null)
             {
-                return false;
+                return null;
             }
 
             switch (parent)
@@ -38,20 +48,20 @@ internal static class BufferWrites
                     {
                         // ReadOnlySpan<T>, object, IEnumerable<T>...: nothing can be written through it
                         // (System.Array stays: Array.Copy and Buffer.BlockCopy take their arrays as Array).
-                        return false;
+                        return null;
                     }
 
                     current = conversion;
                     continue;
 
                 case IArrayElementReferenceOperation element when element.ArrayReference == current:
-                    return IsWriteTarget(element);
+                    return IsWriteTarget(element) ? reference : null;
 
                 case IPropertyReferenceOperation property when property.Instance == current:
                     if (property.Property.IsIndexer && IsWritableView(current.Type, symbols))
                     {
                         // span[i] = value
-                        return IsWriteTarget(property);
+                        return IsWriteTarget(property) ? reference : null;
                     }
 
                     if (property.Property.Name == "Span" && KnownSymbols.Is(current.Type, symbols.Memory))
@@ -60,7 +70,7 @@ internal static class BufferWrites
                         continue;
                     }
 
-                    return false;
+                    return null;
 
                 case IImplicitIndexerReferenceOperation indexer when indexer.Instance == current:
                     // span[1..] is a slice (a view); array[1..] is a fresh copy; span[^1] is an element.
@@ -70,38 +80,75 @@ internal static class BufferWrites
                         continue;
                     }
 
-                    return IsWritableView(current.Type, symbols) && IsWriteTarget(indexer);
+                    return IsWritableView(current.Type, symbols) && IsWriteTarget(indexer) ? reference : null;
 
                 case IInvocationOperation invocation when invocation.Instance == current:
                     switch (ClassifyInstanceCall(invocation, current, symbols))
                     {
                         case Use.Write:
-                            return true;
+                            return reference;
                         case Use.View:
                             current = invocation;
                             continue;
                         default:
-                            return false;
+                            return null;
                     }
 
                 case IArgumentOperation argument:
                     switch (ClassifyArgument(argument, current, symbols))
                     {
                         case Use.Write:
-                            return true;
+                            return reference;
                         case Use.View:
                             current = argument.Parent!;
                             continue;
                         default:
-                            return false;
+                            return null;
                     }
 
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    return aliasDepth < 2 ? FindWriteThroughLocal(declarator.Symbol, current, symbols, aliasDepth) : null;
+
                 default:
-                    return false;
+                    return null;
             }
         }
 
-        return false;
+        return null;
+    }
+
+    /// <summary>A local initialized with the buffer (or a span of it) and never reassigned: its writes are the buffer's.</summary>
+    private static IOperation? FindWriteThroughLocal(ILocalSymbol local, IOperation value, KnownSymbols symbols, int aliasDepth)
+    {
+        if (local.IsRef || !IsWritableView(local.Type, symbols) && !IsArrayLike(local.Type, symbols))
+        {
+            return null;
+        }
+
+        var root = value;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        IOperation? write = null;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            if (reference.Parent is IAssignmentOperation assignment && assignment.Target == reference)
+            {
+                // Reassigned: later uses may be another buffer.
+                return null;
+            }
+
+            write ??= FindContentWrite(reference, symbols, aliasDepth + 1);
+        }
+
+        return write;
     }
 
     private enum Use

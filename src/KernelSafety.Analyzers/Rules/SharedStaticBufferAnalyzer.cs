@@ -105,13 +105,13 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (!BufferWrites.IsContentWrite(reference, symbols)
-            || SynchronizedRegion.IsSynchronized(reference, containing))
+        var write = BufferWrites.FindContentWrite(reference, symbols);
+        if (write is null || SynchronizedRegion.IsSynchronized(write, containing))
         {
             return;
         }
 
-        writes.Add(new Write(containing, DisplayName(containing), reference.Syntax.GetLocation()));
+        writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation()));
     }
 
     private static string DisplayName(ISymbol member) => member switch

@@ -205,6 +205,34 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
+    public async Task Written_through_a_local_span_or_array_alias()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            static class Aliases
+            {
+                static byte[] {|KS0006:frame|} = new byte[64];
+                static byte[] {|KS0006:chunk|} = new byte[64];
+
+                public static void Stamp(int id)
+                {
+                    Span<byte> span = frame;
+                    var header = span.Slice(0, 4);
+                    header[0] = (byte)id;
+                }
+
+                public static int Pull(Stream stream)
+                {
+                    var buffer = chunk;
+                    return stream.Read(buffer, 0, buffer.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Write_in_a_lambda_inside_a_lock_is_not_under_the_lock()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
@@ -495,6 +523,48 @@ public class KS0006_SharedStaticBufferTests
 
                 [MethodImpl(MethodImplOptions.Synchronized)]
                 public static void Two(byte v) => b[0] = v;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Local_alias_only_read_or_written_under_lock_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            static class Aliases
+            {
+                static readonly object Gate = new();
+                static byte[] table = new byte[64];
+                static byte[] scratch = new byte[64];
+
+                public static int Sum()
+                {
+                    ReadOnlySpan<byte> view = table;
+                    var copy = table;
+                    var total = 0;
+                    foreach (var b in view) total += b;
+                    return total + copy[0];
+                }
+
+                public static void Send(Socket socket, byte value)
+                {
+                    var span = scratch.AsSpan();
+                    lock (Gate)
+                    {
+                        span.Fill(value);
+                        socket.Send(span);
+                    }
+                }
+
+                public static void Swap(byte[] next)
+                {
+                    var buffer = table;
+                    buffer = next;
+                    buffer[0] = 1;
+                }
             }
             """);
     }
