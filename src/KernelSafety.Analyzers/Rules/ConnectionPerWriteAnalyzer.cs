@@ -75,13 +75,18 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeBody(OperationBlockAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols)
     {
+        // Most methods that take data never connect: find that out before collecting anything.
+        if (!ContainsConnect(body, symbols))
+        {
+            return;
+        }
+
         var invocations = new List<IInvocationOperation>();
         var declarators = new List<IVariableDeclaratorOperation>();
         var assignments = new List<ISimpleAssignmentOperation>();
         var returns = new List<IReturnOperation>();
         var usings = new List<IUsingOperation>();
         var clientConnects = new List<IObjectCreationOperation>();
-        var hasConnect = false;
 
         foreach (var operation in body.Descendants())
         {
@@ -90,11 +95,9 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             {
                 case IInvocationOperation invocation:
                     invocations.Add(invocation);
-                    hasConnect |= SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None;
                     break;
                 case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
                     clientConnects.Add(creation);
-                    hasConnect = true;
                     break;
                 case IVariableDeclaratorOperation { Initializer: not null } declarator:
                     declarators.Add(declarator);
@@ -109,11 +112,6 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                     usings.Add(@using);
                     break;
             }
-        }
-
-        if (!hasConnect)
-        {
-            return;
         }
 
         Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
@@ -135,6 +133,22 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 CheckConnection(context, method, local.Local, null, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
             }
         }
+    }
+
+    private static bool ContainsConnect(IOperation body, KnownSymbols symbols)
+    {
+        foreach (var operation in body.Descendants())
+        {
+            switch (operation)
+            {
+                case IInvocationOperation invocation when SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None:
+                    return true;
+                case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
+                    return true;
+            }
+        }
+
+        return false;
     }
 
     private static void CheckConnection(
@@ -296,7 +310,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         foreach (var argument in invocation.Arguments)
         {
             if (argument.Parameter is { } parameter
-                && IsWritableBufferParameter(parameter)
+                && IsDestinationParameter(invocation.TargetMethod, parameter)
                 && AssignedSymbol(argument.Value) is { } destination
                 && !set.Contains(destination))
             {
@@ -307,20 +321,24 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         return changed;
     }
 
-    private static bool IsWritableBufferParameter(IParameterSymbol parameter)
+    /// <summary>
+    /// The parameter a copy or an encoder fills: <c>Buffer.BlockCopy(..., dst, ...)</c>, <c>Array.Copy(..., destinationArray, ...)</c>,
+    /// <c>CopyTo(destination)</c>, <c>Encoding.GetBytes(..., bytes, ...)</c>, <c>memcpy(dest, ...)</c>, <c>out</c> arguments.
+    /// A send's buffer is not one: an endpoint computed from a parameter does not make the payload the caller's data.
+    /// </summary>
+    private static bool IsDestinationParameter(IMethodSymbol method, IParameterSymbol parameter)
     {
-        if (parameter.RefKind is RefKind.Out or RefKind.Ref)
+        if (parameter.RefKind == RefKind.Out)
         {
             return true;
         }
 
-        var type = parameter.Type;
-        if (type is IArrayTypeSymbol or IPointerTypeSymbol)
+        return parameter.Name switch
         {
-            return true;
-        }
-
-        return type is INamedTypeSymbol { Name: "Span" or "Memory" or "Array", ContainingNamespace.Name: "System" };
+            "dst" or "dest" or "destination" or "destinationArray" or "bytes" or "chars" => true,
+            "array" => method.Name == "CopyTo",
+            _ => false,
+        };
     }
 
     /// <summary>The local or field an expression names, through conversions and <c>AsSpan()</c>-style views.</summary>
@@ -350,9 +368,11 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
     private static bool SendsData(IInvocationOperation send, SendKind kind, HashSet<ISymbol> tainted)
     {
+        // Only the bytes sent count: not the endpoint, the flags or the count.
         foreach (var argument in send.Arguments)
         {
-            if (kind == SendKind.Native && argument.Parameter?.Ordinal == 0)
+            if (argument.Parameter is not { } parameter
+                || (kind == SendKind.Native ? parameter.Ordinal != 1 : !IsPayloadParameter(parameter.Type)))
             {
                 continue;
             }
@@ -365,6 +385,10 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    private static bool IsPayloadParameter(ITypeSymbol type)
+        => type is IArrayTypeSymbol or IPointerTypeSymbol
+            || type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" or "ArraySegment" or "IList" };
 
     /// <summary>The connection leaves the method: it (or its stream) is returned or stored outside a local.</summary>
     private static bool Escapes(HashSet<ISymbol> related, List<IReturnOperation> returns, List<ISimpleAssignmentOperation> assignments, KnownSymbols symbols)

@@ -501,6 +501,28 @@ public class KS0007_ConnectionPerWriteTests
     }
 
     [Fact]
+    public async Task Host_parameter_only_in_the_endpoint_is_not_the_data()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            static class Probe
+            {
+                private static readonly byte[] Ping = { 1 };
+
+                public static void Check(string host, int port)
+                {
+                    var endPoint = new IPEndPoint(IPAddress.Parse(host), port);
+                    using var socket = new Socket(SocketType.Dgram, ProtocolType.Udp);
+                    socket.Connect(endPoint);
+                    socket.SendTo(Ping, endPoint);
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Data_sent_over_a_persistent_socket_after_a_local_probe_is_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
