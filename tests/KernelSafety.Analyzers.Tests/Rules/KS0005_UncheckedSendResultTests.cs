@@ -1,0 +1,622 @@
+using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Fixes;
+using Microsoft.CodeAnalysis.Testing;
+using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    KernelSafety.Analyzers.Rules.UncheckedSendResultAnalyzer,
+    KernelSafety.CodeFixes.Fixes.UncheckedSendResultFix>;
+
+namespace KernelSafety.Analyzers.Tests.Rules;
+
+public class KS0005_UncheckedSendResultTests
+{
+    private const string Natives = """
+            [DllImport("libc", SetLastError = true)]
+            private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+        """;
+
+    // ---------------------------------------------------------------- flagged: native sends
+
+    [Fact]
+    public Task Native_send_whose_result_is_discarded_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_tested_only_for_non_zero_is_flagged_like_the_listing()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void DeviceWrite(int soc, byte* msg)
+                {
+                    nint leng = {|KS0005:send(soc, msg, 80, 0)|};
+                    if (leng != 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_tested_only_for_greater_than_zero_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public bool Write(int fd, byte* msg, nint len)
+                {
+                    if ({|KS0005:send(fd, msg, len, 0)|} > 0)
+                    {
+                        return true;
+                    }
+
+                    return false;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_tested_with_is_not_zero_pattern_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void Write(int fd, byte* msg, int len)
+                {
+                    var n = {|KS0005:send(fd, msg, len, 0)|};
+                    if (n is not 0)
+                    {
+                        Console.WriteLine("sent");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_equal_to_zero_as_the_only_failure_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern long send(int sockfd, byte* buf, ulong len, int flags);
+
+                public void Write(int fd, byte* msg, ulong len)
+                {
+                    long n = {|KS0005:send(fd, msg, len, 0)|};
+                    if (n == 0)
+                    {
+                        throw new InvalidOperationException("nothing sent");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_stored_but_never_read_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint result = {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_assigned_to_a_discard_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    _ = {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_write_renamed_through_EntryPoint_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            static unsafe class Posix
+            {
+                [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+                public static extern nint WriteFile(int fd, byte* buf, nint count);
+            }
+
+            unsafe class Logger
+            {
+                public void Log(int fd, byte* line, nint length)
+                {
+                    {|KS0005:Posix.WriteFile(fd, line, length)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_with_a_byte_array_buffer_discarded_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task LibraryImport_send_whose_result_is_discarded_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Runtime.InteropServices;
+
+                unsafe partial class Device
+                {
+                    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+                    private static partial nint Send(int sockfd, byte* buf, nint len, int flags);
+
+                    public void Write(int fd, byte* msg, nint len)
+                    {
+                        {|KS0005:Send(fd, msg, len, 0)|};
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Native_sendto_with_MSG_DONTWAIT_checked_only_for_errors_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                private const int MSG_DONTWAIT = 0x40;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint sendto(int sockfd, byte* buf, nint len, int flags, byte* addr, int addrlen);
+
+                public void Write(int fd, byte* msg, nint len, byte* addr, int addrlen)
+                {
+                    nint n = {|KS0005:sendto(fd, msg, len, MSG_DONTWAIT, addr, addrlen)|};
+                    if (n < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- flagged: managed sockets
+
+    [Fact]
+    public Task Send_on_a_local_made_non_blocking_whose_result_is_ignored_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(IPEndPoint endPoint, byte[] payload)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(endPoint);
+                    socket.Blocking = false;
+                    {|KS0005:socket.Send(payload)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_on_a_field_made_non_blocking_in_the_constructor_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                private readonly Socket socket;
+
+                public Client(Socket connected)
+                {
+                    socket = connected;
+                    socket.Blocking = false;
+                }
+
+                public void Push(byte[] payload, int count)
+                {
+                    {|KS0005:socket.Send(payload, 0, count, SocketFlags.None)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_on_a_socket_created_non_blocking_by_an_object_initializer_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(ReadOnlySpan<byte> payload)
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                    int sent = {|KS0005:socket.Send(payload)|};
+                    if (sent > 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_with_out_SocketError_never_read_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error)|};
+                    return sent;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_with_out_SocketError_discarded_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> payload)
+                {
+                    {|KS0005:socket.Send(payload, SocketFlags.None, out _)|};
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- not flagged
+
+    [Fact]
+    public Task Blocking_managed_Send_whose_result_is_ignored_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Send(payload);
+                    socket.Send(payload, 0, payload.Length, SocketFlags.None);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_checked_for_negative_on_a_blocking_socket_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint n = send(fd, msg, len, 0);
+                    if (n < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+
+                public bool TryWrite(int fd, byte* msg, nint len) => send(fd, msg, len, 0) != -1;
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_fed_into_a_loop_that_sends_the_rest_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                private const int MSG_DONTWAIT = 0x40;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint sent = 0;
+                    while (sent < len)
+                    {
+                        nint n = send(fd, msg + sent, len - sent, MSG_DONTWAIT);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_returned_or_passed_to_the_caller_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public nint Write(int fd, byte* msg, nint len) => send(fd, msg, len, 0);
+
+                public void Report(int fd, byte* msg, nint len, Action<nint> done)
+                {
+                    done(send(fd, msg, len, 0));
+                }
+
+                public bool TryWrite(int fd, byte* msg, nint len, out nint written)
+                {
+                    written = send(fd, msg, len, 0);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_compared_with_the_length_asked_for_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    if (send(fd, msg, len, 0x40) != len)
+                    {
+                        throw new IOException("short write");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Stream_Write_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    using var stream = new NetworkStream(socket);
+                    stream.Write(payload, 0, payload.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task User_type_with_a_Send_method_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            class Mailer
+            {
+                public bool Blocking { get; set; }
+
+                public int Send(byte[] message) => message.Length;
+            }
+
+            class Client
+            {
+                public void Push(Mailer mailer, byte[] payload)
+                {
+                    mailer.Blocking = false;
+                    mailer.Send(payload);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Managed_static_method_named_send_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            class Device
+            {
+                private static long send(int fd, byte[] buf, long len, int flags) => len;
+
+                public void Write(int fd, byte[] msg)
+                {
+                    send(fd, msg, msg.Length, 0);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_recv_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint recv(int sockfd, byte* buf, nint len, int flags);
+
+                public void Drain(int fd, byte* buf, nint len)
+                {
+                    recv(fd, buf, len, 0);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_with_out_SocketError_that_is_checked_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error);
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+
+                    return sent;
+                }
+
+                public void PushAndReport(Socket socket, byte[] payload, out SocketError error)
+                {
+                    socket.Send(payload, 0, payload.Length, SocketFlags.None, out error);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_on_another_socket_than_the_non_blocking_one_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Relay
+            {
+                public void Forward(Socket listener, Socket peer, byte[] payload)
+                {
+                    listener.Blocking = false;
+                    peer.Blocking = true;
+                    peer.Send(payload);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Non_blocking_Send_in_a_loop_that_sends_the_rest_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    int sent = 0;
+                    while (sent < payload.Length)
+                    {
+                        sent += socket.Send(payload, sent, payload.Length - sent, SocketFlags.None);
+                    }
+
+                    int n = socket.Send(payload);
+                    if (n != payload.Length)
+                    {
+                        throw new SocketException((int)SocketError.NoBufferSpaceAvailable);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Non_blocking_SendAsync_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Client
+            {
+                public async Task PushAsync(Socket socket, ReadOnlyMemory<byte> payload)
+                {
+                    socket.Blocking = false;
+                    await socket.SendAsync(payload, SocketFlags.None);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_stored_in_a_field_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                private nint lastResult;
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    lastResult = send(fd, msg, len, 0);
+                }
+            }
+            """);
+}
