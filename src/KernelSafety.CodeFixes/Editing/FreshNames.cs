@@ -25,6 +25,9 @@ internal sealed class FreshNames
             taken.Add(symbol.Name);
         }
 
+        // LookupSymbols already sees every local of the scopes around the position, including those declared
+        // further down. Walk the declarations too, keeping those whose scope contains the position: a nested
+        // sibling scope (another loop, a lambda) may reuse a name freely.
         foreach (var descendant in GetScopeRoot(node).DescendantNodes())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -36,15 +39,10 @@ internal sealed class FreshNames
                 ParameterSyntax parameter => parameter.Identifier,
                 LocalFunctionStatementSyntax function => function.Identifier,
                 CatchDeclarationSyntax catchDeclaration => catchDeclaration.Identifier,
-                TypeParameterSyntax typeParameter => typeParameter.Identifier,
-                FromClauseSyntax from => from.Identifier,
-                LetClauseSyntax let => let.Identifier,
-                JoinClauseSyntax join => join.Identifier,
-                QueryContinuationSyntax continuation => continuation.Identifier,
                 _ => default,
             };
 
-            if (identifier.ValueText.Length > 0)
+            if (identifier.ValueText.Length > 0 && ScopeOf(descendant).Span.Contains(node.SpanStart))
             {
                 taken.Add(identifier.ValueText);
             }
@@ -75,6 +73,37 @@ internal sealed class FreshNames
                 return numbered;
             }
         }
+    }
+
+    /// <summary>The node whose scope a declaration belongs to.</summary>
+    private static SyntaxNode ScopeOf(SyntaxNode declaration)
+    {
+        if (declaration is ForEachStatementSyntax)
+        {
+            return declaration;
+        }
+
+        for (var current = declaration.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case BlockSyntax:
+                case ForStatementSyntax:
+                case ForEachStatementSyntax:
+                case UsingStatementSyntax:
+                case FixedStatementSyntax:
+                case WhileStatementSyntax:
+                case SwitchSectionSyntax:
+                case CatchClauseSyntax:
+                case AnonymousFunctionExpressionSyntax:
+                case LocalFunctionStatementSyntax:
+                case MemberDeclarationSyntax:
+                case CompilationUnitSyntax:
+                    return current;
+            }
+        }
+
+        return declaration;
     }
 
     private static SyntaxNode GetScopeRoot(SyntaxNode node)

@@ -101,8 +101,13 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
                 .Select(text => SyntaxFactory.ParseStatement(text)
                     .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation, Simplifier.AddImportsAnnotation))
                 .ToList();
-            statements[0] = statements[0].WithLeadingTrivia(Statement.GetLeadingTrivia());
-            statements[statements.Count - 1] = statements[statements.Count - 1].WithTrailingTrivia(Statement.GetTrailingTrivia());
+            for (var i = 0; i < statements.Count; i++)
+            {
+                var statement = statements[i]
+                    .WithLeadingTrivia(i == 0 ? Statement.GetLeadingTrivia() : SyntaxFactory.TriviaList(SyntaxFactory.ElasticMarker))
+                    .WithTrailingTrivia(i == statements.Count - 1 ? Statement.GetTrailingTrivia() : SyntaxFactory.TriviaList(SyntaxFactory.ElasticCarriageReturnLineFeed));
+                statements[i] = statement;
+            }
             if (Statement.Parent is GlobalStatementSyntax global)
             {
                 return root.ReplaceNode(global, statements.Select(s => (SyntaxNode)SyntaxFactory.GlobalStatement(s)));

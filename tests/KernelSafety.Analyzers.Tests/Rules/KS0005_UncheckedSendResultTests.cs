@@ -9,11 +9,6 @@ namespace KernelSafety.Analyzers.Tests.Rules;
 
 public class KS0005_UncheckedSendResultTests
 {
-    private const string Natives = """
-            [DllImport("libc", SetLastError = true)]
-            private static extern nint send(int sockfd, byte* buf, nint len, int flags);
-        """;
-
     // ---------------------------------------------------------------- flagged: native sends
 
     [Fact]
@@ -616,6 +611,587 @@ public class KS0005_UncheckedSendResultTests
                 public void Write(int fd, byte* msg, nint len)
                 {
                     lastResult = send(fd, msg, len, 0);
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- fixes
+
+    [Fact]
+    public Task SendAll_replaces_a_discarded_native_send_with_a_loop_that_throws_on_error()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    for (nint sent = 0; sent < len;)
+                    {
+                        nint n = send(fd, msg + sent, len - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_keeps_the_listing_variable_as_the_running_total()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void DeviceWrite(int soc, byte* msg)
+                {
+                    var leng = {|KS0005:send(soc, msg, 80, 0)|};
+                    if (leng != 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void DeviceWrite(int soc, byte* msg)
+                {
+                    nint leng = 0;
+                    while (leng < 80)
+                    {
+                        nint n = send(soc, msg + leng, 80 - leng, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        leng += n;
+                    }
+                    if (leng != 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_returns_minus_one_in_a_method_that_returns_a_count()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, void* buf, int len, int flags);
+
+                public int Write(int fd, void* msg, int len)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                    return len;
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, void* buf, int len, int flags);
+
+                public int Write(int fd, void* msg, int len)
+                {
+                    for (int sent = 0; sent < len;)
+                    {
+                        int n = send(fd, (byte*)msg + sent, len - sent, 0);
+                        if (n < 0)
+                        {
+                            return -1;
+                        }
+
+                        sent += n;
+                    }
+                    return len;
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_advances_an_IntPtr_buffer_and_casts_an_unsigned_length()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+                private static extern long Write(int fd, IntPtr buf, ulong count);
+
+                public void Flush(int fd, IntPtr data, ulong size)
+                {
+                    {|KS0005:Write(fd, data, size)|};
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+                private static extern long Write(int fd, IntPtr buf, ulong count);
+
+                public void Flush(int fd, IntPtr data, ulong size)
+                {
+                    for (long sent = 0; sent < (long)size;)
+                    {
+                        long n = Write(fd, data + (nint)sent, (ulong)((long)size - sent));
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_picks_loop_names_that_do_not_collide()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len, int n)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                    var sent = n;
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len, int n)
+                {
+                    for (nint total = 0; total < len;)
+                    {
+                        nint written = send(fd, msg + total, len - total, 0);
+                        if (written < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        total += written;
+                    }
+                    var sent = n;
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_is_not_offered_for_a_byte_array_buffer_without_an_offset_form()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_loops_over_a_non_blocking_Socket_Send_and_waits_out_WouldBlock()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                private readonly Socket socket;
+
+                public Client(Socket connected)
+                {
+                    socket = connected;
+                    socket.Blocking = false;
+                }
+
+                public void Push(byte[] payload, int offset, int count)
+                {
+                    {|KS0005:socket.Send(payload, offset, count, SocketFlags.None)|};
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                private readonly Socket socket;
+
+                public Client(Socket connected)
+                {
+                    socket = connected;
+                    socket.Blocking = false;
+                }
+
+                public void Push(byte[] payload, int offset, int count)
+                {
+                    for (int sent = 0; sent < count;)
+                    {
+                        int n = socket.Send(payload, offset + sent, count - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_slices_a_span_sent_on_a_non_blocking_socket()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> payload)
+                {
+                    socket.Blocking = false;
+                    int sent = {|KS0005:socket.Send(payload)|};
+                    Console.WriteLine(sent > 0 ? "OK" : "failed");
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> payload)
+                {
+                    socket.Blocking = false;
+                    int sent = 0;
+                    while (sent < payload.Length)
+                    {
+                        int n = socket.Send(payload.Slice(sent), SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                    Console.WriteLine(sent > 0 ? "OK" : "failed");
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task CheckSocketError_throws_when_the_error_is_not_Success()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error)|};
+                    return sent;
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error);
+                    if (error != SocketError.Success) throw new SocketException((int)error);
+                    return sent;
+                }
+            }
+            """,
+            UncheckedSendResultFix.CheckSocketErrorKey);
+
+    [Fact]
+    public Task CheckSocketError_names_discarded_errors_one_by_one_in_fix_all()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+                {
+                    {|KS0005:socket.Send(header, SocketFlags.None, out _)|};
+                    {|KS0005:socket.Send(body, SocketFlags.None, out _)|};
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+                {
+                    socket.Send(header, SocketFlags.None, out SocketError error);
+                    if (error != SocketError.Success) throw new SocketException((int)error);
+                    socket.Send(body, SocketFlags.None, out SocketError error2);
+                    if (error2 != SocketError.Success) throw new SocketException((int)error2);
+                }
+            }
+            """,
+            UncheckedSendResultFix.CheckSocketErrorKey);
+
+    [Fact]
+    public Task SendAll_fixes_every_native_send_of_a_document()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, nint headerLength, byte* body, nint bodyLength)
+                {
+                    {|KS0005:send(fd, header, headerLength, 0)|};
+                    {|KS0005:send(fd, body, bodyLength, 0)|};
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, nint headerLength, byte* body, nint bodyLength)
+                {
+                    for (nint sent = 0; sent < headerLength;)
+                    {
+                        nint n = send(fd, header + sent, headerLength - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    for (nint sent = 0; sent < bodyLength;)
+                    {
+                        nint n = send(fd, body + sent, bodyLength - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_fixes_native_sends_across_documents()
+    {
+        const string Interop = """
+            using System.Runtime.InteropServices;
+
+            static unsafe class Libc
+            {
+                [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                public static extern nint Send(int sockfd, byte* buf, nint len, int flags);
+            }
+            """;
+        const string Before = """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class {0}
+            {
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:Libc.Send(fd, msg, len, 0)|};
+                }
+            }
+            """;
+        const string After = """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class {0}
+            {
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    for (nint sent = 0; sent < len;)
+                    {
+                        nint n = Libc.Send(fd, msg + sent, len - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """;
+
+        var test = new VerifyCS.Test
+        {
+            CodeActionEquivalenceKey = UncheckedSendResultFix.SendAllKey,
+            TestState = { Sources = { Interop, Before.Replace("{0}", "Console"), Before.Replace("{0}", "Journal") } },
+            FixedState = { Sources = { Interop, After.Replace("{0}", "Console"), After.Replace("{0}", "Journal") } },
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task SendAll_is_not_offered_for_a_MSG_DONTWAIT_send()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0x40)|};
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0x40)|};
                 }
             }
             """);
