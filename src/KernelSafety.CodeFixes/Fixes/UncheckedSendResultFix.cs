@@ -77,14 +77,19 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
                 : ("Send the rest in a loop and fail on error", SendAllKey);
             var document = context.Document;
             context.RegisterCodeFix(
-                CodeAction.Create(title, _ => Task.FromResult(document.WithSyntaxRoot(edit.Apply(root))), key),
+                CodeAction.Create(title, _ => ApplyAsync(document, root, model, edit), key),
                 diagnostic);
         }
     }
 
+    private static Task<Document> ApplyAsync(Document document, SyntaxNode root, SemanticModel model, Edit edit)
+        => Task.FromResult(document.WithSyntaxRoot(edit.Apply(root, model)));
+
     /// <summary>One statement replaced by several (in a block, a switch section or top-level statements).</summary>
     private sealed class Edit
     {
+        private const string Global = "global::";
+
         public Edit(StatementSyntax statement, IReadOnlyList<string> replacement)
         {
             Statement = statement;
@@ -93,27 +98,92 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
 
         public StatementSyntax Statement { get; }
 
+        /// <summary>Statement texts; types are written <c>global::</c>-qualified and shortened on apply.</summary>
         public IReadOnlyList<string> Replacement { get; }
 
-        public SyntaxNode Apply(SyntaxNode root)
+        public SyntaxNode Apply(SyntaxNode root, SemanticModel model)
         {
+            var imports = new SortedSet<string>(System.StringComparer.Ordinal);
             var statements = Replacement
-                .Select(text => SyntaxFactory.ParseStatement(text)
-                    .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation, Simplifier.AddImportsAnnotation))
+                .Select(text => ShortenTypes(SyntaxFactory.ParseStatement(text), model, imports)
+                    .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation))
                 .ToList();
             for (var i = 0; i < statements.Count; i++)
             {
-                var statement = statements[i]
+                statements[i] = statements[i]
                     .WithLeadingTrivia(i == 0 ? Statement.GetLeadingTrivia() : SyntaxFactory.TriviaList(SyntaxFactory.ElasticMarker))
                     .WithTrailingTrivia(i == statements.Count - 1 ? Statement.GetTrailingTrivia() : SyntaxFactory.TriviaList(SyntaxFactory.ElasticCarriageReturnLineFeed));
-                statements[i] = statement;
-            }
-            if (Statement.Parent is GlobalStatementSyntax global)
-            {
-                return root.ReplaceNode(global, statements.Select(s => (SyntaxNode)SyntaxFactory.GlobalStatement(s)));
             }
 
-            return root.ReplaceNode(Statement, statements);
+            var changed = Statement.Parent is GlobalStatementSyntax global
+                ? root.ReplaceNode(global, statements.Select(s => (SyntaxNode)SyntaxFactory.GlobalStatement(s)))
+                : root.ReplaceNode(Statement, statements);
+            return AddImports(changed, imports);
+        }
+
+        /// <summary>
+        /// Writes each <c>global::</c>-qualified type by its simple name when that name already means the type
+        /// here, or when nothing else is called so and its namespace can be imported; else leaves it qualified.
+        /// </summary>
+        private StatementSyntax ShortenTypes(StatementSyntax statement, SemanticModel model, SortedSet<string> imports)
+            => statement.ReplaceNodes(
+                statement.DescendantNodes().Where(n => n is QualifiedNameSyntax or MemberAccessExpressionSyntax),
+                (original, rewritten) =>
+                {
+                    var text = original.ToString();
+                    if (!text.StartsWith(Global, System.StringComparison.Ordinal)
+                        || model.Compilation.GetTypeByMetadataName(text.Substring(Global.Length)) is not { } type)
+                    {
+                        return rewritten;
+                    }
+
+                    var visible = model.LookupNamespacesAndTypes(Statement.SpanStart, name: type.Name);
+                    if (visible.Length == 1 && SymbolEqualityComparer.Default.Equals(visible[0].OriginalDefinition, type))
+                    {
+                        return SyntaxFactory.IdentifierName(type.Name);
+                    }
+
+                    if (visible.IsEmpty && model.SyntaxTree.GetRoot() is CompilationUnitSyntax)
+                    {
+                        imports.Add(type.ContainingNamespace.ToDisplayString());
+                        return SyntaxFactory.IdentifierName(type.Name);
+                    }
+
+                    return rewritten;
+                });
+
+        private static SyntaxNode AddImports(SyntaxNode root, SortedSet<string> imports)
+        {
+            if (imports.Count == 0 || root is not CompilationUnitSyntax unit)
+            {
+                return root;
+            }
+
+            // The document's own line break, not the platform's.
+            var newLine = unit.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+            if (!newLine.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                newLine = SyntaxFactory.LineFeed;
+            }
+
+            var usings = unit.Usings;
+            foreach (var import in imports)
+            {
+                var directive = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(import))
+                    .WithTrailingTrivia(usings.Count == 0 ? SyntaxFactory.TriviaList(newLine, newLine) : SyntaxFactory.TriviaList(newLine));
+                var index = 0;
+                while (index < usings.Count
+                    && usings[index].StaticKeyword.RawKind == 0
+                    && usings[index].Alias is null
+                    && string.CompareOrdinal(usings[index].Name?.ToString(), import) < 0)
+                {
+                    index++;
+                }
+
+                usings = usings.Insert(index, directive);
+            }
+
+            return unit.WithUsings(usings);
         }
     }
 

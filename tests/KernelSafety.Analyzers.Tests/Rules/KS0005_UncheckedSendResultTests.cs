@@ -1195,4 +1195,164 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Native_send_in_a_nested_type_and_a_lambda_is_flagged_once_each()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Outer
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                private class Inner
+                {
+                    public void Write(int fd, byte* msg, nint len)
+                    {
+                        {|KS0005:send(fd, msg, len, 0)|};
+                    }
+                }
+
+                public Action<int> Writer(byte* msg, nint len) => fd => {|KS0005:send(fd, msg, len, 0)|};
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_adds_the_imports_it_needs_in_a_lambda()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public Action<int> Writer(byte* msg, nint len)
+                    => fd =>
+                    {
+                        {|KS0005:send(fd, msg, len, 0)|};
+                    };
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public Action<int> Writer(byte* msg, nint len)
+                    => fd =>
+                    {
+                        for (nint sent = 0; sent < len;)
+                        {
+                            nint n = send(fd, msg + sent, len - sent, 0);
+                            if (n < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+
+                            sent += n;
+                        }
+                    };
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task CheckSocketError_in_a_switch_section_without_a_sockets_import()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            class Client
+            {
+                public void Push(System.Net.Sockets.Socket socket, byte[] payload, int kind)
+                {
+                    switch (kind)
+                    {
+                        case 1:
+                            {|KS0005:socket.Send(payload, 0, payload.Length, System.Net.Sockets.SocketFlags.None, out var error)|};
+                            break;
+                    }
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(System.Net.Sockets.Socket socket, byte[] payload, int kind)
+                {
+                    switch (kind)
+                    {
+                        case 1:
+                            socket.Send(payload, 0, payload.Length, System.Net.Sockets.SocketFlags.None, out var error);
+                            if (error != SocketError.Success) throw new SocketException((int)error);
+                            break;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.CheckSocketErrorKey);
+
+    [Fact]
+    public Task SendAll_fix_all_imports_a_namespace_once()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, byte* body, nint length)
+                {
+                    {|KS0005:send(fd, header, 16, 0)|};
+                    {|KS0005:send(fd, body, length, 0)|};
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, byte* body, nint length)
+                {
+                    for (nint sent = 0; sent < 16;)
+                    {
+                        nint n = send(fd, header + sent, 16 - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    for (nint sent = 0; sent < length;)
+                    {
+                        nint n = send(fd, body + sent, length - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
 }
