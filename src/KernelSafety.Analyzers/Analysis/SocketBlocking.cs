@@ -11,18 +11,20 @@ namespace KernelSafety.Analyzers.Analysis;
 internal static class SocketBlocking
 {
     /// <summary>
-    /// When <paramref name="assignment"/> is <c>x.Blocking = false</c> on a <see cref="System.Net.Sockets.Socket"/>,
-    /// the symbol of <c>x</c> (local, parameter, field or property); else null.
+    /// When <paramref name="assignment"/> is <c>x.Blocking = ...</c> on a <see cref="System.Net.Sockets.Socket"/>,
+    /// the symbol of <c>x</c> (local, parameter, field or property), with <paramref name="nonBlocking"/> true when the
+    /// value is the constant <c>false</c>; else null.
     /// </summary>
-    public static ISymbol? GetNonBlockingTarget(ISimpleAssignmentOperation assignment, KnownSymbols symbols)
+    public static ISymbol? GetBlockingTarget(ISimpleAssignmentOperation assignment, KnownSymbols symbols, out bool nonBlocking)
     {
+        nonBlocking = false;
         if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "Blocking" } property
-            || !KnownSymbols.IsOrDerivesFrom(property.Property.ContainingType, symbols.Socket)
-            || assignment.Value.ConstantValue is not { HasValue: true, Value: false })
+            || !KnownSymbols.IsOrDerivesFrom(property.Property.ContainingType, symbols.Socket))
         {
             return null;
         }
 
+        nonBlocking = assignment.Value.ConstantValue is { HasValue: true, Value: false };
         if (property.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver })
         {
             // new Socket(...) { Blocking = false }: the variable the created socket is stored in.

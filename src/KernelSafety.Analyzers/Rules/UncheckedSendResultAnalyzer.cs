@@ -68,6 +68,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
     {
         private readonly KnownSymbols symbols;
         private readonly ConcurrentDictionary<ISymbol, bool> nonBlocking = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<ISymbol, bool> maybeBlocking = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)> candidates = new();
 
         public TypeState(KnownSymbols symbols) => this.symbols = symbols;
@@ -80,10 +81,12 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var target = SocketBlocking.GetNonBlockingTarget(assignment, symbols);
+            // Blocking = true (or a variable) anywhere in the type, as in "connect without blocking, then
+            // restore blocking mode", leaves the mode at the send unknown: stay quiet.
+            var target = SocketBlocking.GetBlockingTarget(assignment, symbols, out var isNonBlocking);
             if (target is not null)
             {
-                nonBlocking.TryAdd(target, true);
+                (isNonBlocking ? nonBlocking : maybeBlocking).TryAdd(target, true);
             }
         }
 
@@ -108,7 +111,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         {
             foreach (var (socket, diagnostic) in candidates)
             {
-                if (nonBlocking.ContainsKey(socket))
+                if (nonBlocking.ContainsKey(socket) && !maybeBlocking.ContainsKey(socket))
                 {
                     context.ReportDiagnostic(diagnostic);
                 }

@@ -1355,4 +1355,144 @@ public class KS0005_UncheckedSendResultTests
             }
             """,
             UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task Send_after_blocking_mode_is_restored_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(IPEndPoint endPoint, byte[] payload)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Blocking = false;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                    }
+                    catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+                    {
+                        socket.Poll(5_000_000, SelectMode.SelectWrite);
+                    }
+
+                    socket.Blocking = true;
+                    socket.Send(payload);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_reuses_a_local_assigned_from_the_send()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint result;
+                    result = {|KS0005:send(fd, msg, len, 0)|};
+                    Console.WriteLine(result == 0 ? "nothing sent" : "sent");
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint result;
+                    result = 0;
+                    while (result < len)
+                    {
+                        nint n = send(fd, msg + result, len - result, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        result += n;
+                    }
+                    Console.WriteLine(result == 0 ? "nothing sent" : "sent");
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_works_in_top_level_statements()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication,
+                Sources =
+                {
+                    """
+                    using System;
+                    using System.Runtime.InteropServices;
+
+                    IntPtr data = Marshal.AllocHGlobal(64);
+                    {|KS0005:Native.Send(3, data, 64, 0)|};
+                    Marshal.FreeHGlobal(data);
+
+                    static class Native
+                    {
+                        [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                        public static extern nint Send(int sockfd, IntPtr buf, nint len, int flags);
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication,
+                Sources =
+                {
+                    """
+                    using System;
+                    using System.ComponentModel;
+                    using System.Runtime.InteropServices;
+
+                    IntPtr data = Marshal.AllocHGlobal(64);
+                    for (nint sent = 0; sent < 64;)
+                    {
+                        nint n = Native.Send(3, data + sent, 64 - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    Marshal.FreeHGlobal(data);
+
+                    static class Native
+                    {
+                        [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                        public static extern nint Send(int sockfd, IntPtr buf, nint len, int flags);
+                    }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = UncheckedSendResultFix.SendAllKey,
+        };
+        return test.RunAsync();
+    }
 }
