@@ -67,7 +67,8 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
     private sealed class TypeState
     {
         private readonly KnownSymbols symbols;
-        private readonly ConcurrentDictionary<ISymbol, bool> nonBlocking = new(SymbolEqualityComparer.Default);
+        // Socket variable -> the earliest position where it is made non-blocking.
+        private readonly ConcurrentDictionary<ISymbol, int> nonBlocking = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<ISymbol, bool> maybeBlocking = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)> candidates = new();
 
@@ -86,7 +87,15 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             var target = SocketBlocking.GetBlockingTarget(assignment, symbols, out var isNonBlocking);
             if (target is not null)
             {
-                (isNonBlocking ? nonBlocking : maybeBlocking).TryAdd(target, true);
+                if (isNonBlocking)
+                {
+                    var position = assignment.Syntax.SpanStart;
+                    nonBlocking.AddOrUpdate(target, position, (_, existing) => existing < position ? existing : position);
+                }
+                else
+                {
+                    maybeBlocking.TryAdd(target, true);
+                }
             }
         }
 
@@ -111,7 +120,10 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         {
             foreach (var (socket, diagnostic) in candidates)
             {
-                if (nonBlocking.ContainsKey(socket) && !maybeBlocking.ContainsKey(socket))
+                // A local or parameter is only non-blocking after the assignment; a field may be set by any member.
+                if (nonBlocking.TryGetValue(socket, out var position)
+                    && !maybeBlocking.ContainsKey(socket)
+                    && (socket is not (ILocalSymbol or IParameterSymbol) || position < diagnostic.Location.SourceSpan.Start))
                 {
                     context.ReportDiagnostic(diagnostic);
                 }

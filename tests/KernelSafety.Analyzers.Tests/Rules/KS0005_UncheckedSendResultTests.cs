@@ -1495,4 +1495,23 @@ public class KS0005_UncheckedSendResultTests
         };
         return test.RunAsync();
     }
+
+    [Fact]
+    public Task Send_before_the_socket_is_made_non_blocking_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(IPEndPoint endPoint, byte[] hello, byte[] payload)
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(endPoint);
+                    socket.Send(hello);
+                    socket.Blocking = false;
+                    {|KS0005:socket.Send(payload)|};
+                }
+            }
+            """);
 }
