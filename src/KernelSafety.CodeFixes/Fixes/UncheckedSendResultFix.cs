@@ -339,7 +339,7 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
         flags ??= Sockets + "SocketFlags.None";
         var send = span
             ? $"{receiver}.Send({buffer}.Slice({sent}), {flags}, out {Sockets}SocketError {error})"
-            : $"{receiver}.Send({buffer}, {(offset is null ? sent : offset + " + " + sent)}, {count} - {sent}, {flags}, out {Sockets}SocketError {error})";
+            : $"{receiver}.Send({buffer}, {(offset is null or "0" ? sent : offset + " + " + sent)}, {count} - {sent}, {flags}, out {Sockets}SocketError {error})";
 
         var body = new StringBuilder()
             .Append("{\n")

@@ -1514,4 +1514,65 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """);
+
+    [Fact]
+    public Task SendAll_on_a_non_blocking_local_starts_from_the_offset_it_was_given()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    {|KS0005:socket.Send(payload, 0, 10, SocketFlags.None)|};
+                    {|KS0005:socket.Send(payload)|};
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    for (int sent = 0; sent < 10;)
+                    {
+                        int n = socket.Send(payload, sent, 10 - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                    for (int sent = 0; sent < payload.Length;)
+                    {
+                        int n = socket.Send(payload, sent, payload.Length - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
 }
