@@ -1575,4 +1575,76 @@ public class KS0005_UncheckedSendResultTests
             }
             """,
             UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task LibraryImport_send_checked_for_errors_is_not_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.ComponentModel;
+                using System.Runtime.InteropServices;
+
+                unsafe partial class Device
+                {
+                    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+                    private static partial nint Send(int sockfd, byte* buf, nint len, int flags);
+
+                    public void Write(int fd, byte* msg, nint len)
+                    {
+                        if (Send(fd, msg, len, 0) == -1)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Other_native_entry_points_and_UdpClient_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+                private static extern nint send(int sockfd, void* msghdr, int flags);
+
+                public void Write(int fd, void* header, UdpClient udp, byte[] datagram)
+                {
+                    send(fd, header, 0);
+                    udp.Send(datagram, datagram.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_logged_or_switched_on_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    var n = send(fd, msg, len, 0);
+                    Console.WriteLine($"sent {n} of {len}");
+
+                    switch (send(fd, msg, len, 0))
+                    {
+                        case -1:
+                            throw new InvalidOperationException();
+                    }
+                }
+            }
+            """);
 }
