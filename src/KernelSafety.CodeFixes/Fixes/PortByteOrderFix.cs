@@ -29,6 +29,8 @@ public sealed class PortByteOrderFix : CodeFixProvider
     public const string ConvertKey = "KS0003.Convert";
     public const string RemoveConversionKey = "KS0003.RemoveConversion";
 
+    private const string SystemNet = "System.Net";
+
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.PortByteOrder);
 
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -85,7 +87,23 @@ public sealed class PortByteOrderFix : CodeFixProvider
                 diagnostic.Properties.TryGetValue(PortByteOrderAnalyzer.DestinationTypeProperty, out var destinationType);
                 var operand = StripIntegralCasts(value, editor.SemanticModel, cancellationToken);
                 var method = fix == PortByteOrderAnalyzer.FixToNetwork ? "HostToNetworkOrder" : "NetworkToHostOrder";
-                editor.ReplaceNode(value, Convert(operand, method, destinationType).WithTriviaFrom(value));
+                var ipAddressType = IPAddressName(editor.SemanticModel, value, root, out var addUsing);
+                var converted = Convert(ipAddressType, operand, method, destinationType).WithTriviaFrom(value);
+                if (value.Parent is ArgumentSyntax argument && !argument.RefKindKeyword.IsKind(SyntaxKind.None))
+                {
+                    // MemoryMarshal.Write(span, in port): an 'in' argument must be a variable; the converted value is not.
+                    editor.ReplaceNode(argument, Argument(argument.NameColon, default, converted).WithTriviaFrom(argument));
+                }
+                else
+                {
+                    editor.ReplaceNode(value, converted);
+                }
+
+                if (addUsing)
+                {
+                    editor.ReplaceNode(root, (current, _) => current is CompilationUnitSyntax unit && !HasUsing(unit, SystemNet) ? AddUsing(unit, SystemNet) : current);
+                }
+
                 break;
             }
 
@@ -134,14 +152,82 @@ public sealed class PortByteOrderFix : CodeFixProvider
     }
 
     /// <summary>
+    /// <c>IPAddress</c> when it already binds to System.Net.IPAddress at the fix; otherwise <c>IPAddress</c> plus a
+    /// <c>using System.Net;</c> when the file has compilation-unit usings (whose line ending it copies) and nothing else
+    /// named IPAddress is in scope;
+    /// else the qualified name, left to the simplifier.
+    /// </summary>
+    private static ExpressionSyntax IPAddressName(SemanticModel model, ExpressionSyntax at, SyntaxNode root, out bool addUsing)
+    {
+        addUsing = false;
+        var ipAddress = model.Compilation.GetTypeByMetadataName(SystemNet + ".IPAddress");
+        var inScope = model.LookupNamespacesAndTypes(at.SpanStart, name: "IPAddress");
+        if (ipAddress is not null && inScope.Length == 1 && SymbolEqualityComparer.Default.Equals(inScope[0], ipAddress))
+        {
+            return IdentifierName("IPAddress");
+        }
+
+        if (ipAddress is not null && inScope.IsEmpty && root is CompilationUnitSyntax { Usings.Count: > 0 } compilationUnit && !HasUsing(compilationUnit, SystemNet))
+        {
+            addUsing = true;
+            return IdentifierName("IPAddress");
+        }
+
+        return ParseExpression("global::System.Net.IPAddress").WithAdditionalAnnotations(Simplifier.Annotation);
+    }
+
+    private static bool HasUsing(CompilationUnitSyntax unit, string name)
+    {
+        foreach (var directive in unit.Usings)
+        {
+            if (directive.Alias is null && directive.StaticKeyword.IsKind(SyntaxKind.None) && directive.Name?.ToString() == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds <c>using name;</c> in order among the plain usings (System ones first, as the IDE sorts them).</summary>
+    private static CompilationUnitSyntax AddUsing(CompilationUnitSyntax unit, string name)
+    {
+        var usings = unit.Usings;
+        var directive = UsingDirective(ParseName(name)).NormalizeWhitespace().WithTrailingTrivia(usings[0].GetTrailingTrivia());
+        var index = 0;
+        while (index < usings.Count
+            && usings[index].Alias is null
+            && usings[index].StaticKeyword.IsKind(SyntaxKind.None)
+            && Compare(usings[index].Name?.ToString() ?? string.Empty, name) < 0)
+        {
+            index++;
+        }
+
+        if (index == 0 && usings.Count > 0)
+        {
+            // Take over the leading trivia (file header) of the first using.
+            var first = usings[0];
+            directive = directive.WithLeadingTrivia(first.GetLeadingTrivia());
+            usings = usings.Replace(first, first.WithLeadingTrivia());
+        }
+
+        return unit.WithUsings(usings.Insert(index, directive));
+    }
+
+    private static int Compare(string a, string b)
+    {
+        var aSystem = a == "System" || a.StartsWith("System.", System.StringComparison.Ordinal);
+        var bSystem = b == "System" || b.StartsWith("System.", System.StringComparison.Ordinal);
+        return aSystem != bSystem ? (aSystem ? -1 : 1) : string.CompareOrdinal(a, b);
+    }
+
+    /// <summary>
     /// <c>unchecked((ushort)IPAddress.HostToNetworkOrder((short)operand))</c>: the 16-bit swap is a no-op on big-endian
     /// machines, <c>unchecked</c> keeps ports above 32767 from throwing in a checked context, and the outer cast
     /// gives back the unsigned 16-bit value (widened implicitly for <c>int</c>/<c>uint</c> destinations).
     /// </summary>
-    private static ExpressionSyntax Convert(ExpressionSyntax operand, string method, string? destinationType)
+    private static ExpressionSyntax Convert(ExpressionSyntax ipAddress, ExpressionSyntax operand, string method, string? destinationType)
     {
-        var ipAddress = ParseTypeName("global::System.Net.IPAddress")
-            .WithAdditionalAnnotations(Simplifier.Annotation, Simplifier.AddImportsAnnotation);
         var call = InvocationExpression(
             MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, ipAddress, IdentifierName(method)),
             ArgumentList(SingletonSeparatedList(Argument(
