@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace KernelSafety.Analyzers.Analysis;
@@ -515,7 +517,7 @@ internal static class ByteOrder
     {
         private readonly KnownSymbols _symbols;
         private readonly CancellationToken _cancellationToken;
-        private List<ILocalSymbol>? _inProgress;
+        private List<ISymbol>? _inProgress;
 
         public Context(KnownSymbols symbols, CancellationToken cancellationToken)
         {
@@ -617,7 +619,7 @@ internal static class ByteOrder
                         : ByteOrderKind.Unknown);
 
                 case IFieldReferenceOperation fieldReference:
-                    return new ByteOrderValue(IsSockaddrPortField(fieldReference.Field) ? ByteOrderKind.NetworkOrder : ByteOrderKind.HostOrder);
+                    return new ByteOrderValue(IsSockaddrPortField(fieldReference.Field) ? ByteOrderKind.NetworkOrder : ClassifyField(fieldReference, depth + 1));
 
                 case IPropertyReferenceOperation propertyReference:
                 {
@@ -637,6 +639,99 @@ internal static class ByteOrder
                     return new ByteOrderValue(ByteOrderKind.Unknown);
             }
         }
+
+        /// <summary>
+        /// A field is host order unless its own type (in this syntax tree) also stores values of another order
+        /// into it: <c>_port = (ushort)IPAddress.HostToNetworkOrder(...)</c> in the constructor makes it unknown.
+        /// </summary>
+        private ByteOrderKind ClassifyField(IFieldReferenceOperation reference, int depth)
+        {
+            var field = reference.Field;
+            var model = reference.SemanticModel;
+            if (model is null || field.DeclaringSyntaxReferences.IsEmpty)
+            {
+                return ByteOrderKind.HostOrder;
+            }
+
+            if (depth > MaxLocalDepth)
+            {
+                return ByteOrderKind.Unknown;
+            }
+
+            if (_inProgress is not null && _inProgress.Contains(field))
+            {
+                return ByteOrderKind.Zero;
+            }
+
+            (_inProgress ??= new List<ISymbol>()).Add(field);
+            try
+            {
+                var result = ByteOrderKind.HostOrder;
+                foreach (var declaration in field.DeclaringSyntaxReferences)
+                {
+                    if (declaration.SyntaxTree != model.SyntaxTree)
+                    {
+                        continue;
+                    }
+
+                    var declarator = declaration.GetSyntax(_cancellationToken);
+                    if (declarator is VariableDeclaratorSyntax { Initializer: { } initializer }
+                        && model.GetOperation(initializer, _cancellationToken) is IFieldInitializerOperation { Value: { } initialValue })
+                    {
+                        result = Join(result, Classify(initialValue, depth).Kind);
+                    }
+
+                    var type = declarator.FirstAncestorOrSelf<TypeDeclarationSyntax>();
+                    if (type is null)
+                    {
+                        continue;
+                    }
+
+                    foreach (var node in type.DescendantNodes())
+                    {
+                        _cancellationToken.ThrowIfCancellationRequested();
+                        if (node is not AssignmentExpressionSyntax assignment || !NamesField(assignment.Left, field.Name))
+                        {
+                            continue;
+                        }
+
+                        if (!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
+                        {
+                            if (!assignment.IsKind(SyntaxKind.AddAssignmentExpression) && !assignment.IsKind(SyntaxKind.SubtractAssignmentExpression))
+                            {
+                                return ByteOrderKind.Unknown;
+                            }
+
+                            continue;
+                        }
+
+                        if (model.GetOperation(assignment, _cancellationToken) is ISimpleAssignmentOperation { Target: IFieldReferenceOperation target } store
+                            && SymbolEqualityComparer.Default.Equals(target.Field, field))
+                        {
+                            result = Join(result, Classify(store.Value, depth).Kind);
+                            if (result == ByteOrderKind.Unknown)
+                            {
+                                return ByteOrderKind.Unknown;
+                            }
+                        }
+                    }
+                }
+
+                return result;
+            }
+            finally
+            {
+                _inProgress.Remove(field);
+            }
+        }
+
+        private static bool NamesField(ExpressionSyntax left, string name)
+            => left switch
+            {
+                IdentifierNameSyntax identifier => identifier.Identifier.ValueText == name,
+                MemberAccessExpressionSyntax memberAccess => memberAccess.Name.Identifier.ValueText == name,
+                _ => false,
+            };
 
         private static ByteOrderKind ClassifyConstant(object? constant)
         {
@@ -678,7 +773,7 @@ internal static class ByteOrder
                 root = parent;
             }
 
-            (_inProgress ??= new List<ILocalSymbol>()).Add(local);
+            (_inProgress ??= new List<ISymbol>()).Add(local);
             try
             {
                 var result = ByteOrderKind.Zero;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -68,7 +69,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        Check(context, symbols, destination, assignment.Value, assignment.Syntax.GetLocation());
+        Check(context, symbols, destination, assignment.Value, assignment.Syntax);
     }
 
     private static void AnalyzeArgument(OperationAnalysisContext context, KnownSymbols symbols)
@@ -81,7 +82,8 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
 
         // Cheap first: only parameters named port/value or carrying attributes can be destinations.
         var parameter = argument.Parameter;
-        if (parameter.Name is not ("port" or "value") && parameter.GetAttributes().IsEmpty)
+        if (parameter.Name is not ("port" or "value")
+            && (parameter.Type.SpecialType is not (SpecialType.System_Int16 or SpecialType.System_UInt16) || parameter.GetAttributes().IsEmpty))
         {
             return;
         }
@@ -98,10 +100,10 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        Check(context, symbols, destination, argument.Value, argument.Syntax.GetLocation());
+        Check(context, symbols, destination, argument.Value, argument.Syntax);
     }
 
-    private static void Check(OperationAnalysisContext context, KnownSymbols symbols, PortDestination destination, IOperation value, Location location)
+    private static void Check(OperationAnalysisContext context, KnownSymbols symbols, PortDestination destination, IOperation value, SyntaxNode reportOn)
     {
         if (value is IInvalidOperation || value.Type is null || value.Type.TypeKind == TypeKind.Error)
         {
@@ -117,7 +119,13 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         }
 
         properties[DestinationTypeProperty] = destinationType;
-        var valueSyntax = value.Syntax;
+        // The written expression as a whole: IOperation drops checked(...)/unchecked(...) around a cast.
+        var valueSyntax = reportOn switch
+        {
+            AssignmentExpressionSyntax assignment => assignment.Right,
+            ArgumentSyntax argument => argument.Expression,
+            _ => value.Syntax,
+        };
         var additional = ImmutableArray.Create(valueSyntax.GetLocation());
         string valueOrder;
         string destinationOrder;
@@ -171,7 +179,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.PortByteOrder,
-            location,
+            reportOn.GetLocation(),
             additional,
             properties.ToImmutable(),
             Shorten(valueSyntax.ToString()),

@@ -256,6 +256,10 @@ public sealed class PortByteOrderFix : CodeFixProvider
                 case ParenthesizedExpressionSyntax parenthesized:
                     expression = parenthesized.Expression;
                     continue;
+                case CheckedExpressionSyntax uncheckedExpression when uncheckedExpression.IsKind(SyntaxKind.UncheckedExpression):
+                    // The conversion is wrapped in unchecked(...) anyway.
+                    expression = uncheckedExpression.Expression;
+                    continue;
                 case CastExpressionSyntax cast when IsInteger(model.GetTypeInfo(cast.Expression, cancellationToken).Type)
                     && IsInteger(model.GetTypeInfo(cast.Type, cancellationToken).Type):
                     expression = cast.Expression;

@@ -231,6 +231,24 @@ public class KS0003_PortByteOrderTests
             }
             """));
 
+    [Fact]
+    public Task Field_holding_a_configured_port_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                private readonly ushort _port;
+
+                public Bridge(ushort port) => _port = port;
+
+                sockaddr_in Target()
+                {
+                    var addr = new sockaddr_in { sin_family = 2 };
+                    {|KS0003:addr.sin_port = _port|};
+                    return addr;
+                }
+            }
+            """));
+
     // ---------------------------------------------------------------------------------------------
     // Flagged: network-order values in host-order destinations
 
@@ -256,6 +274,19 @@ public class KS0003_PortByteOrderTests
                     socket.Connect(address, {|KS0003:Libc.htons(port)|});
                     var dns = new DnsEndPoint(host, {|KS0003:Libc.htons(port)|});
                     using var udp = new UdpClient(host, {|KS0003:Libc.htons(port)|});
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Converted_ports_given_to_listeners_and_datagram_sends_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Server
+            {
+                static void Listen(IPAddress address, short port, UdpClient udp, byte[] datagram)
+                {
+                    var listener = new TcpListener(address, {|KS0003:IPAddress.HostToNetworkOrder(port)|});
+                    udp.Send(datagram, datagram.Length, "peer", {|KS0003:IPAddress.HostToNetworkOrder(port)|});
                 }
             }
             """));
@@ -390,6 +421,25 @@ public class KS0003_PortByteOrderTests
                     to.sin_port = CachedPort;
                     to.sin_port = announced;
                     CachedPort = from.sin_port;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Field_given_a_converted_value_by_its_type_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                private readonly ushort _port;
+                private ushort _fallback = (ushort)IPAddress.HostToNetworkOrder((short)80);
+
+                public Bridge(ushort port) => this._port = Libc.htons(port);
+
+                sockaddr_in Target(bool fallback)
+                {
+                    var addr = new sockaddr_in { sin_family = 2 };
+                    addr.sin_port = fallback ? _fallback : _port;
+                    return addr;
                 }
             }
             """));
@@ -606,6 +656,22 @@ public class KS0003_PortByteOrderTests
                             return addr;
                         }
                     }
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_replaces_an_existing_unchecked_cast()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in addr, int port) => {|KS0003:addr.sin_port = unchecked((ushort)port)|};
+                }
+                """),
+            Code($$"""
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in addr, int port) => addr.sin_port = {{ToNetworkUShort("port")}};
                 }
                 """));
 
