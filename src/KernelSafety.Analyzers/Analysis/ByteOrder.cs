@@ -132,6 +132,21 @@ internal static class ByteOrder
         return false;
     }
 
+    /// <summary>True when the method's return value carries <c>[return: NetworkByteOrder]</c>.</summary>
+    public static bool ReturnsNetworkByteOrder(IMethodSymbol method)
+    {
+        foreach (var attribute in method.GetReturnTypeAttributes())
+        {
+            if (attribute.AttributeClass is { } type
+                && string.Equals(type.Name, NetworkByteOrderAttributeName, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True for a field named <c>sin_port</c> or <c>sin6_port</c> (of any struct or class).</summary>
     public static bool IsSockaddrPortField(IFieldSymbol field)
         => field.Name is "sin_port" or "sin6_port";
@@ -568,6 +583,15 @@ internal static class ByteOrder
                     if (TryGetSwapCall(invocation, _symbols, out var input, out var direction))
                     {
                         return new ByteOrderValue(Swap(Classify(input, depth).Kind, direction), input);
+                    }
+
+                    if (ReturnsNetworkByteOrder(invocation.TargetMethod))
+                    {
+                        // [return: NetworkByteOrder] ushort HostToNetwork(ushort host): a named conversion of its one argument.
+                        var converts = invocation.Arguments.Length == 1
+                            && invocation.Arguments[0].Parameter is { } parameter
+                            && !HasNetworkByteOrderAttribute(parameter);
+                        return new ByteOrderValue(ByteOrderKind.NetworkOrder, converts ? invocation.Arguments[0].Value : null);
                     }
 
                     if (invocation.TargetMethod is { Name: "Parse", ContainingType: { } parseType } && IsIntegral(parseType))

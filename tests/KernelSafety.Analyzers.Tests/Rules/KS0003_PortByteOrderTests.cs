@@ -201,6 +201,40 @@ public class KS0003_PortByteOrderTests
             }
             """);
 
+    private const string RuntimeLike = """
+
+        namespace KernelSafety.Runtime
+        {
+            [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Parameter | AttributeTargets.ReturnValue)]
+            public sealed class NetworkByteOrderAttribute : Attribute { }
+
+            public static class Ports
+            {
+                [return: NetworkByteOrder]
+                public static ushort HostToNetwork(ushort hostOrder) =>
+                    BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(hostOrder) : hostOrder;
+
+                public static ushort NetworkToHost([NetworkByteOrder] ushort networkOrder) =>
+                    BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(networkOrder) : networkOrder;
+            }
+        }
+        """;
+
+    [Fact]
+    public Task Runtime_NetworkByteOrder_parameter_and_return_value_are_understood()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static void Use(ref sockaddr_in addr, IPAddress address, ushort port)
+                {
+                    addr.sin_port = KernelSafety.Runtime.Ports.HostToNetwork(port);
+                    var back = KernelSafety.Runtime.Ports.NetworkToHost(addr.sin_port);
+                    var wrong = KernelSafety.Runtime.Ports.NetworkToHost({|KS0003:port|});
+                    var endPoint = new IPEndPoint(address, {|KS0003:KernelSafety.Runtime.Ports.HostToNetwork(port)|});
+                }
+            }
+            """) + RuntimeLike);
+
     [Fact]
     public Task Port_written_little_endian_into_a_big_endian_header_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Code("""
