@@ -283,6 +283,26 @@ public class KS0003_PortByteOrderTests
             }
             """));
 
+    [Fact]
+    public Task Ports_from_a_loop_and_a_with_expression_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Scanner
+            {
+                static void Probe(int fd, ushort[] ports, sockaddr_in template, ushort fallbackPort)
+                {
+                    foreach (var port in ports)
+                    {
+                        var addr = template;
+                        {|KS0003:addr.sin_port = port|};
+                        Libc.connect(fd, ref addr, 16);
+                    }
+
+                    var fallback = template with { {|KS0003:sin_port = fallbackPort|} };
+                    Libc.connect(fd, ref fallback, 16);
+                }
+            }
+            """));
+
     // ---------------------------------------------------------------------------------------------
     // Flagged: network-order values in host-order destinations
 
@@ -423,6 +443,35 @@ public class KS0003_PortByteOrderTests
                 }
             }
             """));
+
+    [Fact]
+    public Task LibraryImport_htons_into_sin_port_is_not_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = Code("""
+                static partial class Native
+                {
+                    [LibraryImport("libc", EntryPoint = "htons")]
+                    public static partial ushort ToNet(ushort value);
+
+                    [DllImport("libc", EntryPoint = "htons")]
+                    public static extern ushort HostToNet(ushort value);
+                }
+
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in a, ref sockaddr_in b, ushort port)
+                    {
+                        a.sin_port = Native.ToNet(port);
+                        b.sin_port = Native.HostToNet(port);
+                    }
+                }
+                """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
 
     [Fact]
     public Task Users_own_htons_helper_counts_as_a_conversion()
@@ -870,6 +919,24 @@ public class KS0003_PortByteOrderTests
                         BinaryPrimitives.WriteUInt16BigEndian(buffer, sourcePort);
                         BinaryPrimitives.WriteInt16BigEndian(buffer.Slice(2), destinationPort);
                     }
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_switches_a_try_write_to_big_endian()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Packet
+                {
+                    static bool Build(Span<byte> buffer, IPEndPoint peer)
+                        => BinaryPrimitives.TryWriteUInt16LittleEndian(buffer, {|KS0003:(ushort)peer.Port|});
+                }
+                """),
+            Code("""
+                class Packet
+                {
+                    static bool Build(Span<byte> buffer, IPEndPoint peer)
+                        => BinaryPrimitives.TryWriteUInt16BigEndian(buffer, (ushort)peer.Port);
                 }
                 """));
 
