@@ -653,7 +653,10 @@ internal static class ByteOrder
                         return new ByteOrderValue(ByteOrderKind.HostOrder);
                     }
 
-                    return new ByteOrderValue(NameContainsPort(property.Name) ? ByteOrderKind.HostOrder : ByteOrderKind.Unknown);
+                    // options.Port, uri.Port, NetworkPort.HostOrder.
+                    return new ByteOrderValue(NameContainsPort(property.Name) || property.Name.IndexOf("HostOrder", StringComparison.OrdinalIgnoreCase) >= 0
+                        ? ByteOrderKind.HostOrder
+                        : ByteOrderKind.Unknown);
                 }
 
                 case ILocalReferenceOperation localReference:

@@ -110,15 +110,24 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var order = ByteOrder.Classify(value, symbols, context.CancellationToken);
-        var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         var destinationType = Keyword(destination.Type);
         if (destinationType is null)
         {
             return;
         }
 
+        var order = ByteOrder.Classify(value, symbols, context.CancellationToken);
+        var mismatch = destination.ExpectsNetworkOrder
+            ? order.Kind == ByteOrderKind.HostOrder && order.SwapInput is null // a direct swap shows the author thought about the order
+            : order.Kind == ByteOrderKind.NetworkOrder;
+        if (!mismatch)
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         properties[DestinationTypeProperty] = destinationType;
+
         // The written expression as a whole: IOperation drops checked(...)/unchecked(...) around a cast.
         var valueSyntax = reportOn switch
         {
@@ -133,12 +142,6 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
 
         if (destination.ExpectsNetworkOrder)
         {
-            // A direct byte swap (even of a network-order value) is left alone: it shows the author thought about the order.
-            if (order.Kind != ByteOrderKind.HostOrder || order.SwapInput is not null)
-            {
-                return;
-            }
-
             valueOrder = "host";
             destinationOrder = "network";
             if (destination.Kind == PortDestinationKind.LittleEndianWriter && destination.Writer is { } writer)
@@ -156,11 +159,6 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         }
         else
         {
-            if (order.Kind != ByteOrderKind.NetworkOrder)
-            {
-                return;
-            }
-
             valueOrder = "network";
             destinationOrder = "host";
             if (order.SwapInput is { } input)

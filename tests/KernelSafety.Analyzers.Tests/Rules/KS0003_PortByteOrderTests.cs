@@ -150,6 +150,24 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task Runtime_style_host_order_property_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            readonly struct PortNumber
+            {
+                public PortNumber(ushort value) => HostOrder = value;
+                public ushort HostOrder { get; }
+            }
+
+            class Bridge
+            {
+                static void Fill(ref sockaddr_in addr, PortNumber port)
+                {
+                    {|KS0003:addr.sin_port = port.HostOrder|};
+                }
+            }
+            """));
+
+    [Fact]
     public Task Sin6_port_through_a_pointer_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Usings + """
             unsafe struct sockaddr_in6
@@ -677,6 +695,30 @@ public class KS0003_PortByteOrderTests
                 static Ipv4Header Make(uint address) => new Ipv4Header { SourceAddress = address };
             }
             """);
+
+    [Fact]
+    public Task Incomplete_code_does_not_break_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = Code("""
+                class Broken
+                {
+                    static void Edit(sockaddr_in addr, IPAddress address, Missing thing)
+                    {
+                        addr.sin_port = ;
+                        addr.sin_port = thing.Port;
+                        addr.sin_port = Unknown(5);
+                        var endPoint = new IPEndPoint(address, );
+                        var other = new IPEndPoint(address, Libc.htons(thing));
+                        addr.sin_port = (ushort)IPAddress.HostToNetworkOrder();
+                    }
+                }
+                """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
 
     // ---------------------------------------------------------------------------------------------
     // Fixes
