@@ -348,9 +348,8 @@ internal static class ByteOrder
         var type = method.ContainingType;
         if (KnownSymbols.Is(type, symbols.BinaryPrimitives))
         {
-            return method.Name.StartsWith("Write", StringComparison.Ordinal) || method.Name.StartsWith("TryWrite", StringComparison.Ordinal)
-                ? method.Name.EndsWith("LittleEndian", StringComparison.Ordinal)
-                : false;
+            return (method.Name.StartsWith("Write", StringComparison.Ordinal) || method.Name.StartsWith("TryWrite", StringComparison.Ordinal))
+                && method.Name.EndsWith("LittleEndian", StringComparison.Ordinal);
         }
 
         return (KnownSymbols.Is(type, symbols.BitConverter) && method.Name is "GetBytes" or "TryWriteBytes")
