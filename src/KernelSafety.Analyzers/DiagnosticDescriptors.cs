@@ -27,11 +27,12 @@ public static class DiagnosticDescriptors
         "A socket whose creation or connect failed must not be used: the listing prints the failure and sends anyway.");
 
     // KS0003 ------------------------------------------------------------------------------------
-    // {0}: the value as written, {1}: its byte order, {2}: the destination, {3}: the destination's byte order.
+    // {0}: the value as written, {1}: its byte order, {2}: the destination (quoted where it is code),
+    // {3}: the destination's byte order, {4}: what to do ("convert it with ... where it enters the destination").
     public static readonly DiagnosticDescriptor PortByteOrder = Create(
         RuleIdentifiers.PortByteOrder,
         "Port byte order does not match its destination",
-        "'{0}' is in {1} byte order but '{2}' expects {3} byte order; convert it where it enters the destination",
+        "'{0}' is in {1} byte order but {2} takes {3} byte order; {4}",
         DiagnosticSeverity.Warning,
         "Ports in sockaddr structures are in network byte order; managed endpoints take them in host order. Mixing the two connects to the wrong port on little-endian machines.");
 

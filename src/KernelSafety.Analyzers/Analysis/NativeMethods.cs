@@ -28,7 +28,9 @@ internal static class NativeMethods
     /// </summary>
     public static string? GetEntryPoint(IMethodSymbol method, KnownSymbols symbols)
     {
-        if (!method.IsStatic)
+        // Cheap first: a P/Invoke is a static method that is extern (DllImport) or partial (LibraryImport).
+        // Most calls fail here without touching attributes.
+        if (!method.IsStatic || (!method.IsExtern && !method.IsPartialDefinition && method.PartialDefinitionPart is null))
         {
             return null;
         }

@@ -1,11 +1,276 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using KernelSafety.Analyzers;
+using KernelSafety.Testing.Corpus;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+
 namespace KernelSafety.Benchmarks.Analyzers;
 
-/// <summary>Entry point of the analyzer cost harness.</summary>
+/// <summary>
+/// The analyzer cost harness. In one process it compiles each corpus, times the compiler's own
+/// diagnostics pass, then runs KernelSafety's analyzers and the SDK's NetAnalyzers for the comparable
+/// rules (CA1806, CA2022, CA2000) on the same compilation with execution-time logging, and reports
+/// ratios. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [file.cs|folder ...]</c>.
+/// </summary>
 public static class AnalyzerCostEntry
 {
+    private static readonly string[] BaselineRuleIds = ["CA1806", "CA2022", "CA2000"];
+
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("analyzer cost harness: not written yet");
-        return 1;
+        var lines = 200_000;
+        var runs = 3;
+        var userPaths = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--smoke":
+                    lines = 20_000;
+                    runs = 1;
+                    break;
+                case "--lines" when i + 1 < args.Length:
+                    lines = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--runs" when i + 1 < args.Length:
+                    runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    if (!File.Exists(args[i]) && !Directory.Exists(args[i]))
+                    {
+                        Console.Error.WriteLine($"error: '{args[i]}' is neither an option (--lines N, --runs N, --smoke) nor an existing .cs file or folder");
+                        return 2;
+                    }
+
+                    userPaths.Add(args[i]);
+                    break;
+            }
+        }
+
+        var ours = LoadOurAnalyzers();
+        var baseline = LoadNetAnalyzers(out var baselineSource);
+        var references = PlatformReferences();
+
+        Console.WriteLine($"KernelSafety analyzer cost harness: {ours.Length} KernelSafety analyzers; baseline {baseline.Length} NetAnalyzers analyzers for {string.Join(", ", BaselineRuleIds)} from {baselineSource}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformationText()}; {runs} timed run(s) per corpus after a warm-up, median reported");
+        Console.WriteLine();
+
+        // Warm-up: JIT the compiler and all analyzers on a small corpus so the timed runs measure steady state.
+        Measure("warm-up", CorpusGenerator.Generate(CorpusKind.Mixed, 5_000, seed: 7), references, ours, baseline, runs: 1, quiet: true);
+
+        var results = new List<Result>
+        {
+            Measure("mixed (sockets, interop, ordinary)", CorpusGenerator.Generate(CorpusKind.Mixed, lines), references, ours, baseline, runs),
+            Measure("no socket or interop code", CorpusGenerator.Generate(CorpusKind.Ordinary, lines), references, ours, baseline, runs),
+        };
+        if (userPaths.Count > 0)
+        {
+            results.Add(Measure("user sources", ReadUserSources(userPaths), references, ours, baseline, runs));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| corpus | lines | compiler | KernelSafety (7 rules) | % of compile | NetAnalyzers (3 rules) | KS per rule / NA per rule |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            var perRuleRatio = r.BaselineTime.TotalMilliseconds <= 0 ? double.NaN
+                : (r.OurTime.TotalMilliseconds / 7) / (r.BaselineTime.TotalMilliseconds / BaselineRuleIds.Length);
+            Console.WriteLine(
+                $"| {r.Name} | {r.Lines:N0} | {Ms(r.CompileTime)} | {Ms(r.OurTime)} | {100 * r.OurTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% | {Ms(r.BaselineTime)} | {perRuleRatio:F2} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Targets: <= 1% of compile time on the mixed corpus, <= 0.1% on the corpus with no socket or interop code.");
+        var mixed = results[0];
+        var ordinary = results[1];
+        var mixedOk = mixed.OurTime.TotalMilliseconds <= 0.01 * mixed.CompileTime.TotalMilliseconds;
+        var ordinaryOk = ordinary.OurTime.TotalMilliseconds <= 0.001 * ordinary.CompileTime.TotalMilliseconds;
+        Console.WriteLine($"mixed: {(mixedOk ? "met" : "NOT met")}; no sockets: {(ordinaryOk ? "met" : "NOT met")}");
+        return 0;
+    }
+
+    private sealed record Result(string Name, int Lines, TimeSpan CompileTime, TimeSpan OurTime, TimeSpan BaselineTime);
+
+    private static Result Measure(
+        string name,
+        IReadOnlyList<(string Path, string Text)> files,
+        ImmutableArray<MetadataReference> references,
+        ImmutableArray<DiagnosticAnalyzer> ours,
+        ImmutableArray<DiagnosticAnalyzer> baseline,
+        int runs,
+        bool quiet = false)
+    {
+        var lines = files.Sum(f => CorpusGenerator.CountLines(f.Text));
+        var compileTimes = new List<TimeSpan>();
+        var ourTimes = new List<TimeSpan>();
+        var baselineTimes = new List<TimeSpan>();
+        var perRule = new Dictionary<string, TimeSpan>();
+        ImmutableArray<Diagnostic> lastDiagnostics = default;
+
+        for (var run = 0; run < runs; run++)
+        {
+            // The compiler's own time: parse and bind everything (GetDiagnostics), on a fresh compilation.
+            var stopwatch = Stopwatch.StartNew();
+            var compilation = CreateCompilation(files, references);
+            var compilerDiagnostics = compilation.GetDiagnostics();
+            stopwatch.Stop();
+            compileTimes.Add(stopwatch.Elapsed);
+            var errors = compilerDiagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
+            if (errors > 0 && run == 0 && !quiet)
+            {
+                Console.WriteLine($"  note: {errors} compiler errors in '{name}', first: {compilerDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error)}");
+            }
+
+            // Analyzers, all on one fresh compilation, sequentially, with execution-time logging.
+            var analyzed = CreateCompilation(files, references);
+            var all = ours.AddRange(baseline);
+            var withAnalyzers = analyzed.WithAnalyzers(
+                all,
+                new CompilationWithAnalyzersOptions(
+                    AnalyzerOptions(),
+                    onAnalyzerException: (ex, analyzer, diagnostic) => Console.Error.WriteLine($"  ANALYZER EXCEPTION in {analyzer.GetType().Name}: {ex.Message}"),
+                    concurrentAnalysis: false,
+                    logAnalyzerExecutionTime: true,
+                    reportSuppressedDiagnostics: false));
+            var result = withAnalyzers.GetAnalysisResultAsync(CancellationToken.None).GetAwaiter().GetResult();
+            lastDiagnostics = result.GetAllDiagnostics();
+
+            var ourTotal = TimeSpan.Zero;
+            foreach (var analyzer in ours)
+            {
+                var time = result.AnalyzerTelemetryInfo.TryGetValue(analyzer, out var info) ? info.ExecutionTime : TimeSpan.Zero;
+                ourTotal += time;
+                var id = analyzer.SupportedDiagnostics.Length > 0 ? string.Join("+", analyzer.SupportedDiagnostics.Select(d => d.Id)) : analyzer.GetType().Name;
+                perRule[id] = perRule.TryGetValue(id, out var sum) ? sum + time : time;
+            }
+
+            var baselineTotal = TimeSpan.Zero;
+            foreach (var analyzer in baseline)
+            {
+                baselineTotal += result.AnalyzerTelemetryInfo.TryGetValue(analyzer, out var info) ? info.ExecutionTime : TimeSpan.Zero;
+            }
+
+            ourTimes.Add(ourTotal);
+            baselineTimes.Add(baselineTotal);
+        }
+
+        var r = new Result(name, lines, Median(compileTimes), Median(ourTimes), Median(baselineTimes));
+        if (!quiet)
+        {
+            Console.WriteLine($"{name}: {files.Count:N0} files, {lines:N0} lines; compile {Ms(r.CompileTime)}, KernelSafety {Ms(r.OurTime)}, NetAnalyzers {Ms(r.BaselineTime)}");
+            foreach (var (id, time) in perRule.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"  {id,-16} {time.TotalMilliseconds / runs,10:F1} ms");
+            }
+
+            var counts = lastDiagnostics.IsDefault ? [] : lastDiagnostics
+                .Where(d => d.Id.StartsWith("KS", StringComparison.Ordinal) || BaselineRuleIds.Contains(d.Id))
+                .GroupBy(d => d.Id)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => $"{g.Key}={g.Count()}")
+                .ToList();
+            Console.WriteLine($"  diagnostics: {(counts.Count == 0 ? "none" : string.Join(", ", counts))}");
+        }
+
+        return r;
+    }
+
+    private static CSharpCompilation CreateCompilation(IReadOnlyList<(string Path, string Text)> files, ImmutableArray<MetadataReference> references)
+    {
+        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
+        var trees = files.Select(f => CSharpSyntaxTree.ParseText(f.Text, parseOptions, f.Path)).ToList();
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
+            .WithAllowUnsafe(true)
+            .WithNullableContextOptions(NullableContextOptions.Enable)
+            .WithSpecificDiagnosticOptions(BaselineRuleIds.ToDictionary(id => id, _ => ReportDiagnostic.Warn));
+        return CSharpCompilation.Create("Corpus", trees, references, options);
+    }
+
+    private static AnalyzerOptions AnalyzerOptions() => new([]);
+
+    private static ImmutableArray<DiagnosticAnalyzer> LoadOurAnalyzers()
+        => typeof(RuleIdentifiers).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+            .ToImmutableArray();
+
+    /// <summary>The SDK's own NetAnalyzers, restricted to the analyzers behind the comparable rules.</summary>
+    private static ImmutableArray<DiagnosticAnalyzer> LoadNetAnalyzers(out string source)
+    {
+        var sdkRoot = Path.GetDirectoryName(Path.GetDirectoryName(typeof(object).Assembly.Location)!)!; // .../shared/Microsoft.NETCore.App
+        var dotnetRoot = Path.GetFullPath(Path.Combine(sdkRoot, "..", ".."));
+        var candidates = Directory.Exists(Path.Combine(dotnetRoot, "sdk"))
+            ? Directory.GetDirectories(Path.Combine(dotnetRoot, "sdk")).OrderByDescending(d => d, StringComparer.Ordinal)
+                .Select(d => Path.Combine(d, "Sdks", "Microsoft.NET.Sdk", "analyzers"))
+                .Where(Directory.Exists)
+                .ToList()
+            : [];
+        if (candidates.Count == 0)
+        {
+            source = "(not found: no SDK analyzers folder)";
+            return [];
+        }
+
+        var folder = candidates[0];
+        source = folder;
+        var loader = new Loader();
+        var analyzers = ImmutableArray.CreateBuilder<DiagnosticAnalyzer>();
+        foreach (var name in new[] { "Microsoft.CodeAnalysis.NetAnalyzers.dll", "Microsoft.CodeAnalysis.CSharp.NetAnalyzers.dll" })
+        {
+            var path = Path.Combine(folder, name);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            var reference = new AnalyzerFileReference(path, loader);
+            foreach (var analyzer in reference.GetAnalyzers(LanguageNames.CSharp))
+            {
+                if (analyzer.SupportedDiagnostics.Any(d => BaselineRuleIds.Contains(d.Id)))
+                {
+                    analyzers.Add(analyzer);
+                }
+            }
+        }
+
+        return analyzers.ToImmutable();
+    }
+
+    private static ImmutableArray<MetadataReference> PlatformReferences()
+        => ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+            .Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .ToImmutableArray();
+
+    private static IReadOnlyList<(string Path, string Text)> ReadUserSources(IEnumerable<string> paths)
+        => paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*.cs", SearchOption.AllDirectories) : [p])
+            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(p => (p, File.ReadAllText(p)))
+            .ToList();
+
+    private static TimeSpan Median(List<TimeSpan> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:N1} ms";
+
+    private static string RuntimeInformationText()
+        => $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, Roslyn {typeof(Compilation).Assembly.GetName().Version}";
+
+    private sealed class Loader : IAnalyzerAssemblyLoader
+    {
+        public void AddDependencyLocation(string fullPath)
+        {
+        }
+
+        public Assembly LoadFromPath(string fullPath) => Assembly.LoadFrom(fullPath);
     }
 }

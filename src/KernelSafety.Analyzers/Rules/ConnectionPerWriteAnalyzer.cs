@@ -1,0 +1,663 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using KernelSafety.Analyzers.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Rules;
+
+/// <summary>
+/// KS0007: a method that takes the data to send and, in the same call, creates a socket or client, connects it,
+/// sends the data and closes it (the listing's <c>sock_create(); connect(); send(); release();</c> in
+/// <c>device_write</c>). Every write pays a handshake and leaves a TIME_WAIT entry. Reported on the connect.
+/// </summary>
+/// <remarks>
+/// Per method body: the data parameters are followed through locals, copies and encodings into a send; the
+/// connection is a local created in the method (<c>new Socket/TcpClient/UdpClient</c> or libc <c>socket()</c>),
+/// connected there, and disposed or closed there (<c>using</c>, <c>Dispose</c>, <c>Close</c>, libc <c>close</c>).
+/// A send in a loop that the connect is outside of (one connection, many messages) does not count, nor does a
+/// connection that leaves the method (returned or stored).
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.ConnectionPerWrite);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static compilationContext =>
+        {
+            var symbols = KnownSymbols.Get(compilationContext.Compilation);
+            if (!symbols.HasManagedSockets && !symbols.HasInterop)
+            {
+                return;
+            }
+
+            var arraySegment = compilationContext.Compilation.GetTypeByMetadataName("System.ArraySegment`1");
+            compilationContext.RegisterOperationBlockAction(blockContext => AnalyzeMethod(blockContext, symbols, arraySegment));
+        });
+    }
+
+    private static void AnalyzeMethod(OperationBlockAnalysisContext context, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method)
+        {
+            return;
+        }
+
+        // Cheap first: the method must take the data to send.
+        HashSet<ISymbol>? tainted = null;
+        foreach (var parameter in method.Parameters)
+        {
+            if (IsDataType(parameter.Type, symbols, arraySegment))
+            {
+                (tainted ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(parameter);
+            }
+        }
+
+        if (tainted is null)
+        {
+            return;
+        }
+
+        foreach (var block in context.OperationBlocks)
+        {
+            if (block is IMethodBodyOperation or IBlockOperation)
+            {
+                AnalyzeBody(context, block, method, tainted, symbols);
+            }
+        }
+    }
+
+    private static void AnalyzeBody(OperationBlockAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols)
+    {
+        // Most methods that take data never connect: find that out before collecting anything.
+        if (!ContainsConnect(body, symbols))
+        {
+            return;
+        }
+
+        var invocations = new List<IInvocationOperation>();
+        var declarators = new List<IVariableDeclaratorOperation>();
+        var assignments = new List<ISimpleAssignmentOperation>();
+        var returns = new List<IReturnOperation>();
+        var usings = new List<IUsingOperation>();
+        var clientConnects = new List<IObjectCreationOperation>();
+
+        foreach (var operation in body.Descendants())
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            switch (operation)
+            {
+                case IInvocationOperation invocation:
+                    invocations.Add(invocation);
+                    break;
+                case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
+                    clientConnects.Add(creation);
+                    break;
+                case IVariableDeclaratorOperation { Initializer: not null } declarator:
+                    declarators.Add(declarator);
+                    break;
+                case ISimpleAssignmentOperation assignment:
+                    assignments.Add(assignment);
+                    break;
+                case IReturnOperation { ReturnedValue: not null } @return:
+                    returns.Add(@return);
+                    break;
+                case IUsingOperation @using:
+                    usings.Add(@using);
+                    break;
+            }
+        }
+
+        Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
+        var reported = new HashSet<IOperation>();
+
+        // The connections created in this method: locals holding new Socket/TcpClient/UdpClient or socket().
+        foreach (var declarator in declarators)
+        {
+            if (IsConnectionCreation(declarator.Initializer!.Value, symbols))
+            {
+                CheckConnection(context, method, declarator.Symbol, declarator, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
+            }
+        }
+
+        foreach (var assignment in assignments)
+        {
+            if (Unwrap(assignment.Target) is ILocalReferenceOperation local && IsConnectionCreation(assignment.Value, symbols))
+            {
+                CheckConnection(context, method, local.Local, null, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
+            }
+        }
+    }
+
+    private static bool ContainsConnect(IOperation body, KnownSymbols symbols)
+    {
+        foreach (var operation in body.Descendants())
+        {
+            switch (operation)
+            {
+                case IInvocationOperation invocation when SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None:
+                    return true;
+                case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void CheckConnection(
+        OperationBlockAnalysisContext context,
+        IMethodSymbol method,
+        ILocalSymbol connection,
+        IVariableDeclaratorOperation? declarator,
+        HashSet<IOperation> reported,
+        HashSet<ISymbol> tainted,
+        List<IInvocationOperation> invocations,
+        List<IVariableDeclaratorOperation> declarators,
+        List<ISimpleAssignmentOperation> assignments,
+        List<IReturnOperation> returns,
+        List<IUsingOperation> usings,
+        List<IObjectCreationOperation> clientConnects,
+        KnownSymbols symbols)
+    {
+        // The connect: connection.Connect(...), connect(fd, ...), or new TcpClient(host, port) stored in it.
+        IOperation? connect = null;
+        string? connectName = null;
+        foreach (var invocation in invocations)
+        {
+            var kind = SocketApi.GetConnectKind(invocation.TargetMethod, symbols);
+            if (kind == ConnectKind.None || IsInNestedFunction(invocation))
+            {
+                continue;
+            }
+
+            var target = kind == ConnectKind.Native ? FirstArgument(invocation) : invocation.Instance;
+            if (IsLocal(target, connection))
+            {
+                connect = invocation;
+                connectName = kind == ConnectKind.Native
+                    ? NativeMethods.GetEntryPoint(invocation.TargetMethod, symbols) ?? invocation.TargetMethod.Name
+                    : invocation.TargetMethod.ContainingType.Name + "." + invocation.TargetMethod.Name;
+                break;
+            }
+        }
+
+        if (connect is null && declarator?.Initializer is { } initializer)
+        {
+            foreach (var creation in clientConnects)
+            {
+                if (Unwrap(initializer.Value) == creation && !IsInNestedFunction(creation))
+                {
+                    connect = creation;
+                    connectName = "new " + (creation.Type?.Name ?? "client");
+                    break;
+                }
+            }
+        }
+
+        if (connect is null || connectName is null)
+        {
+            return;
+        }
+
+        // Everything derived from the connection: its stream, a stream wrapping it...
+        var related = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { connection };
+        Propagate(related, declarators, assignments, invocations: null, connectionTypesOf: symbols);
+
+        if (Escapes(related, returns, assignments, symbols) || !IsClosed(connection, declarator, invocations, usings, symbols))
+        {
+            return;
+        }
+
+        foreach (var send in invocations)
+        {
+            var kind = SocketApi.GetSendKind(send.TargetMethod, symbols);
+            if (kind == SendKind.None || IsInNestedFunction(send))
+            {
+                continue;
+            }
+
+            var target = kind == SendKind.Native ? FirstArgument(send) : send.Instance;
+            if (target is null || !References(target, related) || !SendsData(send, kind, tainted) || IsInLoopWithout(send, connect))
+            {
+                continue;
+            }
+
+            if (!reported.Add(connect))
+            {
+                return;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.ConnectionPerWrite,
+                connect.Syntax.GetLocation(),
+                method.Name,
+                connectName));
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="set"/> the locals (and fields) whose value is computed from a member of the set,
+    /// and, when <paramref name="invocations"/> is given, the buffers a call fills from one (copy destinations).
+    /// </summary>
+    private static void Propagate(
+        HashSet<ISymbol> set,
+        List<IVariableDeclaratorOperation> declarators,
+        List<ISimpleAssignmentOperation> assignments,
+        List<IInvocationOperation>? invocations,
+        KnownSymbols? connectionTypesOf)
+    {
+        for (var pass = 0; pass < 4; pass++)
+        {
+            var changed = false;
+            foreach (var declarator in declarators)
+            {
+                if (!set.Contains(declarator.Symbol)
+                    && (connectionTypesOf is null || IsConnectionType(declarator.Symbol.Type, connectionTypesOf))
+                    && References(declarator.Initializer!.Value, set))
+                {
+                    changed |= set.Add(declarator.Symbol);
+                }
+            }
+
+            foreach (var assignment in assignments)
+            {
+                if (AssignedSymbol(assignment.Target) is { } target && !set.Contains(target)
+                    && (connectionTypesOf is null || target is ILocalSymbol local && IsConnectionType(local.Type, connectionTypesOf))
+                    && References(assignment.Value, set))
+                {
+                    changed |= set.Add(target);
+                }
+            }
+
+            if (invocations is not null)
+            {
+                foreach (var invocation in invocations)
+                {
+                    changed |= PropagateThroughCall(invocation, set);
+                }
+            }
+
+            if (!changed)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary><c>Buffer.BlockCopy(data, 0, msg, 0, n)</c>, <c>data.CopyTo(msg)</c>, <c>GetBytes(text, ..., bytes, 0)</c>: the buffers passed beside the data take it.</summary>
+    private static bool PropagateThroughCall(IInvocationOperation invocation, HashSet<ISymbol> set)
+    {
+        var carriesData = invocation.Instance is { } instance && References(instance, set);
+        foreach (var argument in invocation.Arguments)
+        {
+            carriesData |= References(argument.Value, set);
+        }
+
+        if (!carriesData)
+        {
+            return false;
+        }
+
+        var changed = false;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is { } parameter
+                && IsDestinationParameter(invocation.TargetMethod, parameter)
+                && AssignedSymbol(argument.Value) is { } destination
+                && !set.Contains(destination))
+            {
+                changed |= set.Add(destination);
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// The parameter a copy or an encoder fills: <c>Buffer.BlockCopy(..., dst, ...)</c>, <c>Array.Copy(..., destinationArray, ...)</c>,
+    /// <c>CopyTo(destination)</c>, <c>Encoding.GetBytes(..., bytes, ...)</c>, <c>memcpy(dest, ...)</c>, <c>out</c> arguments.
+    /// A send's buffer is not one: an endpoint computed from a parameter does not make the payload the caller's data.
+    /// </summary>
+    private static bool IsDestinationParameter(IMethodSymbol method, IParameterSymbol parameter)
+    {
+        if (parameter.RefKind == RefKind.Out)
+        {
+            return true;
+        }
+
+        return parameter.Name switch
+        {
+            "dst" or "dest" or "destination" or "destinationArray" or "bytes" or "chars" => true,
+            "array" => method.Name == "CopyTo",
+            _ => false,
+        };
+    }
+
+    /// <summary>The local or field an expression names, through conversions and <c>AsSpan()</c>-style views.</summary>
+    private static ISymbol? AssignedSymbol(IOperation? operation)
+    {
+        for (var depth = 0; depth < 8 && operation is not null; depth++)
+        {
+            switch (Unwrap(operation))
+            {
+                case ILocalReferenceOperation local:
+                    return local.Local;
+                case IFieldReferenceOperation field:
+                    return field.Field;
+                case IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" or "Slice" } view:
+                    operation = view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null);
+                    continue;
+                case IPropertyReferenceOperation { Property.Name: "Span" } span:
+                    operation = span.Instance;
+                    continue;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool SendsData(IInvocationOperation send, SendKind kind, HashSet<ISymbol> tainted)
+    {
+        // Only the bytes sent count: not the endpoint, the flags or the count.
+        foreach (var argument in send.Arguments)
+        {
+            if (argument.Parameter is not { } parameter
+                || (kind == SendKind.Native ? parameter.Ordinal != 1 : !IsPayloadParameter(parameter.Type)))
+            {
+                continue;
+            }
+
+            if (References(argument.Value, tainted))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsPayloadParameter(ITypeSymbol type)
+        => type is IArrayTypeSymbol or IPointerTypeSymbol
+            || type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" or "ArraySegment" or "IList" };
+
+    /// <summary>The connection leaves the method: it (or its stream) is returned or stored outside a local.</summary>
+    private static bool Escapes(HashSet<ISymbol> related, List<IReturnOperation> returns, List<ISimpleAssignmentOperation> assignments, KnownSymbols symbols)
+    {
+        foreach (var @return in returns)
+        {
+            if (IsConnectionValue(@return.ReturnedValue!, related, symbols))
+            {
+                return true;
+            }
+        }
+
+        foreach (var assignment in assignments)
+        {
+            if (Unwrap(assignment.Target) is not ILocalReferenceOperation && IsConnectionValue(assignment.Value, related, symbols))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The value is the connection (a socket, client or stream made from it), not a count or a flag read from it.</summary>
+    private static bool IsConnectionValue(IOperation value, HashSet<ISymbol> related, KnownSymbols symbols)
+    {
+        var unwrapped = Unwrap(value);
+        if (unwrapped is ILocalReferenceOperation local && related.Contains(local.Local))
+        {
+            return true;
+        }
+
+        // client.GetStream(), new SslStream(stream): a connection object made from it.
+        return IsConnectionType(unwrapped.Type, symbols) && References(unwrapped, related);
+    }
+
+    private static bool IsConnectionType(ITypeSymbol? type, KnownSymbols symbols)
+        => KnownSymbols.IsOrDerivesFrom(type, symbols.Socket)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.TcpClient)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.Stream);
+
+    private static bool IsClosed(
+        ILocalSymbol connection,
+        IVariableDeclaratorOperation? declarator,
+        List<IInvocationOperation> invocations,
+        List<IUsingOperation> usings,
+        KnownSymbols symbols)
+    {
+        // using var s = ...; / using (var s = ...) { }
+        for (var parent = declarator?.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IUsingDeclarationOperation)
+            {
+                return true;
+            }
+
+            if (parent is IUsingOperation @using)
+            {
+                return @using.Resources is IVariableDeclarationGroupOperation;
+            }
+
+            if (parent is not (IVariableDeclarationOperation or IVariableDeclarationGroupOperation))
+            {
+                break;
+            }
+        }
+
+        // using (s) { }
+        foreach (var @using in usings)
+        {
+            if (IsLocal(@using.Resources, connection))
+            {
+                return true;
+            }
+        }
+
+        foreach (var invocation in invocations)
+        {
+            var name = invocation.TargetMethod.Name;
+            if (name is "Dispose" or "DisposeAsync" or "Close" && IsLocal(Receiver(invocation), connection))
+            {
+                return true;
+            }
+
+            if (invocation.TargetMethod.IsExtern || invocation.TargetMethod.IsPartialDefinition || invocation.TargetMethod.PartialDefinitionPart is not null)
+            {
+                var entryPoint = NativeMethods.GetEntryPoint(invocation.TargetMethod, symbols);
+                if (entryPoint is "close" or "closesocket" && IsLocal(FirstArgument(invocation), connection))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The send repeats inside a loop that does not also connect: one connection carries many messages.</summary>
+    private static bool IsInLoopWithout(IOperation send, IOperation connect)
+    {
+        for (var parent = send.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if (parent is ILoopOperation loop && !IsAncestor(loop, connect))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsAncestor(IOperation ancestor, IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent == ancestor)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInNestedFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsConnectionCreation(IOperation value, KnownSymbols symbols)
+    {
+        switch (Unwrap(value))
+        {
+            case IObjectCreationOperation creation:
+                var type = creation.Type;
+                return KnownSymbols.IsOrDerivesFrom(type, symbols.Socket)
+                    || KnownSymbols.IsOrDerivesFrom(type, symbols.TcpClient)
+                    || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient);
+            case IInvocationOperation invocation:
+                return NativeMethods.Is(invocation.TargetMethod, NativeMethods.SocketCreate, symbols);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary><c>new TcpClient(host, port)</c> and <c>new UdpClient(host, port)</c> connect in the constructor.</summary>
+    private static bool ConnectsOnCreation(IObjectCreationOperation creation, KnownSymbols symbols)
+    {
+        var constructor = creation.Constructor;
+        if (constructor is null || constructor.Parameters.Length != 2
+            || constructor.Parameters[0].Type.SpecialType != SpecialType.System_String
+            || constructor.Parameters[1].Type.SpecialType != SpecialType.System_Int32)
+        {
+            return false;
+        }
+
+        return KnownSymbols.IsOrDerivesFrom(creation.Type, symbols.TcpClient)
+            || KnownSymbols.IsOrDerivesFrom(creation.Type, symbols.UdpClient);
+    }
+
+    /// <summary>The data a write method takes: bytes, text, a span or memory of them, or a pointer.</summary>
+    private static bool IsDataType(ITypeSymbol type, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    {
+        switch (type)
+        {
+            case IArrayTypeSymbol array:
+                return array.Rank == 1 && array.ElementType.SpecialType is SpecialType.System_Byte or SpecialType.System_SByte;
+            case IPointerTypeSymbol:
+                return true;
+            case INamedTypeSymbol named:
+                if (named.SpecialType == SpecialType.System_String)
+                {
+                    return true;
+                }
+
+                if (named.TypeArguments.Length == 1
+                    && named.TypeArguments[0].SpecialType is SpecialType.System_Byte or SpecialType.System_Char
+                    && (KnownSymbols.Is(named, symbols.ReadOnlySpan) || KnownSymbols.Is(named, symbols.Span)
+                        || KnownSymbols.Is(named, symbols.ReadOnlyMemory) || KnownSymbols.Is(named, symbols.Memory)
+                        || KnownSymbols.Is(named, arraySegment)))
+                {
+                    return true;
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The receiver of a call, also through <c>s?.Dispose()</c>.</summary>
+    private static IOperation? Receiver(IInvocationOperation invocation)
+    {
+        var instance = invocation.Instance;
+        if (instance is IConditionalAccessInstanceOperation)
+        {
+            for (var parent = invocation.Parent; parent is not null; parent = parent.Parent)
+            {
+                if (parent is IConditionalAccessOperation conditional)
+                {
+                    return conditional.Operation;
+                }
+            }
+        }
+
+        return instance;
+    }
+
+    private static IOperation? FirstArgument(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == 0)
+            {
+                return argument.Value;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsLocal(IOperation? operation, ILocalSymbol local)
+        => operation is not null
+            && Unwrap(operation) is ILocalReferenceOperation reference
+            && SymbolEqualityComparer.Default.Equals(reference.Local, local);
+
+    /// <summary>True when <paramref name="operation"/> reads a local, parameter or field of <paramref name="set"/>.</summary>
+    private static bool References(IOperation operation, HashSet<ISymbol> set)
+    {
+        foreach (var node in operation.DescendantsAndSelf())
+        {
+            ISymbol? symbol = node switch
+            {
+                ILocalReferenceOperation local => local.Local,
+                IParameterReferenceOperation parameter => parameter.Parameter,
+                IFieldReferenceOperation field => field.Field,
+                _ => null,
+            };
+
+            if (symbol is not null && set.Contains(symbol))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IOperation Unwrap(IOperation operation)
+    {
+        while (operation is IConversionOperation conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation;
+    }
+}

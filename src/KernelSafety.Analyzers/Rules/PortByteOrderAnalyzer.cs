@@ -1,0 +1,257 @@
+using System.Collections.Immutable;
+using KernelSafety.Analyzers.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Rules;
+
+/// <summary>
+/// KS0003: a host-order port stored where network order is expected (<c>sin_port</c>, <c>[NetworkByteOrder]</c>,
+/// a little-endian or native-order write of a port), or a network-order port given to a managed endpoint or client.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: which fix applies (one of the <c>Fix*</c> values).</summary>
+    public const string FixProperty = "Fix";
+
+    /// <summary>Diagnostic property: the C# keyword of the destination's type (<c>ushort</c>, <c>short</c>, <c>int</c>...).</summary>
+    public const string DestinationTypeProperty = "DestinationType";
+
+    /// <summary>Diagnostic property: for <see cref="FixBigEndianWriter"/>, the big-endian writer's name.</summary>
+    public const string WriterProperty = "Writer";
+
+    /// <summary>Convert the host-order value with <c>IPAddress.HostToNetworkOrder</c>.</summary>
+    public const string FixToNetwork = "ToNetwork";
+
+    /// <summary>Convert the network-order value with <c>IPAddress.NetworkToHostOrder</c>.</summary>
+    public const string FixToHost = "ToHost";
+
+    /// <summary>Pass the input of the extra conversion (additional location 1) instead of the conversion.</summary>
+    public const string FixRemoveConversion = "RemoveConversion";
+
+    /// <summary>Replace the little-endian writer by its big-endian twin.</summary>
+    public const string FixBigEndianWriter = "BigEndianWriter";
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.PortByteOrder);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var symbols = KnownSymbols.Get(start.Compilation);
+            if (symbols.IPAddress is null)
+            {
+                // The fixes and the managed endpoints need System.Net; without it there is nothing to compare with.
+                return;
+            }
+
+            start.RegisterOperationAction(c => AnalyzeAssignment(c, symbols), OperationKind.SimpleAssignment);
+            start.RegisterOperationAction(c => AnalyzeArgument(c, symbols), OperationKind.Argument);
+        });
+    }
+
+    private static void AnalyzeAssignment(OperationAnalysisContext context, KnownSymbols symbols)
+    {
+        var assignment = (ISimpleAssignmentOperation)context.Operation;
+        if (assignment.IsRef || assignment.Target is not (IFieldReferenceOperation or IPropertyReferenceOperation))
+        {
+            return;
+        }
+
+        var destination = ByteOrder.ClassifyAssignmentTarget(assignment.Target, symbols);
+        if (destination.Kind == PortDestinationKind.None)
+        {
+            return;
+        }
+
+        Check(context, symbols, destination, assignment.Value, assignment.Syntax);
+    }
+
+    private static void AnalyzeArgument(OperationAnalysisContext context, KnownSymbols symbols)
+    {
+        var argument = (IArgumentOperation)context.Operation;
+        if (argument.ArgumentKind != ArgumentKind.Explicit || argument.Parameter is null || argument.Value is null)
+        {
+            return;
+        }
+
+        // Cheap first: only parameters named port/value or carrying attributes can be destinations.
+        var parameter = argument.Parameter;
+        if (parameter.Name is not ("port" or "value")
+            && (parameter.Type.SpecialType is not (SpecialType.System_Int16 or SpecialType.System_UInt16) || parameter.GetAttributes().IsEmpty))
+        {
+            return;
+        }
+
+        var destination = ByteOrder.ClassifyArgument(argument, symbols);
+        if (destination.Kind == PortDestinationKind.None)
+        {
+            return;
+        }
+
+        if (destination.Kind is PortDestinationKind.LittleEndianWriter or PortDestinationKind.NativeWriter
+            && (!ByteOrder.IsEvidentlyPort(argument.Value) || WritesOtherValuesInTheSameOrder(argument, symbols, context)))
+        {
+            return;
+        }
+
+        Check(context, symbols, destination, argument.Value, argument.Syntax);
+    }
+
+    private static void Check(OperationAnalysisContext context, KnownSymbols symbols, PortDestination destination, IOperation value, SyntaxNode reportOn)
+    {
+        if (value is IInvalidOperation || value.Type is null || value.Type.TypeKind == TypeKind.Error)
+        {
+            return;
+        }
+
+        var destinationType = Keyword(destination.Type);
+        if (destinationType is null)
+        {
+            return;
+        }
+
+        var order = ByteOrder.Classify(value, symbols, context.CancellationToken);
+        var mismatch = destination.ExpectsNetworkOrder
+            ? order.Kind == ByteOrderKind.HostOrder && order.SwapInput is null // a direct swap shows the author thought about the order
+            : order.Kind == ByteOrderKind.NetworkOrder;
+        if (!mismatch)
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary.CreateBuilder<string, string?>();
+        properties[DestinationTypeProperty] = destinationType;
+
+        // The written expression as a whole: IOperation drops checked(...)/unchecked(...) around a cast.
+        var valueSyntax = reportOn switch
+        {
+            AssignmentExpressionSyntax assignment => assignment.Right,
+            ArgumentSyntax argument => argument.Expression,
+            _ => value.Syntax,
+        };
+        var additional = ImmutableArray.Create(valueSyntax.GetLocation());
+        string valueOrder;
+        string destinationOrder;
+        string advice;
+
+        if (destination.ExpectsNetworkOrder)
+        {
+            valueOrder = "host";
+            destinationOrder = "network";
+            if (destination.Kind == PortDestinationKind.LittleEndianWriter && destination.Writer is { } writer)
+            {
+                var bigEndian = writer.Name.Replace("LittleEndian", "BigEndian");
+                properties[FixProperty] = FixBigEndianWriter;
+                properties[WriterProperty] = bigEndian;
+                advice = "write it with 'BinaryPrimitives." + bigEndian + "'";
+            }
+            else
+            {
+                properties[FixProperty] = FixToNetwork;
+                advice = "convert it with 'IPAddress.HostToNetworkOrder' where it enters the destination";
+            }
+        }
+        else
+        {
+            valueOrder = "network";
+            destinationOrder = "host";
+            if (order.SwapInput is { } input)
+            {
+                var replacement = StripWideningSafeCasts(input, destination.Type!, context.Compilation);
+                properties[FixProperty] = FixRemoveConversion;
+                additional = additional.Add(replacement.Syntax.GetLocation());
+                advice = "remove the conversion and pass the port in host byte order";
+            }
+            else
+            {
+                properties[FixProperty] = FixToHost;
+                advice = "convert it with 'IPAddress.NetworkToHostOrder' where it enters the destination";
+            }
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.PortByteOrder,
+            reportOn.GetLocation(),
+            additional,
+            properties.ToImmutable(),
+            Shorten(valueSyntax.ToString()),
+            valueOrder,
+            destination.Display,
+            destinationOrder,
+            advice));
+    }
+
+    /// <summary>
+    /// Drops casts from the swapped value as long as what is under them converts implicitly to the destination:
+    /// <c>HostToNetworkOrder((short)port)</c> with an int <c>port</c> gives <c>port</c>, not <c>(short)port</c>.
+    /// </summary>
+    private static IOperation StripWideningSafeCasts(IOperation input, ITypeSymbol destinationType, Compilation compilation)
+    {
+        var current = input;
+        while (current is IConversionOperation { Operand: { Type: { } operandType } operand }
+            && operandType.SpecialType is >= SpecialType.System_SByte and <= SpecialType.System_UInt64
+            && compilation.ClassifyCommonConversion(operandType, destinationType).IsImplicit)
+        {
+            current = operand;
+        }
+
+        return current.Type is { } type && compilation.ClassifyCommonConversion(type, destinationType).IsImplicit
+            ? current
+            : input;
+    }
+
+    /// <summary>
+    /// True when the method also writes values that are not ports with little-endian or native-order writers:
+    /// then the format is little-endian (or native) by design and the port follows it.
+    /// </summary>
+    private static bool WritesOtherValuesInTheSameOrder(IArgumentOperation port, KnownSymbols symbols, OperationAnalysisContext context)
+    {
+        var root = (IOperation)port;
+        while (root.Parent is { } parent)
+        {
+            root = parent;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            if (operation is not IInvocationOperation invocation
+                || ReferenceEquals(invocation, port.Parent)
+                || !ByteOrder.IsLittleEndianOrNativeWriter(invocation.TargetMethod, symbols))
+            {
+                continue;
+            }
+
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter?.Name == "value" && argument.Value is { } value && !ByteOrder.IsEvidentlyPort(value))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static string? Keyword(ITypeSymbol? type)
+        => type?.SpecialType switch
+        {
+            SpecialType.System_Int16 => "short",
+            SpecialType.System_UInt16 => "ushort",
+            SpecialType.System_Int32 => "int",
+            SpecialType.System_UInt32 => "uint",
+            SpecialType.System_Int64 => "long",
+            SpecialType.System_UInt64 => "ulong",
+            _ => null,
+        };
+
+    private static string Shorten(string text)
+        => text.Length <= 60 ? text : text.Substring(0, 57) + "...";
+}

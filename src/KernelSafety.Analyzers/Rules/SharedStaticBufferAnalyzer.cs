@@ -1,0 +1,263 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using KernelSafety.Analyzers.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Rules;
+
+/// <summary>
+/// KS0006: a static array or <c>Memory&lt;T&gt;</c> field whose contents are written outside a lock is shared by
+/// every concurrent caller (the listing's <c>static char msg[80]</c>). Reported on the field's name.
+/// </summary>
+/// <remarks>
+/// Per type (symbol start on the type that declares the fields, whose operation actions also see the members of
+/// its nested types): collect the static buffer fields, record every write of their contents that is not in the
+/// field initializer, the static constructor or a lock, and report at the type's end. Writes from other types to a
+/// non-private field are not seen (missed, never reported wrongly).
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.SharedStaticBuffer);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static compilationContext =>
+        {
+            var symbols = KnownSymbols.Get(compilationContext.Compilation);
+            compilationContext.RegisterSymbolStartAction(symbolContext => OnTypeStart(symbolContext, symbols), SymbolKind.NamedType);
+        });
+    }
+
+    private static void OnTypeStart(SymbolStartAnalysisContext context, KnownSymbols symbols)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>? candidates = null;
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IFieldSymbol field && IsCandidate(field, symbols))
+            {
+                candidates ??= new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>(SymbolEqualityComparer.Default);
+                candidates.TryAdd(field, new ConcurrentBag<Write>());
+            }
+        }
+
+        if (candidates is null)
+        {
+            return;
+        }
+
+        var initialization = new InitializationCalls(type);
+        context.RegisterOperationAction(
+            operationContext => OnFieldReference(operationContext, candidates, symbols),
+            OperationKind.FieldReference);
+        context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization));
+    }
+
+    private static bool IsCandidate(IFieldSymbol field, KnownSymbols symbols)
+    {
+        if (!field.IsStatic || field.IsConst || field.IsImplicitlyDeclared)
+        {
+            return false;
+        }
+
+        if (field.Type is not IArrayTypeSymbol && !KnownSymbols.Is(field.Type, symbols.Memory))
+        {
+            // ThreadLocal<byte[]>, ReadOnlyMemory<T>, ImmutableArray<T>... are not shared writable buffers.
+            return false;
+        }
+
+        foreach (var attribute in field.GetAttributes())
+        {
+            if (KnownSymbols.Is(attribute.AttributeClass, symbols.ThreadStaticAttribute))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void OnFieldReference(
+        OperationAnalysisContext context,
+        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        KnownSymbols symbols)
+    {
+        var reference = (IFieldReferenceOperation)context.Operation;
+        if (!candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
+        {
+            return;
+        }
+
+        // Initialization: field initializers and the static constructor run once, before any caller.
+        var containing = context.ContainingSymbol;
+        if (containing is IFieldSymbol or IPropertySymbol
+            || containing is IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor
+                && SymbolEqualityComparer.Default.Equals(constructor.ContainingType, reference.Field.ContainingType))
+        {
+            return;
+        }
+
+        var write = BufferWrites.FindContentWrite(reference, symbols);
+        if (write is null || SynchronizedRegion.IsSynchronized(write, containing))
+        {
+            return;
+        }
+
+        writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation()));
+    }
+
+    private static string DisplayName(ISymbol member) => member switch
+    {
+        IMethodSymbol { AssociatedSymbol: { } property } => property.Name,
+        IMethodSymbol { MethodKind: MethodKind.Constructor } constructor => constructor.ContainingType.Name,
+        _ => member.Name,
+    };
+
+    private static void Report(
+        SymbolAnalysisContext context,
+        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        InitializationCalls initialization)
+    {
+        foreach (var pair in candidates)
+        {
+            var field = pair.Key;
+            Write? first = null;
+            foreach (var write in pair.Value)
+            {
+                if (initialization.IsInitializationOnly(write.Member))
+                {
+                    continue;
+                }
+
+                if (first is null || write.IsBefore(first))
+                {
+                    first = write;
+                }
+            }
+
+            if (first is null || field.Locations.IsEmpty)
+            {
+                continue;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.SharedStaticBuffer,
+                field.Locations[0],
+                field.Name,
+                first.MemberName));
+        }
+    }
+
+    /// <summary>A write of the buffer's contents: the member it is in and where.</summary>
+    private sealed class Write
+    {
+        public Write(ISymbol member, string memberName, Location location)
+        {
+            Member = member;
+            MemberName = memberName;
+            Location = location;
+        }
+
+        public ISymbol Member { get; }
+
+        public string MemberName { get; }
+
+        public Location Location { get; }
+
+        /// <summary>Source order, so the message names the same write on every run.</summary>
+        public bool IsBefore(Write other)
+        {
+            var path = string.CompareOrdinal(Location.SourceTree?.FilePath, other.Location.SourceTree?.FilePath);
+            return path < 0 || path == 0 && Location.SourceSpan.Start < other.Location.SourceSpan.Start;
+        }
+    }
+
+    /// <summary>
+    /// Which private static helpers of the type run only during initialization: called only from the static
+    /// constructor, a field initializer, or another such helper (<c>static Hex() { FillTable(); }</c>), and never
+    /// turned into a delegate.
+    /// </summary>
+    private sealed class InitializationCalls
+    {
+        private readonly INamedTypeSymbol _type;
+        private readonly ConcurrentDictionary<IMethodSymbol, ConcurrentBag<ISymbol>> _callers = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IMethodSymbol, bool> _escaped = new(SymbolEqualityComparer.Default);
+
+        public InitializationCalls(INamedTypeSymbol type) => _type = type;
+
+        public void OnCall(OperationAnalysisContext context)
+        {
+            var method = context.Operation switch
+            {
+                IInvocationOperation invocation => invocation.TargetMethod,
+                IMethodReferenceOperation reference => reference.Method,
+                _ => null,
+            };
+
+            if (method is not { IsStatic: true, DeclaredAccessibility: Accessibility.Private }
+                || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _type))
+            {
+                return;
+            }
+
+            method = method.OriginalDefinition;
+            if (context.Operation is IMethodReferenceOperation)
+            {
+                _escaped.TryAdd(method, true);
+                return;
+            }
+
+            _callers.GetOrAdd(method, static _ => new ConcurrentBag<ISymbol>()).Add(context.ContainingSymbol);
+        }
+
+        public bool IsInitializationOnly(ISymbol member)
+            => IsInitializationOnly(member, new HashSet<ISymbol>(SymbolEqualityComparer.Default), new HashSet<ISymbol>(SymbolEqualityComparer.Default));
+
+        private bool IsInitializationOnly(ISymbol member, HashSet<ISymbol> inProgress, HashSet<ISymbol> proven)
+        {
+            switch (member)
+            {
+                case IFieldSymbol or IPropertySymbol:
+                    return true;
+                case IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor:
+                    return SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type);
+                case IMethodSymbol method:
+                    if (proven.Contains(method))
+                    {
+                        return true;
+                    }
+
+                    // A cycle (recursion) without another way in proves nothing.
+                    if (!inProgress.Add(method)
+                        || _escaped.ContainsKey(method)
+                        || !_callers.TryGetValue(method, out var callers)
+                        || callers.IsEmpty)
+                    {
+                        return false;
+                    }
+
+                    foreach (var caller in callers)
+                    {
+                        if (!IsInitializationOnly(caller, inProgress, proven))
+                        {
+                            return false;
+                        }
+                    }
+
+                    inProgress.Remove(method);
+                    proven.Add(method);
+                    return true;
+                default:
+                    return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using KernelSafety.Analyzers.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Rules;
+
+/// <summary>
+/// KS0005: a send whose result is ignored or misread. Native <c>send</c>/<c>sendto</c>/<c>write</c> results that
+/// are discarded or only compared with 0; results of sends on non-blocking sockets (<c>Blocking = false</c>,
+/// <c>MSG_DONTWAIT</c>) never compared with the length asked for; <c>Send(..., out SocketError)</c> whose error is never read.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: which kind of send was flagged (one of the <c>Kind*</c> values).</summary>
+    public const string KindProperty = "Kind";
+
+    /// <summary>A P/Invoke'd libc send.</summary>
+    public const string KindNative = "Native";
+
+    /// <summary><c>Socket.Send</c> on a non-blocking socket.</summary>
+    public const string KindNonBlockingSocket = "NonBlockingSocket";
+
+    /// <summary><c>Socket.Send(..., out SocketError)</c> whose error is never read.</summary>
+    public const string KindSocketError = "SocketError";
+
+    /// <summary>Diagnostic property: "true" when the native send passes MSG_DONTWAIT.</summary>
+    public const string DontWaitProperty = "DontWait";
+
+    private const string Remedy = "check it for -1 and send the rest in a loop";
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.UncheckedSendResult);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var symbols = KnownSymbols.Get(start.Compilation);
+            if (!symbols.HasInterop && symbols.Socket is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolStartAction(
+                symbolStart =>
+                {
+                    var state = new TypeState(symbols);
+                    symbolStart.RegisterOperationAction(state.AnalyzeInvocation, OperationKind.Invocation);
+                    if (symbols.Socket is not null)
+                    {
+                        symbolStart.RegisterOperationAction(state.AnalyzeAssignment, OperationKind.SimpleAssignment);
+                        symbolStart.RegisterSymbolEndAction(state.ReportNonBlockingSends);
+                    }
+                },
+                SymbolKind.NamedType);
+        });
+    }
+
+    private const ResultUses Handled = ResultUses.PassedOn | ResultUses.LengthComparison | ResultUses.Accumulated | ResultUses.Other;
+
+    /// <summary>What one type's members do: which sockets they make non-blocking, which sends might be on them.</summary>
+    private sealed class TypeState
+    {
+        private readonly KnownSymbols symbols;
+        // Socket variable -> the earliest position where it is made non-blocking.
+        private readonly ConcurrentDictionary<ISymbol, int> nonBlocking = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<ISymbol, bool> maybeBlocking = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)> candidates = new();
+
+        public TypeState(KnownSymbols symbols) => this.symbols = symbols;
+
+        public void AnalyzeAssignment(OperationAnalysisContext context)
+        {
+            var assignment = (ISimpleAssignmentOperation)context.Operation;
+            if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "Blocking" })
+            {
+                return;
+            }
+
+            // Blocking = true (or a variable) anywhere in the type, as in "connect without blocking, then
+            // restore blocking mode", leaves the mode at the send unknown: stay quiet.
+            var target = SocketBlocking.GetBlockingTarget(assignment, symbols, out var isNonBlocking);
+            if (target is not null)
+            {
+                if (isNonBlocking)
+                {
+                    var position = assignment.Syntax.SpanStart;
+                    nonBlocking.AddOrUpdate(target, position, (_, existing) => existing < position ? existing : position);
+                }
+                else
+                {
+                    maybeBlocking.TryAdd(target, true);
+                }
+            }
+        }
+
+        public void AnalyzeInvocation(OperationAnalysisContext context)
+        {
+            var invocation = (IInvocationOperation)context.Operation;
+            var method = invocation.TargetMethod;
+            if (method.IsStatic)
+            {
+                if (symbols.HasInterop)
+                {
+                    AnalyzeNative(context, invocation, method);
+                }
+            }
+            else if (method.Name == "Send" && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Socket))
+            {
+                AnalyzeSocketSend(context, invocation, method);
+            }
+        }
+
+        public void ReportNonBlockingSends(SymbolAnalysisContext context)
+        {
+            foreach (var (socket, diagnostic) in candidates)
+            {
+                // A local or parameter is only non-blocking after the assignment; a field may be set by any member.
+                if (nonBlocking.TryGetValue(socket, out var position)
+                    && !maybeBlocking.ContainsKey(socket)
+                    && (socket is not (ILocalSymbol or IParameterSymbol) || position < diagnostic.Location.SourceSpan.Start))
+                {
+                    context.ReportDiagnostic(diagnostic);
+                }
+            }
+        }
+
+        private void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, IMethodSymbol method)
+        {
+            var entryPoint = NativeMethods.GetEntryPoint(method, symbols);
+            if (entryPoint is not (NativeMethods.Send or NativeMethods.SendTo or NativeMethods.Write))
+            {
+                return;
+            }
+
+            var dontWait = entryPoint != NativeMethods.Write && HasDontWait(invocation);
+            var root = ResultUse.GetRoot(invocation);
+            var uses = ResultUse.Analyze(invocation, root, context.CancellationToken);
+            if ((uses & Handled) != 0)
+            {
+                return;
+            }
+
+            string detail;
+            if ((uses & ResultUses.ErrorCheck) != 0)
+            {
+                if (!dontWait)
+                {
+                    return;
+                }
+
+                detail = "checked for -1 but never compared with the length asked for: with MSG_DONTWAIT the send can take part of the buffer and the rest is lost; send the rest in a loop";
+            }
+            else if ((uses & ResultUses.ZeroTest) != 0)
+            {
+                detail = "only compared with 0, so -1 (a failure) or a partial send passes for success; " + Remedy;
+            }
+            else if ((uses & ResultUses.Unread) != 0)
+            {
+                var local = ResultUse.GetStoringLocal(invocation);
+                detail = $"stored in '{local?.Name ?? "a local"}' but never read: a failure (-1) or a partial send goes unnoticed; " + Remedy;
+            }
+            else if ((uses & ResultUses.Discarded) != 0)
+            {
+                detail = "discarded: a failure (-1) or a partial send goes unnoticed; " + Remedy;
+            }
+            else
+            {
+                return;
+            }
+
+            var properties = ImmutableDictionary<string, string?>.Empty
+                .Add(KindProperty, KindNative)
+                .Add(DontWaitProperty, dontWait ? "true" : "false");
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UncheckedSendResult, invocation.Syntax.GetLocation(), properties, entryPoint, detail));
+        }
+
+        private void AnalyzeSocketSend(OperationAnalysisContext context, IInvocationOperation invocation, IMethodSymbol method)
+        {
+            var root = ResultUse.GetRoot(invocation);
+
+            // Send(..., out SocketError error): this overload does not throw, the error is the only report.
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter is not { RefKind: RefKind.Out } parameter
+                    || !KnownSymbols.Is(parameter.Type, symbols.SocketError))
+                {
+                    continue;
+                }
+
+                string? where = null;
+                switch (argument.Value)
+                {
+                    case IDiscardOperation:
+                        where = "reported in an 'out _' discard";
+                        break;
+                    case IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared }
+                        when !ResultUse.IsRead(declared.Local, root, argument, context.CancellationToken):
+                        where = $"reported in '{declared.Local.Name}', which is never read";
+                        break;
+                    case ILocalReferenceOperation local
+                        when !ResultUse.IsRead(local.Local, root, argument, context.CancellationToken):
+                        where = $"reported in '{local.Local.Name}', which is never read";
+                        break;
+                }
+
+                if (where is not null)
+                {
+                    var properties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindSocketError);
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.UncheckedSendResult,
+                        invocation.Syntax.GetLocation(),
+                        properties,
+                        "Socket.Send",
+                        where + ": this overload does not throw, so a failed send passes silently; compare the error with SocketError.Success"));
+                    return;
+                }
+            }
+
+            // A send on a socket this type makes non-blocking: decided when the whole type has been seen.
+            var socket = SocketBlocking.GetVariable(invocation.Instance);
+            if (socket is null)
+            {
+                return;
+            }
+
+            var uses = ResultUse.Analyze(invocation, root, context.CancellationToken);
+            if ((uses & Handled) != 0)
+            {
+                return;
+            }
+
+            var what = (uses & (ResultUses.ErrorCheck | ResultUses.ZeroTest)) != 0 ? "never compared with the length asked for" : "ignored";
+            var nonBlockingProperties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindNonBlockingSocket);
+            candidates.Enqueue((socket, Diagnostic.Create(
+                DiagnosticDescriptors.UncheckedSendResult,
+                invocation.Syntax.GetLocation(),
+                nonBlockingProperties,
+                "Socket.Send",
+                $"{what} on non-blocking socket '{socket.Name}': Send can take part of the buffer and the rest is lost; send the rest in a loop")));
+        }
+
+        private static bool HasDontWait(IInvocationOperation invocation)
+        {
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter is { Ordinal: 3 } && argument.Value.ConstantValue is { HasValue: true } constant)
+                {
+                    var flags = constant.Value switch
+                    {
+                        int i => i,
+                        uint u => u,
+                        long l => l,
+                        ulong ul => unchecked((long)ul),
+                        _ => 0L,
+                    };
+                    return (flags & NativeMethods.MsgDontWait) != 0;
+                }
+            }
+
+            return false;
+        }
+    }
+}

@@ -1,0 +1,578 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using KernelSafety.Analyzers;
+using KernelSafety.Analyzers.Analysis;
+using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Editing;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Simplification;
+
+namespace KernelSafety.CodeFixes.Fixes;
+
+/// <summary>
+/// KS0005 fixes. "KS0005.SendAll": replace the send statement with a loop that sends the rest and fails on
+/// error (native send: pointer/offset arithmetic, throw Win32Exception or return -1; non-blocking Socket.Send:
+/// offset advanced, WouldBlock waited out with Poll). "KS0005.CheckSocketError": check the out SocketError.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UncheckedSendResultFix)), Shared]
+public sealed class UncheckedSendResultFix : CodeFixProvider
+{
+    public const string SendAllKey = "KS0005.SendAll";
+    public const string CheckSocketErrorKey = "KS0005.CheckSocketError";
+
+    private const string Sockets = "global::System.Net.Sockets.";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.UncheckedSendResult);
+
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            var invocation = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)
+                .FirstAncestorOrSelf<InvocationExpressionSyntax>(n => n.Span == diagnostic.Location.SourceSpan);
+            if (invocation is null
+                || model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation operation
+                || !diagnostic.Properties.TryGetValue(UncheckedSendResultAnalyzer.KindProperty, out var kind))
+            {
+                continue;
+            }
+
+            Edit? edit = kind switch
+            {
+                UncheckedSendResultAnalyzer.KindSocketError => PlanSocketErrorCheck(model, invocation, operation, context.CancellationToken),
+                UncheckedSendResultAnalyzer.KindNonBlockingSocket => PlanManagedSendAll(model, invocation, operation, context.CancellationToken),
+                UncheckedSendResultAnalyzer.KindNative
+                    when !(diagnostic.Properties.TryGetValue(UncheckedSendResultAnalyzer.DontWaitProperty, out var dontWait) && dontWait == "true")
+                    => PlanNativeSendAll(model, invocation, operation, context.CancellationToken),
+                _ => null,
+            };
+
+            if (edit is null)
+            {
+                continue;
+            }
+
+            var (title, key) = kind == UncheckedSendResultAnalyzer.KindSocketError
+                ? ("Throw when the SocketError is not Success", CheckSocketErrorKey)
+                : ("Send the rest in a loop and fail on error", SendAllKey);
+            var document = context.Document;
+            context.RegisterCodeFix(
+                CodeAction.Create(title, _ => ApplyAsync(document, root, model, edit), key),
+                diagnostic);
+        }
+    }
+
+    private static Task<Document> ApplyAsync(Document document, SyntaxNode root, SemanticModel model, Edit edit)
+        => Task.FromResult(document.WithSyntaxRoot(edit.Apply(root, model)));
+
+    /// <summary>One statement replaced by several (in a block, a switch section or top-level statements).</summary>
+    private sealed class Edit
+    {
+        private const string Global = "global::";
+
+        public Edit(StatementSyntax statement, IReadOnlyList<string> replacement)
+        {
+            Statement = statement;
+            Replacement = replacement;
+        }
+
+        public StatementSyntax Statement { get; }
+
+        /// <summary>Statement texts; types are written <c>global::</c>-qualified and shortened on apply.</summary>
+        public IReadOnlyList<string> Replacement { get; }
+
+        public SyntaxNode Apply(SyntaxNode root, SemanticModel model)
+        {
+            var imports = new SortedSet<string>(System.StringComparer.Ordinal);
+            var statements = Replacement
+                .Select(text => ShortenTypes(SyntaxFactory.ParseStatement(text), model, imports)
+                    .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation))
+                .ToList();
+            for (var i = 0; i < statements.Count; i++)
+            {
+                statements[i] = statements[i]
+                    .WithLeadingTrivia(i == 0 ? Statement.GetLeadingTrivia() : SyntaxFactory.TriviaList(SyntaxFactory.ElasticMarker))
+                    .WithTrailingTrivia(i == statements.Count - 1 ? Statement.GetTrailingTrivia() : SyntaxFactory.TriviaList(SyntaxFactory.ElasticCarriageReturnLineFeed));
+            }
+
+            var changed = Statement.Parent is GlobalStatementSyntax global
+                ? root.ReplaceNode(global, statements.Select(s => (SyntaxNode)SyntaxFactory.GlobalStatement(s)))
+                : root.ReplaceNode(Statement, statements);
+            return AddImports(changed, imports);
+        }
+
+        /// <summary>
+        /// Writes each <c>global::</c>-qualified type by its simple name when that name already means the type
+        /// here, or when nothing else is called so and its namespace can be imported; else leaves it qualified.
+        /// </summary>
+        private StatementSyntax ShortenTypes(StatementSyntax statement, SemanticModel model, SortedSet<string> imports)
+            => statement.ReplaceNodes(
+                statement.DescendantNodes().Where(n => n is QualifiedNameSyntax or MemberAccessExpressionSyntax),
+                (original, rewritten) =>
+                {
+                    var text = original.ToString();
+                    if (!text.StartsWith(Global, System.StringComparison.Ordinal)
+                        || model.Compilation.GetTypeByMetadataName(text.Substring(Global.Length)) is not { } type)
+                    {
+                        return rewritten;
+                    }
+
+                    var visible = model.LookupNamespacesAndTypes(Statement.SpanStart, name: type.Name);
+                    if (visible.Length == 1 && SymbolEqualityComparer.Default.Equals(visible[0].OriginalDefinition, type))
+                    {
+                        return SyntaxFactory.IdentifierName(type.Name);
+                    }
+
+                    if (visible.IsEmpty && model.SyntaxTree.GetRoot() is CompilationUnitSyntax)
+                    {
+                        imports.Add(type.ContainingNamespace.ToDisplayString());
+                        return SyntaxFactory.IdentifierName(type.Name);
+                    }
+
+                    return rewritten;
+                });
+
+        private static SyntaxNode AddImports(SyntaxNode root, SortedSet<string> imports)
+        {
+            if (imports.Count == 0 || root is not CompilationUnitSyntax unit)
+            {
+                return root;
+            }
+
+            // The document's own line break, not the platform's.
+            var newLine = unit.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+            if (!newLine.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                newLine = SyntaxFactory.LineFeed;
+            }
+
+            var usings = unit.Usings;
+            foreach (var import in imports)
+            {
+                var directive = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(import))
+                    .WithTrailingTrivia(usings.Count == 0 ? SyntaxFactory.TriviaList(newLine, newLine) : SyntaxFactory.TriviaList(newLine));
+                var index = 0;
+                while (index < usings.Count
+                    && usings[index].StaticKeyword.RawKind == 0
+                    && usings[index].Alias is null
+                    && string.CompareOrdinal(usings[index].Name?.ToString(), import) < 0)
+                {
+                    index++;
+                }
+
+                usings = usings.Insert(index, directive);
+            }
+
+            return unit.WithUsings(usings);
+        }
+    }
+
+    // ---- Send(..., out SocketError) ------------------------------------------------------------------
+
+    private static Edit? PlanSocketErrorCheck(SemanticModel model, InvocationExpressionSyntax invocation, IInvocationOperation operation, CancellationToken cancellationToken)
+    {
+        var statement = GetReplaceableStatement(invocation);
+        if (statement is null)
+        {
+            return null;
+        }
+
+        foreach (var argument in operation.Arguments)
+        {
+            if (argument.Parameter is not { RefKind: RefKind.Out } parameter
+                || parameter.Type.Name != "SocketError"
+                || argument.Syntax is not ArgumentSyntax argumentSyntax)
+            {
+                continue;
+            }
+
+            string name;
+            var statementText = statement.WithoutTrivia().ToFullString();
+            switch (argument.Value)
+            {
+                case IDeclarationExpressionOperation { Expression: ILocalReferenceOperation local }:
+                    name = local.Local.Name;
+                    break;
+                case ILocalReferenceOperation local:
+                    name = local.Local.Name;
+                    break;
+                case IDiscardOperation:
+                    // out _: declare the error. Fix-all fixes every discard of the scope at once, so each takes
+                    // the next fresh name in source order.
+                    var names = FreshNames.At(model, statement, cancellationToken);
+                    name = names.Next("error");
+                    for (var i = CountEarlierSocketErrorDiscards(model, statement, invocation, cancellationToken); i > 0; i--)
+                    {
+                        name = names.Next("error");
+                    }
+
+                    var start = argumentSyntax.Expression.SpanStart - statement.SpanStart;
+                    var end = argumentSyntax.Expression.Span.End - statement.SpanStart;
+                    statementText = statementText.Substring(0, start) + Sockets + "SocketError " + name + statementText.Substring(end);
+                    break;
+                default:
+                    return null;
+            }
+
+            return new Edit(statement, new[]
+            {
+                statementText,
+                $"if ({name} != {Sockets}SocketError.Success) throw new {Sockets}SocketException((int){name});",
+            });
+        }
+
+        return null;
+    }
+
+    private static int CountEarlierSocketErrorDiscards(SemanticModel model, StatementSyntax statement, InvocationExpressionSyntax invocation, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        var scope = statement.Parent is GlobalStatementSyntax ? statement.SyntaxTree.GetRoot(cancellationToken) : statement.Parent;
+        foreach (var other in scope?.DescendantNodes().OfType<InvocationExpressionSyntax>() ?? Enumerable.Empty<InvocationExpressionSyntax>())
+        {
+            if (other.SpanStart >= invocation.SpanStart)
+            {
+                break;
+            }
+
+            if (other.ArgumentList.Arguments.Any(a => a.RefKindKeyword.IsKind(SyntaxKind.OutKeyword) && a.Expression is IdentifierNameSyntax { Identifier.ValueText: "_" } or DeclarationExpressionSyntax { Designation: DiscardDesignationSyntax })
+                && model.GetOperation(other, cancellationToken) is IInvocationOperation otherOperation
+                && otherOperation.Arguments.Any(a => a.Value is IDiscardOperation && a.Parameter?.Type.Name == "SocketError"))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    // ---- Send on a non-blocking Socket -----------------------------------------------------------------
+
+    private static Edit? PlanManagedSendAll(SemanticModel model, InvocationExpressionSyntax invocation, IInvocationOperation operation, CancellationToken cancellationToken)
+    {
+        var statement = GetReplaceableStatement(invocation);
+        if (statement is null
+            || invocation.Expression is not MemberAccessExpressionSyntax { Expression: var receiver }
+            || !IsSimple(receiver)
+            || operation.TargetMethod.ReturnType.SpecialType != SpecialType.System_Int32)
+        {
+            return null;
+        }
+
+        // Buffer, offset, count, flags of the overload.
+        string? buffer = null, offset = null, count = null, flags = null;
+        var span = false;
+        foreach (var argument in operation.Arguments)
+        {
+            if (argument.Parameter is null || argument.ArgumentKind == ArgumentKind.DefaultValue)
+            {
+                continue;
+            }
+
+            if (argument.Parameter.RefKind != RefKind.None || argument.Syntax is not ArgumentSyntax syntax || !IsSimple(syntax.Expression))
+            {
+                return null;
+            }
+
+            var text = Parenthesize(syntax.Expression);
+            var type = argument.Parameter.Type;
+            switch (argument.Parameter.Name)
+            {
+                case "buffer" when type is IArrayTypeSymbol:
+                    buffer = text;
+                    break;
+                case "buffer" when type.Name == "ReadOnlySpan":
+                    var argumentType = model.GetTypeInfo(syntax.Expression, cancellationToken).Type;
+                    span = argumentType is not IArrayTypeSymbol;
+                    buffer = text;
+                    break;
+                case "offset":
+                    offset = text;
+                    break;
+                case "size":
+                    count = text;
+                    break;
+                case "socketFlags":
+                    flags = text;
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        if (buffer is null)
+        {
+            return null;
+        }
+
+        var names = FreshNames.At(model, statement, cancellationToken);
+        var accumulator = GetAccumulator(model, statement, invocation, names, cancellationToken);
+        if (accumulator is null || accumulator.Value.Type is not ("int" or "var"))
+        {
+            return null;
+        }
+
+        var (header, sent) = (accumulator.Value.Header, accumulator.Value.Name);
+        var n = names.Next("n", "written");
+        var error = names.Next("error");
+        count ??= buffer + ".Length";
+        flags ??= Sockets + "SocketFlags.None";
+        var send = span
+            ? $"{receiver}.Send({buffer}.Slice({sent}), {flags}, out {Sockets}SocketError {error})"
+            : $"{receiver}.Send({buffer}, {(offset is null or "0" ? sent : offset + " + " + sent)}, {count} - {sent}, {flags}, out {Sockets}SocketError {error})";
+
+        var body = new StringBuilder()
+            .Append("{\n")
+            .Append($"int {n} = {send};\n")
+            .Append($"if ({error} == {Sockets}SocketError.WouldBlock)\n{{\n{receiver}.Poll(-1, {Sockets}SelectMode.SelectWrite);\ncontinue;\n}}\n\n")
+            .Append($"if ({error} != {Sockets}SocketError.Success)\n{{\nthrow new {Sockets}SocketException((int){error});\n}}\n\n")
+            .Append($"{sent} += {n};\n")
+            .Append('}')
+            .ToString();
+
+        return Loop(statement, header, sent, count, "int", body);
+    }
+
+    // ---- Native send / sendto / write ------------------------------------------------------------------
+
+    private static Edit? PlanNativeSendAll(SemanticModel model, InvocationExpressionSyntax invocation, IInvocationOperation operation, CancellationToken cancellationToken)
+    {
+        var statement = GetReplaceableStatement(invocation);
+        var resultType = operation.TargetMethod.ReturnType;
+        if (statement is null || !IsSignedCount(resultType))
+        {
+            return null;
+        }
+
+        ArgumentSyntax? bufferArgument = null, lengthArgument = null;
+        IArgumentOperation? bufferOperation = null, lengthOperation = null;
+        foreach (var argument in operation.Arguments)
+        {
+            if (argument.Syntax is not ArgumentSyntax syntax || argument.Parameter is null || !IsSimple(syntax.Expression))
+            {
+                return null;
+            }
+
+            switch (argument.Parameter.Ordinal)
+            {
+                case 1:
+                    (bufferArgument, bufferOperation) = (syntax, argument);
+                    break;
+                case 2:
+                    (lengthArgument, lengthOperation) = (syntax, argument);
+                    break;
+            }
+        }
+
+        if (bufferArgument is null || lengthArgument is null || bufferOperation?.Parameter is null || lengthOperation?.Parameter is null)
+        {
+            return null;
+        }
+
+        var names = FreshNames.At(model, statement, cancellationToken);
+        var accumulator = GetAccumulator(model, statement, invocation, names, cancellationToken);
+        if (accumulator is null)
+        {
+            return null;
+        }
+
+        var (header, sent) = (accumulator.Value.Header, accumulator.Value.Name);
+        var accumulatorType = accumulator.Value.Type == "var" ? resultType : accumulator.Value.Symbol?.Type;
+        var compilation = model.Compilation;
+        if (accumulatorType is null
+            || !IsSignedCount(accumulatorType)
+            || !compilation.ClassifyConversion(resultType, accumulatorType).IsImplicit)
+        {
+            return null;
+        }
+
+        // buf + sent, with the pointer or address arithmetic the buffer's type allows.
+        var position = statement.SpanStart;
+        var bufferType = model.GetTypeInfo(bufferArgument.Expression, cancellationToken).Type;
+        var buffer = Parenthesize(bufferArgument.Expression);
+        string advanced;
+        switch (bufferType)
+        {
+            case IPointerTypeSymbol { PointedAtType.SpecialType: SpecialType.System_Void }:
+                advanced = $"(byte*){buffer} + {sent}";
+                break;
+            case IPointerTypeSymbol:
+                advanced = $"{buffer} + {sent}";
+                break;
+            case { SpecialType: SpecialType.System_IntPtr }:
+                advanced = accumulatorType.SpecialType == SpecialType.System_Int64 ? $"{buffer} + (nint){sent}" : $"{buffer} + {sent}";
+                break;
+            default:
+                // byte[], spans, refs: there is no offset form of the native call.
+                return null;
+        }
+
+        if (!compilation.ClassifyConversion(bufferType, bufferOperation.Parameter.Type).IsImplicit)
+        {
+            return null;
+        }
+
+        // The length asked for, in the accumulator's type; the rest, in the parameter's type.
+        var lengthType = model.GetTypeInfo(lengthArgument.Expression, cancellationToken).Type;
+        if (lengthType is null || !IsInteger(lengthType))
+        {
+            return null;
+        }
+
+        var accumulatorName = accumulatorType.ToMinimalDisplayString(model, position);
+        var length = Parenthesize(lengthArgument.Expression);
+        var total = compilation.ClassifyConversion(lengthType, accumulatorType).IsImplicit ? length : $"({accumulatorName}){length}";
+        var rest = $"{total} - {sent}";
+        var lengthParameter = lengthOperation.Parameter.Type;
+        if (!compilation.ClassifyConversion(accumulatorType, lengthParameter).IsImplicit)
+        {
+            rest = $"({lengthParameter.ToMinimalDisplayString(model, position)})({rest})";
+        }
+
+        var call = invocation.ReplaceNodes(
+            new[] { bufferArgument.Expression, lengthArgument.Expression },
+            (original, _) => original == bufferArgument.Expression ? SyntaxFactory.ParseExpression(advanced) : SyntaxFactory.ParseExpression(rest));
+
+        var n = names.Next("n", "written");
+        var resultName = resultType.ToMinimalDisplayString(model, position);
+        var body = new StringBuilder()
+            .Append("{\n")
+            .Append($"{resultName} {n} = {call.WithoutTrivia().ToFullString()};\n")
+            .Append($"if ({n} < 0)\n{{\n{Failure(model, statement, cancellationToken)}\n}}\n\n")
+            .Append($"{sent} += {n};\n")
+            .Append('}')
+            .ToString();
+
+        return Loop(statement, header, sent, total, accumulatorName, body);
+    }
+
+    private static string Failure(SemanticModel model, StatementSyntax statement, CancellationToken cancellationToken)
+    {
+        if (model.GetEnclosingSymbol(statement.SpanStart, cancellationToken) is IMethodSymbol { IsAsync: false, ReturnsVoid: false } method
+            && method.ReturnType.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_IntPtr
+            && method.MethodKind is not MethodKind.AnonymousFunction
+            && !IsTopLevelMain(method))
+        {
+            return "return -1;";
+        }
+
+        var marshal = model.Compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
+        var lastError = marshal?.GetMembers("GetLastPInvokeError").Length > 0 ? "GetLastPInvokeError" : "GetLastWin32Error";
+        return $"throw new global::System.ComponentModel.Win32Exception(global::System.Runtime.InteropServices.Marshal.{lastError}());";
+    }
+
+    private static bool IsTopLevelMain(IMethodSymbol method)
+        => method.Name == "<Main>$" || (method.IsImplicitlyDeclared && method.MethodKind == MethodKind.Ordinary);
+
+    // ---- Shared shapes ---------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The loop variable. A discarded send gets a fresh <c>sent</c> declared by the <c>for</c>; a send stored
+    /// in a local (<c>nint n = send(...)</c>, <c>n = send(...)</c>) keeps that local as the running total so
+    /// later code that reads it still compiles.
+    /// </summary>
+    private static (string? Header, string Name, string Type, ILocalSymbol? Symbol)? GetAccumulator(
+        SemanticModel model, StatementSyntax statement, InvocationExpressionSyntax invocation, FreshNames names, CancellationToken cancellationToken)
+    {
+        switch (statement)
+        {
+            case ExpressionStatementSyntax { Expression: var expression } when Unwrap(expression) == invocation:
+            case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" }, Right: var right } }
+                when Unwrap(right) == invocation && model.GetOperation(statement, cancellationToken) is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: IDiscardOperation } }:
+                return (null, names.Next("sent", "total"), "var", null);
+
+            case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression, Left: IdentifierNameSyntax left, Right: var right } }
+                when right == invocation && model.GetSymbolInfo(left, cancellationToken).Symbol is ILocalSymbol local:
+                return ($"{local.Name} = 0;", local.Name, local.Type.ToMinimalDisplayString(model, statement.SpanStart), local);
+
+            case LocalDeclarationStatementSyntax { Declaration: { Variables.Count: 1 } declaration, UsingKeyword.RawKind: 0, AwaitKeyword.RawKind: 0 }
+                when declaration.Variables[0].Initializer?.Value == invocation
+                    && model.GetDeclaredSymbol(declaration.Variables[0], cancellationToken) is ILocalSymbol declared
+                    && !declared.IsConst:
+                var typeName = declared.Type.ToMinimalDisplayString(model, statement.SpanStart);
+                return ($"{typeName} {declared.Name} = 0;", declared.Name, declaration.Type.IsVar ? "var" : typeName, declared);
+
+            default:
+                return null;
+        }
+    }
+
+    private static Edit Loop(StatementSyntax statement, string? header, string sent, string total, string type, string body)
+        => header is null
+            ? new Edit(statement, new[] { $"for ({type} {sent} = 0; {sent} < {total};)\n{body}" })
+            : new Edit(statement, new[] { header, $"while ({sent} < {total})\n{body}" });
+
+    private static ExpressionSyntax Unwrap(ExpressionSyntax expression)
+    {
+        while (expression is ParenthesizedExpressionSyntax parenthesized)
+        {
+            expression = parenthesized.Expression;
+        }
+
+        return expression;
+    }
+
+    /// <summary>The statement the send is part of, when it sits in a block, a switch section or top-level code.</summary>
+    private static StatementSyntax? GetReplaceableStatement(InvocationExpressionSyntax invocation)
+    {
+        var statement = invocation.FirstAncestorOrSelf<StatementSyntax>();
+        return statement is ExpressionStatementSyntax or LocalDeclarationStatementSyntax
+            && statement.Parent is BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax
+            ? statement
+            : null;
+    }
+
+    /// <summary>Expressions cheap and free of side effects, safe to evaluate on every iteration.</summary>
+    private static bool IsSimple(ExpressionSyntax expression) => expression switch
+    {
+        IdentifierNameSyntax or LiteralExpressionSyntax or ThisExpressionSyntax or BaseExpressionSyntax
+            or DefaultExpressionSyntax or SizeOfExpressionSyntax or PredefinedTypeSyntax => true,
+        MemberAccessExpressionSyntax member => IsSimple(member.Expression),
+        ParenthesizedExpressionSyntax parenthesized => IsSimple(parenthesized.Expression),
+        CastExpressionSyntax cast => IsSimple(cast.Expression),
+        BinaryExpressionSyntax binary when binary.IsKind(SyntaxKind.AddExpression) || binary.IsKind(SyntaxKind.SubtractExpression)
+            || binary.IsKind(SyntaxKind.MultiplyExpression) || binary.IsKind(SyntaxKind.BitwiseOrExpression)
+            => IsSimple(binary.Left) && IsSimple(binary.Right),
+        PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.UnaryMinusExpression) || unary.IsKind(SyntaxKind.AddressOfExpression)
+            => IsSimple(unary.Operand),
+        ElementAccessExpressionSyntax element => IsSimple(element.Expression) && element.ArgumentList.Arguments.All(a => IsSimple(a.Expression)),
+        _ => false,
+    };
+
+    private static string Parenthesize(ExpressionSyntax expression)
+    {
+        var text = expression.WithoutTrivia().ToFullString();
+        return expression is IdentifierNameSyntax or LiteralExpressionSyntax or MemberAccessExpressionSyntax or ThisExpressionSyntax
+            or ParenthesizedExpressionSyntax or ElementAccessExpressionSyntax or InvocationExpressionSyntax
+            ? text
+            : "(" + text + ")";
+    }
+
+    private static bool IsSignedCount(ITypeSymbol type)
+        => type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_IntPtr;
+
+    private static bool IsInteger(ITypeSymbol type)
+        => type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_IntPtr
+            or SpecialType.System_UInt32 or SpecialType.System_UInt64 or SpecialType.System_UIntPtr
+            or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Byte;
+}

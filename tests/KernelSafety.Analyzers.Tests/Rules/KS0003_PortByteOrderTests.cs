@@ -1,0 +1,1204 @@
+using System.Reflection;
+using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Fixes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Testing;
+using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    KernelSafety.Analyzers.Rules.PortByteOrderAnalyzer,
+    KernelSafety.CodeFixes.Fixes.PortByteOrderFix>;
+
+namespace KernelSafety.Analyzers.Tests.Rules;
+
+public class KS0003_PortByteOrderTests
+{
+    private const string Usings = """
+        using System;
+        using System.Buffers.Binary;
+        using System.Net;
+        using System.Net.Sockets;
+        using System.Runtime.InteropServices;
+
+        """;
+
+    private const string Sockaddr = """
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct sockaddr_in
+        {
+            public ushort sin_family;
+            public ushort sin_port;
+            public uint sin_addr;
+            public ulong sin_zero;
+        }
+        """;
+
+    private const string Libc = """
+
+        static class Libc
+        {
+            [DllImport("libc")]
+            public static extern ushort htons(ushort hostshort);
+
+            [DllImport("libc")]
+            public static extern ushort ntohs(ushort netshort);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int connect(int fd, ref sockaddr_in addr, int len);
+        }
+        """;
+
+    // The exact expressions the fixes generate, shared by the fix tests and the evaluation tests below.
+    private static string ToNetworkUShort(string port) => $"unchecked((ushort)IPAddress.HostToNetworkOrder((short){port}))";
+
+    private static string ToNetworkShort(string port) => $"unchecked(IPAddress.HostToNetworkOrder((short){port}))";
+
+    private static string ToHostUShort(string port) => $"unchecked((ushort)IPAddress.NetworkToHostOrder((short){port}))";
+
+    private static string Code(string body) => Usings + body + Sockaddr + Libc;
+
+    // ---------------------------------------------------------------------------------------------
+    // Flagged: host-order values in network-order destinations
+
+    [Fact]
+    public Task Literal_port_stored_in_sin_port_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static void Open(int fd)
+                {
+                    var server = new sockaddr_in();
+                    server.sin_family = 2;
+                    {|KS0003:server.sin_port = 2001|};
+                    Libc.connect(fd, ref server, 16);
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Parameter_cast_to_ushort_stored_in_sin_port_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in Make(int port)
+                {
+                    sockaddr_in addr = default;
+                    {|KS0003:addr.sin_port = (ushort)port|};
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Local_holding_a_literal_stored_in_sin_port_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in Make()
+                {
+                    ushort port = 8080;
+                    var addr = new sockaddr_in();
+                    {|KS0003:addr.sin_port = port|};
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Object_initializer_member_is_flagged_on_the_member_assignment()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in Make(ushort port)
+                    => new sockaddr_in { sin_family = 2, {|KS0003:sin_port = port|} };
+            }
+            """));
+
+    [Fact]
+    public Task Computed_port_from_a_base_port_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                private readonly int _basePort = 9000;
+
+                sockaddr_in Make(int index)
+                {
+                    var addr = new sockaddr_in();
+                    {|KS0003:addr.sin_port = (ushort)(_basePort + index)|};
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Parsed_port_and_endpoint_port_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static void Fill(ref sockaddr_in addr, string text, IPEndPoint endPoint, bool fromText)
+                {
+                    if (fromText)
+                    {
+                        {|KS0003:addr.sin_port = ushort.Parse(text)|};
+                    }
+                    else
+                    {
+                        {|KS0003:addr.sin_port = (ushort)endPoint.Port|};
+                    }
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Runtime_style_host_order_property_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            readonly struct PortNumber
+            {
+                public PortNumber(ushort value) => HostOrder = value;
+                public ushort HostOrder { get; }
+            }
+
+            class Bridge
+            {
+                static void Fill(ref sockaddr_in addr, PortNumber port)
+                {
+                    {|KS0003:addr.sin_port = port.HostOrder|};
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Sin6_port_through_a_pointer_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            unsafe struct sockaddr_in6
+            {
+                public ushort sin6_family;
+                public short sin6_port;
+                public uint sin6_flowinfo;
+                public fixed byte sin6_addr[16];
+                public uint sin6_scope_id;
+            }
+
+            unsafe class Bridge
+            {
+                static void Fill(sockaddr_in6* addr, short port)
+                {
+                    addr->sin6_family = 10;
+                    {|KS0003:addr->sin6_port = port|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task User_declared_NetworkByteOrder_field_property_and_parameter_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            namespace MyProtocol
+            {
+                [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Parameter)]
+                sealed class NetworkByteOrderAttribute : Attribute { }
+
+                struct Header
+                {
+                    [NetworkByteOrder] public ushort DestinationPort;
+                    [NetworkByteOrder] public ushort SourcePort { get; set; }
+                }
+
+                static class Wire
+                {
+                    public static void Announce([NetworkByteOrder] ushort port) { }
+
+                    public static Header Make(ushort port)
+                    {
+                        var header = new Header();
+                        {|KS0003:header.DestinationPort = port|};
+                        {|KS0003:header.SourcePort = 5000|};
+                        Announce({|KS0003:port|});
+                        return header;
+                    }
+                }
+            }
+            """);
+
+    private const string RuntimeLike = """
+
+        namespace KernelSafety.Runtime
+        {
+            [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Parameter | AttributeTargets.ReturnValue)]
+            public sealed class NetworkByteOrderAttribute : Attribute { }
+
+            public static class Ports
+            {
+                [return: NetworkByteOrder]
+                public static ushort HostToNetwork(ushort hostOrder) =>
+                    BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(hostOrder) : hostOrder;
+
+                public static ushort NetworkToHost([NetworkByteOrder] ushort networkOrder) =>
+                    BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(networkOrder) : networkOrder;
+            }
+        }
+        """;
+
+    [Fact]
+    public Task Runtime_NetworkByteOrder_parameter_and_return_value_are_understood()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static void Use(ref sockaddr_in addr, IPAddress address, ushort port)
+                {
+                    addr.sin_port = KernelSafety.Runtime.Ports.HostToNetwork(port);
+                    var back = KernelSafety.Runtime.Ports.NetworkToHost(addr.sin_port);
+                    var wrong = KernelSafety.Runtime.Ports.NetworkToHost({|KS0003:port|});
+                    var endPoint = new IPEndPoint(address, {|KS0003:KernelSafety.Runtime.Ports.HostToNetwork(port)|});
+                }
+            }
+            """) + RuntimeLike);
+
+    [Fact]
+    public Task Port_written_little_endian_into_a_big_endian_header_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Packet
+            {
+                static byte[] Build(ushort sourcePort, ushort length)
+                {
+                    var buffer = new byte[8];
+                    BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:sourcePort|});
+                    BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(4), length);
+                    return buffer;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Port_written_in_native_order_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Packet
+            {
+                static void Build(Span<byte> span, IPEndPoint endPoint, int port)
+                {
+                    byte[] bytes = BitConverter.GetBytes({|KS0003:(ushort)endPoint.Port|});
+                    bytes.CopyTo(span);
+                    ushort localPort = (ushort)port;
+                    MemoryMarshal.Write(span.Slice(2), {|KS0003:in localPort|});
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Field_holding_a_configured_port_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                private readonly ushort _port;
+
+                public Bridge(ushort port) => _port = port;
+
+                sockaddr_in Target()
+                {
+                    var addr = new sockaddr_in { sin_family = 2 };
+                    {|KS0003:addr.sin_port = _port|};
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Ports_from_a_loop_and_a_with_expression_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Scanner
+            {
+                static void Probe(int fd, ushort[] ports, sockaddr_in template, ushort fallbackPort)
+                {
+                    foreach (var port in ports)
+                    {
+                        var addr = template;
+                        {|KS0003:addr.sin_port = port|};
+                        Libc.connect(fd, ref addr, 16);
+                    }
+
+                    var fallback = template with { {|KS0003:sin_port = fallbackPort|} };
+                    Libc.connect(fd, ref fallback, 16);
+                }
+            }
+            """));
+
+    // ---------------------------------------------------------------------------------------------
+    // Flagged: network-order values in host-order destinations
+
+    [Fact]
+    public Task HostToNetworkOrder_passed_to_IPEndPoint_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Client
+            {
+                static IPEndPoint Target(IPAddress address, int port)
+                    => new IPEndPoint(address, {|KS0003:IPAddress.HostToNetworkOrder((short)port)|});
+            }
+            """));
+
+    [Fact]
+    public Task Htons_P_Invoke_passed_to_managed_clients_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Client
+            {
+                static void Open(string host, ushort port, Socket socket, IPAddress address)
+                {
+                    using var tcp = new TcpClient(host, {|KS0003:Libc.htons(port)|});
+                    tcp.Connect(host, {|KS0003:Libc.htons(port)|});
+                    socket.Connect(address, {|KS0003:Libc.htons(port)|});
+                    var dns = new DnsEndPoint(host, {|KS0003:Libc.htons(port)|});
+                    using var udp = new UdpClient(host, {|KS0003:Libc.htons(port)|});
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Converted_ports_given_to_listeners_and_datagram_sends_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Server
+            {
+                static void Listen(IPAddress address, short port, UdpClient udp, byte[] datagram)
+                {
+                    var listener = new TcpListener(address, {|KS0003:IPAddress.HostToNetworkOrder(port)|});
+                    udp.Send(datagram, datagram.Length, "peer", {|KS0003:IPAddress.HostToNetworkOrder(port)|});
+                }
+            }
+            """));
+
+    [Fact]
+    public Task LibraryImport_htons_under_another_name_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = Code("""
+                static partial class Native
+                {
+                    [LibraryImport("libc", EntryPoint = "htons")]
+                    public static partial ushort ToNet(ushort value);
+                }
+
+                class Client
+                {
+                    static IPEndPoint Target(IPAddress address, ushort port)
+                        => new IPEndPoint(address, {|KS0003:Native.ToNet(port)|});
+                }
+                """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Sin_port_read_given_to_an_endpoint_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Server
+            {
+                static IPEndPoint Peer(sockaddr_in peer)
+                    => new IPEndPoint(new IPAddress(peer.sin_addr), {|KS0003:peer.sin_port|});
+            }
+            """));
+
+    [Fact]
+    public Task Endpoint_port_setter_given_a_converted_port_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Client
+            {
+                static void Retarget(IPEndPoint endPoint, ushort port)
+                {
+                    {|KS0003:endPoint.Port = Libc.htons(port)|};
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Local_holding_a_converted_port_given_to_an_endpoint_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Client
+            {
+                static IPEndPoint Target(IPAddress address, int port)
+                {
+                    var swapped = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)port) : (ushort)port;
+                    return new IPEndPoint(address, {|KS0003:swapped|});
+                }
+            }
+            """));
+
+    // ---------------------------------------------------------------------------------------------
+    // Not flagged
+
+    [Fact]
+    public Task Zero_port_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Server
+            {
+                static sockaddr_in Any()
+                {
+                    var addr = new sockaddr_in { sin_family = 2, sin_port = 0 };
+                    addr.sin_port = default;
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Converted_ports_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static void Fill(ref sockaddr_in addr, ushort port, int wide, int choice)
+                {
+                    switch (choice)
+                    {
+                        case 0: addr.sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port); break;
+                        case 1: addr.sin_port = unchecked((ushort)IPAddress.HostToNetworkOrder((short)wide)); break;
+                        case 2: addr.sin_port = Libc.htons(port); break;
+                        case 3: addr.sin_port = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(port) : port; break;
+                        case 4: addr.sin_port = !BitConverter.IsLittleEndian ? port : BinaryPrimitives.ReverseEndianness(port); break;
+                        case 5: addr.sin_port = BinaryPrimitives.ReverseEndianness(port); break;
+                        case 6: addr.sin_port = (ushort)((port << 8) | (port >> 8)); break;
+                        case 7: addr.sin_port = (ushort)(((wide & 0xFF) << 8) | ((wide >> 8) & 0xFF)); break;
+                        case 8: addr.sin_port = (ushort)(((wide >> 8) & 0xff) | ((wide & 0xff) << 8)); break;
+                        case 9: addr.sin_port = Libc.ntohs(port); break;
+                    }
+                }
+            }
+            """));
+
+    [Fact]
+    public Task LibraryImport_htons_into_sin_port_is_not_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = Code("""
+                static partial class Native
+                {
+                    [LibraryImport("libc", EntryPoint = "htons")]
+                    public static partial ushort ToNet(ushort value);
+
+                    [DllImport("libc", EntryPoint = "htons")]
+                    public static extern ushort HostToNet(ushort value);
+                }
+
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in a, ref sockaddr_in b, ushort port)
+                    {
+                        a.sin_port = Native.ToNet(port);
+                        b.sin_port = Native.HostToNet(port);
+                    }
+                }
+                """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Users_own_htons_helper_counts_as_a_conversion()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static ushort htons(ushort value) => BitConverter.IsLittleEndian ? (ushort)((value << 8) | (value >> 8)) : value;
+
+                static sockaddr_in Make(ushort port)
+                {
+                    var addr = new sockaddr_in();
+                    addr.sin_port = htons(port);
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Copies_from_other_network_order_locations_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            sealed class NetworkByteOrderAttribute : Attribute { }
+
+            class Bridge
+            {
+                [NetworkByteOrder] public ushort CachedPort;
+
+                void Copy(ref sockaddr_in to, sockaddr_in from, [NetworkByteOrder] ushort announced)
+                {
+                    to.sin_port = from.sin_port;
+                    to.sin_port = CachedPort;
+                    to.sin_port = announced;
+                    CachedPort = from.sin_port;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Field_given_a_converted_value_by_its_type_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                private readonly ushort _port;
+                private ushort _fallback = (ushort)IPAddress.HostToNetworkOrder((short)80);
+
+                public Bridge(ushort port) => this._port = Libc.htons(port);
+
+                sockaddr_in Target(bool fallback)
+                {
+                    var addr = new sockaddr_in { sin_family = 2 };
+                    addr.sin_port = fallback ? _fallback : _port;
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Local_assigned_a_converted_value_is_network_order()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in Make(ushort port)
+                {
+                    ushort converted = Libc.htons(port);
+                    var addr = new sockaddr_in();
+                    addr.sin_port = converted;
+                    return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Local_with_values_of_both_orders_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in Make(ushort port, bool alreadyConverted, out ushort echoed)
+                {
+                    ushort value = port;
+                    if (!alreadyConverted)
+                    {
+                        value = Libc.htons(port);
+                    }
+
+                    ushort fromOut;
+                    Read(out fromOut);
+                    var addr = new sockaddr_in();
+                    addr.sin_port = value;
+                    addr.sin_port = fromOut;
+                    echoed = addr.sin_port;
+                    return addr;
+                }
+
+                static void Read(out ushort v) => v = 1;
+            }
+            """));
+
+    [Fact]
+    public Task Names_that_say_network_order_and_unknown_sources_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                private ushort _netPort;
+
+                sockaddr_in Make(ushort portBE, ushort networkPort, Func<ushort> next)
+                {
+                    var addr = new sockaddr_in();
+                    addr.sin_port = portBE;
+                    addr.sin_port = networkPort;
+                    addr.sin_port = _netPort;
+                    addr.sin_port = next();
+                    addr.sin_port = GetPort();
+                    return addr;
+                }
+
+                static ushort GetPort() => 0;
+            }
+            """));
+
+    [Fact]
+    public Task Host_order_ports_given_to_managed_endpoints_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Client
+            {
+                static void Open(string host, int port, sockaddr_in peer, IPAddress address, Socket socket)
+                {
+                    var endPoint = new IPEndPoint(address, port);
+                    endPoint.Port = 2001;
+                    socket.Connect(address, port);
+                    using var tcp = new TcpClient(host, 2001);
+                    var fromPeer = new IPEndPoint(address, Libc.ntohs(peer.sin_port));
+                    var fromPeer2 = new IPEndPoint(address, (ushort)IPAddress.NetworkToHostOrder((short)peer.sin_port));
+                    var swappedBack = new IPEndPoint(address, BinaryPrimitives.ReverseEndianness(peer.sin_port));
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Look_alike_types_and_fields_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            struct Settings { public ushort port; public ushort sin_family; }
+
+            sealed class EndPointSpec
+            {
+                public EndPointSpec(string host, int port) { }
+                public int Port { get; set; }
+            }
+
+            static class Net
+            {
+                public static ushort HostToNetworkOrder(ushort value) => value;
+            }
+
+            class Config
+            {
+                static void Load(ushort port)
+                {
+                    var settings = new Settings { port = 2001 };
+                    settings.port = port;
+                    var spec = new EndPointSpec("db", Net.HostToNetworkOrder(port));
+                    spec.Port = IPAddress.HostToNetworkOrder((short)port);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Little_endian_writes_of_non_ports_and_little_endian_formats_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Packet
+            {
+                static void Header(Span<byte> buffer, ushort length, ushort checksum)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(buffer, length);
+                    BitConverter.GetBytes(checksum).CopyTo(buffer.Slice(2));
+                }
+
+                // A little-endian format by design: every field is little-endian, the port too.
+                static void SaveState(Span<byte> buffer, ushort listenPort, int sessions)
+                {
+                    BinaryPrimitives.WriteInt32LittleEndian(buffer, sessions);
+                    BinaryPrimitives.WriteUInt16LittleEndian(buffer.Slice(4), listenPort);
+                }
+
+                static void BigEndian(Span<byte> buffer, ushort port)
+                {
+                    BinaryPrimitives.WriteUInt16BigEndian(buffer, port);
+                    BitConverter.GetBytes(Libc.htons(port)).CopyTo(buffer.Slice(2));
+                }
+            }
+            """));
+
+    [Fact]
+    public Task NetworkByteOrder_members_wider_than_16_bits_are_not_treated_as_ports()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            sealed class NetworkByteOrderAttribute : Attribute { }
+
+            struct Ipv4Header
+            {
+                [NetworkByteOrder] public uint SourceAddress;
+            }
+
+            class Builder
+            {
+                static Ipv4Header Make(uint address) => new Ipv4Header { SourceAddress = address };
+            }
+            """);
+
+    [Fact]
+    public Task Incomplete_code_does_not_break_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = Code("""
+                class Broken
+                {
+                    static void Edit(sockaddr_in addr, IPAddress address, Missing thing)
+                    {
+                        addr.sin_port = ;
+                        addr.sin_port = thing.Port;
+                        addr.sin_port = Unknown(5);
+                        var endPoint = new IPEndPoint(address, );
+                        var other = new IPEndPoint(address, Libc.htons(thing));
+                        addr.sin_port = (ushort)IPAddress.HostToNetworkOrder();
+                    }
+                }
+                """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Fixes
+
+    [Fact]
+    public Task Convert_fix_converts_a_literal_into_sin_port()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Bridge
+                {
+                    static void Open(int fd)
+                    {
+                        var server = new sockaddr_in();
+                        {|KS0003:server.sin_port = 2001|};
+                        Libc.connect(fd, ref server, 16);
+                    }
+                }
+                """),
+            Code($$"""
+                class Bridge
+                {
+                    static void Open(int fd)
+                    {
+                        var server = new sockaddr_in();
+                        server.sin_port = {{ToNetworkUShort("2001")}};
+                        Libc.connect(fd, ref server, 16);
+                    }
+                }
+                """),
+            PortByteOrderFix.ConvertKey);
+
+    [Fact]
+    public Task Convert_fix_drops_the_narrowing_cast_and_works_in_a_checked_context()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Bridge
+                {
+                    static sockaddr_in Make(int port)
+                    {
+                        checked
+                        {
+                            var addr = new sockaddr_in();
+                            {|KS0003:addr.sin_port = (ushort)port|};
+                            var high = new sockaddr_in { {|KS0003:sin_port = 40000|} };
+                            return addr;
+                        }
+                    }
+                }
+                """),
+            Code($$"""
+                class Bridge
+                {
+                    static sockaddr_in Make(int port)
+                    {
+                        checked
+                        {
+                            var addr = new sockaddr_in();
+                            addr.sin_port = {{ToNetworkUShort("port")}};
+                            var high = new sockaddr_in { sin_port = {{ToNetworkUShort("40000")}} };
+                            return addr;
+                        }
+                    }
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_replaces_an_existing_unchecked_cast()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in addr, int port) => {|KS0003:addr.sin_port = unchecked((ushort)port)|};
+                }
+                """),
+            Code($$"""
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in addr, int port) => addr.sin_port = {{ToNetworkUShort("port")}};
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_keeps_short_and_widens_to_int_destinations()
+        => VerifyCS.VerifyCodeFixAsync(
+            Usings + """
+                struct sockaddr_in6 { public ushort sin6_family; public short sin6_port; }
+                struct legacy_sockaddr { public int sin_port; public uint sin6_port; }
+
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in6 six, ref legacy_sockaddr legacy, int port)
+                    {
+                        {|KS0003:six.sin6_port = (short)port|};
+                        {|KS0003:legacy.sin_port = port|};
+                        {|KS0003:legacy.sin6_port = (uint)(port + 1)|};
+                    }
+                }
+                """,
+            Usings + $$"""
+                struct sockaddr_in6 { public ushort sin6_family; public short sin6_port; }
+                struct legacy_sockaddr { public int sin_port; public uint sin6_port; }
+
+                class Bridge
+                {
+                    static void Fill(ref sockaddr_in6 six, ref legacy_sockaddr legacy, int port)
+                    {
+                        six.sin6_port = {{ToNetworkShort("port")}};
+                        legacy.sin_port = {{ToNetworkUShort("port")}};
+                        legacy.sin6_port = {{ToNetworkUShort("(port + 1)")}};
+                    }
+                }
+                """);
+
+    [Fact]
+    public Task Convert_fix_adds_the_System_Net_using()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+
+            class Bridge
+            {
+                static sockaddr_in Make(ushort port) => new sockaddr_in { sin_family = 2, {|KS0003:sin_port = port|} };
+            }
+            """,
+            $$"""
+            using System.Net;
+            using System.Runtime.InteropServices;
+
+            struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+
+            class Bridge
+            {
+                static sockaddr_in Make(ushort port) => new sockaddr_in { sin_family = 2, sin_port = {{ToNetworkUShort("port")}} };
+            }
+            """);
+
+    [Fact]
+    public Task Fix_all_adds_the_using_once_and_keeps_the_file_header()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            // Copyright header.
+            using System.Runtime.InteropServices;
+
+            struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+
+            class Bridge
+            {
+                static void Fill(ref sockaddr_in a, ref sockaddr_in b, ushort port)
+                {
+                    {|KS0003:a.sin_port = port|};
+                    {|KS0003:b.sin_port = 2001|};
+                }
+            }
+            """,
+            $$"""
+            // Copyright header.
+            using System.Net;
+            using System.Runtime.InteropServices;
+
+            struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+
+            class Bridge
+            {
+                static void Fill(ref sockaddr_in a, ref sockaddr_in b, ushort port)
+                {
+                    a.sin_port = {{ToNetworkUShort("port")}};
+                    b.sin_port = {{ToNetworkUShort("2001")}};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_qualifies_IPAddress_when_another_IPAddress_is_in_scope()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+
+            class IPAddress { }
+
+            class Bridge
+            {
+                static sockaddr_in Make(ushort port) => new sockaddr_in { {|KS0003:sin_port = port|} };
+            }
+            """,
+            """
+            struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+
+            class IPAddress { }
+
+            class Bridge
+            {
+                static sockaddr_in Make(ushort port) => new sockaddr_in { sin_port = unchecked((ushort)System.Net.IPAddress.HostToNetworkOrder((short)port)) };
+            }
+            """);
+
+    [Fact]
+    public Task Convert_fix_drops_the_in_modifier_of_a_native_order_write()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Packet
+                {
+                    static void Build(Span<byte> span, int port)
+                    {
+                        ushort localPort = (ushort)port;
+                        MemoryMarshal.Write(span, {|KS0003:in localPort|});
+                    }
+                }
+                """),
+            Code($$"""
+                class Packet
+                {
+                    static void Build(Span<byte> span, int port)
+                    {
+                        ushort localPort = (ushort)port;
+                        MemoryMarshal.Write(span, {{ToNetworkUShort("localPort")}});
+                    }
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_switches_a_little_endian_writer_to_big_endian()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Packet
+                {
+                    static void Build(Span<byte> buffer, ushort sourcePort, short destinationPort)
+                    {
+                        BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:sourcePort|});
+                        BinaryPrimitives.WriteInt16LittleEndian(buffer.Slice(2), {|KS0003:destinationPort|});
+                    }
+                }
+                """),
+            Code("""
+                class Packet
+                {
+                    static void Build(Span<byte> buffer, ushort sourcePort, short destinationPort)
+                    {
+                        BinaryPrimitives.WriteUInt16BigEndian(buffer, sourcePort);
+                        BinaryPrimitives.WriteInt16BigEndian(buffer.Slice(2), destinationPort);
+                    }
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_switches_a_try_write_to_big_endian()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Packet
+                {
+                    static bool Build(Span<byte> buffer, IPEndPoint peer)
+                        => BinaryPrimitives.TryWriteUInt16LittleEndian(buffer, {|KS0003:(ushort)peer.Port|});
+                }
+                """),
+            Code("""
+                class Packet
+                {
+                    static bool Build(Span<byte> buffer, IPEndPoint peer)
+                        => BinaryPrimitives.TryWriteUInt16BigEndian(buffer, (ushort)peer.Port);
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_converts_the_value_given_to_a_native_order_writer()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Packet
+                {
+                    static byte[] Build(int port) => BitConverter.GetBytes({|KS0003:(ushort)port|});
+                }
+                """),
+            Code($$"""
+                class Packet
+                {
+                    static byte[] Build(int port) => BitConverter.GetBytes({{ToNetworkUShort("port")}});
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_converts_a_sin_port_read_to_host_order()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Server
+                {
+                    static IPEndPoint Peer(sockaddr_in peer)
+                        => new IPEndPoint(new IPAddress(peer.sin_addr), {|KS0003:peer.sin_port|});
+                }
+                """),
+            Code($$"""
+                class Server
+                {
+                    static IPEndPoint Peer(sockaddr_in peer)
+                        => new IPEndPoint(new IPAddress(peer.sin_addr), {{ToHostUShort("peer.sin_port")}});
+                }
+                """),
+            PortByteOrderFix.ConvertKey);
+
+    [Fact]
+    public Task RemoveConversion_fix_passes_the_host_order_port()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Client
+                {
+                    static void Open(IPAddress address, int port, ushort shortPort, IPEndPoint endPoint, string host)
+                    {
+                        var a = new IPEndPoint(address, {|KS0003:IPAddress.HostToNetworkOrder((short)port)|});
+                        var b = new IPEndPoint(address, {|KS0003:IPAddress.HostToNetworkOrder(port)|});
+                        {|KS0003:endPoint.Port = Libc.htons(shortPort)|};
+                        using var tcp = new TcpClient(host, {|KS0003:Libc.htons((ushort)port)|});
+                        var c = new IPEndPoint(address, {|KS0003:BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(shortPort) : shortPort|});
+                    }
+                }
+                """),
+            Code("""
+                class Client
+                {
+                    static void Open(IPAddress address, int port, ushort shortPort, IPEndPoint endPoint, string host)
+                    {
+                        var a = new IPEndPoint(address, port);
+                        var b = new IPEndPoint(address, port);
+                        endPoint.Port = shortPort;
+                        using var tcp = new TcpClient(host, port);
+                        var c = new IPEndPoint(address, shortPort);
+                    }
+                }
+                """),
+            PortByteOrderFix.RemoveConversionKey);
+
+    [Fact]
+    public async Task Fix_all_converts_every_port_in_two_documents()
+    {
+        var first = Code("""
+            class First
+            {
+                static void Fill(ref sockaddr_in a, ref sockaddr_in b, ushort port)
+                {
+                    {|KS0003:a.sin_port = port|};
+                    {|KS0003:b.sin_port = 2001|};
+                }
+            }
+            """);
+        var second = Usings + """
+            class Second
+            {
+                static sockaddr_in Make(int port) => new sockaddr_in { {|KS0003:sin_port = (ushort)port|} };
+            }
+            """;
+        var firstFixed = Code($$"""
+            class First
+            {
+                static void Fill(ref sockaddr_in a, ref sockaddr_in b, ushort port)
+                {
+                    a.sin_port = {{ToNetworkUShort("port")}};
+                    b.sin_port = {{ToNetworkUShort("2001")}};
+                }
+            }
+            """);
+        var secondFixed = Usings + $$"""
+            class Second
+            {
+                static sockaddr_in Make(int port) => new sockaddr_in { sin_port = {{ToNetworkUShort("port")}} };
+            }
+            """;
+
+        var test = new VerifyCS.Test
+        {
+            CodeActionEquivalenceKey = PortByteOrderFix.ConvertKey,
+        };
+        test.TestState.Sources.Add(("First.cs", first));
+        test.TestState.Sources.Add(("Second.cs", second));
+        test.FixedState.Sources.Add(("First.cs", firstFixed));
+        test.FixedState.Sources.Add(("Second.cs", secondFixed));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public void Diagnostic_message_names_the_value_the_destination_and_both_orders()
+    {
+        var descriptor = new PortByteOrderAnalyzer().SupportedDiagnostics.Single();
+        var message = string.Format(
+            descriptor.MessageFormat.ToString(),
+            "2001", "host", "'server.sin_port'", "network", "convert it with 'IPAddress.HostToNetworkOrder' where it enters the destination");
+        Assert.Equal(
+            "'2001' is in host byte order but 'server.sin_port' takes network byte order; convert it with 'IPAddress.HostToNetworkOrder' where it enters the destination",
+            message);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The generated conversions are right for every port on both byte orders, in a checked context.
+
+    private static readonly int[] Ports = [0, 1, 255, 256, 2001, 32767, 32768, 65535];
+
+    public static TheoryData<bool, bool> Machines() => new()
+    {
+        { true, false },  // this machine's real IPAddress (little-endian test hosts)
+        { true, true },   // simulated little-endian
+        { false, true },  // simulated big-endian
+    };
+
+    [Theory]
+    [MemberData(nameof(Machines))]
+    public void Generated_conversions_put_the_port_in_network_order(bool littleEndian, bool simulated)
+    {
+        if (!simulated)
+        {
+            Assert.True(BitConverter.IsLittleEndian, "the real-runtime case assumes a little-endian test host");
+        }
+
+        var fixedCode = $$"""
+            using System;
+            {{(simulated ? "" : "using System.Net;")}}
+
+            namespace Evaluation
+            {
+            {{(simulated ? SimulatedIPAddress(littleEndian) : "")}}
+                public static class Fixed
+                {
+                    public static ushort UShortField(int port) { ushort sin_port = {{ToNetworkUShort("port")}}; return sin_port; }
+                    public static ushort UShortFromUShort(ushort port) { ushort sin_port = {{ToNetworkUShort("port")}}; return sin_port; }
+                    public static short ShortField(int port) { short sin6_port = {{ToNetworkShort("port")}}; return sin6_port; }
+                    public static int IntField(int port) { int sin_port = {{ToNetworkUShort("port")}}; return sin_port; }
+                    public static uint UIntField(int port) { uint sin_port = {{ToNetworkUShort("port")}}; return sin_port; }
+                    public static int HostPort(ushort port) { int endPointPort = {{ToHostUShort("port")}}; return endPointPort; }
+                    public static ushort Literal40000() => {{ToNetworkUShort("40000")}};
+                    public static ushort Literal65535() => {{ToNetworkUShort("65535")}};
+                }
+            }
+            """;
+
+        var type = CompileChecked(fixedCode).GetType("Evaluation.Fixed")!;
+        object? Invoke(string name, params object[] args) => type.GetMethod(name)!.Invoke(null, args);
+        ushort Bits(object? value) => unchecked((ushort)Convert.ToInt64(value));
+
+        // What a 16-bit value looks like in memory on the (simulated) machine.
+        byte[] Memory(ushort value) => littleEndian
+            ? [(byte)value, (byte)(value >> 8)]
+            : [(byte)(value >> 8), (byte)value];
+
+        foreach (var port in Ports)
+        {
+            byte[] network = [(byte)(port >> 8), (byte)port];
+            Assert.Equal(network, Memory(Bits(Invoke("UShortField", port))));
+            Assert.Equal(network, Memory(Bits(Invoke("UShortFromUShort", (ushort)port))));
+            Assert.Equal(network, Memory(Bits(Invoke("ShortField", port))));
+            Assert.Equal(network, Memory(Bits(Invoke("IntField", port))));
+            Assert.Equal(network, Memory(Bits(Invoke("UIntField", port))));
+            Assert.InRange((int)Invoke("IntField", port)!, 0, 65535);
+            Assert.InRange((uint)Invoke("UIntField", port)!, 0u, 65535u);
+
+            // A network-order 16-bit value as the machine holds it, converted back for an endpoint.
+            var held = littleEndian ? (ushort)((port >> 8) | ((port & 0xFF) << 8)) : (ushort)port;
+            Assert.Equal(port, (int)Invoke("HostPort", held)!);
+        }
+
+        Assert.Equal(new byte[] { 0x9C, 0x40 }, Memory(Bits(Invoke("Literal40000"))));
+        Assert.Equal(new byte[] { 0xFF, 0xFF }, Memory(Bits(Invoke("Literal65535"))));
+    }
+
+    private static string SimulatedIPAddress(bool littleEndian) => $$"""
+            static class IPAddress
+            {
+                public static short HostToNetworkOrder(short host) => {{(littleEndian ? "System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(host)" : "host")}};
+                public static short NetworkToHostOrder(short network) => HostToNetworkOrder(network);
+            }
+        """;
+
+    private static Assembly CompileChecked(string source)
+    {
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+            .Split(Path.PathSeparator)
+            .Select(path => MetadataReference.CreateFromFile(path));
+        var compilation = CSharpCompilation.Create(
+            "KS0003Evaluation" + Guid.NewGuid().ToString("N"),
+            [CSharpSyntaxTree.ParseText(source)],
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, checkOverflow: true));
+        using var stream = new MemoryStream();
+        var result = compilation.Emit(stream);
+        Assert.True(result.Success, string.Join(Environment.NewLine, result.Diagnostics));
+        return Assembly.Load(stream.ToArray());
+    }
+}

@@ -1,0 +1,1650 @@
+using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Fixes;
+using Microsoft.CodeAnalysis.Testing;
+using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    KernelSafety.Analyzers.Rules.UncheckedSendResultAnalyzer,
+    KernelSafety.CodeFixes.Fixes.UncheckedSendResultFix>;
+
+namespace KernelSafety.Analyzers.Tests.Rules;
+
+public class KS0005_UncheckedSendResultTests
+{
+    // ---------------------------------------------------------------- flagged: native sends
+
+    [Fact]
+    public Task Native_send_whose_result_is_discarded_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_tested_only_for_non_zero_is_flagged_like_the_listing()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void DeviceWrite(int soc, byte* msg)
+                {
+                    nint leng = {|KS0005:send(soc, msg, 80, 0)|};
+                    if (leng != 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_tested_only_for_greater_than_zero_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public bool Write(int fd, byte* msg, nint len)
+                {
+                    if ({|KS0005:send(fd, msg, len, 0)|} > 0)
+                    {
+                        return true;
+                    }
+
+                    return false;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_tested_with_is_not_zero_pattern_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void Write(int fd, byte* msg, int len)
+                {
+                    var n = {|KS0005:send(fd, msg, len, 0)|};
+                    if (n is not 0)
+                    {
+                        Console.WriteLine("sent");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_equal_to_zero_as_the_only_failure_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern long send(int sockfd, byte* buf, ulong len, int flags);
+
+                public void Write(int fd, byte* msg, ulong len)
+                {
+                    long n = {|KS0005:send(fd, msg, len, 0)|};
+                    if (n == 0)
+                    {
+                        throw new InvalidOperationException("nothing sent");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_stored_but_never_read_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint result = {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_result_assigned_to_a_discard_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    _ = {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_write_renamed_through_EntryPoint_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            static unsafe class Posix
+            {
+                [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+                public static extern nint WriteFile(int fd, byte* buf, nint count);
+            }
+
+            unsafe class Logger
+            {
+                public void Log(int fd, byte* line, nint length)
+                {
+                    {|KS0005:Posix.WriteFile(fd, line, length)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_with_a_byte_array_buffer_discarded_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task LibraryImport_send_whose_result_is_discarded_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Runtime.InteropServices;
+
+                unsafe partial class Device
+                {
+                    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+                    private static partial nint Send(int sockfd, byte* buf, nint len, int flags);
+
+                    public void Write(int fd, byte* msg, nint len)
+                    {
+                        {|KS0005:Send(fd, msg, len, 0)|};
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Native_sendto_with_MSG_DONTWAIT_checked_only_for_errors_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                private const int MSG_DONTWAIT = 0x40;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint sendto(int sockfd, byte* buf, nint len, int flags, byte* addr, int addrlen);
+
+                public void Write(int fd, byte* msg, nint len, byte* addr, int addrlen)
+                {
+                    nint n = {|KS0005:sendto(fd, msg, len, MSG_DONTWAIT, addr, addrlen)|};
+                    if (n < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- flagged: managed sockets
+
+    [Fact]
+    public Task Send_on_a_local_made_non_blocking_whose_result_is_ignored_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(IPEndPoint endPoint, byte[] payload)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(endPoint);
+                    socket.Blocking = false;
+                    {|KS0005:socket.Send(payload)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_on_a_field_made_non_blocking_in_the_constructor_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                private readonly Socket socket;
+
+                public Client(Socket connected)
+                {
+                    socket = connected;
+                    socket.Blocking = false;
+                }
+
+                public void Push(byte[] payload, int count)
+                {
+                    {|KS0005:socket.Send(payload, 0, count, SocketFlags.None)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_on_a_socket_created_non_blocking_by_an_object_initializer_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(ReadOnlySpan<byte> payload)
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                    int sent = {|KS0005:socket.Send(payload)|};
+                    if (sent > 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_with_out_SocketError_never_read_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error)|};
+                    return sent;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_with_out_SocketError_discarded_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> payload)
+                {
+                    {|KS0005:socket.Send(payload, SocketFlags.None, out _)|};
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- not flagged
+
+    [Fact]
+    public Task Blocking_managed_Send_whose_result_is_ignored_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Send(payload);
+                    socket.Send(payload, 0, payload.Length, SocketFlags.None);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_checked_for_negative_on_a_blocking_socket_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint n = send(fd, msg, len, 0);
+                    if (n < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+
+                public bool TryWrite(int fd, byte* msg, nint len) => send(fd, msg, len, 0) != -1;
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_fed_into_a_loop_that_sends_the_rest_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                private const int MSG_DONTWAIT = 0x40;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint sent = 0;
+                    while (sent < len)
+                    {
+                        nint n = send(fd, msg + sent, len - sent, MSG_DONTWAIT);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_returned_or_passed_to_the_caller_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public nint Write(int fd, byte* msg, nint len) => send(fd, msg, len, 0);
+
+                public void Report(int fd, byte* msg, nint len, Action<nint> done)
+                {
+                    done(send(fd, msg, len, 0));
+                }
+
+                public bool TryWrite(int fd, byte* msg, nint len, out nint written)
+                {
+                    written = send(fd, msg, len, 0);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_compared_with_the_length_asked_for_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    if (send(fd, msg, len, 0x40) != len)
+                    {
+                        throw new IOException("short write");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Stream_Write_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    using var stream = new NetworkStream(socket);
+                    stream.Write(payload, 0, payload.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task User_type_with_a_Send_method_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            class Mailer
+            {
+                public bool Blocking { get; set; }
+
+                public int Send(byte[] message) => message.Length;
+            }
+
+            class Client
+            {
+                public void Push(Mailer mailer, byte[] payload)
+                {
+                    mailer.Blocking = false;
+                    mailer.Send(payload);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Managed_static_method_named_send_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            class Device
+            {
+                private static long send(int fd, byte[] buf, long len, int flags) => len;
+
+                public void Write(int fd, byte[] msg)
+                {
+                    send(fd, msg, msg.Length, 0);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_recv_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint recv(int sockfd, byte* buf, nint len, int flags);
+
+                public void Drain(int fd, byte* buf, nint len)
+                {
+                    recv(fd, buf, len, 0);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_with_out_SocketError_that_is_checked_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error);
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+
+                    return sent;
+                }
+
+                public void PushAndReport(Socket socket, byte[] payload, out SocketError error)
+                {
+                    socket.Send(payload, 0, payload.Length, SocketFlags.None, out error);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_on_another_socket_than_the_non_blocking_one_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Relay
+            {
+                public void Forward(Socket listener, Socket peer, byte[] payload)
+                {
+                    listener.Blocking = false;
+                    peer.Blocking = true;
+                    peer.Send(payload);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Non_blocking_Send_in_a_loop_that_sends_the_rest_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    int sent = 0;
+                    while (sent < payload.Length)
+                    {
+                        sent += socket.Send(payload, sent, payload.Length - sent, SocketFlags.None);
+                    }
+
+                    int n = socket.Send(payload);
+                    if (n != payload.Length)
+                    {
+                        throw new SocketException((int)SocketError.NoBufferSpaceAvailable);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Non_blocking_SendAsync_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Client
+            {
+                public async Task PushAsync(Socket socket, ReadOnlyMemory<byte> payload)
+                {
+                    socket.Blocking = false;
+                    await socket.SendAsync(payload, SocketFlags.None);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_stored_in_a_field_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                private nint lastResult;
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    lastResult = send(fd, msg, len, 0);
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- fixes
+
+    [Fact]
+    public Task SendAll_replaces_a_discarded_native_send_with_a_loop_that_throws_on_error()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    for (nint sent = 0; sent < len;)
+                    {
+                        nint n = send(fd, msg + sent, len - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_keeps_the_listing_variable_as_the_running_total()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void DeviceWrite(int soc, byte* msg)
+                {
+                    var leng = {|KS0005:send(soc, msg, 80, 0)|};
+                    if (leng != 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void DeviceWrite(int soc, byte* msg)
+                {
+                    nint leng = 0;
+                    while (leng < 80)
+                    {
+                        nint n = send(soc, msg + leng, 80 - leng, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        leng += n;
+                    }
+                    if (leng != 0)
+                    {
+                        Console.WriteLine("OK");
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_returns_minus_one_in_a_method_that_returns_a_count()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, void* buf, int len, int flags);
+
+                public int Write(int fd, void* msg, int len)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                    return len;
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, void* buf, int len, int flags);
+
+                public int Write(int fd, void* msg, int len)
+                {
+                    for (int sent = 0; sent < len;)
+                    {
+                        int n = send(fd, (byte*)msg + sent, len - sent, 0);
+                        if (n < 0)
+                        {
+                            return -1;
+                        }
+
+                        sent += n;
+                    }
+                    return len;
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_advances_an_IntPtr_buffer_and_casts_an_unsigned_length()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+                private static extern long Write(int fd, IntPtr buf, ulong count);
+
+                public void Flush(int fd, IntPtr data, ulong size)
+                {
+                    {|KS0005:Write(fd, data, size)|};
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+                private static extern long Write(int fd, IntPtr buf, ulong count);
+
+                public void Flush(int fd, IntPtr data, ulong size)
+                {
+                    for (long sent = 0; sent < (long)size;)
+                    {
+                        long n = Write(fd, data + (nint)sent, (ulong)((long)size - sent));
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_picks_loop_names_that_do_not_collide()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len, int n)
+                {
+                    {|KS0005:send(fd, msg, len, 0)|};
+                    var sent = n;
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len, int n)
+                {
+                    for (nint total = 0; total < len;)
+                    {
+                        nint written = send(fd, msg + total, len - total, 0);
+                        if (written < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        total += written;
+                    }
+                    var sent = n;
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_is_not_offered_for_a_byte_array_buffer_without_an_offset_form()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_loops_over_a_non_blocking_Socket_Send_and_waits_out_WouldBlock()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                private readonly Socket socket;
+
+                public Client(Socket connected)
+                {
+                    socket = connected;
+                    socket.Blocking = false;
+                }
+
+                public void Push(byte[] payload, int offset, int count)
+                {
+                    {|KS0005:socket.Send(payload, offset, count, SocketFlags.None)|};
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                private readonly Socket socket;
+
+                public Client(Socket connected)
+                {
+                    socket = connected;
+                    socket.Blocking = false;
+                }
+
+                public void Push(byte[] payload, int offset, int count)
+                {
+                    for (int sent = 0; sent < count;)
+                    {
+                        int n = socket.Send(payload, offset + sent, count - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_slices_a_span_sent_on_a_non_blocking_socket()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> payload)
+                {
+                    socket.Blocking = false;
+                    int sent = {|KS0005:socket.Send(payload)|};
+                    Console.WriteLine(sent > 0 ? "OK" : "failed");
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> payload)
+                {
+                    socket.Blocking = false;
+                    int sent = 0;
+                    while (sent < payload.Length)
+                    {
+                        int n = socket.Send(payload.Slice(sent), SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                    Console.WriteLine(sent > 0 ? "OK" : "failed");
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task CheckSocketError_throws_when_the_error_is_not_Success()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error)|};
+                    return sent;
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public int Push(Socket socket, byte[] payload)
+                {
+                    int sent = socket.Send(payload, 0, payload.Length, SocketFlags.None, out SocketError error);
+                    if (error != SocketError.Success) throw new SocketException((int)error);
+                    return sent;
+                }
+            }
+            """,
+            UncheckedSendResultFix.CheckSocketErrorKey);
+
+    [Fact]
+    public Task CheckSocketError_names_discarded_errors_one_by_one_in_fix_all()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+                {
+                    {|KS0005:socket.Send(header, SocketFlags.None, out _)|};
+                    {|KS0005:socket.Send(body, SocketFlags.None, out _)|};
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+                {
+                    socket.Send(header, SocketFlags.None, out SocketError error);
+                    if (error != SocketError.Success) throw new SocketException((int)error);
+                    socket.Send(body, SocketFlags.None, out SocketError error2);
+                    if (error2 != SocketError.Success) throw new SocketException((int)error2);
+                }
+            }
+            """,
+            UncheckedSendResultFix.CheckSocketErrorKey);
+
+    [Fact]
+    public Task SendAll_fixes_every_native_send_of_a_document()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, nint headerLength, byte* body, nint bodyLength)
+                {
+                    {|KS0005:send(fd, header, headerLength, 0)|};
+                    {|KS0005:send(fd, body, bodyLength, 0)|};
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, nint headerLength, byte* body, nint bodyLength)
+                {
+                    for (nint sent = 0; sent < headerLength;)
+                    {
+                        nint n = send(fd, header + sent, headerLength - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    for (nint sent = 0; sent < bodyLength;)
+                    {
+                        nint n = send(fd, body + sent, bodyLength - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_fixes_native_sends_across_documents()
+    {
+        const string Interop = """
+            using System.Runtime.InteropServices;
+
+            static unsafe class Libc
+            {
+                [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                public static extern nint Send(int sockfd, byte* buf, nint len, int flags);
+            }
+            """;
+        const string Before = """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class {0}
+            {
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:Libc.Send(fd, msg, len, 0)|};
+                }
+            }
+            """;
+        const string After = """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class {0}
+            {
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    for (nint sent = 0; sent < len;)
+                    {
+                        nint n = Libc.Send(fd, msg + sent, len - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """;
+
+        var test = new VerifyCS.Test
+        {
+            CodeActionEquivalenceKey = UncheckedSendResultFix.SendAllKey,
+            TestState = { Sources = { Interop, Before.Replace("{0}", "Console"), Before.Replace("{0}", "Journal") } },
+            FixedState = { Sources = { Interop, After.Replace("{0}", "Console"), After.Replace("{0}", "Journal") } },
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task SendAll_is_not_offered_for_a_MSG_DONTWAIT_send()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0x40)|};
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    {|KS0005:send(fd, msg, len, 0x40)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_in_a_nested_type_and_a_lambda_is_flagged_once_each()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Outer
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                private class Inner
+                {
+                    public void Write(int fd, byte* msg, nint len)
+                    {
+                        {|KS0005:send(fd, msg, len, 0)|};
+                    }
+                }
+
+                public Action<int> Writer(byte* msg, nint len) => fd => {|KS0005:send(fd, msg, len, 0)|};
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_adds_the_imports_it_needs_in_a_lambda()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public Action<int> Writer(byte* msg, nint len)
+                    => fd =>
+                    {
+                        {|KS0005:send(fd, msg, len, 0)|};
+                    };
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public Action<int> Writer(byte* msg, nint len)
+                    => fd =>
+                    {
+                        for (nint sent = 0; sent < len;)
+                        {
+                            nint n = send(fd, msg + sent, len - sent, 0);
+                            if (n < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+
+                            sent += n;
+                        }
+                    };
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task CheckSocketError_in_a_switch_section_without_a_sockets_import()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            class Client
+            {
+                public void Push(System.Net.Sockets.Socket socket, byte[] payload, int kind)
+                {
+                    switch (kind)
+                    {
+                        case 1:
+                            {|KS0005:socket.Send(payload, 0, payload.Length, System.Net.Sockets.SocketFlags.None, out var error)|};
+                            break;
+                    }
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(System.Net.Sockets.Socket socket, byte[] payload, int kind)
+                {
+                    switch (kind)
+                    {
+                        case 1:
+                            socket.Send(payload, 0, payload.Length, System.Net.Sockets.SocketFlags.None, out var error);
+                            if (error != SocketError.Success) throw new SocketException((int)error);
+                            break;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.CheckSocketErrorKey);
+
+    [Fact]
+    public Task SendAll_fix_all_imports_a_namespace_once()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, byte* body, nint length)
+                {
+                    {|KS0005:send(fd, header, 16, 0)|};
+                    {|KS0005:send(fd, body, length, 0)|};
+                }
+            }
+            """,
+            """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* header, byte* body, nint length)
+                {
+                    for (nint sent = 0; sent < 16;)
+                    {
+                        nint n = send(fd, header + sent, 16 - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    for (nint sent = 0; sent < length;)
+                    {
+                        nint n = send(fd, body + sent, length - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task Send_after_blocking_mode_is_restored_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(IPEndPoint endPoint, byte[] payload)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Blocking = false;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                    }
+                    catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+                    {
+                        socket.Poll(5_000_000, SelectMode.SelectWrite);
+                    }
+
+                    socket.Blocking = true;
+                    socket.Send(payload);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_reuses_a_local_assigned_from_the_send()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint result;
+                    result = {|KS0005:send(fd, msg, len, 0)|};
+                    Console.WriteLine(result == 0 ? "nothing sent" : "sent");
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    nint result;
+                    result = 0;
+                    while (result < len)
+                    {
+                        nint n = send(fd, msg + result, len - result, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        result += n;
+                    }
+                    Console.WriteLine(result == 0 ? "nothing sent" : "sent");
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_works_in_top_level_statements()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication,
+                Sources =
+                {
+                    """
+                    using System;
+                    using System.Runtime.InteropServices;
+
+                    IntPtr data = Marshal.AllocHGlobal(64);
+                    {|KS0005:Native.Send(3, data, 64, 0)|};
+                    Marshal.FreeHGlobal(data);
+
+                    static class Native
+                    {
+                        [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                        public static extern nint Send(int sockfd, IntPtr buf, nint len, int flags);
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication,
+                Sources =
+                {
+                    """
+                    using System;
+                    using System.ComponentModel;
+                    using System.Runtime.InteropServices;
+
+                    IntPtr data = Marshal.AllocHGlobal(64);
+                    for (nint sent = 0; sent < 64;)
+                    {
+                        nint n = Native.Send(3, data + sent, 64 - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    Marshal.FreeHGlobal(data);
+
+                    static class Native
+                    {
+                        [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                        public static extern nint Send(int sockfd, IntPtr buf, nint len, int flags);
+                    }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = UncheckedSendResultFix.SendAllKey,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Send_before_the_socket_is_made_non_blocking_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(IPEndPoint endPoint, byte[] hello, byte[] payload)
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(endPoint);
+                    socket.Send(hello);
+                    socket.Blocking = false;
+                    {|KS0005:socket.Send(payload)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_on_a_non_blocking_local_starts_from_the_offset_it_was_given()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    {|KS0005:socket.Send(payload, 0, 10, SocketFlags.None)|};
+                    {|KS0005:socket.Send(payload)|};
+                }
+            }
+            """,
+            """
+            using System.Net.Sockets;
+
+            class Client
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    for (int sent = 0; sent < 10;)
+                    {
+                        int n = socket.Send(payload, sent, 10 - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                    for (int sent = 0; sent < payload.Length;)
+                    {
+                        int n = socket.Send(payload, sent, payload.Length - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task LibraryImport_send_checked_for_errors_is_not_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.ComponentModel;
+                using System.Runtime.InteropServices;
+
+                unsafe partial class Device
+                {
+                    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+                    private static partial nint Send(int sockfd, byte* buf, nint len, int flags);
+
+                    public void Write(int fd, byte* msg, nint len)
+                    {
+                        if (Send(fd, msg, len, 0) == -1)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Other_native_entry_points_and_UdpClient_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
+                private static extern nint send(int sockfd, void* msghdr, int flags);
+
+                public void Write(int fd, void* header, UdpClient udp, byte[] datagram)
+                {
+                    send(fd, header, 0);
+                    udp.Send(datagram, datagram.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_logged_or_switched_on_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    var n = send(fd, msg, len, 0);
+                    Console.WriteLine($"sent {n} of {len}");
+
+                    switch (send(fd, msg, len, 0))
+                    {
+                        case -1:
+                            throw new InvalidOperationException();
+                    }
+                }
+            }
+            """);
+}

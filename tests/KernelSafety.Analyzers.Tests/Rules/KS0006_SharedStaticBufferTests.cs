@@ -1,0 +1,1023 @@
+using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Fixes;
+using Microsoft.CodeAnalysis.Testing;
+using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    KernelSafety.Analyzers.Rules.SharedStaticBufferAnalyzer,
+    KernelSafety.CodeFixes.Fixes.SharedStaticBufferFix>;
+
+namespace KernelSafety.Analyzers.Tests.Rules;
+
+public class KS0006_SharedStaticBufferTests
+{
+    // ---------------------------------------------------------------- positives
+
+    [Fact]
+    public async Task Seed_static_buffer_filled_by_BlockCopy_then_sent()
+    {
+        const string source = """
+            using System;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                private static byte[] {|#0:msg|} = new byte[80];
+
+                public static void Write(Socket socket, byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    socket.Send(msg, 0, len, SocketFlags.None);
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(source,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("msg", "Write"));
+    }
+
+    [Fact]
+    public async Task Array_Copy_destination()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Frames
+            {
+                static byte[] {|KS0006:s_frame|} = new byte[64];
+
+                public static byte[] Build(byte[] payload)
+                {
+                    Array.Copy(payload, s_frame, Math.Min(payload.Length, 64));
+                    return (byte[])s_frame.Clone();
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Element_assignment_and_increment()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            static class Histogram
+            {
+                static readonly int[] {|KS0006:Counts|} = new int[256];
+
+                public static void Add(byte value) => Counts[value]++;
+            }
+
+            static class Header
+            {
+                static byte[] {|KS0006:header|} = new byte[4];
+
+                public static byte[] Stamp(byte kind)
+                {
+                    header[0] = kind;
+                    return header;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Stream_Read_and_Socket_Receive_destination()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Net.Sockets;
+
+            static class Reader
+            {
+                static byte[] {|KS0006:readBuffer|} = new byte[4096];
+                static byte[] {|KS0006:receiveBuffer|} = new byte[1500];
+
+                public static int Pump(Stream stream) => stream.Read(readBuffer, 0, readBuffer.Length);
+
+                public static int Poll(Socket socket) => socket.Receive(receiveBuffer);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Encoding_GetBytes_and_Marshal_Copy_destination()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+            using System.Text;
+
+            static class Text
+            {
+                static byte[] {|KS0006:utf8|} = new byte[256];
+                static byte[] {|KS0006:native|} = new byte[256];
+
+                public static int Encode(string s) => Encoding.UTF8.GetBytes(s, 0, s.Length, utf8, 0);
+
+                public static void Fetch(IntPtr p) => Marshal.Copy(p, native, 0, 256);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Span_over_the_buffer_filled_cleared_or_copied_into()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Spans
+            {
+                static byte[] {|KS0006:a|} = new byte[16];
+                static byte[] {|KS0006:b|} = new byte[16];
+                static byte[] {|KS0006:c|} = new byte[16];
+                static char[] {|KS0006:d|} = new char[16];
+
+                public static void Run(ReadOnlySpan<byte> src, int value)
+                {
+                    a.AsSpan().Fill(0xFF);
+                    b.AsSpan(4, 8).Clear();
+                    src.CopyTo(c);
+                    value.TryFormat(d, out _);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Memory_field_written_through_its_span_and_by_ReadAsync()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Threading.Tasks;
+
+            static class Pump
+            {
+                static Memory<byte> {|KS0006:s_memory|} = new byte[512];
+                static Memory<byte> {|KS0006:s_scratch|} = new byte[512];
+
+                public static ValueTask<int> ReadAsync(Stream stream) => stream.ReadAsync(s_memory);
+
+                public static void Mark() => s_scratch.Span[0] = 1;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task BinaryPrimitives_write_into_a_slice()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Buffers.Binary;
+
+            static class Packet
+            {
+                static byte[] {|KS0006:packet|} = new byte[8];
+
+                public static byte[] Encode(int id)
+                {
+                    BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(4), id);
+                    return packet;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Libc_read_and_memcpy_destination()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static unsafe class Native
+            {
+                [DllImport("libc", EntryPoint = "read")]
+                static extern nint Read(int fd, byte[] buf, nuint count);
+
+                [DllImport("libc")]
+                static extern void* memcpy(byte[] dest, byte* src, nuint n);
+
+                static byte[] {|KS0006:input|} = new byte[128];
+                static byte[] {|KS0006:copy|} = new byte[128];
+
+                public static nint Pull(int fd) => Read(fd, input, 128);
+
+                public static void Take(byte* p) => memcpy(copy, p, 128);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Written_through_a_local_span_or_array_alias()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            static class Aliases
+            {
+                static byte[] {|KS0006:frame|} = new byte[64];
+                static byte[] {|KS0006:chunk|} = new byte[64];
+
+                public static void Stamp(int id)
+                {
+                    Span<byte> span = frame;
+                    var header = span.Slice(0, 4);
+                    header[0] = (byte)id;
+                }
+
+                public static int Pull(Stream stream)
+                {
+                    var buffer = chunk;
+                    return stream.Read(buffer, 0, buffer.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Write_in_a_lambda_inside_a_lock_is_not_under_the_lock()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Deferred
+            {
+                static readonly object Gate = new();
+                static byte[] {|KS0006:buffer|} = new byte[8];
+
+                public static Action Later(byte b)
+                {
+                    lock (Gate)
+                    {
+                        return () => buffer[0] = b;
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Written_from_a_nested_type_and_from_an_instance_method()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            class Outer
+            {
+                private static byte[] {|KS0006:shared|} = new byte[32];
+
+                public void Reset() => System.Array.Clear(shared);
+
+                class Inner
+                {
+                    public void Poke() => shared[1] = 2;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Field_of_a_partial_type_written_in_another_part()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    partial class Channel
+                    {
+                        static byte[] {|KS0006:frame|} = new byte[10];
+                    }
+                    """,
+                    """
+                    partial class Channel
+                    {
+                        public static void Put(byte b) => frame[0] = b;
+                    }
+                    """,
+                },
+            },
+        };
+        await test.RunAsync();
+    }
+
+    // ---------------------------------------------------------------- negatives
+
+    [Fact]
+    public async Task Read_only_lookup_table_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Crc
+            {
+                static readonly uint[] Table = Build();
+                static readonly byte[] Magic = { 0x7F, 0x45, 0x4C, 0x46 };
+
+                static uint[] Build()
+                {
+                    var t = new uint[256];
+                    for (uint i = 0; i < 256; i++) t[i] = i * 0x04C11DB7;
+                    return t;
+                }
+
+                public static uint Next(uint crc, byte b) => Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+
+                public static bool IsElf(ReadOnlySpan<byte> header) => header.StartsWith(Magic);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Table_filled_in_the_static_constructor_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Hex
+            {
+                static readonly byte[] Digits = new byte[16];
+                static readonly char[] Lower = new char[16];
+
+                static Hex()
+                {
+                    for (var i = 0; i < 16; i++) Digits[i] = (byte)"0123456789abcdef"[i];
+                    "0123456789abcdef".AsSpan().CopyTo(Lower);
+                    Array.Reverse(Lower);
+                }
+
+                public static byte Digit(int i) => Digits[i];
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Table_filled_by_a_private_helper_of_the_static_constructor_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            static class Base64Url
+            {
+                static readonly byte[] Decode = new byte[128];
+                static readonly char[] Encode = InitEncode();
+
+                static Base64Url() => FillDecode();
+
+                static void FillDecode()
+                {
+                    for (var i = 0; i < Encode.Length; i++) Decode[Encode[i]] = (byte)i;
+                    Mark();
+                }
+
+                static void Mark() => Decode[0] = 0xFF;
+
+                static char[] InitEncode()
+                {
+                    var chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".ToCharArray();
+                    Decode[1] = 0xFF;
+                    return chars;
+                }
+
+                public static byte Value(char c) => Decode[c];
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Private_helper_also_called_after_initialization_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Table
+            {
+                static readonly byte[] {|KS0006:Values|} = new byte[16];
+
+                static Table() => Reset();
+
+                static void Reset() => Array.Fill(Values, (byte)1);
+
+                public static void Refresh() => Reset();
+
+                public static Action Later() => Reset;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Interlocked_updates_of_elements_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            static class Stats
+            {
+                static readonly long[] Counters = new long[8];
+                static readonly int[] Flags = new int[8];
+
+                public static void Hit(int i)
+                {
+                    Interlocked.Increment(ref Counters[i & 7]);
+                    Volatile.Write(ref Flags[i & 7], 1);
+                }
+
+                public static long Read(int i) => Interlocked.Read(ref Counters[i & 7]);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task ThreadStatic_buffer_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class PerThread
+            {
+                [ThreadStatic]
+                static byte[]? t_buffer;
+
+                public static byte[] Get(byte[] src)
+                {
+                    var buffer = t_buffer ??= new byte[80];
+                    Buffer.BlockCopy(src, 0, buffer, 0, Math.Min(src.Length, 80));
+                    t_buffer[0] = 1;
+                    return buffer;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task ThreadLocal_buffer_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading;
+
+            static class PerThread
+            {
+                static readonly ThreadLocal<byte[]> Buffer = new(() => new byte[80]);
+
+                public static void Fill(byte b) => Buffer.Value![0] = b;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Writes_under_lock_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            static class Locked
+            {
+                static readonly object Gate = new();
+                static readonly SemaphoreSlim Semaphore = new(1, 1);
+                static byte[] msg = new byte[80];
+                static byte[] other = new byte[80];
+
+                public static void Write(Socket socket, byte[] buff)
+                {
+                    lock (Gate)
+                    {
+                        Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(buff.Length, 80));
+                        socket.Send(msg);
+                    }
+                }
+
+                public static void Write2(byte[] buff)
+                {
+                    Semaphore.Wait();
+                    try
+                    {
+                        buff.AsSpan(0, 80).CopyTo(other);
+                    }
+                    finally
+                    {
+                        Semaphore.Release();
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Monitor_and_synchronized_method_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.CompilerServices;
+            using System.Threading;
+
+            static class Guarded
+            {
+                static readonly object Gate = new();
+                static byte[] a = new byte[8];
+                static byte[] b = new byte[8];
+
+                public static void One(byte v)
+                {
+                    Monitor.Enter(Gate);
+                    try { a[0] = v; }
+                    finally { Monitor.Exit(Gate); }
+                }
+
+                [MethodImpl(MethodImplOptions.Synchronized)]
+                public static void Two(byte v) => b[0] = v;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Local_alias_only_read_or_written_under_lock_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            static class Aliases
+            {
+                static readonly object Gate = new();
+                static byte[] table = new byte[64];
+                static byte[] scratch = new byte[64];
+
+                public static int Sum()
+                {
+                    ReadOnlySpan<byte> view = table;
+                    var copy = table;
+                    var total = 0;
+                    foreach (var b in view) total += b;
+                    return total + copy[0];
+                }
+
+                public static void Send(Socket socket, byte value)
+                {
+                    var span = scratch.AsSpan();
+                    lock (Gate)
+                    {
+                        span.Fill(value);
+                        socket.Send(span);
+                    }
+                }
+
+                public static void Swap(byte[] next)
+                {
+                    var buffer = table;
+                    buffer = next;
+                    buffer[0] = 1;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Instance_buffer_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            sealed class Connection
+            {
+                private readonly byte[] _buffer = new byte[4096];
+
+                public int Read(Stream s) => s.Read(_buffer, 0, _buffer.Length);
+
+                public void Clear() => Array.Clear(_buffer);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Buffer_only_read_copied_from_or_sent_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Linq;
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Readers
+            {
+                static byte[] Preamble = new byte[] { 1, 2, 3 };
+                static Memory<byte> Trailer = new byte[] { 4, 5 };
+
+                public static void Use(Socket socket, Stream stream, byte[] dst)
+                {
+                    socket.Send(Preamble);
+                    stream.Write(Preamble, 0, Preamble.Length);
+                    stream.Write(Trailer.Span);
+                    Buffer.BlockCopy(Preamble, 0, dst, 0, 3);
+                    Preamble.AsSpan().CopyTo(dst);
+                    Preamble.CopyTo(dst, 0);
+                    _ = Preamble.AsSpan().IndexOf((byte)2);
+                    _ = Encoding.UTF8.GetString(Preamble);
+                    _ = Preamble.Sum(x => x) + Preamble[0] + Trailer.Span[0];
+                    foreach (var b in Preamble) { _ = b; }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Replacing_the_field_reference_is_not_a_content_write()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Swap
+            {
+                static byte[] current = Array.Empty<byte>();
+
+                public static void Publish(byte[] next)
+                {
+                    current = next;
+                    Array.Resize(ref current, 10);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task User_methods_named_like_the_APIs_are_not_writes()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            static class Buffer
+            {
+                public static void BlockCopy(byte[] src, int so, byte[] dst, int d, int n) { }
+            }
+
+            class Fake
+            {
+                public int Read(byte[] buffer, int offset, int count) => 0;
+                public void Receive(byte[] buffer) { }
+            }
+
+            static class Users
+            {
+                static byte[] data = new byte[8];
+
+                public static void Go(Fake fake, byte[] src)
+                {
+                    Buffer.BlockCopy(src, 0, data, 0, 8);
+                    fake.Read(data, 0, 8);
+                    fake.Receive(data);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Static_auto_property_and_ReadOnlyMemory_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Props
+            {
+                public static ReadOnlyMemory<byte> Header { get; } = new byte[] { 1, 2 };
+                static ReadOnlyMemory<byte> Footer = new byte[] { 3 };
+
+                public static byte First() => Header.Span[0];
+                public static byte Last() => Footer.Span[0];
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Incomplete_code_does_not_crash_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System;
+
+                static class Broken
+                {
+                    static byte[] a = new byte[8];
+                    static Memory<byte> b = ;
+                    static Missing[] c = new Missing[2];
+
+                    static void F(byte[] src)
+                    {
+                        Buffer.BlockCopy(src, 0, a, );
+                        a[ = 1;
+                        Array.Copy(src, c, 2);
+                        b.Span.Fill(;
+                        Undefined(a);
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        test.TestState.ExpectedDiagnostics.Add(VerifyCS.Diagnostic("KS0006").WithSpan(7, 22, 7, 23).WithArguments("c", "F"));
+        await test.RunAsync();
+    }
+
+    // ---------------------------------------------------------------- fixes
+
+    [Fact]
+    public async Task Fix_moves_the_buffer_into_its_only_method()
+    {
+        const string source = """
+            using System;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                private static byte[] {|KS0006:msg|} = new byte[80];
+
+                public static void Write(Socket socket, byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    socket.Send(msg, 0, Math.Min(len, msg.Length), SocketFlags.None);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                public static void Write(Socket socket, byte[] buff, int len)
+                {
+                    var msg = new byte[80];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    socket.Send(msg, 0, Math.Min(len, msg.Length), SocketFlags.None);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource, SharedStaticBufferFix.EquivalenceKey);
+    }
+
+    [Fact]
+    public async Task Fix_keeps_the_size_expression_and_drops_the_prefix()
+    {
+        const string source = """
+            using System.IO;
+
+            static class Pump
+            {
+                private const int FrameSize = 512;
+                private static byte[] {|KS0006:s_frame|} = new byte[FrameSize * 2];
+
+                public static int Drain(Stream stream)
+                {
+                    return stream.Read(Pump.s_frame, 0, s_frame.Length);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.IO;
+
+            static class Pump
+            {
+                private const int FrameSize = 512;
+
+                public static int Drain(Stream stream)
+                {
+                    var frame = new byte[FrameSize * 2];
+                    return stream.Read(frame, 0, frame.Length);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Fix_keeps_the_Memory_type()
+    {
+        const string source = """
+            using System;
+            using System.IO;
+            using System.Threading.Tasks;
+
+            static class Pump
+            {
+                static Memory<byte> {|KS0006:_memory|} = new byte[64];
+
+                public static async Task<int> ReadAsync(Stream stream)
+                {
+                    return await stream.ReadAsync(_memory);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.IO;
+            using System.Threading.Tasks;
+
+            static class Pump
+            {
+                public static async Task<int> ReadAsync(Stream stream)
+                {
+                    Memory<byte> memory = new byte[64];
+                    return await stream.ReadAsync(memory);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task No_fix_when_the_buffer_is_used_by_two_methods()
+    {
+        const string source = """
+            static class Shared
+            {
+                static byte[] {|KS0006:buffer|} = new byte[8];
+
+                public static void Set(byte b) { buffer[0] = b; }
+
+                public static byte Get() { return buffer[0]; }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, source);
+    }
+
+    [Fact]
+    public async Task No_fix_when_the_buffer_has_initial_contents_or_no_size()
+    {
+        const string source = """
+            static class Tables
+            {
+                static byte[] {|KS0006:seeded|} = { 1, 2, 3 };
+                static byte[] {|KS0006:sized|} = new byte[] { 1, 2, 3 };
+
+                public static void Bump() { seeded[0]++; }
+
+                public static void Bump2() { sized[0]++; }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, source);
+    }
+
+    [Fact]
+    public async Task No_fix_when_the_method_already_uses_the_name()
+    {
+        const string source = """
+            static class Clash
+            {
+                static byte[] {|KS0006:msg|} = new byte[8];
+
+                public static void Set(byte b)
+                {
+                    var local = 1;
+                    Clash.msg[0] = b;
+                    { var msg = local; _ = msg; }
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, source);
+    }
+
+    [Fact]
+    public async Task Fix_all_two_fields_in_one_document()
+    {
+        const string source = """
+            using System;
+
+            static class Device
+            {
+                static byte[] {|KS0006:input|} = new byte[80];
+                static char[] {|KS0006:_text|} = new char[40];
+
+                public static void Take(byte[] buff)
+                {
+                    buff.AsSpan(0, Math.Min(buff.Length, 80)).CopyTo(input);
+                }
+
+                public static string Show(int value)
+                {
+                    value.TryFormat(_text, out var n);
+                    return new string(_text, 0, n);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+
+            static class Device
+            {
+                public static void Take(byte[] buff)
+                {
+                    var input = new byte[80];
+                    buff.AsSpan(0, Math.Min(buff.Length, 80)).CopyTo(input);
+                }
+
+                public static string Show(int value)
+                {
+                    var text = new char[40];
+                    value.TryFormat(text, out var n);
+                    return new string(text, 0, n);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Fix_all_two_fields_used_by_the_same_method()
+    {
+        const string source = """
+            using System;
+            using System.Text;
+
+            static class Device
+            {
+                /// <summary>Raw input.</summary>
+                static byte[] {|KS0006:s_raw|} = new byte[80];
+                static char[] {|KS0006:s_chars|} = new char[80];
+
+                public static string Decode(ReadOnlySpan<byte> input)
+                {
+                    input.Slice(0, Math.Min(input.Length, 80)).CopyTo(s_raw);
+                    var n = Encoding.ASCII.GetChars(s_raw, 0, Math.Min(input.Length, 80), s_chars, 0);
+                    return new string(s_chars, 0, n);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.Text;
+
+            static class Device
+            {
+                public static string Decode(ReadOnlySpan<byte> input)
+                {
+                    var raw = new byte[80];
+                    var chars = new char[80];
+                    input.Slice(0, Math.Min(input.Length, 80)).CopyTo(raw);
+                    var n = Encoding.ASCII.GetChars(raw, 0, Math.Min(input.Length, 80), chars, 0);
+                    return new string(chars, 0, n);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Fix_all_across_two_documents()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    static class A
+                    {
+                        static byte[] {|KS0006:buffer|} = new byte[16];
+
+                        public static void Put(byte b)
+                        {
+                            buffer[0] = b;
+                        }
+                    }
+                    """,
+                    """
+                    static class B
+                    {
+                        static int[] {|KS0006:s_counts|} = new int[4];
+
+                        public static void Count(int i)
+                        {
+                            s_counts[i & 3]++;
+                        }
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    """
+                    static class A
+                    {
+                        public static void Put(byte b)
+                        {
+                            var buffer = new byte[16];
+                            buffer[0] = b;
+                        }
+                    }
+                    """,
+                    """
+                    static class B
+                    {
+                        public static void Count(int i)
+                        {
+                            var counts = new int[4];
+                            counts[i & 3]++;
+                        }
+                    }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = SharedStaticBufferFix.EquivalenceKey,
+        };
+        await test.RunAsync();
+    }
+}

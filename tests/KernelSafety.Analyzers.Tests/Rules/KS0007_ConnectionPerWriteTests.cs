@@ -1,0 +1,659 @@
+using KernelSafety.Analyzers.Rules;
+using Microsoft.CodeAnalysis.Testing;
+using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<KernelSafety.Analyzers.Rules.ConnectionPerWriteAnalyzer>;
+
+namespace KernelSafety.Analyzers.Tests.Rules;
+
+public class KS0007_ConnectionPerWriteTests
+{
+    // ---------------------------------------------------------------- positives
+
+    [Fact]
+    public async Task Seed_socket_created_connected_sent_and_closed_per_write()
+    {
+        const string source = """
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                public static void DeviceWrite(byte[] buff, int len)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    {|#0:socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001))|};
+                    socket.Send(buff, 0, len, SocketFlags.None);
+                    socket.Close();
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(source,
+            VerifyCS.Diagnostic("KS0007").WithLocation(0).WithArguments("DeviceWrite", "Socket.Connect"));
+    }
+
+    [Fact]
+    public async Task TcpClient_using_declaration_and_stream_write()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Forwarder
+            {
+                public void Forward(byte[] data)
+                {
+                    using var client = new TcpClient();
+                    {|KS0007:client.Connect("127.0.0.1", 2001)|};
+                    client.GetStream().Write(data, 0, data.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task TcpClient_constructor_connects_inside_a_using_statement()
+    {
+        const string source = """
+            using System.Net.Sockets;
+
+            class Forwarder
+            {
+                public void Forward(byte[] data)
+                {
+                    using (var client = {|#0:new TcpClient("127.0.0.1", 2001)|})
+                    using (var stream = client.GetStream())
+                    {
+                        stream.Write(data, 0, data.Length);
+                    }
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(source,
+            VerifyCS.Diagnostic("KS0007").WithLocation(0).WithArguments("Forward", "new TcpClient"));
+    }
+
+    [Fact]
+    public async Task Async_connect_and_write_of_memory()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Forwarder
+            {
+                public async Task ForwardAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+                {
+                    using var client = new TcpClient();
+                    await {|KS0007:client.ConnectAsync("127.0.0.1", 2001, ct)|};
+                    await using var stream = client.GetStream();
+                    await stream.WriteAsync(data, ct);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task String_message_encoded_then_sent()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Logger
+            {
+                public static void Log(string message)
+                {
+                    var bytes = Encoding.UTF8.GetBytes(message + "\n");
+                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    try
+                    {
+                        {|KS0007:socket.Connect(IPAddress.Loopback, 514)|};
+                        socket.Send(bytes);
+                    }
+                    finally
+                    {
+                        socket.Dispose();
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Data_copied_into_a_buffer_then_sent()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            static class Device
+            {
+                static readonly byte[] Msg = new byte[80];
+
+                public static int Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, Msg, 0, Math.Min(len, 80));
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    {|KS0007:socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001))|};
+                    return socket.Send(Msg, 0, Math.Min(len, 80), SocketFlags.None);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Libc_socket_connect_send_close_with_DllImport()
+    {
+        const string source = """
+            using System.Runtime.InteropServices;
+
+            static unsafe class Native
+            {
+                [DllImport("libc", SetLastError = true)] static extern int socket(int domain, int type, int protocol);
+                [DllImport("libc", SetLastError = true)] static extern int connect(int fd, byte* addr, int len);
+                [DllImport("libc", SetLastError = true)] static extern nint send(int fd, byte* buf, nuint len, int flags);
+                [DllImport("libc", SetLastError = true)] static extern int close(int fd);
+
+                public static void Write(byte* buff, int len, byte* addr)
+                {
+                    int fd = socket(2, 1, 0);
+                    if (fd < 0) return;
+                    if ({|#0:connect(fd, addr, 16)|} < 0) { close(fd); return; }
+                    send(fd, buff, (nuint)len, 0);
+                    close(fd);
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(source,
+            VerifyCS.Diagnostic("KS0007").WithLocation(0).WithArguments("Write", "connect"));
+    }
+
+    [Fact]
+    public async Task Libc_calls_through_LibraryImport_with_renamed_methods()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System;
+                using System.Runtime.InteropServices;
+
+                static unsafe partial class Native
+                {
+                    [LibraryImport("libc", EntryPoint = "socket")] private static partial int Open(int domain, int type, int protocol);
+                    [LibraryImport("libc", EntryPoint = "connect")] private static partial int Dial(int fd, byte* addr, int len);
+                    [LibraryImport("libc", EntryPoint = "send")] private static partial nint Push(int fd, byte* buf, nuint len, int flags);
+                    [LibraryImport("libc", EntryPoint = "close")] private static partial int Shut(int fd);
+
+                    public static void Write(ReadOnlySpan<byte> data, byte* addr)
+                    {
+                        int fd = Open(2, 1, 0);
+                        {|KS0007:Dial(fd, addr, 16)|};
+                        fixed (byte* p = data)
+                        {
+                            Push(fd, p, (nuint)data.Length, 0);
+                        }
+
+                        Shut(fd);
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task UdpClient_connected_per_datagram()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            static class Metrics
+            {
+                public static void Publish(byte[] datagram)
+                {
+                    var udp = new UdpClient();
+                    {|KS0007:udp.Connect("127.0.0.1", 8125)|};
+                    udp.Send(datagram, datagram.Length);
+                    udp.Close();
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Socket_assigned_in_try_and_disposed_with_null_conditional()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            static class Device
+            {
+                public static void Write(ReadOnlySpan<byte> data)
+                {
+                    Socket? socket = null;
+                    try
+                    {
+                        socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                        {|KS0007:socket.Connect(IPAddress.Loopback, 2001)|};
+                        socket.Send(data);
+                    }
+                    finally
+                    {
+                        socket?.Dispose();
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Connect_and_send_inside_the_same_retry_loop()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            static class Device
+            {
+                public static bool Write(byte[] data)
+                {
+                    for (var attempt = 0; attempt < 3; attempt++)
+                    {
+                        try
+                        {
+                            using var client = new TcpClient();
+                            {|KS0007:client.Connect("127.0.0.1", 2001)|};
+                            client.GetStream().Write(data);
+                            return true;
+                        }
+                        catch (SocketException)
+                        {
+                        }
+                    }
+
+                    return false;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Send_returns_the_count_from_a_per_call_connection()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            sealed class Sink
+            {
+                private readonly IPEndPoint _endPoint = new(IPAddress.Loopback, 2001);
+
+                public async Task<int> WriteAsync(byte[] data)
+                {
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    await {|KS0007:socket.ConnectAsync(_endPoint)|};
+                    return await socket.SendAsync(data, SocketFlags.None);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Incomplete_code_does_not_crash_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Net.Sockets;
+
+                static class Broken
+                {
+                    public static void Write(byte[] data)
+                    {
+                        using var client = new TcpClient(;
+                        client.Connect(;
+                        client.GetStream().Write(data, );
+                        var s = new Socket();
+                        s.Connect(Missing);
+                        s.Send(data);
+                        s.Close(
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        await test.RunAsync();
+    }
+
+    // ---------------------------------------------------------------- negatives
+
+    [Fact]
+    public async Task Socket_kept_in_a_field_and_reused_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            sealed class Device
+            {
+                private readonly Socket _socket = new(SocketType.Stream, ProtocolType.Tcp);
+
+                public void Write(byte[] data)
+                {
+                    if (!_socket.Connected)
+                    {
+                        _socket.Connect(IPAddress.Loopback, 2001);
+                    }
+
+                    _socket.Send(data);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Lazily_created_field_connection_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            sealed class Device
+            {
+                private TcpClient? _client;
+
+                public void Write(byte[] data)
+                {
+                    if (_client is null)
+                    {
+                        var client = new TcpClient();
+                        client.Connect("127.0.0.1", 2001);
+                        _client = client;
+                    }
+
+                    _client.GetStream().Write(data);
+                }
+
+                public void Close() => _client?.Dispose();
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Method_returning_the_connected_socket_or_stream_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Net;
+            using System.Net.Sockets;
+
+            static class Connections
+            {
+                public static Socket Open(string host, byte[] hello)
+                {
+                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(host, 2001);
+                    socket.Send(hello);
+                    return socket;
+                }
+
+                public static Stream OpenStream(string host, byte[] hello)
+                {
+                    var client = new TcpClient();
+                    client.Connect(host, 2001);
+                    var stream = client.GetStream();
+                    stream.Write(hello);
+                    return stream;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task One_shot_Main_without_a_data_parameter_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Program
+            {
+                static void Main(string[] args)
+                {
+                    using var client = new TcpClient();
+                    client.Connect("127.0.0.1", 2001);
+                    client.GetStream().Write(Encoding.ASCII.GetBytes("hello"));
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Many_messages_over_one_connection_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Batch
+            {
+                public static void SendLines(string text)
+                {
+                    using var client = new TcpClient();
+                    client.Connect("127.0.0.1", 2001);
+                    var stream = client.GetStream();
+                    foreach (var line in text.Split('\n'))
+                    {
+                        stream.Write(Encoding.UTF8.GetBytes(line));
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Connect_without_send_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            static class Probe
+            {
+                public static bool CanReach(string host)
+                {
+                    try
+                    {
+                        using var client = new TcpClient();
+                        client.Connect(host, 2001);
+                        return true;
+                    }
+                    catch (SocketException)
+                    {
+                        return false;
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Fixed_probe_bytes_not_taken_from_the_parameter_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            static class Probe
+            {
+                private static readonly byte[] Ping = { 0x50, 0x49, 0x4E, 0x47 };
+
+                public static void Check(string host)
+                {
+                    using var client = new TcpClient();
+                    client.Connect(host, 7);
+                    client.GetStream().Write(Ping);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Host_parameter_only_in_the_endpoint_is_not_the_data()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            static class Probe
+            {
+                private static readonly byte[] Ping = { 1 };
+
+                public static void Check(string host, int port)
+                {
+                    var endPoint = new IPEndPoint(IPAddress.Parse(host), port);
+                    using var socket = new Socket(SocketType.Dgram, ProtocolType.Udp);
+                    socket.Connect(endPoint);
+                    socket.SendTo(Ping, endPoint);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Data_sent_over_a_persistent_socket_after_a_local_probe_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            sealed class Device
+            {
+                private readonly NetworkStream _stream;
+
+                public Device(NetworkStream stream) => _stream = stream;
+
+                public void Write(byte[] data)
+                {
+                    using (var probe = new TcpClient())
+                    {
+                        probe.Connect("127.0.0.1", 9);
+                    }
+
+                    _stream.Write(data);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task User_types_and_managed_methods_named_like_the_APIs_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class FakeSocket : IDisposable
+            {
+                public void Connect(string host, int port) { }
+                public void Send(byte[] data) { }
+                public void Dispose() { }
+            }
+
+            static class Native
+            {
+                static int socket(int d, int t, int p) => 3;
+                static int connect(int fd, byte[] addr, int len) => 0;
+                static int send(int fd, byte[] buf, int len, int flags) => len;
+                static int close(int fd) => 0;
+
+                public static void Write(byte[] data, byte[] addr)
+                {
+                    using (var fake = new FakeSocket())
+                    {
+                        fake.Connect("127.0.0.1", 2001);
+                        fake.Send(data);
+                    }
+
+                    int fd = socket(2, 1, 0);
+                    connect(fd, addr, 16);
+                    send(fd, data, data.Length, 0);
+                    close(fd);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Connection_closed_elsewhere_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Collections.Generic;
+            using System.Net.Sockets;
+
+            sealed class Pool
+            {
+                private readonly List<TcpClient> _open = new();
+
+                public void Write(byte[] data)
+                {
+                    var client = new TcpClient();
+                    client.Connect("127.0.0.1", 2001);
+                    client.GetStream().Write(data);
+                    _open.Add(client);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Connect_in_a_deferred_lambda_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            static class Deferred
+            {
+                public static Action Prepare(byte[] data)
+                {
+                    return () =>
+                    {
+                        using var client = new TcpClient();
+                        client.Connect("127.0.0.1", 2001);
+                        client.GetStream().Write(data);
+                    };
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Native_descriptor_returned_to_the_caller_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            static unsafe class Native
+            {
+                [DllImport("libc")] static extern int socket(int domain, int type, int protocol);
+                [DllImport("libc")] static extern int connect(int fd, byte* addr, int len);
+                [DllImport("libc")] static extern nint send(int fd, byte* buf, nuint len, int flags);
+                [DllImport("libc")] static extern int close(int fd);
+
+                public static int Open(byte* hello, byte* addr)
+                {
+                    int fd = socket(2, 1, 0);
+                    if (connect(fd, addr, 16) < 0)
+                    {
+                        close(fd);
+                        return -1;
+                    }
+
+                    send(fd, hello, 5, 0);
+                    return fd;
+                }
+            }
+            """);
+    }
+}

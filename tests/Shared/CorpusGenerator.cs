@@ -1,0 +1,446 @@
+using System.Text;
+
+namespace KernelSafety.Testing.Corpus;
+
+/// <summary>What a generated corpus contains.</summary>
+public enum CorpusKind
+{
+    /// <summary>Ordinary C#: collections, text, arithmetic, records. No sockets, no interop.</summary>
+    Ordinary,
+
+    /// <summary>Ordinary code mixed with socket and interop code written correctly (what the rules must not flag).</summary>
+    CorrectSockets,
+
+    /// <summary>
+    /// Ordinary code, correct socket/interop code, and a few ports of the listing with its bugs, so every rule does
+    /// real work (the benchmark corpus).
+    /// </summary>
+    Mixed,
+}
+
+/// <summary>
+/// Generates large, realistic, compilable C# corpora, deterministically from a seed. Shared by the
+/// analyzer cost harness (tests/KernelSafety.Benchmarks) and the robustness/quietness tests.
+/// </summary>
+public static class CorpusGenerator
+{
+    /// <summary>Generates files until at least <paramref name="targetLines"/> lines are written.</summary>
+    public static IReadOnlyList<(string Path, string Text)> Generate(CorpusKind kind, int targetLines, int seed = 42)
+    {
+        var random = new Random(seed);
+        var files = new List<(string, string)>();
+        var lines = 0;
+        for (var i = 0; lines < targetLines; i++)
+        {
+            var text = NextFile(kind, i, random);
+            files.Add(($"Corpus/File{i:D5}.cs", text));
+            lines += CountLines(text);
+        }
+
+        return files;
+    }
+
+    public static int CountLines(string text)
+    {
+        var count = 1;
+        foreach (var c in text)
+        {
+            if (c == '\n')
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static string NextFile(CorpusKind kind, int i, Random random)
+    {
+        var roll = random.Next(100);
+        return kind switch
+        {
+            CorpusKind.Ordinary => Ordinary(i, random),
+            CorpusKind.CorrectSockets => roll < 60 ? Ordinary(i, random) : roll < 80 ? CorrectManaged(i, random) : CorrectNative(i, random),
+            _ => roll < 60 ? Ordinary(i, random) : roll < 75 ? CorrectManaged(i, random) : roll < 90 ? CorrectNative(i, random) : Listing(i, random),
+        };
+    }
+
+    private static string Ordinary(int i, Random random)
+    {
+        var sb = new StringBuilder();
+        sb.Append($$"""
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Text;
+
+            namespace Corpus.Ordinary{{i % 37}};
+
+            public sealed record Item{{i}}(int Id, string Name, decimal Price, IReadOnlyList<string> Tags);
+
+            public sealed class Catalog{{i}}
+            {
+                private readonly Dictionary<int, Item{{i}}> _items = new();
+                private readonly List<string> _log = new();
+                private static readonly int[] Weights = { 3, 5, 7, 11, 13 };
+
+            """);
+        var methods = 4 + random.Next(6);
+        for (var m = 0; m < methods; m++)
+        {
+            switch (random.Next(6))
+            {
+                case 0:
+                    sb.Append($$"""
+                            public void Add{{m}}(int id, string name, decimal price, params string[] tags)
+                            {
+                                if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("name is required", nameof(name));
+                                var item = new Item{{i}}(id, name.Trim(), Math.Round(price, 2), tags.Distinct().ToArray());
+                                _items[id] = item;
+                                _log.Add($"added {id}: {name}");
+                            }
+
+                        """);
+                    break;
+                case 1:
+                    sb.Append($$"""
+                            public IReadOnlyList<Item{{i}}> Search{{m}}(string text, int take)
+                            {
+                                return _items.Values
+                                    .Where(x => x.Name.Contains(text, StringComparison.OrdinalIgnoreCase) || x.Tags.Contains(text))
+                                    .OrderByDescending(x => x.Price)
+                                    .ThenBy(x => x.Id)
+                                    .Take(take)
+                                    .ToList();
+                            }
+
+                        """);
+                    break;
+                case 2:
+                    sb.Append($$"""
+                            public string Render{{m}}()
+                            {
+                                var sb = new StringBuilder();
+                                foreach (var item in _items.Values)
+                                {
+                                    sb.Append(item.Id).Append(';').Append(item.Name).Append(';').AppendLine(item.Price.ToString("F2"));
+                                }
+                                var buffer = new char[sb.Length];
+                                sb.CopyTo(0, buffer, 0, sb.Length);
+                                return new string(buffer);
+                            }
+
+                        """);
+                    break;
+                case 3:
+                    sb.Append($$"""
+                            public int Checksum{{m}}(ReadOnlySpan<int> values)
+                            {
+                                var sum = 0;
+                                for (var k = 0; k < values.Length; k++)
+                                {
+                                    sum = unchecked(sum * 31 + values[k] * Weights[k % Weights.Length]);
+                                }
+                                var copy = new int[values.Length];
+                                values.CopyTo(copy);
+                                Array.Sort(copy);
+                                return sum ^ (copy.Length > 0 ? copy[copy.Length / 2] : 0);
+                            }
+
+                        """);
+                    break;
+                case 4:
+                    sb.Append($$"""
+                            public decimal Total{{m}}(Func<Item{{i}}, bool> filter)
+                            {
+                                decimal total = 0;
+                                foreach (var item in _items.Values)
+                                {
+                                    if (!filter(item)) continue;
+                                    total += item.Price * (item.Tags.Count + 1);
+                                }
+                                return total;
+                            }
+
+                        """);
+                    break;
+                default:
+                    sb.Append($$"""
+                            public int[] Merge{{m}}(int[] left, int[] right)
+                            {
+                                var result = new int[left.Length + right.Length];
+                                Array.Copy(left, result, left.Length);
+                                Array.Copy(right, 0, result, left.Length, right.Length);
+                                Array.Sort(result);
+                                return result;
+                            }
+
+                        """);
+                    break;
+            }
+        }
+
+        sb.Append("}\n");
+        return sb.ToString();
+    }
+
+    private static string CorrectManaged(int i, Random random)
+    {
+        var size = 64 << random.Next(4);
+        return $$"""
+            using System;
+            using System.Buffers;
+            using System.IO;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Text;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            namespace Corpus.Sockets{{i % 17}};
+
+            /// <summary>A persistent connection that forwards bounded writes.</summary>
+            public sealed class Forwarder{{i}} : IDisposable
+            {
+                private const int Capacity = {{size}};
+                private readonly Socket _socket;
+                private readonly byte[] _buffer = new byte[Capacity];
+                private readonly object _gate = new();
+
+                public Forwarder{{i}}(int port)
+                {
+                    _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    _socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+                }
+
+                public int Write(byte[] data, int length)
+                {
+                    if (length > Capacity || length > data.Length) throw new ArgumentOutOfRangeException(nameof(length));
+                    lock (_gate)
+                    {
+                        Buffer.BlockCopy(data, 0, _buffer, 0, length);
+                        _socket.Send(_buffer, 0, length, SocketFlags.None);
+                    }
+                    return length;
+                }
+
+                public int WriteClamped(ReadOnlySpan<byte> data)
+                {
+                    lock (_gate)
+                    {
+                        var n = Math.Min(data.Length, _buffer.Length);
+                        data.Slice(0, n).CopyTo(_buffer);
+                        return _socket.Send(_buffer, 0, n, SocketFlags.None);
+                    }
+                }
+
+                public void WriteText(string text)
+                {
+                    var bytes = Encoding.UTF8.GetBytes(text);
+                    _socket.Send(bytes);
+                }
+
+                public void WritePooled(ReadOnlySpan<byte> data)
+                {
+                    var rented = ArrayPool<byte>.Shared.Rent(data.Length);
+                    try
+                    {
+                        data.CopyTo(rented);
+                        _socket.Send(rented, 0, data.Length, SocketFlags.None);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(rented);
+                    }
+                }
+
+                public static async Task<Socket> OpenAsync(int port, CancellationToken cancellationToken)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+                    return socket;
+                }
+
+                public static async Task CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+                {
+                    var buffer = new byte[{{size}}];
+                    int read;
+                    while ((read = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken)) > 0)
+                    {
+                        await destination.WriteAsync(buffer, 0, read, cancellationToken);
+                    }
+                }
+
+                public static void Relay(Stream source, Stream destination)
+                {
+                    var buffer = new byte[{{size}}];
+                    int n = source.Read(buffer, 0, buffer.Length);
+                    destination.Write(buffer, 0, n);
+                }
+
+                public static Task<TcpClient> ConnectClientAsync(int port)
+                {
+                    var client = new TcpClient();
+                    return client.ConnectAsync(IPAddress.Loopback, port).ContinueWith(_ => client, TaskScheduler.Default);
+                }
+
+                public void Dispose() => _socket.Dispose();
+            }
+            """;
+    }
+
+    private static string CorrectNative(int i, Random random)
+    {
+        var size = 80 + random.Next(4) * 16;
+        return $$"""
+            using System;
+            using System.Net;
+            using System.Runtime.InteropServices;
+
+            namespace Corpus.Native{{i % 13}};
+
+            internal static unsafe class Libc{{i}}
+            {
+                private const int MaxMessage = {{size}};
+
+                [StructLayout(LayoutKind.Sequential)]
+                private struct sockaddr_in
+                {
+                    public ushort sin_family;
+                    public ushort sin_port;
+                    public uint sin_addr;
+                    public ulong sin_zero;
+                }
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern int socket(int domain, int type, int protocol);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern int connect(int fd, sockaddr_in* address, int length);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int fd, byte* buffer, nint length, int flags);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern int close(int fd);
+
+                [DllImport("libc", EntryPoint = "memcpy")]
+                private static extern void* MemCopy(void* destination, void* source, nuint count);
+
+                public static int Open(ushort port)
+                {
+                    var fd = socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return -1;
+                    }
+
+                    var address = new sockaddr_in
+                    {
+                        sin_family = 2,
+                        sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port),
+                        sin_addr = 0x0100007F,
+                    };
+                    if (connect(fd, &address, sizeof(sockaddr_in)) < 0)
+                    {
+                        close(fd);
+                        return -1;
+                    }
+
+                    return fd;
+                }
+
+                public static int SendAll(int fd, byte* buffer, nint length)
+                {
+                    nint sent = 0;
+                    while (sent < length)
+                    {
+                        var n = send(fd, buffer + sent, length - sent, 0);
+                        if (n < 0)
+                        {
+                            return -1;
+                        }
+
+                        sent += n;
+                    }
+
+                    return 0;
+                }
+
+                public static int Forward(int fd, byte* data, int length)
+                {
+                    if (length > MaxMessage)
+                    {
+                        return -1;
+                    }
+
+                    byte* message = stackalloc byte[MaxMessage];
+                    MemCopy(message, data, (nuint)length);
+                    return SendAll(fd, message, length);
+                }
+            }
+            """;
+    }
+
+    private static string Listing(int i, Random random)
+    {
+        return $$"""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            namespace Corpus.Legacy{{i % 7}};
+
+            /// <summary>The listing's device_write, bugs and all.</summary>
+            public static unsafe class LegacyDevice{{i}}
+            {
+                private static byte[] msg = new byte[80];
+
+                [StructLayout(LayoutKind.Sequential)]
+                private struct sockaddr_in
+                {
+                    public ushort sin_family;
+                    public ushort sin_port;
+                    public uint sin_addr;
+                    public ulong sin_zero;
+                }
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern int socket(int domain, int type, int protocol);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern int connect(int fd, sockaddr_in* address, int length);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int fd, byte[] buffer, nint length, int flags);
+
+                [DllImport("libc")]
+                private static extern int close(int fd);
+
+                public static int DeviceWrite(byte[] buff, int len, ushort port)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, 80);
+                    int fd = socket(2, 1, 0);
+                    var server = new sockaddr_in { sin_family = 2, sin_addr = 0x0100007F };
+                    server.sin_port = port;
+                    int k = connect(fd, &server, sizeof(sockaddr_in));
+                    if (k < 0) Console.WriteLine("connect failed");
+                    nint leng = send(fd, msg, 80, 0);
+                    if (leng != 0) Console.WriteLine("OK");
+                    close(fd);
+                    return len;
+                }
+
+                public static int ManagedWrite(byte[] buff, int len, int port)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
+                    socket.Send(msg, 0, 80, SocketFlags.None);
+                    return len;
+                }
+            }
+            """;
+    }
+}
