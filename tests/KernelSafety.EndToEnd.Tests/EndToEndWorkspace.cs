@@ -41,8 +41,8 @@ public sealed class EndToEndWorkspace : IDisposable
         Environment = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = PackagesFolder };
 
         pack = new(PackAsync);
-        originalBuild = new(() => BuildCopyAsync("original", "build (default mode)"));
-        enforceBuild = new(() => BuildCopyAsync("enforce", "build (enforce mode)", "-p:KernelSafetyMode=enforce"));
+        originalBuild = new(() => BuildCopyAsync("original", keepSampleEditorConfig: true, "build (sample as is)"));
+        enforceBuild = new(() => BuildCopyAsync("enforce", keepSampleEditorConfig: false, "build (enforce mode)", "-p:KernelSafetyMode=enforce"));
         format = new(FormatAsync);
         fixedBuild = new(BuildFixedAsync);
     }
@@ -101,7 +101,7 @@ public sealed class EndToEndWorkspace : IDisposable
     }
 
     /// <summary>Copies the sample's sources (no bin/obj) to Root/name and isolates it from anything around it.</summary>
-    public string PrepareCopy(string name)
+    public string PrepareCopy(string name, bool keepSampleEditorConfig = false)
     {
         var target = Path.Combine(Root, name);
         Directory.CreateDirectory(target);
@@ -137,7 +137,12 @@ public sealed class EndToEndWorkspace : IDisposable
             </Project>
             """);
         File.WriteAllText(Path.Combine(target, "Directory.Build.targets"), "<Project />\n");
-        File.WriteAllText(Path.Combine(target, ".editorconfig"), "root = true\n");
+        // root = true: nothing above the copy applies. The sample's own .editorconfig (KS0007 raised to a warning so
+        // `dotnet build` shows every rule) is kept for the original copy only; the others use the package's defaults.
+        var sampleEditorConfig = Path.Combine(SampleSource, ".editorconfig");
+        File.WriteAllText(
+            Path.Combine(target, ".editorconfig"),
+            "root = true\n\n" + (keepSampleEditorConfig && File.Exists(sampleEditorConfig) ? File.ReadAllText(sampleEditorConfig) : ""));
         File.WriteAllText(Path.Combine(target, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
@@ -167,10 +172,10 @@ public sealed class EndToEndWorkspace : IDisposable
         return Directory.GetFiles(Feed, "*.nupkg");
     }
 
-    private async Task<BuildRun> BuildCopyAsync(string name, string step, params string[] extra)
+    private async Task<BuildRun> BuildCopyAsync(string name, bool keepSampleEditorConfig, string step, params string[] extra)
     {
         await Pack;
-        var directory = PrepareCopy(name);
+        var directory = PrepareCopy(name, keepSampleEditorConfig);
         return await BuildAsync(directory, step, extra);
     }
 
