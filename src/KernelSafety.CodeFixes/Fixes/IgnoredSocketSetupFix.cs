@@ -1,0 +1,409 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using KernelSafety.Analyzers;
+using KernelSafety.Analyzers.Analysis;
+using KernelSafety.Analyzers.Rules;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Simplification;
+using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
+
+namespace KernelSafety.CodeFixes.Fixes;
+
+/// <summary>
+/// KS0002 fixes: test a native result and leave on failure, leave at the end of a failure branch that only logs,
+/// await (or connect synchronously instead of) an unobserved ConnectAsync, rethrow in a swallowing catch, and
+/// throw a TimeoutException when <c>Wait(timeout)</c> returns false.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(IgnoredSocketSetupFix)), Shared]
+public sealed class IgnoredSocketSetupFix : CodeFixProvider
+{
+    public const string TestAndLeaveKey = "KS0002.TestAndLeave";
+    public const string LeaveOnFailureKey = "KS0002.LeaveOnFailure";
+    public const string AwaitKey = "KS0002.Await";
+    public const string ConnectSynchronouslyKey = "KS0002.ConnectSynchronously";
+    public const string RethrowKey = "KS0002.Rethrow";
+    public const string ThrowOnTimeoutKey = "KS0002.ThrowOnTimeout";
+
+    private const string TimeoutMessage = "The connection attempt timed out.";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.IgnoredSocketSetup);
+
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            if (!diagnostic.Properties.TryGetValue(IgnoredSocketSetupAnalyzer.KindProperty, out var kind)
+                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not { } node)
+            {
+                continue;
+            }
+
+            var invocation = node as InvocationExpressionSyntax ?? node.FirstAncestorOrSelf<InvocationExpressionSyntax>();
+            if (invocation is null)
+            {
+                continue;
+            }
+
+            switch (kind)
+            {
+                case IgnoredSocketSetupAnalyzer.NativeDiscarded:
+                    RegisterTestDiscarded(context, model, diagnostic, invocation);
+                    break;
+                case IgnoredSocketSetupAnalyzer.NativeUntested:
+                    RegisterTestStored(context, model, diagnostic, invocation);
+                    break;
+                case IgnoredSocketSetupAnalyzer.NativeFailureFallsThrough:
+                    RegisterLeaveOnFailure(context, root, model, diagnostic);
+                    break;
+                case IgnoredSocketSetupAnalyzer.UnobservedTask:
+                    RegisterObserveTask(context, model, diagnostic, invocation);
+                    break;
+                case IgnoredSocketSetupAnalyzer.SwallowedFailure:
+                    RegisterRethrow(context, root, diagnostic);
+                    break;
+                case IgnoredSocketSetupAnalyzer.IgnoredWaitResult:
+                    RegisterThrowOnTimeout(context, root, diagnostic);
+                    break;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Native results
+
+    private static void RegisterTestDiscarded(CodeFixContext context, SemanticModel model, Diagnostic diagnostic, InvocationExpressionSyntax invocation)
+    {
+        // Only connect: a discarded socket() descriptor cannot be rescued by a test (it is lost either way).
+        if (model.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method
+            || NativeMethods.GetEntryPoint(method, KnownSymbols.Get(model.Compilation)) != NativeMethods.Connect)
+        {
+            return;
+        }
+
+        var statement = GetExpressionStatement(invocation, out var call);
+        if (statement is null || call is null)
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Test the result and leave on failure",
+                ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
+                    IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null))
+                        .WithTriviaFrom(statement), ct),
+                TestAndLeaveKey),
+            diagnostic);
+    }
+
+    private static void RegisterTestStored(CodeFixContext context, SemanticModel model, Diagnostic diagnostic, InvocationExpressionSyntax invocation)
+    {
+        if (!diagnostic.Properties.TryGetValue(IgnoredSocketSetupAnalyzer.ResultLocalProperty, out var localName) || localName is null)
+        {
+            return;
+        }
+
+        var statement = invocation.FirstAncestorOrSelf<StatementSyntax>();
+        if (statement is not (LocalDeclarationStatementSyntax or ExpressionStatementSyntax)
+            || statement.Parent is not (BlockSyntax or SwitchSectionSyntax))
+        {
+            return;
+        }
+
+        var local = model.LookupSymbols(invocation.SpanStart, name: localName).OfType<ILocalSymbol>().FirstOrDefault()
+            ?? model.GetDeclaredSymbol(invocation.FirstAncestorOrSelf<VariableDeclaratorSyntax>() ?? (SyntaxNode)invocation, context.CancellationToken) as ILocalSymbol;
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                $"Test '{localName}' and leave on failure",
+                async ct =>
+                {
+                    var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
+                    var guard = IfFailed(IdentifierName(localName), Leave(editor.SemanticModel, editor.Generator, statement, local));
+                    editor.InsertAfter(statement, guard);
+                    return editor.GetChangedDocument();
+                },
+                TestAndLeaveKey),
+            diagnostic);
+    }
+
+    private static void RegisterLeaveOnFailure(CodeFixContext context, SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
+    {
+        if (diagnostic.AdditionalLocations.Count == 0
+            || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan) is not StatementSyntax branch)
+        {
+            return;
+        }
+
+        ILocalSymbol? local = null;
+        if (diagnostic.Properties.TryGetValue(IgnoredSocketSetupAnalyzer.ResultLocalProperty, out var localName) && localName is not null)
+        {
+            local = model.LookupSymbols(branch.SpanStart, name: localName).OfType<ILocalSymbol>().FirstOrDefault();
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Leave the method when setup fails",
+                async ct =>
+                {
+                    var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
+                    var leave = Leave(editor.SemanticModel, editor.Generator, branch, local);
+                    if (branch is BlockSyntax block)
+                    {
+                        editor.ReplaceNode(block, block.AddStatements(leave).WithAdditionalAnnotations(Formatter.Annotation));
+                    }
+                    else
+                    {
+                        editor.ReplaceNode(branch, Block(branch.WithoutTrivia(), leave).WithTriviaFrom(branch).WithAdditionalAnnotations(Formatter.Annotation));
+                    }
+
+                    return editor.GetChangedDocument();
+                },
+                LeaveOnFailureKey),
+            diagnostic);
+    }
+
+    /// <summary><c>if (value &lt; 0) { leave }</c>.</summary>
+    private static IfStatementSyntax IfFailed(ExpressionSyntax value, StatementSyntax leave)
+        => IfStatement(
+                BinaryExpression(SyntaxKind.LessThanExpression, value, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(0))),
+                Block(leave))
+            .WithAdditionalAnnotations(Formatter.Annotation);
+
+    /// <summary>
+    /// How to leave the enclosing function on failure: return the (negative) result or -1 from an integer-returning
+    /// method, otherwise throw a Win32Exception carrying the P/Invoke error.
+    /// </summary>
+    private static StatementSyntax Leave(SemanticModel model, SyntaxGenerator generator, SyntaxNode at, ILocalSymbol? resultLocal)
+    {
+        var function = model.GetEnclosingSymbol(at.SpanStart) as IMethodSymbol;
+        if (function is { IsAsync: false, ReturnType.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_IntPtr or SpecialType.System_Int16 }
+            && !IsIterator(at))
+        {
+            var value = resultLocal is not null && SymbolEqualityComparer.Default.Equals(resultLocal.Type, function.ReturnType)
+                ? (ExpressionSyntax)IdentifierName(resultLocal.Name)
+                : PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
+            return ReturnStatement(value);
+        }
+
+        var compilation = model.Compilation;
+        var win32Exception = compilation.GetTypeByMetadataName("System.ComponentModel.Win32Exception");
+        var marshal = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
+        if (win32Exception is null || marshal is null)
+        {
+            return ThrowStatement(ParseExpression("new System.InvalidOperationException(\"Socket setup failed.\")"));
+        }
+
+        var lastError = marshal.GetMembers("GetLastPInvokeError").Length > 0 ? "GetLastPInvokeError" : "GetLastWin32Error";
+        var errorCall = (ExpressionSyntax)generator.InvocationExpression(
+            generator.MemberAccessExpression(generator.TypeExpression(marshal, addImport: true), lastError));
+        var creation = (ExpressionSyntax)generator.ObjectCreationExpression(generator.TypeExpression(win32Exception, addImport: true), errorCall);
+        return ThrowStatement(creation).WithAdditionalAnnotations(Simplifier.Annotation);
+    }
+
+    private static bool IsIterator(SyntaxNode at)
+    {
+        var body = at.FirstAncestorOrSelf<SyntaxNode>(n => n is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AccessorDeclarationSyntax or AnonymousFunctionExpressionSyntax);
+        return body is not null && body.DescendantNodes().OfType<YieldStatementSyntax>().Any();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // ConnectAsync tasks
+
+    private static void RegisterObserveTask(CodeFixContext context, SemanticModel model, Diagnostic diagnostic, InvocationExpressionSyntax invocation)
+    {
+        var statement = GetExpressionStatement(invocation, out var taskExpression);
+        if (statement is null || taskExpression is null)
+        {
+            return;
+        }
+
+        var function = model.GetEnclosingSymbol(invocation.SpanStart, context.CancellationToken) as IMethodSymbol;
+        if (function is { IsAsync: true })
+        {
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    "Await the connect",
+                    ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
+                        statement.WithExpression(AwaitExpression(taskExpression.WithoutTrivia())).WithAdditionalAnnotations(Formatter.Annotation), ct),
+                    AwaitKey),
+                diagnostic);
+            return;
+        }
+
+        // Synchronous method: call Connect with the same arguments, when such an overload exists.
+        if (model.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol connectAsync
+            || !HasSynchronousConnect(connectAsync)
+            || !IsConnectAsyncCallOrWrapper(taskExpression, invocation))
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Connect synchronously",
+                ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
+                    statement.WithExpression(RenameToConnect(invocation).WithoutTrivia()).WithAdditionalAnnotations(Formatter.Annotation), ct),
+                ConnectSynchronouslyKey),
+            diagnostic);
+    }
+
+    private static bool IsConnectAsyncCallOrWrapper(ExpressionSyntax taskExpression, InvocationExpressionSyntax invocation)
+        => taskExpression == invocation
+            || (taskExpression is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" or "AsTask" } access }
+                && access.Expression == invocation);
+
+    private static bool HasSynchronousConnect(IMethodSymbol connectAsync)
+    {
+        for (var type = connectAsync.ContainingType; type is not null; type = type.BaseType)
+        {
+            foreach (var member in type.GetMembers("Connect"))
+            {
+                if (member is IMethodSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Public } connect
+                    && connect.Parameters.Length == connectAsync.Parameters.Length
+                    && connect.Parameters.Zip(connectAsync.Parameters, (a, b) => SymbolEqualityComparer.Default.Equals(a.Type, b.Type) && a.RefKind == b.RefKind).All(same => same))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static InvocationExpressionSyntax RenameToConnect(InvocationExpressionSyntax invocation)
+        => invocation.Expression switch
+        {
+            MemberAccessExpressionSyntax access => invocation.WithExpression(access.WithName(IdentifierName("Connect").WithTriviaFrom(access.Name))),
+            MemberBindingExpressionSyntax binding => invocation.WithExpression(binding.WithName(IdentifierName("Connect").WithTriviaFrom(binding.Name))),
+            IdentifierNameSyntax name => invocation.WithExpression(IdentifierName("Connect").WithTriviaFrom(name)),
+            _ => invocation,
+        };
+
+    // ---------------------------------------------------------------------------------------------
+    // Swallowing catch, ignored Wait(timeout)
+
+    private static void RegisterRethrow(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
+    {
+        var blocks = diagnostic.AdditionalLocations
+            .Select(l => root.FindNode(l.SourceSpan) as BlockSyntax)
+            .Where(b => b?.Parent is CatchClauseSyntax)
+            .ToImmutableArray();
+        if (blocks.IsEmpty)
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Rethrow the connect failure",
+                async ct =>
+                {
+                    var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
+                    foreach (var block in blocks)
+                    {
+                        editor.ReplaceNode(block!, block!.AddStatements(ThrowStatement()).WithAdditionalAnnotations(Formatter.Annotation));
+                    }
+
+                    return editor.GetChangedDocument();
+                },
+                RethrowKey),
+            diagnostic);
+    }
+
+    private static void RegisterThrowOnTimeout(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
+    {
+        if (diagnostic.AdditionalLocations.Count == 0
+            || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not { } node
+            || (node as InvocationExpressionSyntax ?? node.FirstAncestorOrSelf<InvocationExpressionSyntax>()) is not { } wait
+            || GetExpressionStatement(wait, out var waitCall) is not { } statement
+            || waitCall != wait)
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Throw TimeoutException when the connect times out",
+                ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
+                {
+                    var timeoutException = m.Compilation.GetTypeByMetadataName("System.TimeoutException");
+                    var type = timeoutException is null ? ParseTypeName("System.TimeoutException") : (TypeSyntax)g.TypeExpression(timeoutException, addImport: true);
+                    var creation = ObjectCreationExpression(type)
+                        .WithArgumentList(ArgumentList(SingletonSeparatedList(Argument(
+                            LiteralExpression(SyntaxKind.StringLiteralExpression, Literal(TimeoutMessage))))));
+                    return IfStatement(
+                            PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, wait.WithoutTrivia()),
+                            Block(ThrowStatement(creation)))
+                        .WithTriviaFrom(statement)
+                        .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation);
+                }, ct),
+                ThrowOnTimeoutKey),
+            diagnostic);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The expression statement that evaluates <paramref name="invocation"/> (directly, through <c>ConfigureAwait</c>,
+    /// or through a discard <c>_ = ...</c>); <paramref name="value"/> is the expression whose value is dropped.
+    /// </summary>
+    private static ExpressionStatementSyntax? GetExpressionStatement(InvocationExpressionSyntax invocation, out ExpressionSyntax? value)
+    {
+        value = null;
+        ExpressionSyntax current = invocation;
+        while (current.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" or "AsTask" } access
+            && access.Expression == current
+            && access.Parent is InvocationExpressionSyntax wrapper)
+        {
+            current = wrapper;
+        }
+
+        while (current.Parent is ParenthesizedExpressionSyntax or CastExpressionSyntax)
+        {
+            current = (ExpressionSyntax)current.Parent;
+        }
+
+        switch (current.Parent)
+        {
+            case ExpressionStatementSyntax statement:
+                value = current;
+                return statement;
+            case AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" }, Parent: ExpressionStatementSyntax discard } assignment
+                when assignment.Right == current:
+                value = current;
+                return discard;
+            default:
+                return null;
+        }
+    }
+
+    private static async Task<Document> ReplaceStatementAsync(
+        Document document,
+        StatementSyntax statement,
+        System.Func<SemanticModel, SyntaxGenerator, StatementSyntax> build,
+        CancellationToken cancellationToken)
+    {
+        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        editor.ReplaceNode(statement, build(editor.SemanticModel, editor.Generator));
+        return editor.GetChangedDocument();
+    }
+}
