@@ -83,9 +83,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 if (SocketApi.GetConnectKind(method, symbols) is ConnectKind.Socket or ConnectKind.Client)
                 {
                     AnalyzeManaged(context, invocation, symbols);
+                    return;
                 }
 
-                return;
+                break;
         }
 
         if (!method.IsStatic || !(method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null))
@@ -167,11 +168,20 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
         var firstHandled = int.MaxValue;
         FailureTest? fallThrough = null;
+        var testedUpTo = -1;
         foreach (var read in ResultUsage.GetReadsAfter(root, local, invocation))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
+
+            // Reads inside a test already seen (return k; in its failure branch) belong to that test.
+            if (read.Syntax.SpanStart < testedUpTo)
+            {
+                continue;
+            }
+
             if (FailureChecks.TryGetFailureTest(read, NativeFailure, success, out var test))
             {
+                testedUpTo = test.Conditional.Syntax.Span.End;
                 // A test that leaves on failure, or one whose success branch guards the use (failure falls through
                 // past it), handles the failure.
                 if (FailureChecks.Leaves(test.FailureBranch, model) || test.FailureBranch is null)

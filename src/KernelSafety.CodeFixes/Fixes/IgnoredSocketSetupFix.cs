@@ -108,8 +108,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
             CodeAction.Create(
                 "Test the result and leave on failure",
                 ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
-                    IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null))
-                        .WithTriviaFrom(statement), ct),
+                    WithBlankLineAfter(IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null)), statement), ct),
                 TestAndLeaveKey),
             diagnostic);
     }
@@ -138,8 +137,8 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 {
                     var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
                     var guard = IfFailed(IdentifierName(localName), Leave(editor.SemanticModel, editor.Generator, statement, local));
-                    editor.InsertAfter(statement, guard);
-                    return editor.GetChangedDocument();
+                    editor.InsertAfter(statement, WithBlankLineAfter(guard, statement).WithLeadingTrivia());
+                    return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
                 TestAndLeaveKey),
             diagnostic);
@@ -172,10 +171,10 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                     }
                     else
                     {
-                        editor.ReplaceNode(branch, Block(branch.WithoutTrivia(), leave).WithTriviaFrom(branch).WithAdditionalAnnotations(Formatter.Annotation));
+                        editor.ReplaceNode(branch, WithBlankLineAfter(Block(branch.WithoutTrivia(), leave), branch).WithAdditionalAnnotations(Formatter.Annotation));
                     }
 
-                    return editor.GetChangedDocument();
+                    return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
                 LeaveOnFailureKey),
             diagnostic);
@@ -214,10 +213,15 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
 
         var lastError = marshal.GetMembers("GetLastPInvokeError").Length > 0 ? "GetLastPInvokeError" : "GetLastWin32Error";
         var errorCall = (ExpressionSyntax)generator.InvocationExpression(
-            generator.MemberAccessExpression(generator.TypeExpression(marshal, addImport: true), lastError));
-        var creation = (ExpressionSyntax)generator.ObjectCreationExpression(generator.TypeExpression(win32Exception, addImport: true), errorCall);
+            generator.MemberAccessExpression(QualifiedType(marshal), lastError));
+        var creation = (ExpressionSyntax)generator.ObjectCreationExpression(QualifiedType(win32Exception), errorCall);
         return ThrowStatement(creation).WithAdditionalAnnotations(Simplifier.Annotation);
     }
+
+    /// <summary>A <c>global::</c>-qualified type name that the cleanup turns into a using plus the simple name.</summary>
+    private static TypeSyntax QualifiedType(ITypeSymbol type)
+        => ParseTypeName(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))
+            .WithAdditionalAnnotations(Simplifier.Annotation, Simplifier.AddImportsAnnotation);
 
     private static bool IsIterator(SyntaxNode at)
     {
@@ -323,7 +327,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                         editor.ReplaceNode(block!, block!.AddStatements(ThrowStatement()).WithAdditionalAnnotations(Formatter.Annotation));
                     }
 
-                    return editor.GetChangedDocument();
+                    return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
                 RethrowKey),
             diagnostic);
@@ -346,15 +350,16 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
                 {
                     var timeoutException = m.Compilation.GetTypeByMetadataName("System.TimeoutException");
-                    var type = timeoutException is null ? ParseTypeName("System.TimeoutException") : (TypeSyntax)g.TypeExpression(timeoutException, addImport: true);
+                    var type = timeoutException is null ? ParseTypeName("System.TimeoutException") : QualifiedType(timeoutException);
                     var creation = ObjectCreationExpression(type)
                         .WithArgumentList(ArgumentList(SingletonSeparatedList(Argument(
                             LiteralExpression(SyntaxKind.StringLiteralExpression, Literal(TimeoutMessage))))));
-                    return IfStatement(
-                            PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, wait.WithoutTrivia()),
-                            Block(ThrowStatement(creation)))
-                        .WithTriviaFrom(statement)
-                        .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation);
+                    return WithBlankLineAfter(
+                        IfStatement(
+                                PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, wait.WithoutTrivia()),
+                                Block(ThrowStatement(creation)))
+                            .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation),
+                        statement);
                 }, ct),
                 ThrowOnTimeoutKey),
             diagnostic);
@@ -396,6 +401,42 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         }
     }
 
+    /// <summary>Adds the usings the new code needs, simplifies the qualified names and formats the new code.</summary>
+    private static async Task<Document> FinishAsync(Document document, CancellationToken cancellationToken)
+    {
+        document = await ImportAdder.AddImportsAsync(document, Simplifier.AddImportsAnnotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        document = await Simplifier.ReduceAsync(document, Simplifier.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await Formatter.FormatAsync(document, Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="replacement"/> the trivia of <paramref name="original"/>, plus a blank line after it when it
+    /// ends in a block and another statement follows (the layout a careful engineer writes).
+    /// </summary>
+    private static TNode WithBlankLineAfter<TNode>(TNode replacement, StatementSyntax original)
+        where TNode : SyntaxNode
+    {
+        var trailing = original.GetTrailingTrivia();
+        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax
+            ? original
+            : null;
+        var owner = original.Parent is IfStatementSyntax or ElseClauseSyntax ? original.FirstAncestorOrSelf<IfStatementSyntax>(n => n.Parent is not ElseClauseSyntax) : statement;
+        var followed = owner?.Parent switch
+        {
+            BlockSyntax block => block.Statements.IndexOf((StatementSyntax)owner) is var i && i >= 0 && i < block.Statements.Count - 1,
+            SwitchSectionSyntax section => section.Statements.IndexOf((StatementSyntax)owner) is var j && j >= 0 && j < section.Statements.Count - 1,
+            _ => false,
+        };
+        followed &= owner is not null && original.GetLastToken() == owner.GetLastToken();
+        var endOfLine = trailing.LastOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        if (followed && endOfLine.IsKind(SyntaxKind.EndOfLineTrivia))
+        {
+            trailing = trailing.Add(endOfLine);
+        }
+
+        return replacement.WithLeadingTrivia(original.GetLeadingTrivia()).WithTrailingTrivia(trailing);
+    }
+
     private static async Task<Document> ReplaceStatementAsync(
         Document document,
         StatementSyntax statement,
@@ -404,6 +445,6 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
         editor.ReplaceNode(statement, build(editor.SemanticModel, editor.Generator));
-        return editor.GetChangedDocument();
+        return await FinishAsync(editor.GetChangedDocument(), cancellationToken).ConfigureAwait(false);
     }
 }
