@@ -169,6 +169,31 @@ internal static class FailureChecks
         return false;
     }
 
+    /// <summary>
+    /// True when <paramref name="branch"/> records the failure in some state (an assignment, an increment, an
+    /// <c>out</c>/<c>ref</c> argument) that later code may test, rather than only reporting it.
+    /// </summary>
+    public static bool RecordsState(IOperation? branch)
+    {
+        if (branch is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in branch.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IAssignmentOperation:
+                case IIncrementOrDecrementOperation:
+                case IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref }:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool EndsWithDoesNotReturn(IOperation statement)
     {
         if (statement is IExpressionStatementOperation { Operation: IInvocationOperation invocation })

@@ -133,6 +133,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         || FailureChecks.Leaves(test.FailureBranch, model)
                         || !test.IsStatement
                         || test.FailureBranch is null
+                        || FailureChecks.RecordsState(test.FailureBranch)
                         || descriptor is null
                         || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols))
                     {
@@ -169,6 +170,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var firstHandled = int.MaxValue;
         FailureTest? fallThrough = null;
         var testedUpTo = -1;
+        var usedAt = -1;
         foreach (var read in ResultUsage.GetReadsAfter(root, local, invocation))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
@@ -191,21 +193,27 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         firstHandled = test.Conditional.Syntax.SpanStart;
                     }
                 }
-                else if (test.IsStatement)
+                else if (test.IsStatement && !FailureChecks.RecordsState(test.FailureBranch))
                 {
                     fallThrough ??= test;
                 }
                 else
                 {
-                    return; // a ?: that produces a value: followed elsewhere
+                    return; // a ?: that produces a value, or a branch that records the failure: followed elsewhere
                 }
 
                 continue;
             }
 
-            // socket(): passing the descriptor to another P/Invoke is a use of it, not a hand-off.
-            if (isSocket && IsNativeArgument(read, symbols))
+            // socket(): passing the descriptor to another P/Invoke is a use of it, not a hand-off; once it has been
+            // used, returning or storing it later does not make up for the missing test.
+            if (isSocket && (usedAt >= 0 || IsNativeArgument(read, symbols)))
             {
+                if (usedAt < 0)
+                {
+                    usedAt = read.Syntax.SpanStart;
+                }
+
                 continue;
             }
 
@@ -426,13 +434,25 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         }
 
         // The IAsyncResult handed on (returned, stored in a field, passed): someone else may end it.
-        var use = ResultUsage.Classify(invocation, out _, out _);
+        var use = ResultUsage.Classify(invocation, out _, out var asyncResult);
         if (use is not (ResultUseKind.Discarded or ResultUseKind.StoredInLocal or ResultUseKind.Receiver))
         {
             return;
         }
 
         var root = ResultUsage.GetRoot(invocation);
+        if (use == ResultUseKind.StoredInLocal && asyncResult is not null)
+        {
+            // Waiting on it (AsyncWaitHandle, IsCompleted) is fine; handing it to anything else may end it there.
+            foreach (var read in ResultUsage.GetReadsAfter(root, asyncResult, invocation))
+            {
+                if (ResultUsage.Classify(read, out _, out _) != ResultUseKind.Receiver)
+                {
+                    return;
+                }
+            }
+        }
+
         foreach (var operation in root.Descendants())
         {
             if (operation is IInvocationOperation { TargetMethod.Name: "EndConnect" })

@@ -816,6 +816,133 @@ public class KS0002_IgnoredSocketSetupTests
             }
             """);
 
+    [Fact]
+    public Task Failure_branch_that_records_the_failure_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    bool connected = true;
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0)
+                    {
+                        Console.WriteLine("connect failed");
+                        connected = false;
+                    }
+
+                    if (connected) Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Conditions_that_do_not_separate_failure_from_success_are_left_alone()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                private const int EINPROGRESS = 115;
+
+                public void OpenNonBlocking(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0 && Marshal.GetLastPInvokeError() != EINPROGRESS)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public bool TryOpen(int fd, byte[] address)
+                {
+                    switch (Libc.connect(fd, address, address.Length))
+                    {
+                        case 0: return true;
+                        default: return false;
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task BeginConnect_result_handed_on_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                private IAsyncResult? _pending;
+
+                public void Open(Socket socket, EndPoint endPoint)
+                {
+                    var result = socket.BeginConnect(endPoint, null, null);
+                    _pending = result;
+                }
+
+                public void Finish(Socket socket) => socket.EndConnect(_pending!);
+            }
+            """);
+
+    [Fact]
+    public Task Incomplete_code_does_not_crash_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Net;
+                using System.Net.Sockets;
+                using System.Runtime.InteropServices;
+
+                class Bridge
+                {
+                    public void Open(Socket socket, int fd, byte[] address)
+                    {
+                        Libc.connect(fd, address);
+                        int k = Libc.connect(fd, address, );
+                        if (k < ) return;
+                        socket.ConnectAsync();
+                        socket.BeginConnect(null, );
+                        try { socket.Connect(); } catch { }
+                        socket.Send();
+                        Unknown.connect(fd);
+                    }
+                }
+                """ + Libc,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Message_names_the_call_and_the_descriptor()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0) Console.WriteLine("connect failed");
+                    Libc.send(fd, msg, 80, 0);
+                }
+            }
+            """ + Libc,
+            VerifyCS.Diagnostic("KS0002").WithSpan(8, 17, 8, 58).WithSpan(9, 20, 9, 56).WithArguments(
+                "connect",
+                "the failure branch only reports it and falls through to use 'fd'; leave the method on failure"));
+
     // =============================================================================================
     // Code fixes
 
@@ -1183,6 +1310,126 @@ public class KS0002_IgnoredSocketSetupTests
                 }
             }
             """ + Libc);
+
+    [Fact]
+    public Task Fix_tests_an_untested_socket_descriptor_and_returns_it_from_an_int_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(byte[] address)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        return -1;
+                    }
+
+                    return fd;
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(byte[] address)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        return -1;
+                    }
+
+                    return fd;
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+
+    [Fact]
+    public Task Fix_awaits_a_discarded_task_inside_an_async_lambda()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public Func<Task> Opener(Socket socket, EndPoint endPoint)
+                    => async () =>
+                    {
+                        _ = {|KS0002:socket.ConnectAsync(endPoint)|};
+                        await Task.Yield();
+                    };
+            }
+            """, """
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public Func<Task> Opener(Socket socket, EndPoint endPoint)
+                    => async () =>
+                    {
+                        await socket.ConnectAsync(endPoint);
+                        await Task.Yield();
+                    };
+            }
+            """, IgnoredSocketSetupFix.AwaitKey);
+
+    [Fact]
+    public Task Fix_connects_synchronously_instead_of_a_ConfigureAwait_chain()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, IPAddress address)
+                {
+                    {|KS0002:socket.ConnectAsync(address, 2001)|}.ConfigureAwait(false);
+                }
+            }
+            """, """
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, IPAddress address)
+                {
+                    socket.Connect(address, 2001);
+                }
+            }
+            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+
+    [Fact]
+    public Task Fix_is_not_offered_when_no_synchronous_overload_takes_the_same_arguments()
+    {
+        const string Source = """
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            class Bridge
+            {
+                public void Open(Socket socket, EndPoint endPoint, CancellationToken token)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint, token)|};
+                }
+            }
+            """;
+        return VerifyCS.VerifyCodeFixAsync(Source, Source);
+    }
 
     // =============================================================================================
     // Fix all
