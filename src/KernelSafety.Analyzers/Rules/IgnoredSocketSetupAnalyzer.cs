@@ -145,7 +145,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 }
 
             case ResultUseKind.StoredInLocal when local is not null:
-                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket ? local : descriptor, local, root, symbols);
+                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, root, symbols);
                 return;
 
             default:
@@ -158,12 +158,12 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         OperationAnalysisContext context,
         IInvocationOperation invocation,
         string entryPoint,
+        bool isSocket,
         ISymbol? descriptor,
         ILocalSymbol local,
         IOperation root,
         KnownSymbols symbols)
     {
-        var isSocket = SymbolEqualityComparer.Default.Equals(descriptor, local);
         var success = isSocket ? DescriptorSample : ConnectSuccess;
         var model = invocation.SemanticModel;
 
@@ -230,7 +230,9 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 && use < firstHandled)
             {
                 Report(context, invocation, NativeUntested, entryPoint,
-                    $"'{local.Name}' is tested only after '{name}' is used; test it for failure before using the socket",
+                    isSocket
+                        ? $"descriptor '{local.Name}' is tested for -1 only after it is used; test it before using it"
+                        : $"'{local.Name}' is tested only after '{name}' is used; test it for failure before using the socket",
                     resultLocal: local.Name);
             }
 
@@ -248,7 +250,9 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         }
 
         Report(context, invocation, NativeUntested, entryPoint,
-            $"'{local.Name}' is never tested for failure before '{name}' is used; test it and leave the method on failure",
+            isSocket
+                ? $"descriptor '{local.Name}' is never tested for -1 before it is used; test it and leave the method on failure"
+                : $"'{local.Name}' is never tested for failure before '{name}' is used; test it and leave the method on failure",
             resultLocal: local.Name);
     }
 

@@ -1431,6 +1431,82 @@ public class KS0002_IgnoredSocketSetupTests
         return VerifyCS.VerifyCodeFixAsync(Source, Source);
     }
 
+    [Fact]
+    public Task Fix_direct_test_that_only_logs_throws_at_the_end_of_its_block()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    if ({|KS0002:Libc.connect(fd, address, address.Length)|} != 0)
+                    {
+                        Console.Error.WriteLine("connect failed");
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    if (Libc.connect(fd, address, address.Length) != 0)
+                    {
+                        Console.Error.WriteLine("connect failed");
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+
+    [Fact]
+    public Task Fix_logging_else_branch_leaves_without_disturbing_the_layout()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    if (k >= 0) Console.WriteLine("connected");
+                    else Console.WriteLine("connect failed");
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k >= 0) Console.WriteLine("connected");
+                    else
+                    {
+                        Console.WriteLine("connect failed");
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+
     // =============================================================================================
     // Fix all
 
