@@ -561,17 +561,13 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     /// <summary>True when the handler records the failure (any assignment) or touches the socket (closes it, resets it).</summary>
     private static bool WritesOrMentions(IOperation handler, ISymbol socket)
     {
+        if (FailureChecks.RecordsState(handler))
+        {
+            return true;
+        }
+
         foreach (var operation in handler.Descendants())
         {
-            switch (operation)
-            {
-                case IAssignmentOperation:
-                case IIncrementOrDecrementOperation:
-                    return true;
-                case IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref }:
-                    return true;
-            }
-
             if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket))
             {
                 return true;
