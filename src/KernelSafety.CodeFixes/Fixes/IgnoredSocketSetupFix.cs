@@ -241,8 +241,10 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         }
 
         var function = model.GetEnclosingSymbol(invocation.SpanStart, context.CancellationToken) as IMethodSymbol;
-        if (function is { IsAsync: true })
+        // await is not allowed in a lock body: connect synchronously there.
+        if (function is { IsAsync: true } && !IsInsideLock(statement))
         {
+
             context.RegisterCodeFix(
                 CodeAction.Create(
                     "Await the connect",
@@ -253,7 +255,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
             return;
         }
 
-        // Synchronous method: call Connect with the same arguments, when such an overload exists.
+        // Synchronous method (or lock body): call Connect with the same arguments, when such an overload exists.
         if (model.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol connectAsync
             || !HasSynchronousConnect(connectAsync)
             || !IsConnectAsyncCallOrWrapper(taskExpression, invocation))
@@ -268,6 +270,22 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                     statement.WithExpression(RenameToConnect(invocation).WithoutTrivia()).WithAdditionalAnnotations(Formatter.Annotation), ct),
                 ConnectSynchronouslyKey),
             diagnostic);
+    }
+
+    private static bool IsInsideLock(SyntaxNode node)
+    {
+        foreach (var ancestor in node.Ancestors())
+        {
+            switch (ancestor)
+            {
+                case LockStatementSyntax:
+                    return true;
+                case AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or BaseMethodDeclarationSyntax or AccessorDeclarationSyntax:
+                    return false;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsConnectAsyncCallOrWrapper(ExpressionSyntax taskExpression, InvocationExpressionSyntax invocation)

@@ -1507,6 +1507,48 @@ public class KS0002_IgnoredSocketSetupTests
             }
             """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
 
+    [Fact]
+    public Task Fix_connects_synchronously_inside_a_lock_where_await_is_not_allowed()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                private readonly object _gate = new object();
+
+                public async Task OpenAsync(Socket socket, EndPoint endPoint)
+                {
+                    lock (_gate)
+                    {
+                        {|KS0002:socket.ConnectAsync(endPoint)|};
+                    }
+
+                    await Task.Yield();
+                }
+            }
+            """, """
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                private readonly object _gate = new object();
+
+                public async Task OpenAsync(Socket socket, EndPoint endPoint)
+                {
+                    lock (_gate)
+                    {
+                        socket.Connect(endPoint);
+                    }
+
+                    await Task.Yield();
+                }
+            }
+            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+
     // =============================================================================================
     // Fix all
 
