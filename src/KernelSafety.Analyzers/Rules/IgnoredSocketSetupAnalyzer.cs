@@ -221,7 +221,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var name = descriptor?.Name ?? "the socket";
+        var name = descriptor is null ? "the socket" : "'" + descriptor.Name + "'";
         if (firstHandled != int.MaxValue)
         {
             // Tested, but is the descriptor used before the test?
@@ -232,7 +232,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 Report(context, invocation, NativeUntested, entryPoint,
                     isSocket
                         ? $"descriptor '{local.Name}' is tested for -1 only after it is used; test it before using it"
-                        : $"'{local.Name}' is tested only after '{name}' is used; test it for failure before using the socket",
+                        : $"'{local.Name}' is tested only after {name} is used; test it for failure before using the socket",
                     resultLocal: local.Name);
             }
 
@@ -243,7 +243,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             if (descriptor is not null && IsDescriptorUsedAfter(root, descriptor, logged.Conditional.Syntax.Span.End, symbols))
             {
-                ReportFallsThrough(context, invocation, entryPoint, logged, name, local.Name);
+                ReportFallsThrough(context, invocation, entryPoint, logged, descriptor.Name, local.Name);
             }
 
             return;
@@ -252,7 +252,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         Report(context, invocation, NativeUntested, entryPoint,
             isSocket
                 ? $"descriptor '{local.Name}' is never tested for -1 before it is used; test it and leave the method on failure"
-                : $"'{local.Name}' is never tested for failure before '{name}' is used; test it and leave the method on failure",
+                : $"'{local.Name}' is never tested for failure before {name} is used; test it and leave the method on failure",
             resultLocal: local.Name);
     }
 
