@@ -1,3 +1,4 @@
+using System;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -85,19 +86,26 @@ internal static class FailureChecks
     /// or <c>null</c> when it cannot be told (the condition depends on something else, or is not a plain test).
     /// </summary>
     public static bool? Evaluate(IOperation condition, IOperation occurrence, long sample)
+        => Evaluate(condition, candidate => IsOccurrence(candidate, occurrence), sample);
+
+    /// <summary>
+    /// The value of <paramref name="condition"/> when the operands recognised by <paramref name="isOccurrence"/> equal
+    /// <paramref name="sample"/>, or <c>null</c> when it cannot be told.
+    /// </summary>
+    public static bool? Evaluate(IOperation condition, Func<IOperation?, bool> isOccurrence, long sample)
     {
         switch (condition)
         {
             case IConversionOperation conversion:
-                return Evaluate(conversion.Operand, occurrence, sample);
+                return Evaluate(conversion.Operand, isOccurrence, sample);
             case IParenthesizedOperation parenthesized:
-                return Evaluate(parenthesized.Operand, occurrence, sample);
+                return Evaluate(parenthesized.Operand, isOccurrence, sample);
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
-                return Evaluate(not.Operand, occurrence, sample) is bool b ? !b : null;
+                return Evaluate(not.Operand, isOccurrence, sample) is bool b ? !b : null;
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr or BinaryOperatorKind.Or } or:
                 {
-                    var left = Evaluate(or.LeftOperand, occurrence, sample);
-                    var right = Evaluate(or.RightOperand, occurrence, sample);
+                    var left = Evaluate(or.LeftOperand, isOccurrence, sample);
+                    var right = Evaluate(or.RightOperand, isOccurrence, sample);
                     if (left == true || right == true)
                     {
                         return true;
@@ -108,8 +116,8 @@ internal static class FailureChecks
 
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.And } and:
                 {
-                    var left = Evaluate(and.LeftOperand, occurrence, sample);
-                    var right = Evaluate(and.RightOperand, occurrence, sample);
+                    var left = Evaluate(and.LeftOperand, isOccurrence, sample);
+                    var right = Evaluate(and.RightOperand, isOccurrence, sample);
                     if (left == false || right == false)
                     {
                         return false;
@@ -122,12 +130,12 @@ internal static class FailureChecks
                 {
                     var left = ResultUsage.SkipConversionsDown(comparison.LeftOperand);
                     var right = ResultUsage.SkipConversionsDown(comparison.RightOperand);
-                    if (IsOccurrence(left, occurrence) && TryGetInteger(comparison.RightOperand, out var rightConstant))
+                    if (isOccurrence(left) && TryGetInteger(comparison.RightOperand, out var rightConstant))
                     {
                         return Compare(comparison.OperatorKind, sample, rightConstant);
                     }
 
-                    if (IsOccurrence(right, occurrence) && TryGetInteger(comparison.LeftOperand, out var leftConstant))
+                    if (isOccurrence(right) && TryGetInteger(comparison.LeftOperand, out var leftConstant))
                     {
                         return Compare(comparison.OperatorKind, leftConstant, sample);
                     }
@@ -135,7 +143,7 @@ internal static class FailureChecks
                     return null;
                 }
 
-            case IIsPatternOperation isPattern when IsOccurrence(ResultUsage.SkipConversionsDown(isPattern.Value), occurrence):
+            case IIsPatternOperation isPattern when isOccurrence(ResultUsage.SkipConversionsDown(isPattern.Value)):
                 return Match(isPattern.Pattern, sample);
             default:
                 return null;
