@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
@@ -135,7 +136,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         || test.FailureBranch is null
                         || FailureChecks.RecordsState(test.FailureBranch)
                         || descriptor is null
-                        || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols))
+                        || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols)
+                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == invocation.Syntax, success, descriptor, symbols))
                     {
                         return;
                     }
@@ -227,7 +229,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             // Tested, but is the descriptor used before the test?
             if (descriptor is not null
                 && FirstDescriptorUse(root, descriptor, invocation.Syntax.Span.End, symbols) is int use
-                && use < firstHandled)
+                && use < firstHandled
+                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
             {
                 Report(context, invocation, NativeUntested, entryPoint,
                     isSocket
@@ -241,7 +244,9 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
         if (fallThrough is FailureTest logged)
         {
-            if (descriptor is not null && IsDescriptorUsedAfter(root, descriptor, logged.Conditional.Syntax.Span.End, symbols))
+            if (descriptor is not null
+                && IsDescriptorUsedAfter(root, descriptor, logged.Conditional.Syntax.Span.End, symbols)
+                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
             {
                 ReportFallsThrough(context, invocation, entryPoint, logged, descriptor.Name, local.Name);
             }
@@ -299,6 +304,49 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         }
 
         return first;
+    }
+
+    /// <summary>
+    /// Confirms on the control flow graph that the descriptor can be handed to a P/Invoke after <paramref name="invocation"/>
+    /// while its result may still be the failure value (unknown graph: the source-order answer stands).
+    /// </summary>
+    private static bool MayUseOnFailure(
+        OperationAnalysisContext context,
+        IInvocationOperation invocation,
+        Func<IOperation?, bool> isTestedValue,
+        long success,
+        ISymbol descriptor,
+        KnownSymbols symbols)
+        => FailurePaths.ReachesUseOnFailure(
+            invocation,
+            isTestedValue,
+            NativeFailure,
+            success,
+            operation => IsDescriptorUse(operation, descriptor, symbols),
+            context.CancellationToken) ?? true;
+
+    private static Func<IOperation?, bool> IsRead(ILocalSymbol local)
+        => candidate => candidate is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);
+
+    /// <summary>A P/Invoke other than <c>close</c> that takes <paramref name="descriptor"/> as an argument.</summary>
+    private static bool IsDescriptorUse(IOperation operation, ISymbol descriptor, KnownSymbols symbols)
+    {
+        if (operation is not IInvocationOperation call
+            || NativeMethods.GetEntryPoint(call.TargetMethod, symbols) is not { } entry
+            || entry == "close")
+        {
+            return false;
+        }
+
+        foreach (var argument in call.Arguments)
+        {
+            if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetReferencedSymbol(argument.Value), descriptor))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsDescriptorUsedAfter(IOperation root, ISymbol descriptor, int position, KnownSymbols symbols)

@@ -943,6 +943,65 @@ public class KS0002_IgnoredSocketSetupTests
                 "connect",
                 "the failure branch only reports it and falls through to use 'fd'; leave the method on failure"));
 
+    [Fact]
+    public Task Logging_branch_whose_use_is_on_another_path_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(bool probe, int fd, byte[] address, byte[] msg)
+                {
+                    if (probe)
+                    {
+                        int k = Libc.connect(fd, address, address.Length);
+                        if (k < 0) Console.WriteLine("port closed");
+                    }
+                    else
+                    {
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                }
+
+                public void WriteOrProbe(bool probe, int fd, byte[] address, byte[] msg)
+                {
+                    if (probe && Libc.connect(fd, address, address.Length) != 0)
+                    {
+                        Console.WriteLine("still closed");
+                    }
+                    else if (!probe)
+                    {
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Seed_inside_a_loop_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void WriteAll(int[] fds, byte[] address, byte[] msg)
+                {
+                    foreach (var fd in fds)
+                    {
+                        var k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                        if (k == -1)
+                        {
+                            Console.WriteLine("connect failed");
+                        }
+
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + Libc);
+
     // =============================================================================================
     // Code fixes
 
