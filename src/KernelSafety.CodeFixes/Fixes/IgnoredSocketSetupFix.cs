@@ -339,10 +339,19 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 "Rethrow the connect failure",
                 async ct =>
                 {
+                    // Rewrite the whole try statement so a one-line try/catch is laid out properly once it grows.
                     var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
-                    foreach (var block in blocks)
+                    foreach (var tryStatement in blocks.Select(b => b!.FirstAncestorOrSelf<TryStatementSyntax>()).Distinct())
                     {
-                        editor.ReplaceNode(block!, block!.AddStatements(ThrowStatement()).WithAdditionalAnnotations(Formatter.Annotation));
+                        if (tryStatement is null)
+                        {
+                            continue;
+                        }
+
+                        var rewritten = tryStatement.ReplaceNodes(
+                            blocks.Where(b => b!.Parent?.Parent == tryStatement).Select(b => b!),
+                            (original, _) => original.AddStatements(ThrowStatement()));
+                        editor.ReplaceNode(tryStatement, rewritten.WithAdditionalAnnotations(Formatter.Annotation));
                     }
 
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);

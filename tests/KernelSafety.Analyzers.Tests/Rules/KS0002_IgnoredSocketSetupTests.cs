@@ -1608,6 +1608,46 @@ public class KS0002_IgnoredSocketSetupTests
             }
             """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
 
+    [Fact]
+    public Task Fix_rethrows_in_every_swallowing_catch_of_a_one_line_try()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { {|KS0002:socket.Connect(endPoint)|}; } catch (SocketException) { Console.WriteLine("refused"); } catch (Exception e) { Console.WriteLine(e); }
+                    socket.Send(msg);
+                }
+            }
+            """, """
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { socket.Connect(endPoint); }
+                    catch (SocketException)
+                    {
+                        Console.WriteLine("refused");
+                        throw;
+                    }
+                    catch (Exception e)
+                    {
+                        Console.WriteLine(e);
+                        throw;
+                    }
+                    socket.Send(msg);
+                }
+            }
+            """, IgnoredSocketSetupFix.RethrowKey);
+
     // =============================================================================================
     // Fix all
 
