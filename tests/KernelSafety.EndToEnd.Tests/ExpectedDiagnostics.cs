@@ -75,29 +75,6 @@ public static class ExpectedDiagnostics
     /// </summary>
     public static readonly IReadOnlyList<KnownGap> KnownGaps =
     [
-        new("KS0004", Native, "nint sent = send(fd, msg, 80, MSG_NOSIGNAL);", "leng = sock_sendmsg(soc, &msgh, 80);"),
-
-        // KS0005 Send result is ignored or misread
-        new("KS0005", Native, "nint sent = send(fd, msg, 80, MSG_NOSIGNAL);", "if (leng) printk(\"OK\");"),
-
-        // KS0006 Static buffer is shared by concurrent writers
-        new("KS0006", Managed, "private static readonly byte[] msg = new byte[80];", "static char msg[80];"),
-        new("KS0006", Native, "private static readonly byte[] msg = new byte[80];", "static char msg[80];"),
-
-        // KS0007 Connection is opened for every write (suggestion, no fix)
-        new("KS0007", Managed, "socket.Connect(server);", "sock_create(); connect(); send(); release();"),
-        new("KS0007", Native, "int rc = connect(fd, ref server,", "sock_create(); connect(); send(); release();"),
-    ];
-
-    /// <summary>
-    /// Gaps between RULES.md and the rules as written, found by this test on the sample. Each one is tolerated
-    /// (and logged) instead of failing the run; anything not listed here fails. Remove an entry when its gap closes:
-    /// the test logs "gap closed" for entries that no longer apply.
-    /// </summary>
-    public static readonly IReadOnlyList<KnownGap> KnownGaps =
-    [
-        new("KS0002", Native, "int fd = socket(AF_INET, SOCK_STREAM, 0);", GapKind.NotReported,
-            "the analyzer treats close(fd) as handing the descriptor on, so an untested socket() result is not reported (RULES.md: 'kept but never tested for failure before the descriptor is used')"),
         new("KS0004", Native, "nint sent = send(fd, msg, 80, MSG_NOSIGNAL);", GapKind.NotReported,
             "ValidLength does not count a P/Invoke'd memcpy/memmove as 'filled by a copy of n elements', so send(fd, msg, 80) after memcpy(msg, buff, len) is not reported"),
         new("KS0005", Native, "nint sent = send(fd, msg, 80, MSG_NOSIGNAL);", GapKind.NoFix,
