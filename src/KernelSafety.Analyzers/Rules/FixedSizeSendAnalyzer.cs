@@ -130,7 +130,13 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         long? constantCount = null;
         if (countExpression is not null)
         {
+            // Casts do not change what is sent: (nuint)buf.Length is still the whole buffer.
             var unwrapped = BufferViews.Unwrap(countExpression);
+            while (unwrapped is IConversionOperation { Conversion.IsNumeric: true } cast)
+            {
+                unwrapped = BufferViews.Unwrap(cast.Operand);
+            }
+
             if (ValidLength.TryGetInteger(unwrapped, out var constant))
             {
                 constantCount = constant;
