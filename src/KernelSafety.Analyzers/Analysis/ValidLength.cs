@@ -159,7 +159,12 @@ internal static class ValidLength
     /// decode of it), or false when the method does not say (or says the whole buffer is meant).
     /// References inside <paramref name="site"/> itself are ignored.
     /// </summary>
-    public static bool TryGetAt(IOperation site, ISymbol buffer, KnownSymbols symbols, CancellationToken cancellationToken, out ValidLengthFact? fact)
+    /// <param name="isUsedLength">
+    /// Optional: recognises the length the site uses (its constant count, <c>buf.Length</c>). When the method
+    /// compares the valid length with it before the site (<c>if (n != buf.Length) throw ...</c>,
+    /// <c>Debug.Assert(len == 80)</c>), the two are taken to agree and no fact is reported.
+    /// </param>
+    public static bool TryGetAt(IOperation site, ISymbol buffer, KnownSymbols symbols, CancellationToken cancellationToken, out ValidLengthFact? fact, System.Func<IOperation, bool>? isUsedLength = null)
     {
         fact = null;
         var root = GetRoot(site);
@@ -275,6 +280,11 @@ internal static class ValidLength
             }
         }
 
+        if (isUsedLength is not null && IsComparedBefore(root, candidate, site, siteFunction, isUsedLength, cancellationToken))
+        {
+            return false;
+        }
+
         fact = candidate;
         return true;
     }
@@ -351,7 +361,10 @@ internal static class ValidLength
             IParameterSymbol parameter => parameter.Type,
             _ => null,
         };
-        return type is null ? null : new ValidLengthFact(buffer, source, producer, ValidLengthShape.Symbol, symbol.Name, symbol, null, type);
+        var name = Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(symbol.Name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            ? symbol.Name
+            : "@" + symbol.Name;
+        return type is null ? null : new ValidLengthFact(buffer, source, producer, ValidLengthShape.Symbol, name, symbol, null, type);
     }
 
     private static ValidLengthFact? CreateLengthOfFact(ISymbol buffer, ValidLengthSource source, IOperation producer, IOperation? owner)
@@ -584,7 +597,7 @@ internal static class ValidLength
 
         // Reads and encodes that return how many bytes they wrote.
         ValidLengthSource source2;
-        if (KnownSymbols.IsOrDerivesFrom(type, symbols.Stream) && method.Name is "Read" or "ReadAsync" or "ReadAtLeast" or "ReadAtLeastAsync" && parameter.Name == "buffer")
+        if (KnownSymbols.IsOrDerivesFrom(type, symbols.Stream) && method.Name is "Read" or "ReadAsync" && parameter.Name == "buffer")
         {
             source2 = ValidLengthSource.Read;
         }
@@ -681,6 +694,46 @@ internal static class ValidLength
             default:
                 return null;
         }
+    }
+
+    /// <summary>True when the function compares the valid length with the length the site uses, before the site.</summary>
+    private static bool IsComparedBefore(IOperation root, ValidLengthFact fact, IOperation site, IOperation? siteFunction, System.Func<IOperation, bool> isUsedLength, CancellationToken cancellationToken)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (operation is not IBinaryOperation binary
+                || operation.Syntax.SpanStart >= site.Syntax.SpanStart
+                || binary.OperatorKind is not (BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals
+                    or BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual
+                    or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual)
+                || !Equals(GetFunction(operation), siteFunction))
+            {
+                continue;
+            }
+
+            var left = StripCasts(binary.LeftOperand);
+            var right = StripCasts(binary.RightOperand);
+            if ((fact.IsSameAs(left) && right is not null && isUsedLength(right))
+                || (fact.IsSameAs(right) && left is not null && isUsedLength(left)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Strips conversions, numeric casts included.</summary>
+    public static IOperation? StripCasts(IOperation? operation)
+    {
+        operation = BufferViews.Unwrap(operation);
+        while (operation is IConversionOperation { Conversion.IsNumeric: true } cast)
+        {
+            operation = BufferViews.Unwrap(cast.Operand);
+        }
+
+        return operation;
     }
 
     // ------------------------------------------------------------------------------------------

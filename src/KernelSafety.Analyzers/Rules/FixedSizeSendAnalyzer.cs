@@ -131,12 +131,7 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         if (countExpression is not null)
         {
             // Casts do not change what is sent: (nuint)buf.Length is still the whole buffer.
-            var unwrapped = BufferViews.Unwrap(countExpression);
-            while (unwrapped is IConversionOperation { Conversion.IsNumeric: true } cast)
-            {
-                unwrapped = BufferViews.Unwrap(cast.Operand);
-            }
-
+            var unwrapped = ValidLength.StripCasts(countExpression);
             if (ValidLength.TryGetInteger(unwrapped, out var constant))
             {
                 constantCount = constant;
@@ -147,7 +142,13 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (!ValidLength.TryGetAt(invocation, view.Symbol, symbols, context.CancellationToken, out var fact) || fact is null)
+        var buffer = view.Symbol;
+        bool IsUsedLength(IOperation operation)
+            => constantCount is { } sent
+                ? ValidLength.TryGetInteger(operation, out var value) && value == sent
+                : IsLengthOf(operation, buffer);
+
+        if (!ValidLength.TryGetAt(invocation, buffer, symbols, context.CancellationToken, out var fact, IsUsedLength) || fact is null)
         {
             return;
         }

@@ -558,6 +558,62 @@ public class KS0004_FixedSizeSendTests
         await test.RunAsync();
     }
 
+    [Fact]
+    public async Task ArraySegment_over_the_whole_array_is_narrowed()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                async Task ForwardAsync(Socket from, Socket to)
+                {
+                    var buffer = new byte[2048];
+                    int n = await from.ReceiveAsync(new ArraySegment<byte>(buffer), SocketFlags.None);
+                    await {|KS0004:to.SendAsync(new ArraySegment<byte>(buffer), SocketFlags.None)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Relay
+            {
+                async Task ForwardAsync(Socket from, Socket to)
+                {
+                    var buffer = new byte[2048];
+                    int n = await from.ReceiveAsync(new ArraySegment<byte>(buffer), SocketFlags.None);
+                    await to.SendAsync(new ArraySegment<byte>(buffer, 0, n), SocketFlags.None);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Array_implicitly_passed_as_ArraySegment_is_narrowed()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                async Task ForwardAsync(Stream from, Socket to)
+                {
+                    var buffer = new byte[2048];
+                    int n = from.Read(buffer, 0, buffer.Length);
+                    await {|KS0004:to.SendAsync(buffer, SocketFlags.None)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Relay
+            {
+                async Task ForwardAsync(Stream from, Socket to)
+                {
+                    var buffer = new byte[2048];
+                    int n = from.Read(buffer, 0, buffer.Length);
+                    await to.SendAsync(new ArraySegment<byte>(buffer, 0, n), SocketFlags.None);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Fix-all.
 
@@ -1028,6 +1084,59 @@ public class KS0004_FixedSizeSendTests
                     frame[0] = 0x7E;
                     Buffer.BlockCopy(payload, 0, frame, 1, len);
                     socket.Send(frame, 0, 256, SocketFlags.None);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Short_read_rejected_before_the_whole_buffer_is_written()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void CopyBlock(Stream input, Stream output)
+                {
+                    var block = new byte[512];
+                    int n = input.Read(block, 0, block.Length);
+                    if (n != block.Length)
+                        throw new EndOfStreamException();
+                    output.Write(block, 0, block.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Length_checked_against_the_record_size_before_the_copy()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int Write(Socket socket, byte[] buff, int len)
+                {
+                    if (len != 80)
+                        throw new ArgumentException("records are 80 bytes", nameof(len));
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                    return socket.Send(msg, 0, 80, SocketFlags.None);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task ReadAtLeast_the_whole_buffer_fills_it()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void CopyBlock(Stream input, Stream output)
+                {
+                    var block = new byte[512];
+                    int n = input.ReadAtLeast(block, block.Length);
+                    output.Write(block);
                 }
             }
             """);
