@@ -614,6 +614,27 @@ public class KS0004_FixedSizeSendTests
         await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
     }
 
+    [Fact]
+    public async Task Message_names_the_api_the_size_used_and_the_valid_length()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                void Pump(Stream input, NetworkStream output)
+                {
+                    var buffer = new byte[4096];
+                    int read = input.Read(buffer, 0, buffer.Length);
+                    output.Write(buffer, 0, buffer.Length);
+                    output.Write(buffer);
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(
+            source,
+            VerifyCS.Diagnostic("KS0004").WithSpan(15, 9, 15, 47).WithArguments("NetworkStream.Write", "buffer.Length", "read").WithOptions(DiagnosticOptions.IgnoreAdditionalLocations),
+            VerifyCS.Diagnostic("KS0004").WithSpan(16, 9, 16, 29).WithArguments("NetworkStream.Write", "buffer.Length", "read").WithOptions(DiagnosticOptions.IgnoreAdditionalLocations));
+    }
+
     // ------------------------------------------------------------------------------------------
     // Fix-all.
 
@@ -1140,6 +1161,32 @@ public class KS0004_FixedSizeSendTests
                 }
             }
             """);
+    }
+
+    [Fact]
+    public async Task Incomplete_code_does_not_crash_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = Usings + """
+                class Broken
+                {
+                    static byte[] msg = new byte[80];
+
+                    int Write(Socket socket, byte[] buff, int len)
+                    {
+                        Buffer.BlockCopy(buff, 0, msg, 0, );
+                        Buffer.BlockCopy(buff, 0, Missing, 0, len);
+                        socket.Send(msg, 0, );
+                        socket.Send(Unknown, 0, 80, SocketFlags.None);
+                        socket.Send(msg, 0, 80, SocketFlags.None
+                        return socket.Send(msg, 0, 80, SocketFlags.None);
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        await test.RunAsync();
     }
 
     [Fact]
