@@ -199,10 +199,22 @@ internal static class ValidLength
                 continue;
             }
 
-            // Zeroing anywhere: a fixed-size record is intended. Anything unknown in a lambda or local
-            // function may run at any time.
-            if (use.Kind == UseKind.Clear || !Equals(GetFunction(use.Operation), siteFunction))
+            // Zeroing anywhere: a fixed-size record is intended.
+            if (use.Kind == UseKind.Clear)
             {
+                return false;
+            }
+
+            // Anything done in another lambda or local function may run at any time; only the allocation
+            // of a captured buffer by an enclosing function is harmless (it happened before the lambda ran).
+            var function = GetFunction(use.Operation);
+            if (!Equals(function, siteFunction))
+            {
+                if (use.Kind == UseKind.Allocate && (function is null || function.Syntax.Span.Contains(siteSpan)))
+                {
+                    continue;
+                }
+
                 return false;
             }
 

@@ -62,9 +62,10 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
 
-        // Cheap filter first: managed send names, or a static method that may be a P/Invoke.
+        // Cheap filter first: managed send names, or a static method taking (fd, byte[] buf, count, ...)
+        // that may be a P/Invoke'd send/sendto/write.
         var isManagedName = method.Name is "Send" or "SendAsync" or "SendTo" or "SendToAsync" or "BeginSend" or "Write" or "WriteAsync" or "GetString";
-        if (!isManagedName && !(method.IsStatic && method.Parameters.Length >= 3))
+        if (!isManagedName && !(method.IsStatic && method.Parameters.Length >= 3 && BufferViews.IsByteArray(method.Parameters[1].Type)))
         {
             return;
         }

@@ -357,6 +357,40 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task Read_and_write_inside_a_lambda_over_a_captured_buffer()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                Task Start(Stream input, Stream output)
+                {
+                    var buffer = new byte[4096];
+                    return Task.Run(async () =>
+                    {
+                        int n = await input.ReadAsync(buffer.AsMemory());
+                        await {|KS0004:output.WriteAsync(buffer, 0, buffer.Length)|};
+                    });
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Relay
+            {
+                Task Start(Stream input, Stream output)
+                {
+                    var buffer = new byte[4096];
+                    return Task.Run(async () =>
+                    {
+                        int n = await input.ReadAsync(buffer.AsMemory());
+                        await output.WriteAsync(buffer, 0, n);
+                    });
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task Rented_buffer_sent_whole_leaks_what_the_pool_had()
     {
         var source = Usings + """
