@@ -669,6 +669,43 @@ public class KS0004_FixedSizeSendTests
             VerifyCS.Diagnostic("KS0004").WithSpan(16, 9, 16, 29).WithArguments("NetworkStream.Write", "buffer.Length", "read").WithOptions(DiagnosticOptions.IgnoreAdditionalLocations));
     }
 
+    [Fact]
+    public async Task AsSpan_fix_imports_System_when_missing()
+    {
+        var source = """
+            using System.IO;
+
+            class Relay
+            {
+                void Pump(Stream input, Stream output)
+                {
+                    var buffer = new byte[64];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    {|KS0004:output.Write(buffer)|};
+                    int m = input.Read(buffer, 0, buffer.Length);
+                    {|KS0004:output.Write(buffer)|};
+                }
+            }
+            """;
+        var fixedSource = """
+            using System;
+            using System.IO;
+
+            class Relay
+            {
+                void Pump(Stream input, Stream output)
+                {
+                    var buffer = new byte[64];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    output.Write(buffer.AsSpan(0, n));
+                    int m = input.Read(buffer, 0, buffer.Length);
+                    output.Write(buffer.AsSpan(0, m));
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Fix-all.
 
