@@ -252,13 +252,24 @@ internal static class ValidLength
             }
         }
 
-        // new byte[n] filled with n bytes: the buffer is exactly the valid data.
+        // new byte[n] filled with n bytes: the buffer is exactly the valid data. A copy or encode into an
+        // array sized by a computation (new byte[GetByteCount(s)], new byte[size]) may fill it exactly too:
+        // only a read is known to come up short.
+        Use? allocation = null;
         foreach (var use in uses)
         {
-            if (use.Kind == UseKind.Allocate && use.Position < producer.Syntax.SpanStart && candidate.IsSameAs(use.Size))
+            if (use.Kind == UseKind.Allocate && use.Position < producer.Syntax.SpanStart
+                && (allocation is null || use.Position > allocation.Value.Position))
             {
-                return false;
+                allocation = use;
             }
+        }
+
+        if (allocation is { Size: var size }
+            && (candidate.IsSameAs(size)
+                || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode && !TryGetInteger(BufferViews.Unwrap(size), out _))))
+        {
+            return false;
         }
 
         // The valid length must still mean the same thing at the site.

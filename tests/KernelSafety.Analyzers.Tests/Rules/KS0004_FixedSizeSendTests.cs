@@ -939,6 +939,22 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task Encoded_into_an_array_sized_by_GetByteCount()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Sender
+            {
+                void Send(Socket socket, string text)
+                {
+                    var bytes = new byte[Encoding.UTF8.GetByteCount(text)];
+                    int written = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
+                    socket.Send(bytes);
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Copy_of_the_whole_buffer_length_fills_it()
     {
         await VerifyCS.VerifyAnalyzerAsync(Usings + """
