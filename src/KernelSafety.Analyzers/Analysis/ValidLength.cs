@@ -252,9 +252,10 @@ internal static class ValidLength
             }
         }
 
-        // new byte[n] filled with n bytes: the buffer is exactly the valid data. A copy or encode into an
-        // array sized by a computation (new byte[GetByteCount(s)], new byte[size]) may fill it exactly too:
-        // only a read is known to come up short.
+        // new byte[n] filled with n bytes: the buffer is exactly the valid data. A copy or encode into a
+        // fresh array (allocated here, not reused across loop iterations, nothing written before) leaves zeros
+        // past the valid length, not stale bytes: a zero-padded record, or an array sized by a computation
+        // (new byte[GetByteCount(s)]) that the copy fills exactly. Only a read is known to come up short.
         Use? allocation = null;
         foreach (var use in uses)
         {
@@ -265,9 +266,9 @@ internal static class ValidLength
             }
         }
 
-        if (allocation is { Size: var size }
-            && (candidate.IsSameAs(size)
-                || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode && !TryGetInteger(BufferViews.Unwrap(size), out _))))
+        if (allocation is { } allocated
+            && (candidate.IsSameAs(allocated.Size)
+                || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode && IsFresh(allocated, producer, uses))))
         {
             return false;
         }
@@ -717,6 +718,37 @@ internal static class ValidLength
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// True when <paramref name="allocation"/> gives <paramref name="fill"/> a zeroed array: same function, every loop
+    /// around the fill also around the allocation, and nothing else done to the buffer in between.
+    /// </summary>
+    private static bool IsFresh(Use allocation, IOperation fill, List<Use> uses)
+    {
+        var function = GetFunction(fill);
+        if (!Equals(GetFunction(allocation.Operation), function))
+        {
+            return false;
+        }
+
+        for (var current = fill.Parent; current is not null && current != function; current = current.Parent)
+        {
+            if (current is ILoopOperation && !current.Syntax.Span.Contains(allocation.Operation.Syntax.Span))
+            {
+                return false;
+            }
+        }
+
+        foreach (var use in uses)
+        {
+            if (use.Position > allocation.Position && use.Position < fill.Syntax.SpanStart && use.Operation != fill)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>True when the function compares the valid length with the length the site uses, before the site.</summary>

@@ -98,12 +98,13 @@ public class KS0004_FixedSizeSendTests
         var source = Usings + """
             static class Pipe
             {
+                private static readonly byte[] frame = new byte[512];
+
                 [DllImport("libc", EntryPoint = "write")]
                 private static extern int SysWrite(int fd, byte[] buf, int count);
 
                 static int Forward(int fd, byte[] payload)
                 {
-                    var frame = new byte[512];
                     Array.Copy(payload, frame, payload.Length);
                     return {|KS0004:SysWrite(fd, frame, 512)|};
                 }
@@ -112,12 +113,13 @@ public class KS0004_FixedSizeSendTests
         var fixedSource = Usings + """
             static class Pipe
             {
+                private static readonly byte[] frame = new byte[512];
+
                 [DllImport("libc", EntryPoint = "write")]
                 private static extern int SysWrite(int fd, byte[] buf, int count);
 
                 static int Forward(int fd, byte[] payload)
                 {
-                    var frame = new byte[512];
                     Array.Copy(payload, frame, payload.Length);
                     return SysWrite(fd, frame, payload.Length);
                 }
@@ -218,9 +220,10 @@ public class KS0004_FixedSizeSendTests
         var source = Usings + """
             class Beacon
             {
+                private readonly byte[] frame = new byte[256];
+
                 void Announce(Socket socket, byte[] data, EndPoint target)
                 {
-                    var frame = new byte[256];
                     Array.Copy(data, frame, data.Length);
                     {|KS0004:socket.SendTo(frame, SocketFlags.None, target)|};
                 }
@@ -229,11 +232,46 @@ public class KS0004_FixedSizeSendTests
         var fixedSource = Usings + """
             class Beacon
             {
+                private readonly byte[] frame = new byte[256];
+
                 void Announce(Socket socket, byte[] data, EndPoint target)
                 {
-                    var frame = new byte[256];
                     Array.Copy(data, frame, data.Length);
                     socket.SendTo(frame, 0, data.Length, SocketFlags.None, target);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Array_allocated_outside_the_loop_keeps_the_previous_message()
+    {
+        var source = Usings + """
+            class Broadcaster
+            {
+                void Broadcast(Socket socket, byte[][] messages)
+                {
+                    var frame = new byte[128];
+                    foreach (var message in messages)
+                    {
+                        Buffer.BlockCopy(message, 0, frame, 0, message.Length);
+                        {|KS0004:socket.Send(frame)|};
+                    }
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Broadcaster
+            {
+                void Broadcast(Socket socket, byte[][] messages)
+                {
+                    var frame = new byte[128];
+                    foreach (var message in messages)
+                    {
+                        Buffer.BlockCopy(message, 0, frame, 0, message.Length);
+                        socket.Send(frame, 0, message.Length, SocketFlags.None);
+                    }
                 }
             }
             """;
@@ -949,6 +987,24 @@ public class KS0004_FixedSizeSendTests
                     var bytes = new byte[Encoding.UTF8.GetByteCount(text)];
                     int written = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
                     socket.Send(bytes);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Fresh_array_padded_with_zeros_is_a_fixed_record()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Catalog
+            {
+                const int RecordSize = 64;
+
+                void WriteEntry(Stream output, string name)
+                {
+                    var record = new byte[RecordSize];
+                    int n = Encoding.ASCII.GetBytes(name, 0, Math.Min(name.Length, RecordSize), record, 0);
+                    output.Write(record, 0, RecordSize);
                 }
             }
             """);
