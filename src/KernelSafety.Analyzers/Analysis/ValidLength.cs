@@ -31,8 +31,14 @@ internal enum ValidLengthShape
     /// <summary>A local or parameter (<c>n</c>, <c>len</c>).</summary>
     Symbol,
 
-    /// <summary>The length of a local or parameter (<c>data.Length</c>).</summary>
+    /// <summary>The length of a local, parameter or field (<c>data.Length</c>).</summary>
     LengthOf,
+
+    /// <summary>
+    /// A side-effect-free computation over constants, locals, parameters, fields and their lengths:
+    /// <c>Math.Min(len, msg.Length)</c>, <c>header.Length + count</c>.
+    /// </summary>
+    Expression,
 }
 
 /// <summary>
@@ -41,8 +47,11 @@ internal enum ValidLengthShape
 /// </summary>
 internal sealed class ValidLengthFact
 {
-    public ValidLengthFact(ISymbol buffer, ValidLengthSource source, IOperation producer, ValidLengthShape shape, string text, ISymbol? symbol, long? constant, ITypeSymbol? type)
+    public ValidLengthFact(ISymbol buffer, ValidLengthSource source, IOperation producer, ValidLengthShape shape, string text, ISymbol? symbol, long? constant, ITypeSymbol? type, ImmutableArray<ISymbol> dependencies = default)
     {
+        Dependencies = dependencies.IsDefault
+            ? (symbol is null ? ImmutableArray<ISymbol>.Empty : ImmutableArray.Create(symbol))
+            : dependencies;
         Buffer = buffer;
         Source = source;
         Producer = producer;
@@ -69,6 +78,9 @@ internal sealed class ValidLengthFact
     /// <summary>The local or parameter the length is (<see cref="ValidLengthShape.Symbol"/>) or is the length of (<see cref="ValidLengthShape.LengthOf"/>).</summary>
     public ISymbol? Symbol { get; }
 
+    /// <summary>The locals, parameters and fields the valid length reads: writing any of them invalidates the fact.</summary>
+    public ImmutableArray<ISymbol> Dependencies { get; }
+
     /// <summary>The value when <see cref="Shape"/> is <see cref="ValidLengthShape.Constant"/>.</summary>
     public long? Constant { get; }
 
@@ -78,7 +90,7 @@ internal sealed class ValidLengthFact
     /// <summary>True when <paramref name="operation"/> denotes the same length (same symbol, same constant, same symbol's Length).</summary>
     public bool IsSameAs(IOperation? operation)
     {
-        operation = BufferViews.Unwrap(operation);
+        operation = ValidLength.StripCasts(operation);
         if (operation is null)
         {
             return false;
@@ -93,9 +105,25 @@ internal sealed class ValidLengthFact
             case ValidLengthShape.LengthOf:
                 return operation is IPropertyReferenceOperation { Property.Name: "Length" or "LongLength" } length
                        && SymbolEqualityComparer.Default.Equals(BufferViews.GetTrackableSymbol(BufferViews.Unwrap(length.Instance)), Symbol);
+            case ValidLengthShape.Expression:
+                return WithoutWhitespace(operation.Syntax.ToString()) == WithoutWhitespace(Text);
             default:
                 return false;
         }
+    }
+
+    private static string WithoutWhitespace(string text)
+    {
+        var builder = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (!char.IsWhiteSpace(c))
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
     }
 }
 
@@ -252,10 +280,10 @@ internal static class ValidLength
             }
         }
 
-        // new byte[n] filled with n bytes: the buffer is exactly the valid data. A copy or encode into a
-        // fresh array (allocated here, not reused across loop iterations, nothing written before) leaves zeros
-        // past the valid length, not stale bytes: a zero-padded record, or an array sized by a computation
-        // (new byte[GetByteCount(s)]) that the copy fills exactly. Only a read is known to come up short.
+        // new byte[n] filled with n bytes: the buffer is exactly the valid data. A copy or encode into a fresh
+        // array sized by a computation (new byte[Encoding.UTF8.GetByteCount(s)], new byte[size]) may fill it
+        // exactly too: only a read is known to come up short. A constant-size array (new byte[80]) is a fixed
+        // size: sending all of it is what this rule reports unless the method zeroes it explicitly.
         Use? allocation = null;
         foreach (var use in uses)
         {
@@ -268,18 +296,21 @@ internal static class ValidLength
 
         if (allocation is { } allocated
             && (candidate.IsSameAs(allocated.Size)
-                || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode && IsFresh(allocated, producer, uses))))
+                || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode
+                    && !TryGetInteger(StripCasts(allocated.Size), out _)
+                    && IsFresh(allocated, producer, uses))))
         {
             return false;
         }
 
         // The valid length must still mean the same thing at the site.
-        if (candidate.Symbol is { } dependency)
+        if (candidate.Shape == ValidLengthShape.LengthOf && SymbolEqualityComparer.Default.Equals(candidate.Symbol, buffer))
         {
-            if (candidate.Shape == ValidLengthShape.LengthOf && SymbolEqualityComparer.Default.Equals(dependency, buffer))
-            {
-                return false;
-            }
+            return false;
+        }
+
+        foreach (var dependency in candidate.Dependencies)
+        {
 
             foreach (var operation in root.Descendants())
             {
@@ -353,7 +384,7 @@ internal static class ValidLength
     /// </summary>
     public static ValidLengthFact? CreateFact(ISymbol buffer, ValidLengthSource source, IOperation producer, IOperation? length)
     {
-        var value = BufferViews.Unwrap(length);
+        var value = StripCasts(length);
         if (value is null)
         {
             return null;
@@ -369,11 +400,67 @@ internal static class ValidLength
             case ILocalReferenceOperation or IParameterReferenceOperation when BufferViews.GetTrackableSymbol(value) is { } symbol:
                 return new ValidLengthFact(buffer, source, producer, ValidLengthShape.Symbol, value.Syntax.ToString(), symbol, null, value.Type);
             case IPropertyReferenceOperation { Property.Name: "Length", Instance: { } instance } property
-                when BufferViews.Unwrap(instance) is ILocalReferenceOperation or IParameterReferenceOperation
+                when BufferViews.Unwrap(instance) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation
                      && BufferViews.GetTrackableSymbol(BufferViews.Unwrap(instance)) is { } owner:
                 return new ValidLengthFact(buffer, source, producer, ValidLengthShape.LengthOf, property.Syntax.ToString(), owner, null, property.Type);
+        }
+
+        var dependencies = ImmutableArray.CreateBuilder<ISymbol>();
+        return IsPure(value, dependencies, depth: 0)
+            ? new ValidLengthFact(buffer, source, producer, ValidLengthShape.Expression, value.Syntax.ToString(), null, null, value.Type, dependencies.ToImmutable())
+            : null;
+    }
+
+    /// <summary>
+    /// True when <paramref name="operation"/> computes a length without side effects from constants, locals,
+    /// parameters, fields, their lengths, <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c> and arithmetic; the symbols it
+    /// reads are added to <paramref name="dependencies"/>.
+    /// </summary>
+    private static bool IsPure(IOperation? operation, ImmutableArray<ISymbol>.Builder dependencies, int depth)
+    {
+        operation = StripCasts(operation);
+        if (operation is null || depth > 8)
+        {
+            return false;
+        }
+
+        if (operation.ConstantValue.HasValue)
+        {
+            return true;
+        }
+
+        switch (operation)
+        {
+            case ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation:
+                var symbol = BufferViews.GetTrackableSymbol(operation);
+                if (symbol is null)
+                {
+                    return false;
+                }
+
+                if (!dependencies.Contains(symbol))
+                {
+                    dependencies.Add(symbol);
+                }
+
+                return true;
+            case IPropertyReferenceOperation { Property.Name: "Length" or "LongLength" or "Count", Instance: { } instance, Arguments.Length: 0 }:
+                return IsPure(instance, dependencies, depth + 1);
+            case IInvocationOperation { TargetMethod: { Name: "Min" or "Max" or "Clamp", ContainingType.SpecialType: SpecialType.None } method } invocation
+                when method.ContainingType.Name == "Math" && method.ContainingType.ContainingNamespace?.Name == "System":
+                foreach (var argument in invocation.Arguments)
+                {
+                    if (!IsPure(argument.Value, dependencies, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide, OperatorMethod: null } binary:
+                return IsPure(binary.LeftOperand, dependencies, depth + 1) && IsPure(binary.RightOperand, dependencies, depth + 1);
             default:
-                return null;
+                return false;
         }
     }
 
@@ -608,6 +695,12 @@ internal static class ValidLength
             return BufferViews.IsConstantZero(BufferViews.FindArgument(arguments, "index")?.Value)
                 ? CreateLengthOfFact(buffer, ValidLengthSource.Copy, invocation, invocation.Instance)
                 : null;
+        }
+
+        // P/Invoke'd memcpy(dest, src, n) / memmove(dest, src, n)
+        if (parameter.Ordinal == 0 && NativeMethods.GetEntryPoint(method, symbols) is NativeMethods.Memcpy or NativeMethods.Memmove)
+        {
+            return CreateFact(buffer, ValidLengthSource.Copy, invocation, BufferViews.FindArgument(arguments, 2));
         }
 
         // stream.ReadExactly(buffer, 0, count)

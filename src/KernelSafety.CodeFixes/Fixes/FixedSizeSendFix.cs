@@ -209,6 +209,7 @@ public sealed class FixedSizeSendFix : CodeFixProvider
 
         var typeSyntax = SyntaxFactory.ParseTypeName(type.ToMinimalDisplayString(model, position));
         var operand = value is IdentifierNameSyntax or LiteralExpressionSyntax or MemberAccessExpressionSyntax
+                or InvocationExpressionSyntax or ElementAccessExpressionSyntax or ParenthesizedExpressionSyntax
             ? value
             : SyntaxFactory.ParenthesizedExpression(value);
         return SyntaxFactory.CastExpression(typeSyntax, operand).WithAdditionalAnnotations(Simplifier.Annotation);

@@ -279,6 +279,156 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task Zero_padding_of_a_fresh_record_must_be_explicit()
+    {
+        var source = Usings + """
+            class Catalog
+            {
+                const int RecordSize = 64;
+
+                void WriteEntry(Stream output, string name)
+                {
+                    var record = new byte[RecordSize];
+                    int n = Encoding.ASCII.GetBytes(name, 0, Math.Min(name.Length, RecordSize), record, 0);
+                    {|KS0004:output.Write(record, 0, RecordSize)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Catalog
+            {
+                const int RecordSize = 64;
+
+                void WriteEntry(Stream output, string name)
+                {
+                    var record = new byte[RecordSize];
+                    int n = Encoding.ASCII.GetBytes(name, 0, Math.Min(name.Length, RecordSize), record, 0);
+                    output.Write(record, 0, n);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Clamped_copy_into_a_local_record_still_sends_80()
+    {
+        var source = Usings + """
+            static class ManagedDevice
+            {
+                public static int DeviceWrite(Socket socket, byte[] buff, int len)
+                {
+                    var msg = new byte[80];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    {|KS0004:socket.Send(msg, 0, 80, SocketFlags.None)|};
+                    return len;
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            static class ManagedDevice
+            {
+                public static int DeviceWrite(Socket socket, byte[] buff, int len)
+                {
+                    var msg = new byte[80];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    socket.Send(msg, 0, Math.Min(len, msg.Length), SocketFlags.None);
+                    return len;
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Native_memcpy_then_send_80_as_in_the_sample()
+    {
+        var source = Usings + """
+            static class NativeDevice
+            {
+                private const int MSG_NOSIGNAL = 0x4000;
+                private static readonly byte[] msg = new byte[80];
+
+                public static int DeviceWrite(int fd, byte[] buff, int len)
+                {
+                    memcpy(msg, buff, (nuint)len);
+                    nint sent = {|KS0004:send(fd, msg, 80, MSG_NOSIGNAL)|};
+                    return (int)sent;
+                }
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                [DllImport("libc")]
+                private static extern IntPtr memcpy(byte[] dest, byte[] src, nuint count);
+            }
+            """;
+        var fixedSource = Usings + """
+            static class NativeDevice
+            {
+                private const int MSG_NOSIGNAL = 0x4000;
+                private static readonly byte[] msg = new byte[80];
+
+                public static int DeviceWrite(int fd, byte[] buff, int len)
+                {
+                    memcpy(msg, buff, (nuint)len);
+                    nint sent = send(fd, msg, (nuint)len, MSG_NOSIGNAL);
+                    return (int)sent;
+                }
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                [DllImport("libc")]
+                private static extern IntPtr memcpy(byte[] dest, byte[] src, nuint count);
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Clamped_native_memmove_then_whole_buffer_write_casts_the_expression()
+    {
+        var source = Usings + """
+            static class Pipe
+            {
+                private static readonly byte[] frame = new byte[256];
+
+                static void Forward(int fd, byte[] data, int count)
+                {
+                    memmove(frame, data, (nuint)Math.Min(count, frame.Length));
+                    {|KS0004:write(fd, frame, (nuint)frame.Length)|};
+                }
+
+                [DllImport("libc")]
+                private static extern nint write(int fd, byte[] buf, nuint count);
+
+                [DllImport("libc")]
+                private static extern IntPtr memmove(byte[] dest, byte[] src, nuint count);
+            }
+            """;
+        var fixedSource = Usings + """
+            static class Pipe
+            {
+                private static readonly byte[] frame = new byte[256];
+
+                static void Forward(int fd, byte[] data, int count)
+                {
+                    memmove(frame, data, (nuint)Math.Min(count, frame.Length));
+                    write(fd, frame, (nuint)Math.Min(count, frame.Length));
+                }
+
+                [DllImport("libc")]
+                private static extern nint write(int fd, byte[] buf, nuint count);
+
+                [DllImport("libc")]
+                private static extern IntPtr memmove(byte[] dest, byte[] src, nuint count);
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task Async_read_then_WriteAsync_of_the_array_uses_AsMemory()
     {
         var source = Usings + """
@@ -987,24 +1137,6 @@ public class KS0004_FixedSizeSendTests
                     var bytes = new byte[Encoding.UTF8.GetByteCount(text)];
                     int written = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
                     socket.Send(bytes);
-                }
-            }
-            """);
-    }
-
-    [Fact]
-    public async Task Fresh_array_padded_with_zeros_is_a_fixed_record()
-    {
-        await VerifyCS.VerifyAnalyzerAsync(Usings + """
-            class Catalog
-            {
-                const int RecordSize = 64;
-
-                void WriteEntry(Stream output, string name)
-                {
-                    var record = new byte[RecordSize];
-                    int n = Encoding.ASCII.GetBytes(name, 0, Math.Min(name.Length, RecordSize), record, 0);
-                    output.Write(record, 0, RecordSize);
                 }
             }
             """);
