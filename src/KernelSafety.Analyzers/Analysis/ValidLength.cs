@@ -311,7 +311,6 @@ internal static class ValidLength
 
         foreach (var dependency in candidate.Dependencies)
         {
-
             foreach (var operation in root.Descendants())
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -616,6 +615,14 @@ internal static class ValidLength
         }
 
         if (KnownSymbols.IsOrDerivesFrom(type, symbols.Encoding) && method.Name != "GetBytes" && parameter.Name == "bytes")
+        {
+            return new Use(UseKind.Neutral, reference);
+        }
+
+        // Read-only parameters and formatting helpers cannot change the contents.
+        if (KnownSymbols.Is(parameter.Type, symbols.ReadOnlySpan) || KnownSymbols.Is(parameter.Type, symbols.ReadOnlyMemory)
+            || (method.Name.StartsWith("To", System.StringComparison.Ordinal)
+                && (KnownSymbols.Is(type, symbols.BitConverter) || (type?.Name == "Convert" && type.ContainingNamespace?.Name == "System"))))
         {
             return new Use(UseKind.Neutral, reference);
         }

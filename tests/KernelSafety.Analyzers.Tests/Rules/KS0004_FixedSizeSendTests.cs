@@ -429,6 +429,40 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task Logging_the_buffer_between_the_read_and_the_send_does_not_hide_it()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                void Forward(Socket from, Socket to, System.Security.Cryptography.IncrementalHash hash)
+                {
+                    var buffer = new byte[1024];
+                    int n = from.Receive(buffer);
+                    Console.WriteLine(BitConverter.ToString(buffer, 0, n));
+                    Console.WriteLine(Convert.ToBase64String(buffer, 0, n));
+                    hash.AppendData(buffer.AsSpan(0, n));
+                    {|KS0004:to.Send(buffer, 0, buffer.Length, SocketFlags.None)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Relay
+            {
+                void Forward(Socket from, Socket to, System.Security.Cryptography.IncrementalHash hash)
+                {
+                    var buffer = new byte[1024];
+                    int n = from.Receive(buffer);
+                    Console.WriteLine(BitConverter.ToString(buffer, 0, n));
+                    Console.WriteLine(Convert.ToBase64String(buffer, 0, n));
+                    hash.AppendData(buffer.AsSpan(0, n));
+                    to.Send(buffer, 0, n, SocketFlags.None);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task Async_read_then_WriteAsync_of_the_array_uses_AsMemory()
     {
         var source = Usings + """
