@@ -87,6 +87,27 @@ internal sealed class ValidLengthFact
     /// <summary>The type of the valid-length expression (int, nint, long...).</summary>
     public ITypeSymbol? Type { get; }
 
+    /// <summary>
+    /// True when the valid length does not vary from call to call: a constant, or a computation over readonly
+    /// fields only (<c>HeaderSize</c>, <c>Math.Min(Limit, Frame.Length)</c> with readonly fields). Its value is
+    /// unknown to the analysis unless <see cref="Constant"/> is set, so it cannot be compared with a constant.
+    /// </summary>
+    public bool IsInvariant
+    {
+        get
+        {
+            foreach (var dependency in Dependencies)
+            {
+                if (dependency is not IFieldSymbol { IsReadOnly: true } and not IFieldSymbol { IsConst: true })
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>True when <paramref name="operation"/> denotes the same length (same symbol, same constant, same symbol's Length).</summary>
     public bool IsSameAs(IOperation? operation)
     {

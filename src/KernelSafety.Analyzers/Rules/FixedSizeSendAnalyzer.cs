@@ -154,9 +154,12 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (fact.Constant is { } validConstant && (constantCount is null || validConstant >= constantCount.Value))
+        if (fact.Constant is { } validConstant
+            ? constantCount is null || validConstant >= constantCount.Value
+            : fact.IsInvariant)
         {
-            // A constant valid length against the whole buffer: the buffer may be exactly that long.
+            // A constant valid length against the whole buffer: the buffer may be exactly that long. A length
+            // made of readonly fields (HeaderSize) has a value the analysis cannot compare with the count.
             return;
         }
 

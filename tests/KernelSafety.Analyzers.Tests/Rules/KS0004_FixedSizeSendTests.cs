@@ -1382,6 +1382,25 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task Copy_of_a_readonly_size_is_not_comparable_with_the_constant()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Device
+            {
+                static readonly int RecordSize = 80;
+                static byte[] msg = new byte[80];
+
+                void Write(Socket socket, byte[] record)
+                {
+                    Buffer.BlockCopy(record, 0, msg, 0, RecordSize);
+                    socket.Send(msg, 0, 80, SocketFlags.None);
+                    socket.Send(msg);
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Send_before_the_read_in_the_loop()
     {
         await VerifyCS.VerifyAnalyzerAsync(Usings + """
