@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace KernelSafety.Analyzers.Analysis;
@@ -131,6 +132,67 @@ internal static class BufferViews
 
         view = new BufferView(symbol, current, start, length, wrapper);
         return true;
+    }
+
+    /// <summary>
+    /// For a pointer local declared by <c>fixed (byte* p = buf)</c> or <c>fixed (byte* p = &amp;buf[0])</c>, the view of
+    /// <c>buf</c> it pins (starting at 0, whole array); false for anything else.
+    /// </summary>
+    public static bool TryGetPinnedView(IOperation? operation, KnownSymbols symbols, out BufferView view)
+    {
+        view = default;
+        if (Unwrap(operation) is not ILocalReferenceOperation { Local: { Type: IPointerTypeSymbol } pointer })
+        {
+            return false;
+        }
+
+        // IFixedOperation is internal in Roslyn 4.8: find the declarator through the syntax.
+        var model = operation!.SemanticModel;
+        foreach (var reference in pointer.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Parent: FixedStatementSyntax } } syntax
+                && syntax.SyntaxTree == operation.Syntax.SyntaxTree
+                && model?.GetOperation(syntax) is IVariableDeclaratorOperation declarator)
+            {
+                return TryGetView(GetPinnedArray(declarator.Initializer?.Value), symbols, out view)
+                       && view.Wrapper == BufferViewWrapper.None;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The array a fixed initializer pins: <c>buf</c> or <c>&amp;buf[0]</c>.</summary>
+    public static IOperation? GetPinnedArray(IOperation? initializer)
+    {
+        var value = initializer;
+        while (true)
+        {
+            if (value is IConversionOperation conversion)
+            {
+                value = conversion.Operand;
+            }
+            else if (value is { Kind: OperationKind.None } wrapper && wrapper.ChildOperations.Count == 1)
+            {
+                // The fixed initializer of an array is not exposed as a public operation kind.
+                foreach (var child in wrapper.ChildOperations)
+                {
+                    value = child;
+                }
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (value is IAddressOfOperation { Reference: IArrayElementReferenceOperation { Indices.Length: 1 } element }
+            && IsConstantZero(element.Indices[0]))
+        {
+            return element.ArrayReference;
+        }
+
+        return value;
     }
 
     /// <summary>The local, by-value parameter or field <paramref name="operation"/> reads, else <c>null</c>.</summary>

@@ -521,6 +521,12 @@ internal static class ValidLength
 
     private static Use Classify(IOperation reference, ISymbol buffer, KnownSymbols symbols)
     {
+        // fixed (byte* p = buf) whose pointer is only handed to native sends: a read.
+        if (IsPinnedForSendsOnly(reference, symbols))
+        {
+            return new Use(UseKind.Neutral, reference);
+        }
+
         // Climb through the views of the buffer: conversions, AsSpan/AsMemory, span/segment constructors, Slice.
         var current = reference;
         while (true)
@@ -665,6 +671,54 @@ internal static class ValidLength
 
         var fact = TryGetFill(invocation, argument, buffer, symbols);
         return fact is null ? new Use(UseKind.Unknown, reference) : new Use(UseKind.Fill, invocation, fact);
+    }
+
+    /// <summary>
+    /// True when <paramref name="reference"/> is pinned by a <c>fixed</c> statement (<c>buf</c> or <c>&amp;buf[0]</c>) whose
+    /// pointer is used only as the buffer of P/Invoke'd sends in the statement's body.
+    /// </summary>
+    private static bool IsPinnedForSendsOnly(IOperation reference, KnownSymbols symbols)
+    {
+        var current = reference;
+        while (current.Parent is IConversionOperation or IArrayElementReferenceOperation or IAddressOfOperation
+               or { Kind: OperationKind.None, Parent: IVariableInitializerOperation })
+        {
+            current = current.Parent;
+        }
+
+        // IFixedOperation is internal in Roslyn 4.8: recognise the statement by its syntax.
+        if (current.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }
+            || declarator.Syntax is not Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax
+            {
+                Parent: Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclarationSyntax { Parent: Microsoft.CodeAnalysis.CSharp.Syntax.FixedStatementSyntax fixedStatement },
+            }
+            || BufferViews.GetPinnedArray(declarator.Initializer?.Value) != reference
+            || reference.SemanticModel?.GetOperation(fixedStatement.Statement) is not { } body)
+        {
+            return false;
+        }
+
+        var pointer = declarator.Symbol;
+        var used = false;
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            if (operation is not ILocalReferenceOperation local || !SymbolEqualityComparer.Default.Equals(local.Local, pointer))
+            {
+                continue;
+            }
+
+            if (local.Parent is IArgumentOperation { Parameter.Ordinal: 1 } argument
+                && argument.Parent is IInvocationOperation invocation
+                && SocketApi.GetSendKind(invocation.TargetMethod, symbols) == SendKind.Native)
+            {
+                used = true;
+                continue;
+            }
+
+            return false;
+        }
+
+        return used;
     }
 
     /// <summary>

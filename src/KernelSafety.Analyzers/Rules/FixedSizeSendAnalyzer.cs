@@ -65,7 +65,7 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         // Cheap filter first: managed send names, or a static method taking (fd, byte[] buf, count, ...)
         // that may be a P/Invoke'd send/sendto/write.
         var isManagedName = method.Name is "Send" or "SendAsync" or "SendTo" or "SendToAsync" or "BeginSend" or "Write" or "WriteAsync" or "GetString";
-        if (!isManagedName && !(method.IsStatic && method.Parameters.Length >= 3 && BufferViews.IsByteArray(method.Parameters[1].Type)))
+        if (!isManagedName && !(method.IsStatic && method.Parameters.Length >= 3 && method.Parameters[1].Type is IArrayTypeSymbol or IPointerTypeSymbol))
         {
             return;
         }
@@ -118,7 +118,8 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         }
 
         if (data is null
-            || !BufferViews.TryGetView(data.Value, symbols, out var view)
+            || !(BufferViews.TryGetView(data.Value, symbols, out var view)
+                 || (kind == SendKind.Native && BufferViews.TryGetPinnedView(data.Value, symbols, out view)))
             || !view.StartsAtZero
             || (offset is not null && !BufferViews.IsConstantZero(offset.Value))
             || (count is not null && view.Length is not null))

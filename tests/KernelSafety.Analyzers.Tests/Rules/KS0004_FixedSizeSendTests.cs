@@ -928,6 +928,48 @@ public class KS0004_FixedSizeSendTests
         await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
     }
 
+    [Fact]
+    public async Task Native_send_through_a_pinned_pointer()
+    {
+        var source = Usings + """
+            static unsafe class Device
+            {
+                static byte[] msg = new byte[80];
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nuint len, int flags);
+
+                static nint DeviceWrite(int fd, byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                    fixed (byte* p = msg)
+                    {
+                        return {|KS0004:send(fd, p, 80, 0)|};
+                    }
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            static unsafe class Device
+            {
+                static byte[] msg = new byte[80];
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nuint len, int flags);
+
+                static nint DeviceWrite(int fd, byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                    fixed (byte* p = msg)
+                    {
+                        return send(fd, p, (nuint)len, 0);
+                    }
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Fix-all.
 
@@ -1395,6 +1437,30 @@ public class KS0004_FixedSizeSendTests
                     Buffer.BlockCopy(record, 0, msg, 0, RecordSize);
                     socket.Send(msg, 0, 80, SocketFlags.None);
                     socket.Send(msg);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Pinned_buffer_written_through_the_pointer()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            static unsafe class Device
+            {
+                static byte[] msg = new byte[80];
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nuint len, int flags);
+
+                static nint DeviceWrite(int fd, byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                    fixed (byte* p = &msg[0])
+                    {
+                        p[len] = 0;
+                        return send(fd, p, 80, 0);
+                    }
                 }
             }
             """);
