@@ -208,12 +208,12 @@ internal static class ValidLength
     /// decode of it), or false when the method does not say (or says the whole buffer is meant).
     /// References inside <paramref name="site"/> itself are ignored.
     /// </summary>
-    /// <param name="isUsedLength">
-    /// Optional: recognises the length the site uses (its constant count, <c>buf.Length</c>). When the method
-    /// compares the valid length with it before the site (<c>if (n != buf.Length) throw ...</c>,
+    /// <param name="usedConstant">
+    /// The length the site uses: a constant count, or null for the whole buffer (<c>buf.Length</c>). When the
+    /// method compares the valid length with it before the site (<c>if (n != buf.Length) throw ...</c>,
     /// <c>Debug.Assert(len == 80)</c>), the two are taken to agree and no fact is reported.
     /// </param>
-    public static bool TryGetAt(IOperation site, ISymbol buffer, KnownSymbols symbols, CancellationToken cancellationToken, out ValidLengthFact? fact, System.Func<IOperation, bool>? isUsedLength = null)
+    public static bool TryGetAt(IOperation site, ISymbol buffer, KnownSymbols symbols, long? usedConstant, CancellationToken cancellationToken, out ValidLengthFact? fact)
     {
         fact = null;
         var root = GetRoot(site);
@@ -355,7 +355,7 @@ internal static class ValidLength
             }
         }
 
-        if (isUsedLength is not null && IsComparedBefore(root, candidate, site, siteFunction, isUsedLength, cancellationToken))
+        if (IsComparedBefore(root, candidate, site, siteFunction, buffer, usedConstant, cancellationToken))
         {
             return false;
         }
@@ -927,7 +927,7 @@ internal static class ValidLength
     }
 
     /// <summary>True when the function compares the valid length with the length the site uses, before the site.</summary>
-    private static bool IsComparedBefore(IOperation root, ValidLengthFact fact, IOperation site, IOperation? siteFunction, System.Func<IOperation, bool> isUsedLength, CancellationToken cancellationToken)
+    private static bool IsComparedBefore(IOperation root, ValidLengthFact fact, IOperation site, IOperation? siteFunction, ISymbol buffer, long? usedConstant, CancellationToken cancellationToken)
     {
         foreach (var operation in root.Descendants())
         {
@@ -944,8 +944,8 @@ internal static class ValidLength
 
             var left = StripCasts(binary.LeftOperand);
             var right = StripCasts(binary.RightOperand);
-            if ((fact.IsSameAs(left) && right is not null && isUsedLength(right))
-                || (fact.IsSameAs(right) && left is not null && isUsedLength(left)))
+            if ((fact.IsSameAs(left) && IsUsedLength(right, buffer, usedConstant))
+                || (fact.IsSameAs(right) && IsUsedLength(left, buffer, usedConstant)))
             {
                 return true;
             }
@@ -953,6 +953,16 @@ internal static class ValidLength
 
         return false;
     }
+
+    private static bool IsUsedLength(IOperation? operation, ISymbol buffer, long? usedConstant)
+        => usedConstant is { } constant
+            ? TryGetInteger(operation, out var value) && value == constant
+            : IsLengthOf(operation, buffer);
+
+    /// <summary>True when <paramref name="operation"/> is <c>buffer.Length</c> (through conversions and casts).</summary>
+    public static bool IsLengthOf(IOperation? operation, ISymbol buffer)
+        => StripCasts(operation) is IPropertyReferenceOperation { Property.Name: "Length" } length
+           && SymbolEqualityComparer.Default.Equals(BufferViews.GetTrackableSymbol(BufferViews.Unwrap(length.Instance)), buffer);
 
     /// <summary>Strips conversions, numeric casts included.</summary>
     public static IOperation? StripCasts(IOperation? operation)

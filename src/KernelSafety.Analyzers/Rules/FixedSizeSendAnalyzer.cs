@@ -138,19 +138,13 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             {
                 constantCount = constant;
             }
-            else if (!IsLengthOf(unwrapped, view.Symbol))
+            else if (!ValidLength.IsLengthOf(unwrapped, view.Symbol))
             {
                 return;
             }
         }
 
-        var buffer = view.Symbol;
-        bool IsUsedLength(IOperation operation)
-            => constantCount is { } sent
-                ? ValidLength.TryGetInteger(operation, out var value) && value == sent
-                : IsLengthOf(operation, buffer);
-
-        if (!ValidLength.TryGetAt(invocation, buffer, symbols, context.CancellationToken, out var fact, IsUsedLength) || fact is null)
+        if (!ValidLength.TryGetAt(invocation, view.Symbol, symbols, constantCount, context.CancellationToken, out var fact) || fact is null)
         {
             return;
         }
@@ -233,10 +227,6 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
                    || KnownSymbols.Is(named, symbols.Memory) || KnownSymbols.Is(named, symbols.ReadOnlyMemory)
                    || (named.Name == "ArraySegment" && named.ContainingNamespace?.ToDisplayString() == "System"));
     }
-
-    private static bool IsLengthOf(IOperation? operation, ISymbol buffer)
-        => operation is IPropertyReferenceOperation { Property.Name: "Length" } length
-           && SymbolEqualityComparer.Default.Equals(BufferViews.GetTrackableSymbol(BufferViews.Unwrap(length.Instance)), buffer);
 
     /// <summary>How to narrow an array passed whole, by the type of the parameter it binds to.</summary>
     private static string? GetWholeArrayFix(ITypeSymbol parameterType, SendKind kind, bool isDecode, KnownSymbols symbols)
