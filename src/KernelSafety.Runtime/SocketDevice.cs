@@ -532,8 +532,22 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
     {
         if (Interlocked.CompareExchange(ref _abortReason, reason, AbortNone) == AbortNone)
         {
-            // Closing the socket is the only way to abort a pending send; the connection is re-established on the next write.
-            _pendingSocket?.Dispose();
+            // Shut down sending first: the pending send fails, while bytes already accepted still reach the peer
+            // (closing without it would reset the connection and drop them). The next write reconnects.
+            Socket? socket = _pendingSocket;
+            if (socket is not null)
+            {
+                try
+                {
+                    socket.Shutdown(SocketShutdown.Send);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    // Already gone.
+                }
+
+                socket.Dispose();
+            }
         }
     }
 
@@ -552,8 +566,7 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         Socket socket = NewSocket();
         try
         {
-            using var timeout = new CancellationTokenSource(_options.ConnectTimeout);
-            socket.ConnectAsync(_endPoint, timeout.Token).AsTask().GetAwaiter().GetResult();
+            ConnectWithTimeout(socket);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
@@ -563,6 +576,33 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
 
         Connected(socket);
         return true;
+    }
+
+    /// <summary>A checked, bounded connect that needs no thread-pool thread: non-blocking connect, then poll for writability.</summary>
+    private void ConnectWithTimeout(Socket socket)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(_endPoint);
+            return;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
+        {
+            // In progress: wait below.
+        }
+
+        int micros = _options.ConnectTimeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, _options.ConnectTimeout.Ticks / 10);
+        if (!socket.Poll(micros, SelectMode.SelectWrite))
+        {
+            throw new OperationCanceledException("connect timed out");
+        }
+
+        object? pending = socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
+        if (pending is int code && code != 0)
+        {
+            throw new SocketException(code);
+        }
     }
 
     private async ValueTask<bool> EnsureConnectedAsync(CancellationToken cancellationToken)
@@ -630,21 +670,23 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         _socket = null;
         if (socket is not null)
         {
-            if (graceful)
+            try
             {
-                try
+                // FIN after every byte already accepted: those bytes still reach the peer (a plain close after an
+                // aborted operation would reset the connection and drop them).
+                socket.Shutdown(SocketShutdown.Send);
+                if (graceful)
                 {
-                    socket.Shutdown(SocketShutdown.Send); // FIN after every byte already accepted
                     Span<byte> sink = stackalloc byte[256];
                     while (socket.Available > 0 && socket.Receive(sink, SocketFlags.None, out _) > 0)
                     {
                         // Discard unread input so close() sends FIN, not RST.
                     }
                 }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    // The connection is already gone; nothing left to flush.
-                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The connection is already gone; nothing left to flush.
             }
 
             socket.Dispose();
