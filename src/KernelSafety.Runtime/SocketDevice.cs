@@ -27,6 +27,9 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
     /// <summary>Length-prefixed payloads up to this size leave in one send together with their prefix.</summary>
     private const int CoalesceLimit = 16 * 1024;
 
+    /// <summary>1 ms: writes closer together than this skip the peer-closed check.</summary>
+    private static readonly long IdleCheckTicks = Stopwatch.Frequency / 1000;
+
     private const int AbortNone = 0;
     private const int AbortCancelled = 1;
     private const int AbortTimedOut = 2;
@@ -47,6 +50,7 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
     private Socket? _pendingSocket;
     private int _abortReason;
     private long _connectionCount;
+    private long _lastActivity;
     private volatile bool _disposed;
 
     /// <summary>Creates a device for the destination and framing in <paramref name="options"/>. Nothing connects until the first write.</summary>
@@ -555,7 +559,7 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
     {
         if (_socket is not null)
         {
-            if (Volatile.Read(ref _abortReason) == AbortNone && !PeerClosed(_socket))
+            if (Volatile.Read(ref _abortReason) == AbortNone && !PeerClosedWhileIdle(_socket))
             {
                 return false;
             }
@@ -609,7 +613,7 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
     {
         if (_socket is not null)
         {
-            if (Volatile.Read(ref _abortReason) == AbortNone && !PeerClosed(_socket))
+            if (Volatile.Read(ref _abortReason) == AbortNone && !PeerClosedWhileIdle(_socket))
             {
                 return false;
             }
@@ -648,7 +652,21 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         _socket = socket;
         _sendArgs = new AwaitableSocketArgs();
         Volatile.Write(ref _abortReason, AbortNone);
+        _lastActivity = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _connectionCount);
+    }
+
+    /// <summary>
+    /// After an idle period (no write for <see cref="IdleCheckTicks"/>), checks whether the peer closed the connection
+    /// meanwhile, so the write goes to a new connection instead of into a dead one. Back-to-back writes skip the check
+    /// (a poll(2) per write would halve small-write throughput); a peer that closes mid-burst surfaces as a send error.
+    /// </summary>
+    private bool PeerClosedWhileIdle(Socket socket)
+    {
+        long now = Stopwatch.GetTimestamp();
+        bool idle = now - _lastActivity >= IdleCheckTicks;
+        _lastActivity = now;
+        return idle && PeerClosed(socket);
     }
 
     /// <summary>True when the peer has closed (or reset) the connection: readable with nothing to read.</summary>
