@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace KernelSafety.Benchmarks.Runtime;
 
-/// <summary>An in-process loopback peer that reads and discards everything, one background reader per connection.</summary>
+/// <summary>An in-process loopback peer that reads and discards everything (accept loop on a background thread, async readers).</summary>
 public sealed class DrainServer : IDisposable
 {
     private readonly Socket _listener;
@@ -48,11 +48,13 @@ public sealed class DrainServer : IDisposable
                 return;
             }
 
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.server.Drain(state.connection), (server: this, connection), preferLocal: false);
+            _ = DrainAsync(connection);
         }
     }
 
-    private void Drain(Socket connection)
+    /// <summary>Asynchronous reads: no thread-pool thread is blocked, so the pool stays free for the writers' own
+    /// async completions (blocking readers starved it on 2 cores and distorted the WriteAsync numbers).</summary>
+    private async Task DrainAsync(Socket connection)
     {
         byte[] buffer = new byte[256 * 1024];
         using (connection)
@@ -60,7 +62,7 @@ public sealed class DrainServer : IDisposable
             try
             {
                 int n;
-                while ((n = connection.Receive(buffer)) > 0)
+                while ((n = await connection.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false)) > 0)
                 {
                     Interlocked.Add(ref _bytes, n);
                 }

@@ -16,6 +16,19 @@ public static class Smoke
         Console.WriteLine($"{"Size",6} | {"Path",-28} | {"msg/s",10} | {"MB/s",8} | {"vs raw",7} | {"B/write",7}");
         Console.WriteLine(new string('-', 82));
         bool ok = true;
+
+        // Warm up long enough for tiered JIT to promote the device's code (framework code is precompiled), otherwise
+        // the short windows below would compare tier-0 SocketDevice code with optimized Socket.Send.
+        byte[] warm = new byte[80];
+        ReadOnlyMemory<byte> warmMemory = warm;
+        var warmup = Stopwatch.StartNew();
+        while (warmup.ElapsedMilliseconds < 250)
+        {
+            paths.RawSend(warm);
+            paths.DeviceWrite(warm);
+            Wait(paths.DeviceWriteAsync(warmMemory));
+        }
+
         foreach (int size in sizes)
         {
             byte[] buffer = new byte[size];
@@ -37,7 +50,21 @@ public static class Smoke
         return ok ? 0 : 1;
     }
 
-    private static int Wait(ValueTask<int> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    private static readonly ManualResetEventSlim s_completed = new();
+    private static readonly Action s_signal = s_completed.Set;
+
+    /// <summary>Blocks on a ValueTask without allocating (no AsTask), so B/write shows the device's own allocations.</summary>
+    private static int Wait(ValueTask<int> pending)
+    {
+        if (!pending.IsCompleted)
+        {
+            s_completed.Reset();
+            pending.GetAwaiter().UnsafeOnCompleted(s_signal);
+            s_completed.Wait();
+        }
+
+        return pending.GetAwaiter().GetResult();
+    }
 
     private static void Print(int size, string path, Result r, Result baseline) =>
         Console.WriteLine($"{size,6} | {path,-28} | {r.PerSecond,10:N0} | {r.PerSecond * size / 1e6,8:N1} | {r.PerSecond / baseline.PerSecond,7:0.00} | {r.AllocatedPerWrite,7:0.#}");
