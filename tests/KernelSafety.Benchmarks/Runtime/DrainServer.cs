@@ -3,16 +3,20 @@ using System.Net.Sockets;
 
 namespace KernelSafety.Benchmarks.Runtime;
 
-/// <summary>An in-process loopback peer that reads and discards everything (accept loop on a background thread, async readers).</summary>
+/// <summary>An in-process loopback peer that reads and discards everything (accept loop on a background thread; reader threads for long-lived connections, async readers for short ones).</summary>
 public sealed class DrainServer : IDisposable
 {
     private readonly Socket _listener;
     private readonly Thread _acceptThread;
+    private readonly int _dedicatedReaders;
     private long _bytes;
+    private int _accepted;
     private volatile bool _stopped;
 
-    public DrainServer()
+    /// <param name="dedicatedReaders">How many of the first connections get a reader thread of their own.</param>
+    public DrainServer(int dedicatedReaders = 2)
     {
+        _dedicatedReaders = dedicatedReaders;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(512);
@@ -48,7 +52,35 @@ public sealed class DrainServer : IDisposable
                 return;
             }
 
-            _ = DrainAsync(connection);
+            if (Interlocked.Increment(ref _accepted) <= _dedicatedReaders)
+            {
+                // Long-lived connections (the raw loop's and the device's): a reader thread of their own, which
+                // allocates nothing and leaves the thread pool to the writers' async completions.
+                new Thread(() => Drain(connection)) { IsBackground = true, Name = "drain" }.Start();
+            }
+            else
+            {
+                _ = DrainAsync(connection); // short connections (connect-per-write): no thread per connection
+            }
+        }
+    }
+
+    private void Drain(Socket connection)
+    {
+        byte[] buffer = new byte[256 * 1024];
+        using (connection)
+        {
+            try
+            {
+                int n;
+                while ((n = connection.Receive(buffer)) > 0)
+                {
+                    Interlocked.Add(ref _bytes, n);
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
         }
     }
 

@@ -7,7 +7,7 @@ namespace KernelSafety.Benchmarks.Runtime;
 /// <summary>The three write paths compared, each writing one buffer to the drain server.</summary>
 public sealed class WritePaths : IDisposable
 {
-    private readonly DrainServer _server = new();
+    private readonly DrainServer _server = new(dedicatedReaders: 2); // the raw loop's and the device's connections
     private readonly Socket _raw;
     private readonly SocketDevice _device;
 
@@ -16,6 +16,7 @@ public sealed class WritePaths : IDisposable
         _raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         _raw.Connect(_server.EndPoint);
         _device = new SocketDevice(new SocketDeviceOptions { Port = _server.Port, Framing = SocketDeviceFraming.Raw, NoDelay = true });
+        _device.Write([0]); // connect now: the server's second long-lived connection
     }
 
     public DrainServer Server => _server;
