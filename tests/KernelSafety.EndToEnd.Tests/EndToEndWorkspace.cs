@@ -168,7 +168,7 @@ public sealed class EndToEndWorkspace : IDisposable
             RepositoryRoot,
             BuildTimeout,
             environment: null,
-            "pack", Path.Combine(RepositoryRoot, "KernelSafety.Packages.slnf"), "-c", "Release", "-o", Feed,
+            "pack", Path.Combine(RepositoryRoot, "eng", "KernelSafety.Packages.slnf"), "-c", "Release", "-o", Feed,
             $"-p:PackageVersion={PackageVersion}", "-nodeReuse:false", "-v:m");
         Assert.True(result.ExitCode == 0, $"pack failed:\n{result}");
         Record("pack (analyzers + runtime)", stopwatch.Elapsed);
