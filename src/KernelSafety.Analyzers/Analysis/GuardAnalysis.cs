@@ -1,0 +1,681 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>
+/// What holds at one operation on every path that reaches it inside its method body, found by walking the
+/// operation's ancestors (dominating conditions) rather than a full data-flow analysis:
+/// <list type="bullet">
+/// <item>the condition of an enclosing <c>if</c>/ternary/<c>while</c>/<c>for</c> (negated in an <c>else</c>),
+/// the left side of an enclosing <c>&amp;&amp;</c>/<c>||</c>;</item>
+/// <item>an earlier statement of an enclosing block that leaves when a condition holds
+/// (<c>if (len &gt; msg.Length) throw ...;</c>, <c>return</c>, <c>break</c>, <c>continue</c>, <c>goto</c>,
+/// a <c>[DoesNotReturn]</c> call), and <c>ArgumentOutOfRangeException.ThrowIfGreaterThan</c> and friends;</item>
+/// <item>the nearest earlier assignment of each variable on the path (its definition).</item>
+/// </list>
+/// A fact stops counting when a variable it mentions is assigned between it and the operation, or anywhere in a
+/// loop the walk leaves. The walk stops at lambdas and local functions. Comparisons become
+/// <see cref="LinearForm"/> facts <c>form ≤ 0</c>.
+/// </summary>
+internal sealed class PathFacts
+{
+    private readonly List<LinearForm> bounds = new();
+    private readonly Dictionary<ISymbol, IOperation?> definitions = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<ISymbol> killed = new(SymbolEqualityComparer.Default);
+
+    private PathFacts()
+    {
+    }
+
+    /// <summary>Facts <c>form ≤ 0</c> that hold at the operation.</summary>
+    public IReadOnlyList<LinearForm> Bounds => bounds;
+
+    /// <summary>
+    /// The nearest assignment of <paramref name="symbol"/> before the operation on its path: true with the
+    /// assigned value, true with <c>null</c> when it is assigned in a way we cannot read (<c>out</c>, <c>+=</c>,
+    /// a loop), false when it is not assigned (a parameter keeps its argument).
+    /// </summary>
+    public bool TryGetDefinition(ISymbol symbol, out IOperation? value) => definitions.TryGetValue(symbol, out value);
+
+    public static PathFacts At(IOperation operation, CancellationToken cancellationToken)
+    {
+        var facts = new PathFacts();
+        facts.Walk(operation, cancellationToken);
+        return facts;
+    }
+
+    private void Walk(IOperation operation, CancellationToken cancellationToken)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            switch (parent)
+            {
+                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                    return;
+
+                case IBlockOperation block:
+                    var index = block.Operations.IndexOf(child);
+                    for (var i = index - 1; i >= 0; i--)
+                    {
+                        var statement = block.Operations[i];
+                        AddFacts(FactsAfter(statement, 0));
+                        Record(statement);
+                    }
+
+                    break;
+
+                case IConditionalOperation conditional when child == conditional.WhenTrue:
+                    AddFacts(GuardAnalysis.FactsOf(conditional.Condition, true));
+                    Record(conditional.Condition);
+                    break;
+
+                case IConditionalOperation conditional when child == conditional.WhenFalse:
+                    AddFacts(GuardAnalysis.FactsOf(conditional.Condition, false));
+                    Record(conditional.Condition);
+                    break;
+
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } andOp when child == andOp.RightOperand:
+                    AddFacts(GuardAnalysis.FactsOf(andOp.LeftOperand, true));
+                    break;
+
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } orOp when child == orOp.RightOperand:
+                    AddFacts(GuardAnalysis.FactsOf(orOp.LeftOperand, false));
+                    break;
+
+                case ILoopOperation loop:
+                    if (child == loop.Body)
+                    {
+                        var condition = loop switch
+                        {
+                            IWhileLoopOperation { ConditionIsTop: true, ConditionIsUntil: false } whileLoop => whileLoop.Condition,
+                            IForLoopOperation forLoop => forLoop.Condition,
+                            _ => null,
+                        };
+                        if (condition is not null)
+                        {
+                            AddFacts(GuardAnalysis.FactsOf(condition, true));
+                        }
+                    }
+
+                    // Whatever the loop assigns may have changed since an outer fact or definition.
+                    KillAll(loop);
+                    foreach (var local in loop.Locals)
+                    {
+                        Kill(local);
+                    }
+
+                    break;
+
+                default:
+                    // fixed, using, lock, try...: earlier children (declarations) run before.
+                    foreach (var sibling in parent.ChildOperations)
+                    {
+                        if (sibling == child)
+                        {
+                            break;
+                        }
+
+                        Record(sibling);
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private void AddFacts(List<LinearForm>? facts)
+    {
+        if (facts is null)
+        {
+            return;
+        }
+
+        foreach (var fact in facts)
+        {
+            var stale = false;
+            foreach (var (term, _) in fact.Terms)
+            {
+                if (killed.Contains(term.Symbol))
+                {
+                    stale = true;
+                    break;
+                }
+            }
+
+            if (!stale)
+            {
+                bounds.Add(fact);
+            }
+        }
+    }
+
+    /// <summary>Notes the assignments made by <paramref name="statement"/> (run before the operation).</summary>
+    private void Record(IOperation statement)
+    {
+        // A plain 'x = v;' or 'var x = v;' defines x, unless a later statement already did.
+        switch (statement)
+        {
+            case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
+                when LinearForm.GetVariable(assignment.Target) is { } target && assignment.Target is not IFieldReferenceOperation:
+                Define(target, assignment.Value);
+                break;
+            case IVariableDeclarationGroupOperation group:
+                foreach (var declaration in group.Declarations)
+                {
+                    foreach (var declarator in declaration.Declarators)
+                    {
+                        Define(declarator.Symbol, declarator.GetVariableInitializer()?.Value);
+                    }
+                }
+
+                break;
+        }
+
+        KillAll(statement);
+    }
+
+    private void Define(ISymbol symbol, IOperation? value)
+    {
+        if (!killed.Contains(symbol))
+        {
+            definitions[symbol] = value;
+            killed.Add(symbol);
+        }
+    }
+
+    private void Kill(ISymbol symbol)
+    {
+        if (killed.Add(symbol))
+        {
+            definitions[symbol] = null;
+        }
+    }
+
+    private void KillAll(IOperation root)
+    {
+        foreach (var assigned in GuardAnalysis.AssignedVariables(root))
+        {
+            Kill(assigned);
+        }
+    }
+
+    /// <summary>Facts that hold right after <paramref name="statement"/> completes normally.</summary>
+    private static List<LinearForm>? FactsAfter(IOperation statement, int depth)
+    {
+        if (depth > 4)
+        {
+            return null;
+        }
+
+        switch (statement)
+        {
+            case IConditionalOperation conditional:
+                var whenTrueExits = GuardAnalysis.AlwaysExits(conditional.WhenTrue);
+                var whenFalseExits = conditional.WhenFalse is not null && GuardAnalysis.AlwaysExits(conditional.WhenFalse);
+                if (whenTrueExits && !whenFalseExits)
+                {
+                    var facts = GuardAnalysis.FactsOf(conditional.Condition, false);
+                    var rest = conditional.WhenFalse is null ? null : FactsAfter(conditional.WhenFalse, depth + 1);
+                    return Merge(facts, rest);
+                }
+
+                if (whenFalseExits && !whenTrueExits)
+                {
+                    return Merge(GuardAnalysis.FactsOf(conditional.Condition, true), FactsAfter(conditional.WhenTrue, depth + 1));
+                }
+
+                return null;
+
+            case IBlockOperation { Operations.Length: 1 } block:
+                return FactsAfter(block.Operations[0], depth + 1);
+
+            case IExpressionStatementOperation { Operation: IInvocationOperation invocation }:
+                return GuardAnalysis.FactsOfThrowHelper(invocation);
+
+            default:
+                return null;
+        }
+    }
+
+    private static List<LinearForm>? Merge(List<LinearForm>? a, List<LinearForm>? b)
+    {
+        if (a is null)
+        {
+            return b;
+        }
+
+        if (b is not null)
+        {
+            a.AddRange(b);
+        }
+
+        return a;
+    }
+}
+
+/// <summary>
+/// Proves that a value is bounded by a limit on every path to where it is used: <c>len ≤ msg.Length</c> holds
+/// at the copy when the method returned or threw for larger values, when the copy sits inside
+/// <c>if (len &lt;= msg.Length)</c>, when the value is <c>Math.Min(len, msg.Length)</c>, <c>Math.Clamp(.., .., 80)</c>,
+/// <c>a &lt; b ? a : b</c>, <c>x &amp; 63</c>, <c>x % 64</c>, or a local assigned one of those. Sound but incomplete:
+/// false means "not proven", never "proven unbounded".
+/// </summary>
+internal static class GuardAnalysis
+{
+    private const int MaxDepth = 6;
+
+    /// <summary>
+    /// True when <paramref name="value"/> ≤ <paramref name="limit"/> holds where <paramref name="value"/> is evaluated.
+    /// <paramref name="lengthOf"/> gives the known size of a buffer variable (<c>msg</c> → 80, <c>tmp</c> → <c>n</c>)
+    /// so that facts about <c>msg.Length</c> and about <c>80</c> are interchangeable.
+    /// </summary>
+    public static bool IsBounded(IOperation value, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
+        => IsBounded(value, limit, lengthOf, 0, cancellationToken);
+
+    /// <summary>
+    /// True when <paramref name="value"/> ≤ <paramref name="limit"/> holds at <paramref name="at"/>
+    /// (for a value that is not an operation of its own, e.g. the implicit length of a span being copied).
+    /// </summary>
+    public static bool IsBounded(LinearForm value, IOperation at, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
+        => Prove(value.Subtract(limit), PathFacts.At(at, cancellationToken), lengthOf);
+
+    /// <summary>
+    /// True when the value of <paramref name="value"/> comes from the caller: a parameter (not <c>out</c>), a field,
+    /// a property or length of one, or arithmetic, <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c>, ternaries and locals made from
+    /// those. A call's result or a local of unknown origin is not caller-supplied.
+    /// </summary>
+    public static bool IsCallerSupplied(IOperation? value, CancellationToken cancellationToken)
+        => IsCallerSupplied(value, 0, cancellationToken);
+
+    private static bool IsBounded(IOperation value, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, int depth, CancellationToken cancellationToken)
+    {
+        if (depth > MaxDepth)
+        {
+            return false;
+        }
+
+        var stripped = LinearForm.Strip(value)!;
+        switch (stripped)
+        {
+            case IInvocationOperation { TargetMethod: { ContainingType.SpecialType: SpecialType.None } method } invocation
+                when method.ContainingType.Name == "Math" && method.ContainingType.ContainingNamespace?.Name == "System":
+                switch (method.Name)
+                {
+                    case "Min":
+                        foreach (var argument in invocation.Arguments)
+                        {
+                            if (IsBounded(argument.Value, limit, lengthOf, depth + 1, cancellationToken))
+                            {
+                                return true;
+                            }
+                        }
+
+                        return false;
+                    case "Max" when invocation.Arguments.Length == 2:
+                        return IsBounded(invocation.Arguments[0].Value, limit, lengthOf, depth + 1, cancellationToken)
+                               && IsBounded(invocation.Arguments[1].Value, limit, lengthOf, depth + 1, cancellationToken);
+                    case "Clamp" when invocation.Arguments.Length == 3:
+                        return IsBounded(invocation.Arguments[2].Value, limit, lengthOf, depth + 1, cancellationToken);
+                }
+
+                break;
+
+            case IConditionalOperation { WhenFalse: not null } ternary when ternary.Type is not null:
+                return IsBounded(ternary.WhenTrue, limit, lengthOf, depth + 1, cancellationToken)
+                       && IsBounded(ternary.WhenFalse, limit, lengthOf, depth + 1, cancellationToken);
+
+            case IBinaryOperation { OperatorMethod: null, OperatorKind: BinaryOperatorKind.And } mask
+                when (LinearForm.TryGetInteger(mask.RightOperand, out var maskValue) || LinearForm.TryGetInteger(mask.LeftOperand, out maskValue)) && maskValue >= 0:
+                return Prove(LinearForm.Of(maskValue).Subtract(limit), PathFacts.At(value, cancellationToken), lengthOf);
+
+            case IBinaryOperation { OperatorMethod: null, OperatorKind: BinaryOperatorKind.Remainder } remainder
+                when LinearForm.TryGetInteger(remainder.RightOperand, out var modulus) && modulus > 0:
+                return Prove(LinearForm.Of(modulus - 1).Subtract(limit), PathFacts.At(value, cancellationToken), lengthOf);
+        }
+
+        var facts = PathFacts.At(value, cancellationToken);
+
+        // A variable assigned before the use: look at what it was assigned.
+        if (LinearForm.GetVariable(stripped) is { } variable && stripped is not IFieldReferenceOperation
+            && facts.TryGetDefinition(variable, out var definition) && definition is not null
+            && IsBounded(definition, limit, lengthOf, depth + 1, cancellationToken))
+        {
+            return true;
+        }
+
+        var form = LinearForm.From(stripped);
+        if (form is not null && Prove(form.Subtract(limit), facts, lengthOf))
+        {
+            return true;
+        }
+
+        // The range of a small type: a byte never exceeds 255.
+        var maximum = stripped.Type?.SpecialType switch
+        {
+            SpecialType.System_Byte => 255L,
+            SpecialType.System_SByte => 127L,
+            SpecialType.System_UInt16 or SpecialType.System_Char => 65535L,
+            SpecialType.System_Int16 => 32767L,
+            _ => -1L,
+        };
+        return maximum >= 0 && Prove(LinearForm.Of(maximum).Subtract(limit), facts, lengthOf);
+    }
+
+    /// <summary>True when <paramref name="target"/> ≤ 0 follows from one fact or the sum of two facts.</summary>
+    private static bool Prove(LinearForm target, PathFacts facts, Func<ISymbol, LinearForm?> lengthOf)
+    {
+        target = SubstituteLengths(target, lengthOf);
+        if (target.IsTriviallyNonPositive())
+        {
+            return true;
+        }
+
+        var bounds = facts.Bounds;
+        if (bounds.Count == 0)
+        {
+            return false;
+        }
+
+        var substituted = new LinearForm[bounds.Count];
+        for (var i = 0; i < bounds.Count; i++)
+        {
+            substituted[i] = SubstituteLengths(bounds[i], lengthOf);
+            if (target.Subtract(substituted[i]).IsTriviallyNonPositive())
+            {
+                return true;
+            }
+        }
+
+        for (var i = 0; i < substituted.Length; i++)
+        {
+            for (var j = i + 1; j < substituted.Length; j++)
+            {
+                if (target.Subtract(substituted[i]).Subtract(substituted[j]).IsTriviallyNonPositive())
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Replaces every <c>x.Length</c> whose size <paramref name="lengthOf"/> knows by that size.</summary>
+    public static LinearForm SubstituteLengths(LinearForm form, Func<ISymbol, LinearForm?> lengthOf)
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            var changed = false;
+            foreach (var (term, _) in form.Terms)
+            {
+                if (term.Kind == LinearTermKind.Length && lengthOf(term.Symbol) is not null)
+                {
+                    changed = true;
+                    break;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+
+            form = form.Substitute(t => t.Kind == LinearTermKind.Length ? lengthOf(t.Symbol) : null);
+        }
+
+        return form;
+    }
+
+    /// <summary>Facts <c>form ≤ 0</c> implied by <paramref name="condition"/> having the value <paramref name="whenTrue"/>.</summary>
+    public static List<LinearForm>? FactsOf(IOperation? condition, bool whenTrue)
+    {
+        var facts = new List<LinearForm>();
+        CollectFacts(condition, whenTrue, facts, 0);
+        return facts.Count == 0 ? null : facts;
+    }
+
+    private static void CollectFacts(IOperation? condition, bool whenTrue, List<LinearForm> facts, int depth)
+    {
+        if (depth > 8)
+        {
+            return;
+        }
+
+        switch (LinearForm.Strip(condition))
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } negation:
+                CollectFacts(negation.Operand, !whenTrue, facts, depth + 1);
+                break;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when whenTrue:
+                CollectFacts(both.LeftOperand, true, facts, depth + 1);
+                CollectFacts(both.RightOperand, true, facts, depth + 1);
+                break;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when !whenTrue:
+                CollectFacts(either.LeftOperand, false, facts, depth + 1);
+                CollectFacts(either.RightOperand, false, facts, depth + 1);
+                break;
+            case IBinaryOperation { OperatorMethod: null } comparison:
+                AddComparison(comparison.OperatorKind, comparison.LeftOperand, comparison.RightOperand, whenTrue, facts);
+                break;
+            case IIsPatternOperation { Pattern: IRelationalPatternOperation relational } pattern:
+                AddComparison(relational.OperatorKind, pattern.Value, relational.Value, whenTrue, facts);
+                break;
+        }
+    }
+
+    private static void AddComparison(BinaryOperatorKind kind, IOperation left, IOperation right, bool whenTrue, List<LinearForm> facts)
+    {
+        if (!whenTrue)
+        {
+            kind = kind switch
+            {
+                BinaryOperatorKind.LessThan => BinaryOperatorKind.GreaterThanOrEqual,
+                BinaryOperatorKind.LessThanOrEqual => BinaryOperatorKind.GreaterThan,
+                BinaryOperatorKind.GreaterThan => BinaryOperatorKind.LessThanOrEqual,
+                BinaryOperatorKind.GreaterThanOrEqual => BinaryOperatorKind.LessThan,
+                BinaryOperatorKind.NotEquals => BinaryOperatorKind.Equals,
+                _ => BinaryOperatorKind.None,
+            };
+        }
+
+        if (kind is not (BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan
+            or BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.Equals))
+        {
+            return;
+        }
+
+        var l = LinearForm.From(left);
+        var r = l is null ? null : LinearForm.From(right);
+        if (l is null || r is null)
+        {
+            return;
+        }
+
+        switch (kind)
+        {
+            case BinaryOperatorKind.LessThan: facts.Add(l.Subtract(r).Add(1)); break;
+            case BinaryOperatorKind.LessThanOrEqual: facts.Add(l.Subtract(r)); break;
+            case BinaryOperatorKind.GreaterThan: facts.Add(r.Subtract(l).Add(1)); break;
+            case BinaryOperatorKind.GreaterThanOrEqual: facts.Add(r.Subtract(l)); break;
+            case BinaryOperatorKind.Equals:
+                facts.Add(l.Subtract(r));
+                facts.Add(r.Subtract(l));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Facts after <c>ArgumentOutOfRangeException.ThrowIfGreaterThan(value, other)</c> and the other
+    /// <c>ThrowIf…</c> comparisons (they return only when the comparison is false).
+    /// </summary>
+    public static List<LinearForm>? FactsOfThrowHelper(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        if (!method.IsStatic || method.ContainingType?.Name != "ArgumentOutOfRangeException" || invocation.Arguments.Length < 2)
+        {
+            return null;
+        }
+
+        var kind = method.Name switch
+        {
+            "ThrowIfGreaterThan" => BinaryOperatorKind.GreaterThan,
+            "ThrowIfGreaterThanOrEqual" => BinaryOperatorKind.GreaterThanOrEqual,
+            "ThrowIfLessThan" => BinaryOperatorKind.LessThan,
+            "ThrowIfLessThanOrEqual" => BinaryOperatorKind.LessThanOrEqual,
+            _ => BinaryOperatorKind.None,
+        };
+        if (kind == BinaryOperatorKind.None)
+        {
+            return null;
+        }
+
+        IOperation? value = null, other = null;
+        foreach (var argument in invocation.Arguments)
+        {
+            switch (argument.Parameter?.Name)
+            {
+                case "value": value = argument.Value; break;
+                case "other": other = argument.Value; break;
+            }
+        }
+
+        if (value is null || other is null)
+        {
+            return null;
+        }
+
+        var facts = new List<LinearForm>();
+        AddComparison(kind, value, other, whenTrue: false, facts);
+        return facts.Count == 0 ? null : facts;
+    }
+
+    /// <summary>True when control never leaves <paramref name="operation"/> normally (it returns, throws, breaks...).</summary>
+    public static bool AlwaysExits(IOperation? operation)
+    {
+        switch (operation)
+        {
+            case IReturnOperation { Kind: OperationKind.Return }:
+            case IBranchOperation:
+            case IThrowOperation:
+            case IExpressionStatementOperation { Operation: IThrowOperation }:
+                return true;
+            case IExpressionStatementOperation { Operation: IInvocationOperation invocation }:
+                foreach (var attribute in invocation.TargetMethod.GetAttributes())
+                {
+                    if (attribute.AttributeClass?.Name == "DoesNotReturnAttribute")
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case IBlockOperation block:
+                return block.Operations.Length > 0 && AlwaysExits(block.Operations[block.Operations.Length - 1]);
+            case IConditionalOperation { WhenFalse: not null } conditional:
+                return AlwaysExits(conditional.WhenTrue) && AlwaysExits(conditional.WhenFalse);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Locals and parameters assigned anywhere inside <paramref name="root"/> (including <c>ref</c>/<c>out</c> arguments).</summary>
+    public static IEnumerable<ISymbol> AssignedVariables(IOperation root)
+    {
+        foreach (var operation in root.DescendantsAndSelf())
+        {
+            IOperation? target = operation switch
+            {
+                IAssignmentOperation assignment => assignment.Target,
+                IIncrementOrDecrementOperation increment => increment.Target,
+                IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument => argument.Value,
+                IDeclarationExpressionOperation declaration => declaration.Expression,
+                _ => null,
+            };
+
+            if (target is IVariableDeclaratorOperation declarator)
+            {
+                yield return declarator.Symbol;
+                continue;
+            }
+
+            if (operation is IAssignmentOperation { Target: ITupleOperation tuple })
+            {
+                foreach (var element in tuple.Elements)
+                {
+                    if (LinearForm.GetVariable(element) is { } symbol)
+                    {
+                        yield return symbol;
+                    }
+                }
+
+                continue;
+            }
+
+            if (target is not null && LinearForm.GetVariable(target) is { } variable && variable is not IFieldSymbol)
+            {
+                yield return variable;
+            }
+        }
+    }
+
+    private static bool IsCallerSupplied(IOperation? value, int depth, CancellationToken cancellationToken)
+    {
+        if (depth > MaxDepth)
+        {
+            return false;
+        }
+
+        var stripped = LinearForm.Strip(value);
+        if (stripped is null || stripped.ConstantValue.HasValue)
+        {
+            return false;
+        }
+
+        switch (stripped)
+        {
+            case IParameterReferenceOperation parameter:
+                if (PathFacts.At(stripped, cancellationToken).TryGetDefinition(parameter.Parameter, out var assigned))
+                {
+                    return assigned is not null && IsCallerSupplied(assigned, depth + 1, cancellationToken);
+                }
+
+                return parameter.Parameter.RefKind != RefKind.Out;
+            case ILocalReferenceOperation local:
+                return PathFacts.At(stripped, cancellationToken).TryGetDefinition(local.Local, out var definition)
+                       && definition is not null
+                       && IsCallerSupplied(definition, depth + 1, cancellationToken);
+            case IFieldReferenceOperation:
+                return true;
+            case IPropertyReferenceOperation property:
+                return property.Instance is IParameterReferenceOperation or IFieldReferenceOperation
+                       || (property.Property.Name is "Length" or "LongLength" or "Count" && IsCallerSupplied(property.Instance, depth + 1, cancellationToken));
+            case IBinaryOperation binary:
+                return IsCallerSupplied(binary.LeftOperand, depth + 1, cancellationToken)
+                       || IsCallerSupplied(binary.RightOperand, depth + 1, cancellationToken);
+            case IUnaryOperation unary:
+                return IsCallerSupplied(unary.Operand, depth + 1, cancellationToken);
+            case IConditionalOperation { WhenFalse: not null } ternary:
+                return IsCallerSupplied(ternary.WhenTrue, depth + 1, cancellationToken)
+                       || IsCallerSupplied(ternary.WhenFalse, depth + 1, cancellationToken);
+            case IInvocationOperation invocation
+                when invocation.TargetMethod.ContainingType?.Name == "Math" && invocation.TargetMethod.Name is "Min" or "Max" or "Clamp" or "Abs":
+                foreach (var argument in invocation.Arguments)
+                {
+                    if (IsCallerSupplied(argument.Value, depth + 1, cancellationToken))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+}
