@@ -152,7 +152,7 @@ internal sealed class LinearForm
         _ => null,
     };
 
-    /// <summary>Removes conversions (implicit and explicit, not user-defined) and parentheses.</summary>
+    /// <summary>Removes conversions (implicit and explicit, not user-defined, plus array-to-span) and parentheses.</summary>
     public static IOperation? Strip(IOperation? operation)
     {
         while (true)
@@ -161,6 +161,11 @@ internal sealed class LinearForm
             {
                 case IConversionOperation { OperatorMethod: null } conversion:
                     operation = conversion.Operand;
+                    continue;
+                case IConversionOperation { OperatorMethod: { Name: "op_Implicit", ContainingType.Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" } } view
+                    when view.Operand.Type is IArrayTypeSymbol:
+                    // T[] -> Span<T>: the same buffer.
+                    operation = view.Operand;
                     continue;
                 case IParenthesizedOperation parenthesized:
                     operation = parenthesized.Operand;

@@ -84,4 +84,646 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Whole_caller_array_copied_into_a_fixed_size_field_with_three_argument_array_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Frame
+            {
+                private readonly byte[] payload = new byte[64];
+
+                public void Load(byte[] data)
+                {
+                    {|KS0001:Array.Copy(data, payload, data.Length)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Span_slice_with_caller_length_copied_into_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:buff.AsSpan(0, len).CopyTo(msg)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Caller_span_copied_into_a_stackalloc_buffer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Parser
+            {
+                int Checksum(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> scratch = stackalloc byte[64];
+                    {|KS0001:data.CopyTo(scratch)|};
+                    return scratch[0];
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Slice_with_caller_count_copied_into_stackalloc()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Parser
+            {
+                void Parse(ReadOnlySpan<byte> data, int headerLength)
+                {
+                    Span<byte> header = stackalloc byte[16];
+                    {|KS0001:data.Slice(0, headerLength).CopyTo(header)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Source_length_copied_from_a_non_zero_offset()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Packet
+            {
+                byte[] Strip(byte[] packet)
+                {
+                    var body = new byte[packet.Length];
+                    {|KS0001:Array.Copy(packet, 1, body, 0, packet.Length)|};
+                    return body;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Constant_count_larger_than_a_constant_size_destination()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Header
+            {
+                byte[] Build(byte[] source)
+                {
+                    var header = new byte[16];
+                    {|KS0001:Buffer.BlockCopy(source, 0, header, 0, 32)|};
+                    return header;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Memory_copy_whose_destination_size_is_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    {|KS0001:Buffer.MemoryCopy(source, scratch, len, len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unsafe_copy_block_into_a_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.CompilerServices;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Unsafe.CopyBlock(ref msg[0], ref buff[0], (uint)len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_memory_copy_into_a_pinned_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte* buff, int len)
+                {
+                    fixed (byte* destination = msg)
+                    {
+                        {|KS0001:NativeMemory.Copy(buff, destination, (nuint)len)|};
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unsafe_copy_block_into_a_fixed_size_buffer_field()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.CompilerServices;
+
+            unsafe struct Packet
+            {
+                public fixed byte Data[16];
+            }
+
+            unsafe class Device
+            {
+                void Fill(Packet* packet, byte* source, uint count)
+                {
+                    {|KS0001:Unsafe.CopyBlock(packet->Data, source, count)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task DllImport_memcpy_with_caller_length_into_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", EntryPoint = "memcpy")]
+                private static extern nint CopyMemory(byte[] destination, byte[] source, nuint count);
+
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:CopyMemory(msg, buff, (nuint)len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public async Task LibraryImport_memmove_with_caller_length_into_fixed_size_array()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Runtime.InteropServices;
+
+                unsafe partial class Device
+                {
+                    [LibraryImport("libc")]
+                    private static partial void* memmove(void* destination, void* source, nuint count);
+
+                    void Write(byte* buff, int len)
+                    {
+                        byte* msg = stackalloc byte[80];
+                        {|KS0001:memmove(msg, buff, (nuint)len)|};
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task Guard_in_the_wrong_direction_does_not_bound_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len < msg.Length)
+                    {
+                        return -1;
+                    }
+
+                    {|KS0001:Array.ConstrainedCopy(buff, 0, msg, 0, len)|};
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Caller_length_read_past_a_fixed_size_source()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Read(IntPtr destination, int len)
+                {
+                    {|KS0001:Marshal.Copy(msg, 0, destination, len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Length_field_copied_into_a_fixed_size_buffer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Record
+            {
+                private readonly byte[] name = new byte[32];
+                private int length;
+                private byte[] source = Array.Empty<byte>();
+
+                void Commit()
+                {
+                    {|KS0001:Buffer.BlockCopy(source, 0, name, 0, length)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Caller_offset_into_a_fixed_size_destination()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Put(byte[] value, int offset)
+                {
+                    {|KS0001:Buffer.BlockCopy(value, 0, msg, offset, 4)|};
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- not flagged
+
+    [Fact]
+    public Task Count_clamped_with_math_min()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_clamped_with_math_clamp_and_ternary()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Clamp(len, 0, msg.Length));
+                    Array.Copy(buff, msg, len < msg.Length ? len : msg.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_assigned_a_clamp_before_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    var count = Math.Min(len, msg.Length);
+                    Buffer.BlockCopy(buff, 0, msg, 0, count);
+                    len = Math.Min(len, 80);
+                    Array.Copy(buff, msg, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_that_throws_before_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len));
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_against_the_named_constant_that_sizes_the_buffer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                const int Size = 80;
+                static byte[] msg = new byte[Size];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len > Size) return -1;
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Copy_inside_a_bounding_if()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len <= msg.Length && len <= buff.Length)
+                    {
+                        buff.AsSpan(0, len).CopyTo(msg);
+                        return len;
+                    }
+
+                    return -1;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Throw_helpers_and_combined_guards_bound_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(len, msg.Length);
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+
+                void Put(byte[] buff, int offset, int len)
+                {
+                    if (offset < 0 || len < 0 || offset + len > msg.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len));
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, offset, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Destination_made_from_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Buffers;
+
+            class Device
+            {
+                byte[] Copy(byte[] buff, int len)
+                {
+                    var copy = new byte[len];
+                    Buffer.BlockCopy(buff, 0, copy, 0, len);
+
+                    var rented = ArrayPool<byte>.Shared.Rent(len);
+                    Array.Copy(buff, rented, len);
+                    ArrayPool<byte>.Shared.Return(rented);
+
+                    Span<byte> scratch = stackalloc byte[len];
+                    buff.AsSpan(0, len).CopyTo(scratch);
+                    return copy;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Source_length_from_offset_zero_into_a_destination_of_unknown_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                void Copy(byte[] source, byte[] destination, ReadOnlySpan<byte> data, Span<byte> target)
+                {
+                    Array.Copy(source, destination, source.Length);
+                    Buffer.BlockCopy(source, 0, destination, 0, source.Length);
+                    data.CopyTo(target);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Compile_time_constant_sizes_that_fit()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Header
+            {
+                byte[] Build()
+                {
+                    var header = new byte[16];
+                    var packet = new byte[64];
+                    Buffer.BlockCopy(header, 0, packet, 0, 16);
+                    Array.Copy(header, 0, packet, 48, header.Length);
+                    return packet;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task User_type_with_a_method_named_block_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            namespace App
+            {
+                static class Buffer
+                {
+                    public static void BlockCopy(byte[] src, int srcOffset, byte[] dst, int dstOffset, int count) { }
+                }
+
+                class Device
+                {
+                    static byte[] msg = new byte[80];
+
+                    int DeviceWrite(byte[] buff, int len)
+                    {
+                        Buffer.BlockCopy(buff, 0, msg, 0, 80);
+                        Buffer.BlockCopy(buff, 0, msg, 0, len);
+                        return len;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Managed_method_named_memcpy_is_not_a_native_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                static void memcpy(byte[] destination, byte[] source, int count) { }
+
+                void Write(byte[] buff, int len)
+                {
+                    memcpy(msg, buff, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Constant_count_after_the_callers_length_is_checked()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len < 80) return -1;
+                    Buffer.BlockCopy(buff, 0, msg, 0, 80);
+                    return 80;
+                }
+
+                int WriteChecked(byte[] buff)
+                {
+                    if (buff.Length < msg.Length) throw new ArgumentException("short buffer", nameof(buff));
+                    Buffer.BlockCopy(buff, 0, msg, 0, msg.Length);
+                    return 80;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_returned_by_a_read_is_not_caller_supplied()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Pump(Stream stream)
+                {
+                    var chunk = new byte[80];
+                    int n = stream.Read(chunk, 0, chunk.Length);
+                    Buffer.BlockCopy(chunk, 0, msg, 0, n);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Memory_copy_with_the_destinations_real_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    Buffer.MemoryCopy(source, scratch, 64, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Pointer_source_without_a_length_parameter_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Reader
+            {
+                static byte[] msg = new byte[80];
+
+                void ReadRecord(IntPtr record)
+                {
+                    Marshal.Copy(record, msg, 0, 80);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Try_copy_to_and_loop_bounded_copies_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                bool Write(ReadOnlySpan<byte> data, byte[] buff, int len)
+                {
+                    while (len > msg.Length)
+                    {
+                        len -= msg.Length;
+                    }
+
+                    for (int i = 0; i < 1; i++)
+                    {
+                        if (len > 80) break;
+                        Array.Copy(buff, msg, len);
+                    }
+
+                    return data.TryCopyTo(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_masked_or_of_a_small_type_fits()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] table = new byte[256];
+
+                void Write(byte[] buff, int len, byte small)
+                {
+                    Buffer.BlockCopy(buff, 0, table, 0, len & 0xFF);
+                    Buffer.BlockCopy(buff, 0, table, 0, small);
+                }
+            }
+            """);
 }
