@@ -67,7 +67,8 @@ public sealed class UncheckedCopyLengthFix : CodeFixProvider
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
         var root = editor.OriginalRoot;
         var count = (ExpressionSyntax)root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true);
-        editor.ReplaceNode(count, Parse(diagnostic.Properties[UncheckedCopyLengthAnalyzer.ClampProperty]!, count));
+        var clamp = Shorten(diagnostic.Properties[UncheckedCopyLengthAnalyzer.ClampProperty]!, editor.SemanticModel, count.SpanStart);
+        editor.ReplaceNode(count, Parse(clamp, count));
 
         if (diagnostic.Properties.TryGetValue(UncheckedCopyLengthAnalyzer.DestinationSizeProperty, out var size) && size is not null
             && diagnostic.AdditionalLocations.Count >= 2
@@ -94,8 +95,10 @@ public sealed class UncheckedCopyLengthFix : CodeFixProvider
             ? "nameof(" + subject + ")"
             : SymbolDisplay.FormatLiteral(subject, quote: true);
         var message = SymbolDisplay.FormatLiteral(properties[UncheckedCopyLengthAnalyzer.GuardMessageProperty] ?? "", quote: true);
-        var guard = SyntaxFactory.ParseStatement(
-                $"if ({properties[UncheckedCopyLengthAnalyzer.GuardConditionProperty]})\n{{\n    throw new System.ArgumentOutOfRangeException({paramName}, {message});\n}}\n")
+        var newLine = NewLine(editor.OriginalRoot);
+        var text = $"if ({properties[UncheckedCopyLengthAnalyzer.GuardConditionProperty]}){newLine}{{{newLine}throw new System.ArgumentOutOfRangeException({paramName}, {message});{newLine}}}";
+        var guard = SyntaxFactory.ParseStatement(Shorten(text, editor.SemanticModel, statement.SpanStart))
+            .WithTrailingTrivia(SyntaxFactory.EndOfLine(newLine), SyntaxFactory.EndOfLine(newLine))
             .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation);
 
         editor.InsertBefore(statement, guard);
@@ -120,6 +123,37 @@ public sealed class UncheckedCopyLengthFix : CodeFixProvider
         }
 
         return null;
+    }
+
+    /// <summary>Writes <c>Math</c> and <c>ArgumentOutOfRangeException</c> unqualified where <c>System</c> is imported.</summary>
+    private static string Shorten(string text, SemanticModel model, int position)
+    {
+        foreach (var name in new[] { "Math", "ArgumentOutOfRangeException" })
+        {
+            foreach (var symbol in model.LookupNamespacesAndTypes(position, name: name))
+            {
+                if (symbol is INamedTypeSymbol { ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } })
+                {
+                    text = text.Replace("System." + name, name);
+                    break;
+                }
+            }
+        }
+
+        return text;
+    }
+
+    private static string NewLine(SyntaxNode root)
+    {
+        foreach (var trivia in root.DescendantTrivia())
+        {
+            if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                return trivia.ToString();
+            }
+        }
+
+        return "\n";
     }
 
     private static ExpressionSyntax Parse(string text, ExpressionSyntax replaced)

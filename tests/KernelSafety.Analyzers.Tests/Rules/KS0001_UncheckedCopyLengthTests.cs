@@ -726,4 +726,432 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    // ---------------------------------------------------------------- fixes
+
+    [Fact]
+    public Task Clamp_fix_bounds_a_caller_length_by_the_destination()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_on_the_seed_uses_the_length_parameter()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, 80)|};
+                    return len;
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    return len;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Guard_fix_rejects_a_caller_length_larger_than_the_destination()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'msg'.");
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Guard_fix_on_the_seed_rejects_a_short_caller_buffer()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(IntPtr buff, int len)
+                {
+                    {|KS0001:Marshal.Copy(buff, msg, 0, 80)|};
+                    return len;
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(IntPtr buff, int len)
+                {
+                    if (len < 80)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len), "'buff' must hold at least 80 elements.");
+                    }
+
+                    Marshal.Copy(buff, msg, 0, 80);
+                    return len;
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Clamp_fix_inside_a_span_slice()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:buff.AsSpan(0, len).CopyTo(msg)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    buff.AsSpan(0, Math.Min(len, msg.Length)).CopyTo(msg);
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Guard_fix_for_a_whole_span_copy_names_the_span_parameter()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Parser
+            {
+                int Checksum(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> scratch = stackalloc byte[64];
+                    {|KS0001:data.CopyTo(scratch)|};
+                    return scratch[0];
+                }
+            }
+            """, """
+            using System;
+
+            class Parser
+            {
+                int Checksum(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> scratch = stackalloc byte[64];
+                    if (data.Length > scratch.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(data), "The copy length must not exceed the size of 'scratch'.");
+                    }
+
+                    data.CopyTo(scratch);
+                    return scratch[0];
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Guard_fix_for_a_field_count_names_it_with_a_string()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Record
+            {
+                private readonly byte[] name = new byte[32];
+                private int length;
+                private byte[] source = Array.Empty<byte>();
+
+                void Commit()
+                {
+                    {|KS0001:Buffer.BlockCopy(source, 0, name, 0, length)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Record
+            {
+                private readonly byte[] name = new byte[32];
+                private int length;
+                private byte[] source = Array.Empty<byte>();
+
+                void Commit()
+                {
+                    if (length > name.Length)
+                    {
+                        throw new ArgumentOutOfRangeException("length", "The copy length must not exceed the size of 'name'.");
+                    }
+
+                    Buffer.BlockCopy(source, 0, name, 0, length);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Clamp_fix_for_an_offset_copy_subtracts_the_offset()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Packet
+            {
+                byte[] Strip(byte[] packet)
+                {
+                    var body = new byte[packet.Length];
+                    {|KS0001:Array.Copy(packet, 1, body, 0, packet.Length)|};
+                    return body;
+                }
+            }
+            """, """
+            using System;
+
+            class Packet
+            {
+                byte[] Strip(byte[] packet)
+                {
+                    var body = new byte[packet.Length];
+                    Array.Copy(packet, 1, body, 0, packet.Length - 1);
+                    return body;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_keeps_unsigned_counts_unsigned()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Unsafe.CopyBlock(ref msg[0], ref buff[0], (uint)len)|};
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.CompilerServices;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Unsafe.CopyBlock(ref msg[0], ref buff[0], Math.Min((uint)len, (uint)msg.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_for_memory_copy_passes_the_real_destination_size()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    {|KS0001:Buffer.MemoryCopy(source, scratch, len, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    Buffer.MemoryCopy(source, scratch, 64, Math.Min(len, 64));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Fix_all_clamps_every_copy_in_the_document()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+                static byte[] reply = new byte[16];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                    {|KS0001:Array.Copy(buff, reply, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+                static byte[] reply = new byte[16];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    Array.Copy(buff, reply, Math.Min(len, reply.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public async Task Fix_all_guards_copies_across_documents()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    class Device
+                    {
+                        static byte[] msg = new byte[80];
+
+                        void Write(byte[] buff, int len)
+                        {
+                            {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                        }
+                    }
+                    """,
+                    """
+                    using System;
+
+                    class Frame
+                    {
+                        private readonly byte[] payload = new byte[64];
+
+                        public void Load(byte[] data, int count)
+                        {
+                            {|KS0001:Array.Copy(data, payload, count)|};
+                        }
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    class Device
+                    {
+                        static byte[] msg = new byte[80];
+
+                        void Write(byte[] buff, int len)
+                        {
+                            if (len > msg.Length)
+                            {
+                                throw new ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'msg'.");
+                            }
+
+                            Buffer.BlockCopy(buff, 0, msg, 0, len);
+                        }
+                    }
+                    """,
+                    """
+                    using System;
+
+                    class Frame
+                    {
+                        private readonly byte[] payload = new byte[64];
+
+                        public void Load(byte[] data, int count)
+                        {
+                            if (count > payload.Length)
+                            {
+                                throw new ArgumentOutOfRangeException(nameof(count), "The copy length must not exceed the size of 'payload'.");
+                            }
+
+                            Array.Copy(data, payload, count);
+                        }
+                    }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = UncheckedCopyLengthFix.GuardKey,
+        };
+        await test.RunAsync();
+    }
 }
