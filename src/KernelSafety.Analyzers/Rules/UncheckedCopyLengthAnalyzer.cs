@@ -120,6 +120,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             properties.ToImmutable(),
             site.Api,
             finding.CountText,
+            site.CountsBytes ? "bytes" : "elements",
             finding.Reason));
     }
 

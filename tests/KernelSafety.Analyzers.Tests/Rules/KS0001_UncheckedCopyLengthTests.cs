@@ -366,6 +366,45 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    [Fact]
+    public Task Message_names_the_api_the_count_its_unit_and_the_unchecked_length()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(byte[] buff, int len)
+                {
+                    {|#0:Buffer.BlockCopy(buff, 0, msg, 0, 80)|};
+                    {|#1:Array.Copy(buff, msg, len)|};
+                    return len;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Buffer.BlockCopy", "80", "bytes", "'buff' is a caller's buffer and 'len' is never compared with '80'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Array.Copy", "len", "elements", "'len' is never compared with the size of 'msg' (80 elements)"));
+
+    [Fact]
+    public Task Constant_count_from_callers_span_without_length_check()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(ReadOnlySpan<byte> packet)
+                {
+                    {|KS0001:packet.Slice(0, 4).CopyTo(magic)|};
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- not flagged
 
     [Fact]
@@ -724,6 +763,59 @@ public class KS0001_UncheckedCopyLengthTests
                     Buffer.BlockCopy(buff, 0, table, 0, len & 0xFF);
                     Buffer.BlockCopy(buff, 0, table, 0, small);
                 }
+            }
+            """);
+
+    [Fact]
+    public Task Incomplete_code_does_not_crash_the_analyzer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, {|CS1525:)|};
+                    Array.Copy(buff, {|CS0103:missing|}, len);
+                    Buffer.BlockCopy(buff, 0, msg, 0, {|CS0103:count|});
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Reassigned_field_has_no_fixed_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private byte[] msg = new byte[80];
+
+                void Resize(int size) => msg = new byte[size];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_before_a_copy_inside_a_lambda_is_not_needed_when_lambda_clamps()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                Action<byte[], int> Writer() => (buff, len) =>
+                {
+                    if (len > msg.Length) return;
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                };
             }
             """);
 
