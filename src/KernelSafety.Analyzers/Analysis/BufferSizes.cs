@@ -258,7 +258,7 @@ internal static class BufferSizes
                 return BufferSize.Unknown;
         }
 
-        if (!field.IsReadOnly && IsReassigned(field, cancellationToken))
+        if (IsReassigned(field, cancellationToken))
         {
             return BufferSize.Unknown;
         }
@@ -290,7 +290,7 @@ internal static class BufferSizes
         }
     }
 
-    /// <summary>True when the field's type assigns a name equal to the field's outside its initializer (conservative: any such name).</summary>
+    /// <summary>True when the field's type (constructors included) assigns a name equal to the field's outside its initializer (conservative: any such name).</summary>
     private static bool IsReassigned(IFieldSymbol field, CancellationToken cancellationToken)
     {
         foreach (var reference in field.ContainingType.DeclaringSyntaxReferences)

@@ -26,6 +26,7 @@ internal sealed class PathFacts
     private readonly List<LinearForm> bounds = new();
     private readonly Dictionary<ISymbol, IOperation?> definitions = new(SymbolEqualityComparer.Default);
     private readonly HashSet<ISymbol> killed = new(SymbolEqualityComparer.Default);
+    private Dictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)>? conditionalDefinitions;
 
     private PathFacts()
     {
@@ -40,6 +41,24 @@ internal sealed class PathFacts
     /// a loop), false when it is not assigned (a parameter keeps its argument).
     /// </summary>
     public bool TryGetDefinition(ISymbol symbol, out IOperation? value) => definitions.TryGetValue(symbol, out value);
+
+    /// <summary>
+    /// True when the nearest assignment of <paramref name="symbol"/> is a clamp idiom
+    /// <c>if (len &gt; msg.Length) len = msg.Length;</c>: the variable keeps its value when the condition is false
+    /// and gets <paramref name="value"/> when it is true.
+    /// </summary>
+    public bool TryGetConditionalDefinition(ISymbol symbol, out IConditionalOperation? condition, out IOperation? value)
+    {
+        condition = null;
+        value = null;
+        if (conditionalDefinitions is null || !conditionalDefinitions.TryGetValue(symbol, out var definition))
+        {
+            return false;
+        }
+
+        (condition, value) = definition;
+        return true;
+    }
 
     public static PathFacts At(IOperation operation, CancellationToken cancellationToken)
     {
@@ -129,6 +148,24 @@ internal sealed class PathFacts
         }
     }
 
+    /// <summary>These facts plus <paramref name="more"/> (for reasoning about one branch).</summary>
+    public PathFacts With(List<LinearForm>? more)
+    {
+        var copy = new PathFacts();
+        copy.bounds.AddRange(bounds);
+        if (more is not null)
+        {
+            copy.bounds.AddRange(more);
+        }
+
+        foreach (var pair in definitions)
+        {
+            copy.definitions[pair.Key] = pair.Value;
+        }
+
+        return copy;
+    }
+
     private void AddFacts(List<LinearForm>? facts)
     {
         if (facts is null)
@@ -165,6 +202,25 @@ internal sealed class PathFacts
                 when LinearForm.GetVariable(assignment.Target) is { } target && assignment.Target is not IFieldReferenceOperation:
                 Define(target, assignment.Value);
                 break;
+            case IConditionalOperation { WhenFalse: null } conditional
+                when AssignmentAtEnd(conditional.WhenTrue) is { } clamp && LinearForm.GetVariable(clamp.Target) is { } clamped
+                     && clamp.Target is not IFieldReferenceOperation && !killed.Contains(clamped):
+                var assignedInBranch = 0;
+                foreach (var assigned in GuardAnalysis.AssignedVariables(conditional))
+                {
+                    if (SymbolEqualityComparer.Default.Equals(assigned, clamped))
+                    {
+                        assignedInBranch++;
+                    }
+                }
+
+                if (assignedInBranch == 1)
+                {
+                    conditionalDefinitions ??= new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(SymbolEqualityComparer.Default);
+                    conditionalDefinitions[clamped] = (conditional, clamp.Value);
+                }
+
+                break;
             case IVariableDeclarationGroupOperation group:
                 foreach (var declaration in group.Declarations)
                 {
@@ -178,6 +234,17 @@ internal sealed class PathFacts
         }
 
         KillAll(statement);
+    }
+
+    /// <summary>The <c>x = v</c> that ends <paramref name="branch"/> (alone or as the last statement of a block).</summary>
+    private static ISimpleAssignmentOperation? AssignmentAtEnd(IOperation branch)
+    {
+        if (branch is IBlockOperation { Operations.Length: > 0 } block)
+        {
+            branch = block.Operations[block.Operations.Length - 1];
+        }
+
+        return branch is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } ? assignment : null;
     }
 
     private void Define(ISymbol symbol, IOperation? value)
@@ -353,6 +420,18 @@ internal static class GuardAnalysis
         if (form is not null && Prove(form.Subtract(limit), facts, lengthOf))
         {
             return true;
+        }
+
+        // if (len > msg.Length) len = msg.Length;  then len: bounded on both branches.
+        if (form is not null && LinearForm.GetVariable(stripped) is { } clamped
+            && facts.TryGetConditionalDefinition(clamped, out var clamp, out var clampValue)
+            && IsBounded(clampValue!, limit, lengthOf, depth + 1, cancellationToken))
+        {
+            var notTaken = PathFacts.At(clamp!, cancellationToken).With(FactsOf(clamp!.Condition, false));
+            if (Prove(form.Subtract(limit), notTaken, lengthOf))
+            {
+                return true;
+            }
         }
 
         // The range of a small type: a byte never exceeds 255.
@@ -640,14 +719,27 @@ internal static class GuardAnalysis
         switch (stripped)
         {
             case IParameterReferenceOperation parameter:
-                if (PathFacts.At(stripped, cancellationToken).TryGetDefinition(parameter.Parameter, out var assigned))
+                var parameterFacts = PathFacts.At(stripped, cancellationToken);
+                if (parameterFacts.TryGetConditionalDefinition(parameter.Parameter, out _, out _))
+                {
+                    // if (...) len = ...; keeps the caller's value on the other branch.
+                    return true;
+                }
+
+                if (parameterFacts.TryGetDefinition(parameter.Parameter, out var assigned))
                 {
                     return assigned is not null && IsCallerSupplied(assigned, depth + 1, cancellationToken);
                 }
 
                 return parameter.Parameter.RefKind != RefKind.Out;
             case ILocalReferenceOperation local:
-                return PathFacts.At(stripped, cancellationToken).TryGetDefinition(local.Local, out var definition)
+                var localFacts = PathFacts.At(stripped, cancellationToken);
+                if (localFacts.TryGetConditionalDefinition(local.Local, out _, out var conditionalValue))
+                {
+                    return IsCallerSupplied(conditionalValue, depth + 1, cancellationToken);
+                }
+
+                return localFacts.TryGetDefinition(local.Local, out var definition)
                        && definition is not null
                        && IsCallerSupplied(definition, depth + 1, cancellationToken);
             case IFieldReferenceOperation:

@@ -319,8 +319,9 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
+            // A computed source offset (a loop index) reads a caller's buffer in steps the loop bounds: not the seed.
             var offset = site.Source.Offset is null ? LinearForm.Zero : LinearForm.From(site.Source.Offset);
-            if (offset is null)
+            if (offset is null || !offset.IsConstant)
             {
                 return null;
             }
@@ -558,6 +559,17 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
+            // With several buffers, only a length named after this one (buffLen, sourceCount) is surely its length.
+            var buffers = 0;
+            foreach (var parameter in method.Parameters)
+            {
+                if (parameter.Type is IArrayTypeSymbol or IPointerTypeSymbol || BufferSizes.ElementType(parameter.Type) is not null
+                    || parameter.Type.SpecialType is SpecialType.System_IntPtr)
+                {
+                    buffers++;
+                }
+            }
+
             IParameterSymbol? best = null;
             foreach (var parameter in method.Parameters)
             {
@@ -590,7 +602,10 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                     return parameter;
                 }
 
-                best ??= parameter;
+                if (buffers <= 1)
+                {
+                    best ??= parameter;
+                }
             }
 
             return best;

@@ -819,6 +819,99 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    [Fact]
+    public Task Clamp_idiom_if_greater_then_assign_the_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length)
+                    {
+                        Console.WriteLine("truncated");
+                        len = msg.Length;
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_idiom_with_a_wrong_value_is_still_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length) len = 128;
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Loop_reading_a_callers_buffer_in_fixed_steps_is_not_the_seed()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Decoder
+            {
+                readonly int[] words = new int[4];
+                readonly byte[] word = new byte[4];
+
+                void Decode(byte[] data)
+                {
+                    for (int i = 0; i < data.Length / 4 && i < words.Length; i++)
+                    {
+                        Buffer.BlockCopy(data, i * 4, word, 0, 4);
+                        words[i] = BitConverter.ToInt32(word, 0);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Length_parameter_of_another_buffer_is_not_the_sources_length()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Reader
+            {
+                void Read(IntPtr record, byte[] destination, int count)
+                {
+                    Marshal.Copy(record, destination, 0, 16);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Readonly_field_resized_in_the_constructor_has_no_fixed_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                public Device(int size) => msg = new byte[size];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- fixes
 
     [Fact]
