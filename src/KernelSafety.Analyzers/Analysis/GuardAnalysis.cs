@@ -357,8 +357,14 @@ internal static class GuardAnalysis
     /// a property or length of one, or arithmetic, <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c>, ternaries and locals made from
     /// those. A call's result or a local of unknown origin is not caller-supplied.
     /// </summary>
-    public static bool IsCallerSupplied(IOperation? value, CancellationToken cancellationToken)
-        => IsCallerSupplied(value, 0, cancellationToken);
+    /// <remarks>
+    /// With <paramref name="includeFields"/> false only parameters count (fields often hold the object's own
+    /// invariants). A local computed with <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c> or a ternary is trusted: its author
+    /// bounded it, and <see cref="IsBounded(IOperation, LinearForm, Func{ISymbol, LinearForm?}, CancellationToken)"/>
+    /// could not follow the arithmetic made from it.
+    /// </remarks>
+    public static bool IsCallerSupplied(IOperation? value, bool includeFields, CancellationToken cancellationToken)
+        => IsCallerSupplied(value, includeFields, throughLocal: false, 0, cancellationToken);
 
     private static bool IsBounded(IOperation value, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, int depth, CancellationToken cancellationToken)
     {
@@ -703,7 +709,7 @@ internal static class GuardAnalysis
         }
     }
 
-    private static bool IsCallerSupplied(IOperation? value, int depth, CancellationToken cancellationToken)
+    private static bool IsCallerSupplied(IOperation? value, bool includeFields, bool throughLocal, int depth, CancellationToken cancellationToken)
     {
         if (depth > MaxDepth)
         {
@@ -728,7 +734,7 @@ internal static class GuardAnalysis
 
                 if (parameterFacts.TryGetDefinition(parameter.Parameter, out var assigned))
                 {
-                    return assigned is not null && IsCallerSupplied(assigned, depth + 1, cancellationToken);
+                    return assigned is not null && IsCallerSupplied(assigned, includeFields, true, depth + 1, cancellationToken);
                 }
 
                 return parameter.Parameter.RefKind != RefKind.Out;
@@ -736,30 +742,39 @@ internal static class GuardAnalysis
                 var localFacts = PathFacts.At(stripped, cancellationToken);
                 if (localFacts.TryGetConditionalDefinition(local.Local, out _, out var conditionalValue))
                 {
-                    return IsCallerSupplied(conditionalValue, depth + 1, cancellationToken);
+                    return IsCallerSupplied(conditionalValue, includeFields, true, depth + 1, cancellationToken);
                 }
 
                 return localFacts.TryGetDefinition(local.Local, out var definition)
                        && definition is not null
-                       && IsCallerSupplied(definition, depth + 1, cancellationToken);
+                       && IsCallerSupplied(definition, includeFields, true, depth + 1, cancellationToken);
             case IFieldReferenceOperation:
-                return true;
+                return includeFields;
             case IPropertyReferenceOperation property:
-                return property.Instance is IParameterReferenceOperation or IFieldReferenceOperation
-                       || (property.Property.Name is "Length" or "LongLength" or "Count" && IsCallerSupplied(property.Instance, depth + 1, cancellationToken));
+                return property.Instance is IParameterReferenceOperation || (includeFields && property.Instance is IFieldReferenceOperation)
+                       || (property.Property.Name is "Length" or "LongLength" or "Count"
+                           && IsCallerSupplied(property.Instance, includeFields, throughLocal, depth + 1, cancellationToken));
             case IBinaryOperation binary:
-                return IsCallerSupplied(binary.LeftOperand, depth + 1, cancellationToken)
-                       || IsCallerSupplied(binary.RightOperand, depth + 1, cancellationToken);
+                return IsCallerSupplied(binary.LeftOperand, includeFields, throughLocal, depth + 1, cancellationToken)
+                       || IsCallerSupplied(binary.RightOperand, includeFields, throughLocal, depth + 1, cancellationToken);
             case IUnaryOperation unary:
-                return IsCallerSupplied(unary.Operand, depth + 1, cancellationToken);
+                return IsCallerSupplied(unary.Operand, includeFields, throughLocal, depth + 1, cancellationToken);
             case IConditionalOperation { WhenFalse: not null } ternary:
-                return IsCallerSupplied(ternary.WhenTrue, depth + 1, cancellationToken)
-                       || IsCallerSupplied(ternary.WhenFalse, depth + 1, cancellationToken);
+                // A local computed with a ternary was already bounded by its author; only a ternary written as the count is checked.
+                return !throughLocal
+                       && (IsCallerSupplied(ternary.WhenTrue, includeFields, throughLocal, depth + 1, cancellationToken)
+                           || IsCallerSupplied(ternary.WhenFalse, includeFields, throughLocal, depth + 1, cancellationToken));
             case IInvocationOperation invocation
                 when invocation.TargetMethod.ContainingType?.Name == "Math" && invocation.TargetMethod.Name is "Min" or "Max" or "Clamp" or "Abs":
+                // Same for Math.Min/Max/Clamp: checked when written as the count, trusted when it made a local.
+                if (throughLocal && invocation.TargetMethod.Name != "Abs")
+                {
+                    return false;
+                }
+
                 foreach (var argument in invocation.Arguments)
                 {
-                    if (IsCallerSupplied(argument.Value, depth + 1, cancellationToken))
+                    if (IsCallerSupplied(argument.Value, includeFields, throughLocal, depth + 1, cancellationToken))
                     {
                         return true;
                     }

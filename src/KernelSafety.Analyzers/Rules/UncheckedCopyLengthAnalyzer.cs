@@ -232,9 +232,9 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             {
                 definite = false;
                 var fromCaller = checkedValue is null
-                    ? IsCallerBuffer(site.Source.Buffer, out _) || LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol
-                    : GuardAnalysis.IsCallerSupplied(checkedValue, cancellationToken);
-                fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, cancellationToken);
+                    ? IsCallerBuffer(site.Source.Buffer, out _) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
+                    : GuardAnalysis.IsCallerSupplied(checkedValue, includeFields: isDestination, cancellationToken);
+                fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, includeFields: isDestination, cancellationToken);
                 if (!fromCaller)
                 {
                     return null;

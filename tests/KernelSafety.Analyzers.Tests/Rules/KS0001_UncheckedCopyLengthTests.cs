@@ -912,6 +912,57 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    [Fact]
+    public Task Ring_buffer_arithmetic_on_clamped_locals_is_trusted()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Ring
+            {
+                private readonly byte[] data = new byte[4096];
+                private int head;
+                private int count;
+
+                public int Read(byte[] destination)
+                {
+                    int n = Math.Min(destination.Length, count);
+                    int first = Math.Min(n, data.Length - head);
+                    Array.Copy(data, head, destination, 0, first);
+                    Array.Copy(data, 0, destination, first, n - first);
+                    head = (head + n) % data.Length;
+                    count -= n;
+                    return n;
+                }
+
+                public int Write(byte[] source)
+                {
+                    int n = Math.Min(source.Length, data.Length - count);
+                    int tail = (head + count) % data.Length;
+                    int first = Math.Min(n, data.Length - tail);
+                    Array.Copy(source, 0, data, tail, first);
+                    Array.Copy(source, first, data, 0, n - first);
+                    count += n;
+                    return n;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Math_min_with_a_limit_larger_than_the_destination_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, 128))|};
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- fixes
 
     [Fact]
