@@ -111,7 +111,7 @@ internal static class BufferSizes
         switch (operation)
         {
             case IArrayCreationOperation { DimensionSizes.Length: 1 } creation:
-                return Sized(creation.DimensionSizes[0], isFixed: null, ElementSize(creation.Type));
+                return Sized(creation.DimensionSizes[0], isFixed: null, ElementSize(creation.Type), cancellationToken);
 
             case IObjectCreationOperation { Constructor.ContainingType.Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory", Arguments.Length: 1 } span:
                 return Get(span.Arguments[0].Value, depth + 1, cancellationToken);
@@ -123,11 +123,11 @@ internal static class BufferSizes
             case IInvocationOperation { TargetMethod: { Name: "Rent" } rent } invocation
                 when rent.ContainingType?.Name == "ArrayPool" && invocation.Arguments.Length == 1:
                 // Rent returns at least n elements: n is a safe capacity, never a fixed one.
-                return Sized(invocation.Arguments[0].Value, isFixed: false, ElementSize(invocation.Type));
+                return Sized(invocation.Arguments[0].Value, isFixed: false, ElementSize(invocation.Type), cancellationToken);
 
             case IInvocationOperation { TargetMethod: { Name: "AllocateUninitializedArray" or "AllocateArray", ContainingType.Name: "GC" } } allocate
                 when allocate.Arguments.Length >= 1:
-                return Sized(allocate.Arguments[0].Value, isFixed: false, ElementSize(allocate.Type));
+                return Sized(allocate.Arguments[0].Value, isFixed: false, ElementSize(allocate.Type), cancellationToken);
 
             case ILocalReferenceOperation local:
                 if (PathFacts.At(operation, cancellationToken).TryGetDefinition(local.Local, out var definition) && definition is not null)
@@ -144,7 +144,7 @@ internal static class BufferSizes
                 return GetField(field.Field, cancellationToken);
 
             case { Kind: OperationKind.None } none when none.Syntax is StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
-                return GetStackAlloc(none);
+                return GetStackAlloc(none, cancellationToken);
 
             case { Kind: OperationKind.None } none when none.Syntax.Parent is EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax }:
                 // fixed (byte* p = msg): the pointer covers the array.
@@ -160,7 +160,7 @@ internal static class BufferSizes
         }
     }
 
-    private static BufferSize GetStackAlloc(IOperation stackAlloc)
+    private static BufferSize GetStackAlloc(IOperation stackAlloc, CancellationToken cancellationToken)
     {
         var elementSize = ElementSize(stackAlloc.Type);
         if (stackAlloc.Syntax is StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax { RankSpecifiers.Count: 1 } arrayType }
@@ -171,7 +171,7 @@ internal static class BufferSizes
             {
                 if (child.Syntax == size)
                 {
-                    return Sized(child, isFixed: true, elementSize);
+                    return Sized(child, isFixed: true, elementSize, cancellationToken);
                 }
             }
         }
@@ -187,12 +187,20 @@ internal static class BufferSizes
             : new BufferSize(LinearForm.Of(initializer.Expressions.Count), true, elementSize, null);
     }
 
-    private static BufferSize Sized(IOperation size, bool? isFixed, int elementSize)
+    private static BufferSize Sized(IOperation size, bool? isFixed, int elementSize, CancellationToken cancellationToken)
     {
         if (LinearForm.TryGetInteger(size, out var constant))
         {
             var text = size.Syntax is LiteralExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax ? size.Syntax.ToString() : null;
             return new BufferSize(LinearForm.Of(constant), isFixed ?? true, elementSize, text);
+        }
+
+        // new byte[n] where n = data.Length: the size is data.Length (one level, where the buffer is made).
+        if (LinearForm.Strip(size) is ILocalReferenceOperation local
+            && PathFacts.At(size, cancellationToken).TryGetDefinition(local.Local, out var definition)
+            && LinearForm.From(definition) is { } defined)
+        {
+            return new BufferSize(defined, isFixed ?? false, elementSize, null);
         }
 
         var form = LinearForm.From(size);

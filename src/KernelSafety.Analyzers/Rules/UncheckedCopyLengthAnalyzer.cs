@@ -272,9 +272,9 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             var finding = new Finding { CountText = countText, Reason = reason };
             if (capacityText is not null)
             {
-                if (memoryCopySize is not null)
+                if (memoryCopySize is not null && site.Count is not null)
                 {
-                    finding.Clamp = ClampText(site.Count!, capacityText);
+                    finding.Clamp = ClampText(site.Count, capacityText);
                     finding.DestinationSize = capacityText;
                 }
                 else if (site.Count is not null)
@@ -340,6 +340,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
 
             var countText = site.Count.Syntax.ToString();
+            var count0 = GuardAnalysis.SubstituteLengths(countForm, lengthOf).Constant;
             var finding = new Finding { CountText = countText };
             var offsetSuffix = site.Source.StartsAtZero ? "" : " - " + Parenthesize(site.Source.Offset!);
             string? capacityText;
@@ -352,7 +353,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
             else
             {
-                finding.Reason = $"the length of the caller's buffer '{sourceParameter.Name}' is never checked";
+                finding.Reason = $"nothing checks that the caller's buffer '{sourceParameter.Name}' holds {SafeAdd(offset.Constant, count0)}";
                 capacityText = unitScale == 1 ? sourceParameter.Name + ".Length" + offsetSuffix : null;
                 finding.GuardSubject = sourceParameter.Name;
                 finding.GuardSubjectIsName = true;
@@ -641,6 +642,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 finding.GuardSubjectIsName = true;
             }
         }
+
+        private static long SafeAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 
         private static bool HasLength(ITypeSymbol? type)
             => type is IArrayTypeSymbol || (type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" });

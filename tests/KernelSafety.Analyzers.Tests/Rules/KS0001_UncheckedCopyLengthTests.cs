@@ -405,6 +405,62 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    [Fact]
+    public Task Memory_copy_of_a_constant_count_from_a_callers_pointer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Device
+            {
+                static byte* msg = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(80);
+
+                int DeviceWrite(byte* buff, int len)
+                {
+                    {|KS0001:Buffer.MemoryCopy(buff, msg, 80, 80)|};
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Array_copy_to_and_memory_copy_to_into_fixed_size_buffers()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+                private readonly Memory<byte> slot = new byte[32];
+
+                void Write(byte[] buff, ReadOnlyMemory<byte> data)
+                {
+                    {|KS0001:buff.CopyTo(msg, 0)|};
+                    {|KS0001:data.CopyTo(msg)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Constant_offset_and_count_past_a_checked_minimum()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            class Keys
+            {
+                void Load(byte[] src)
+                {
+                    if (src.Length < 16) return;
+                    var key = new byte[32];
+                    var iv = new byte[16];
+                    {|#0:Array.Copy(src, 0, key, 0, 32)|};
+                    Array.Copy(src, 0, iv, 0, 16);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Array.Copy", "32", "elements", "nothing checks that the caller's buffer 'src' holds 32"));
+
     // ---------------------------------------------------------------- not flagged
 
     [Fact]
@@ -963,6 +1019,24 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    [Fact]
+    public Task Stackalloc_sized_by_a_local_holding_the_source_length()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Parser
+            {
+                int Sum(ReadOnlySpan<byte> data)
+                {
+                    if (data.Length > 256) return -1;
+                    int size = data.Length;
+                    Span<byte> copy = stackalloc byte[size];
+                    data.CopyTo(copy);
+                    return copy[0];
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- fixes
 
     [Fact]
@@ -1272,6 +1346,89 @@ public class KS0001_UncheckedCopyLengthTests
                     byte* scratch = stackalloc byte[64];
                     Buffer.MemoryCopy(source, scratch, 64, Math.Min(len, 64));
                 }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Guard_fix_for_an_unchecked_caller_buffer_checks_its_length()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    {|KS0001:Buffer.BlockCopy(packet, 0, magic, 0, 4)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    if (packet.Length < 4)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(packet), "'packet' must hold at least 4 bytes.");
+                    }
+
+                    Buffer.BlockCopy(packet, 0, magic, 0, 4);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Clamp_fix_for_an_unchecked_caller_buffer_uses_its_length()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    {|KS0001:Buffer.BlockCopy(packet, 0, magic, 0, 4)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    Buffer.BlockCopy(packet, 0, magic, 0, Math.Min(4, packet.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_in_an_expression_bodied_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len) => {|KS0001:Array.Copy(buff, msg, len)|};
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len) => Array.Copy(buff, msg, Math.Min(len, msg.Length));
             }
             """, UncheckedCopyLengthFix.ClampKey);
 
