@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -7,25 +9,30 @@ using Microsoft.CodeAnalysis.Operations;
 namespace KernelSafety.Analyzers.Analysis;
 
 /// <summary>
-/// What holds at one operation on every path that reaches it inside its method body, found by walking the
-/// operation's ancestors (dominating conditions) rather than a full data-flow analysis:
+/// What holds at one operation on every path that reaches it inside its method body, found from the operation's
+/// ancestors (dominating conditions) and the statements before it, rather than a full data-flow analysis:
 /// <list type="bullet">
 /// <item>the condition of an enclosing <c>if</c>/ternary/<c>while</c>/<c>for</c> (negated in an <c>else</c>),
 /// the left side of an enclosing <c>&amp;&amp;</c>/<c>||</c>;</item>
 /// <item>an earlier statement of an enclosing block that leaves when a condition holds
 /// (<c>if (len &gt; msg.Length) throw ...;</c>, <c>return</c>, <c>break</c>, <c>continue</c>, <c>goto</c>,
 /// a <c>[DoesNotReturn]</c> call), and <c>ArgumentOutOfRangeException.ThrowIfGreaterThan</c> and friends;</item>
-/// <item>the nearest earlier assignment of each variable on the path (its definition).</item>
+/// <item>the nearest earlier assignment of each variable on the path (its definition), including the clamp idiom
+/// <c>if (len &gt; max) len = max;</c>.</item>
 /// </list>
-/// A fact stops counting when a variable it mentions is assigned between it and the operation, or anywhere in a
-/// loop the walk leaves. The walk stops at lambdas and local functions. Comparisons become
-/// <see cref="LinearForm"/> facts <c>form ≤ 0</c>.
+/// A fact stops counting when a variable it mentions is assigned after it, or anywhere in a loop around the
+/// operation. Facts do not cross lambdas and local functions. Comparisons become <see cref="LinearForm"/> facts
+/// <c>form ≤ 0</c>. States are computed forward, statement by statement, and cached per operation, so asking about
+/// every copy of a long method stays linear.
 /// </summary>
 internal sealed class PathFacts
 {
+    private static readonly PathFacts Empty = new();
+    private static readonly ConditionalWeakTable<IOperation, PathFacts> Cache = new();
+    private static readonly ConditionalWeakTable<IOperation, StrongBox<List<LinearForm>?>> FactsAfterCache = new();
+
     private readonly List<LinearForm> bounds = new();
     private readonly Dictionary<ISymbol, IOperation?> definitions = new(SymbolEqualityComparer.Default);
-    private readonly HashSet<ISymbol> killed = new(SymbolEqualityComparer.Default);
     private Dictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)>? conditionalDefinitions;
 
     private PathFacts()
@@ -38,7 +45,7 @@ internal sealed class PathFacts
     /// <summary>
     /// The nearest assignment of <paramref name="symbol"/> before the operation on its path: true with the
     /// assigned value, true with <c>null</c> when it is assigned in a way we cannot read (<c>out</c>, <c>+=</c>,
-    /// a loop), false when it is not assigned (a parameter keeps its argument).
+    /// a loop, the clamp idiom), false when it is not assigned (a parameter keeps its argument).
     /// </summary>
     public bool TryGetDefinition(ISymbol symbol, out IOperation? value) => definitions.TryGetValue(symbol, out value);
 
@@ -60,155 +67,157 @@ internal sealed class PathFacts
         return true;
     }
 
+    /// <summary>The facts at <paramref name="operation"/> (cached per operation; a result is never modified).</summary>
     public static PathFacts At(IOperation operation, CancellationToken cancellationToken)
     {
-        var facts = new PathFacts();
-        facts.Walk(operation, cancellationToken);
-        return facts;
-    }
+        // Iterative over the ancestors to keep deep trees off the stack: find the nearest cached ancestor state.
+        var chain = new List<IOperation>();
+        PathFacts? state = null;
+        for (var current = operation; current is not null; current = current.Parent)
+        {
+            if (Cache.TryGetValue(current, out state))
+            {
+                break;
+            }
 
-    private void Walk(IOperation operation, CancellationToken cancellationToken)
-    {
-        var child = operation;
-        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+            chain.Add(current);
+            if (current.Parent is null or IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                state = Empty;
+                break;
+            }
+        }
+
+        state ??= Empty;
+        for (var i = chain.Count - 1; i >= 0; i--)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            switch (parent)
-            {
-                case IAnonymousFunctionOperation or ILocalFunctionOperation:
-                    return;
+            var child = chain[i];
+            var parent = child.Parent;
+            var next = parent is null || parent is IAnonymousFunctionOperation or ILocalFunctionOperation
+                ? Empty
+                : Enter(state, parent, child, cancellationToken);
+            state = Cache.GetValue(child, _ => next);
+        }
 
-                case IBlockOperation block:
-                    var index = block.Operations.IndexOf(child);
-                    for (var i = index - 1; i >= 0; i--)
+        return state;
+    }
+
+    /// <summary>The state at <paramref name="child"/> given the state at <paramref name="parent"/>.</summary>
+    private static PathFacts Enter(PathFacts atParent, IOperation parent, IOperation child, CancellationToken cancellationToken)
+    {
+        switch (parent)
+        {
+            case IBlockOperation block:
+                var index = block.Operations.IndexOf(child);
+                if (index <= 0)
+                {
+                    return atParent;
+                }
+
+                // The state after the previous statement: its own state (cached), then the statement itself.
+                var previous = block.Operations[index - 1];
+                return At(previous, cancellationToken).After(previous);
+
+            case IConditionalOperation conditional when child == conditional.WhenTrue:
+                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, true));
+
+            case IConditionalOperation conditional when child == conditional.WhenFalse:
+                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, false));
+
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when child == both.RightOperand:
+                return atParent.With(GuardAnalysis.FactsOf(both.LeftOperand, true));
+
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when child == either.RightOperand:
+                return atParent.With(GuardAnalysis.FactsOf(either.LeftOperand, false));
+
+            case ILoopOperation loop:
+                // Whatever the loop assigns may have changed since the loop was entered.
+                var inLoop = atParent.Kill(GuardAnalysis.AssignedVariables(loop), loop.Locals);
+                if (child == loop.Body)
+                {
+                    var condition = loop switch
                     {
-                        var statement = block.Operations[i];
-                        AddFacts(FactsAfter(statement, 0));
-                        Record(statement);
+                        IWhileLoopOperation { ConditionIsTop: true, ConditionIsUntil: false } whileLoop => whileLoop.Condition,
+                        IForLoopOperation forLoop => forLoop.Condition,
+                        _ => null,
+                    };
+                    if (condition is not null)
+                    {
+                        return inLoop.With(GuardAnalysis.FactsOf(condition, true));
+                    }
+                }
+
+                return inLoop;
+
+            case IBinaryOperation or IInvocationOperation or IArgumentOperation or IConversionOperation or IPropertyReferenceOperation
+                or IFieldReferenceOperation or IArrayElementReferenceOperation or IExpressionStatementOperation or IObjectCreationOperation
+                or IUnaryOperation or IReturnOperation or IVariableInitializerOperation or IIsPatternOperation:
+                // Expressions: what an earlier argument assigns (out, ++) is not worth tracking.
+                return atParent;
+
+            default:
+                // fixed, using, lock, try, declarations...: earlier children (declarations) run before.
+                var state = atParent;
+                foreach (var sibling in parent.ChildOperations)
+                {
+                    if (sibling == child)
+                    {
+                        break;
                     }
 
-                    break;
+                    state = state.Record(sibling);
+                }
 
-                case IConditionalOperation conditional when child == conditional.WhenTrue:
-                    AddFacts(GuardAnalysis.FactsOf(conditional.Condition, true));
-                    Record(conditional.Condition);
-                    break;
-
-                case IConditionalOperation conditional when child == conditional.WhenFalse:
-                    AddFacts(GuardAnalysis.FactsOf(conditional.Condition, false));
-                    Record(conditional.Condition);
-                    break;
-
-                case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } andOp when child == andOp.RightOperand:
-                    AddFacts(GuardAnalysis.FactsOf(andOp.LeftOperand, true));
-                    break;
-
-                case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } orOp when child == orOp.RightOperand:
-                    AddFacts(GuardAnalysis.FactsOf(orOp.LeftOperand, false));
-                    break;
-
-                case ILoopOperation loop:
-                    if (child == loop.Body)
-                    {
-                        var condition = loop switch
-                        {
-                            IWhileLoopOperation { ConditionIsTop: true, ConditionIsUntil: false } whileLoop => whileLoop.Condition,
-                            IForLoopOperation forLoop => forLoop.Condition,
-                            _ => null,
-                        };
-                        if (condition is not null)
-                        {
-                            AddFacts(GuardAnalysis.FactsOf(condition, true));
-                        }
-                    }
-
-                    // Whatever the loop assigns may have changed since an outer fact or definition.
-                    KillAll(loop);
-                    foreach (var local in loop.Locals)
-                    {
-                        Kill(local);
-                    }
-
-                    break;
-
-                default:
-                    // fixed, using, lock, try...: earlier children (declarations) run before.
-                    foreach (var sibling in parent.ChildOperations)
-                    {
-                        if (sibling == child)
-                        {
-                            break;
-                        }
-
-                        Record(sibling);
-                    }
-
-                    break;
-            }
+                return state;
         }
     }
 
     /// <summary>These facts plus <paramref name="more"/> (for reasoning about one branch).</summary>
     public PathFacts With(List<LinearForm>? more)
     {
-        var copy = new PathFacts();
-        copy.bounds.AddRange(bounds);
-        if (more is not null)
+        if (more is null || more.Count == 0)
         {
-            copy.bounds.AddRange(more);
+            return this;
         }
 
-        foreach (var pair in definitions)
-        {
-            copy.definitions[pair.Key] = pair.Value;
-        }
-
+        var copy = Copy();
+        copy.bounds.AddRange(more);
         return copy;
     }
 
-    private void AddFacts(List<LinearForm>? facts)
+    /// <summary>The state after <paramref name="statement"/> completes normally.</summary>
+    private PathFacts After(IOperation statement)
     {
-        if (facts is null)
-        {
-            return;
-        }
-
-        foreach (var fact in facts)
-        {
-            var stale = false;
-            foreach (var (term, _) in fact.Terms)
-            {
-                if (killed.Contains(term.Symbol))
-                {
-                    stale = true;
-                    break;
-                }
-            }
-
-            if (!stale)
-            {
-                bounds.Add(fact);
-            }
-        }
+        var state = Record(statement);
+        var facts = CachedFactsAfter(statement);
+        return facts is null ? state : state.With(facts);
     }
 
-    /// <summary>Notes the assignments made by <paramref name="statement"/> (run before the operation).</summary>
-    private void Record(IOperation statement)
+    /// <summary>The state after the assignments made by <paramref name="statement"/>.</summary>
+    private PathFacts Record(IOperation statement)
     {
-        // A plain 'x = v;' or 'var x = v;' defines x, unless a later statement already did.
+        var assigned = GuardAnalysis.AssignedVariables(statement);
+        if (assigned.Length == 0)
+        {
+            return this;
+        }
+
+        var state = Kill(assigned, ImmutableArray<ILocalSymbol>.Empty);
         switch (statement)
         {
+            // A plain 'x = v;' or 'var x = v;' defines x.
             case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
                 when LinearForm.GetVariable(assignment.Target) is { } target && assignment.Target is not IFieldReferenceOperation:
-                Define(target, assignment.Value);
+                state.definitions[target] = assignment.Value;
                 break;
             case IConditionalOperation { WhenFalse: null } conditional
                 when AssignmentAtEnd(conditional.WhenTrue) is { } clamp && LinearForm.GetVariable(clamp.Target) is { } clamped
-                     && clamp.Target is not IFieldReferenceOperation && !killed.Contains(clamped):
+                     && clamp.Target is not IFieldReferenceOperation:
                 var assignedInBranch = 0;
-                foreach (var assigned in GuardAnalysis.AssignedVariables(conditional))
+                foreach (var symbol in assigned)
                 {
-                    if (SymbolEqualityComparer.Default.Equals(assigned, clamped))
+                    if (SymbolEqualityComparer.Default.Equals(symbol, clamped))
                     {
                         assignedInBranch++;
                     }
@@ -216,8 +225,8 @@ internal sealed class PathFacts
 
                 if (assignedInBranch == 1)
                 {
-                    conditionalDefinitions ??= new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(SymbolEqualityComparer.Default);
-                    conditionalDefinitions[clamped] = (conditional, clamp.Value);
+                    state.conditionalDefinitions ??= new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(SymbolEqualityComparer.Default);
+                    state.conditionalDefinitions[clamped] = (conditional, clamp.Value);
                 }
 
                 break;
@@ -226,14 +235,60 @@ internal sealed class PathFacts
                 {
                     foreach (var declarator in declaration.Declarators)
                     {
-                        Define(declarator.Symbol, declarator.GetVariableInitializer()?.Value);
+                        state.definitions[declarator.Symbol] = declarator.GetVariableInitializer()?.Value;
                     }
                 }
 
                 break;
         }
 
-        KillAll(statement);
+        return state;
+    }
+
+    /// <summary>A copy without the facts and definitions about the assigned variables.</summary>
+    private PathFacts Kill(ISymbol[] assigned, ImmutableArray<ILocalSymbol> locals)
+    {
+        if (assigned.Length == 0 && locals.IsDefaultOrEmpty)
+        {
+            return this;
+        }
+
+        var copy = Copy();
+        foreach (var symbol in assigned)
+        {
+            copy.KillOne(symbol);
+        }
+
+        foreach (var local in locals)
+        {
+            copy.KillOne(local);
+        }
+
+        return copy;
+    }
+
+    private void KillOne(ISymbol symbol)
+    {
+        definitions[symbol] = null;
+        conditionalDefinitions?.Remove(symbol);
+        bounds.RemoveAll(fact => fact.Mentions(symbol));
+    }
+
+    private PathFacts Copy()
+    {
+        var copy = new PathFacts();
+        copy.bounds.AddRange(bounds);
+        foreach (var pair in definitions)
+        {
+            copy.definitions[pair.Key] = pair.Value;
+        }
+
+        if (conditionalDefinitions is not null)
+        {
+            copy.conditionalDefinitions = new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(conditionalDefinitions, SymbolEqualityComparer.Default);
+        }
+
+        return copy;
     }
 
     /// <summary>The <c>x = v</c> that ends <paramref name="branch"/> (alone or as the last statement of a block).</summary>
@@ -247,29 +302,14 @@ internal sealed class PathFacts
         return branch is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } ? assignment : null;
     }
 
-    private void Define(ISymbol symbol, IOperation? value)
+    private static List<LinearForm>? CachedFactsAfter(IOperation statement)
     {
-        if (!killed.Contains(symbol))
+        if (!FactsAfterCache.TryGetValue(statement, out var box))
         {
-            definitions[symbol] = value;
-            killed.Add(symbol);
+            box = FactsAfterCache.GetValue(statement, s => new StrongBox<List<LinearForm>?>(FactsAfter(s, 0)));
         }
-    }
 
-    private void Kill(ISymbol symbol)
-    {
-        if (killed.Add(symbol))
-        {
-            definitions[symbol] = null;
-        }
-    }
-
-    private void KillAll(IOperation root)
-    {
-        foreach (var assigned in GuardAnalysis.AssignedVariables(root))
-        {
-            Kill(assigned);
-        }
+        return box.Value;
     }
 
     /// <summary>Facts that hold right after <paramref name="statement"/> completes normally.</summary>
@@ -669,11 +709,23 @@ internal static class GuardAnalysis
         }
     }
 
-    /// <summary>Locals and parameters assigned anywhere inside <paramref name="root"/> (including <c>ref</c>/<c>out</c> arguments).</summary>
-    public static IEnumerable<ISymbol> AssignedVariables(IOperation root)
+    private static readonly ConditionalWeakTable<IOperation, ISymbol[]> AssignedCache = new();
+    private static readonly ConditionalWeakTable<IOperation, ISymbol[]>.CreateValueCallback ComputeAssigned
+        = root => new List<ISymbol>(EnumerateAssignedVariables(root)).ToArray();
+
+    /// <summary>Locals and parameters assigned anywhere inside <paramref name="root"/> (including <c>ref</c>/<c>out</c> arguments); cached.</summary>
+    public static ISymbol[] AssignedVariables(IOperation root) => AssignedCache.GetValue(root, ComputeAssigned);
+
+    private static IEnumerable<ISymbol> EnumerateAssignedVariables(IOperation root)
     {
         foreach (var operation in root.DescendantsAndSelf())
         {
+            if (operation is IVariableDeclaratorOperation declared)
+            {
+                yield return declared.Symbol;
+                continue;
+            }
+
             IOperation? target = operation switch
             {
                 IAssignmentOperation assignment => assignment.Target,

@@ -282,7 +282,10 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                     finding.Clamp = ClampText(site.Count, capacityText);
                 }
 
-                if (!definite && IsSimple(checkedValue ?? site.Count) && IsSimple(operand.Offset))
+                // For MemoryCopy a guard on the count only helps when the count is also the size passed.
+                var guardBoundsCheckedValue = memoryCopySize is null
+                    || (site.Count is not null && memoryCopySize.Syntax.ToString() == site.Count.Syntax.ToString());
+                if (!definite && guardBoundsCheckedValue && IsSimple(checkedValue ?? site.Count) && IsSimple(operand.Offset))
                 {
                     var guarded = site.Count is null ? countText : site.Count.Syntax.ToString();
                     finding.GuardCondition = $"{guarded} > {capacityText}";
