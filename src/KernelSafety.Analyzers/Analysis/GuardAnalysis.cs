@@ -28,8 +28,32 @@ namespace KernelSafety.Analyzers.Analysis;
 internal sealed class PathFacts
 {
     private static readonly PathFacts Empty = new();
-    private static readonly ConditionalWeakTable<IOperation, PathFacts> Cache = new();
-    private static readonly ConditionalWeakTable<IOperation, StrongBox<List<LinearForm>?>> FactsAfterCache = new();
+    /// <summary>
+    /// One cache per operation tree (keyed by its root), so the GC tracks one weak entry per method rather than
+    /// one per operation.
+    /// </summary>
+    internal sealed class TreeCache
+    {
+        private static readonly ConditionalWeakTable<IOperation, TreeCache> Trees = new();
+        private static readonly ConditionalWeakTable<IOperation, TreeCache>.CreateValueCallback Create = _ => new TreeCache();
+
+        public Dictionary<IOperation, PathFacts> States { get; } = new();
+
+        public Dictionary<IOperation, List<LinearForm>?> FactsAfter { get; } = new();
+
+        public Dictionary<IOperation, ISymbol[]> Assigned { get; } = new();
+
+        public static TreeCache Of(IOperation operation)
+        {
+            var root = operation;
+            while (root.Parent is not null)
+            {
+                root = root.Parent;
+            }
+
+            return Trees.GetValue(root, Create);
+        }
+    }
 
     private readonly List<LinearForm> bounds = new();
     private readonly Dictionary<ISymbol, IOperation?> definitions = new(SymbolEqualityComparer.Default);
@@ -70,12 +94,22 @@ internal sealed class PathFacts
     /// <summary>The facts at <paramref name="operation"/> (cached per operation; a result is never modified).</summary>
     public static PathFacts At(IOperation operation, CancellationToken cancellationToken)
     {
+        var cache = TreeCache.Of(operation);
+        lock (cache)
+        {
+            return At(operation, cache, cancellationToken);
+        }
+    }
+
+    private static PathFacts At(IOperation operation, TreeCache cache, CancellationToken cancellationToken)
+    {
         // Iterative over the ancestors to keep deep trees off the stack: find the nearest cached ancestor state.
+        var states = cache.States;
         var chain = new List<IOperation>();
         PathFacts? state = null;
         for (var current = operation; current is not null; current = current.Parent)
         {
-            if (Cache.TryGetValue(current, out state))
+            if (states.TryGetValue(current, out state))
             {
                 break;
             }
@@ -94,17 +128,17 @@ internal sealed class PathFacts
             cancellationToken.ThrowIfCancellationRequested();
             var child = chain[i];
             var parent = child.Parent;
-            var next = parent is null || parent is IAnonymousFunctionOperation or ILocalFunctionOperation
+            state = parent is null || parent is IAnonymousFunctionOperation or ILocalFunctionOperation
                 ? Empty
-                : Enter(state, parent, child, cancellationToken);
-            state = Cache.GetValue(child, _ => next);
+                : Enter(state, parent, child, cache, cancellationToken);
+            states[child] = state;
         }
 
         return state;
     }
 
     /// <summary>The state at <paramref name="child"/> given the state at <paramref name="parent"/>.</summary>
-    private static PathFacts Enter(PathFacts atParent, IOperation parent, IOperation child, CancellationToken cancellationToken)
+    private static PathFacts Enter(PathFacts atParent, IOperation parent, IOperation child, TreeCache cache, CancellationToken cancellationToken)
     {
         switch (parent)
         {
@@ -117,7 +151,7 @@ internal sealed class PathFacts
 
                 // The state after the previous statement: its own state (cached), then the statement itself.
                 var previous = block.Operations[index - 1];
-                return At(previous, cancellationToken).After(previous);
+                return At(previous, cache, cancellationToken).After(previous, cache);
 
             case IConditionalOperation conditional when child == conditional.WhenTrue:
                 return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, true));
@@ -187,10 +221,15 @@ internal sealed class PathFacts
     }
 
     /// <summary>The state after <paramref name="statement"/> completes normally.</summary>
-    private PathFacts After(IOperation statement)
+    private PathFacts After(IOperation statement, TreeCache cache)
     {
         var state = Record(statement);
-        var facts = CachedFactsAfter(statement);
+        if (!cache.FactsAfter.TryGetValue(statement, out var facts))
+        {
+            facts = FactsAfter(statement, 0);
+            cache.FactsAfter[statement] = facts;
+        }
+
         return facts is null ? state : state.With(facts);
     }
 
@@ -300,16 +339,6 @@ internal sealed class PathFacts
         }
 
         return branch is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } ? assignment : null;
-    }
-
-    private static List<LinearForm>? CachedFactsAfter(IOperation statement)
-    {
-        if (!FactsAfterCache.TryGetValue(statement, out var box))
-        {
-            box = FactsAfterCache.GetValue(statement, s => new StrongBox<List<LinearForm>?>(FactsAfter(s, 0)));
-        }
-
-        return box.Value;
     }
 
     /// <summary>Facts that hold right after <paramref name="statement"/> completes normally.</summary>
@@ -709,12 +738,21 @@ internal static class GuardAnalysis
         }
     }
 
-    private static readonly ConditionalWeakTable<IOperation, ISymbol[]> AssignedCache = new();
-    private static readonly ConditionalWeakTable<IOperation, ISymbol[]>.CreateValueCallback ComputeAssigned
-        = root => new List<ISymbol>(EnumerateAssignedVariables(root)).ToArray();
-
     /// <summary>Locals and parameters assigned anywhere inside <paramref name="root"/> (including <c>ref</c>/<c>out</c> arguments); cached.</summary>
-    public static ISymbol[] AssignedVariables(IOperation root) => AssignedCache.GetValue(root, ComputeAssigned);
+    public static ISymbol[] AssignedVariables(IOperation root)
+    {
+        var cache = PathFacts.TreeCache.Of(root);
+        lock (cache)
+        {
+            if (!cache.Assigned.TryGetValue(root, out var assigned))
+            {
+                assigned = new List<ISymbol>(EnumerateAssignedVariables(root)).ToArray();
+                cache.Assigned[root] = assigned;
+            }
+
+            return assigned;
+        }
+    }
 
     private static IEnumerable<ISymbol> EnumerateAssignedVariables(IOperation root)
     {
