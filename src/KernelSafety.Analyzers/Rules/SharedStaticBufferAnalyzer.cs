@@ -54,11 +54,15 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         }
 
         var initialization = new InitializationCalls(type);
+        var stores = new StoredValues();
         context.RegisterOperationAction(
-            operationContext => OnFieldReference(operationContext, candidates, symbols),
+            operationContext => OnFieldReference(operationContext, candidates, symbols, stores),
             OperationKind.FieldReference);
+        context.RegisterOperationAction(
+            operationContext => OnFieldInitializer(operationContext, candidates, stores),
+            OperationKind.FieldInitializer);
         context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
-        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization));
+        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization, stores));
     }
 
     private static bool IsCandidate(IFieldSymbol field, KnownSymbols symbols)
@@ -88,12 +92,26 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private static void OnFieldReference(
         OperationAnalysisContext context,
         ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
-        KnownSymbols symbols)
+        KnownSymbols symbols,
+        StoredValues stores)
     {
         var reference = (IFieldReferenceOperation)context.Operation;
         if (!candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
         {
             return;
+        }
+
+        // Which arrays the field is given: one that only ever holds zero-length arrays has no contents to share.
+        switch (reference.Parent)
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == reference:
+                stores.Add(reference.Field.OriginalDefinition, IsZeroLength(assignment.Value));
+                break;
+            case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out }:
+            case ITupleOperation:
+            case ICompoundAssignmentOperation or ICoalesceAssignmentOperation:
+                stores.Add(reference.Field.OriginalDefinition, false);
+                break;
         }
 
         // Initialization: field initializers and the static constructor run once, before any caller.
@@ -114,6 +132,38 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation()));
     }
 
+    private static void OnFieldInitializer(
+        OperationAnalysisContext context,
+        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        StoredValues stores)
+    {
+        var initializer = (IFieldInitializerOperation)context.Operation;
+        foreach (var field in initializer.InitializedFields)
+        {
+            if (candidates.ContainsKey(field.OriginalDefinition))
+            {
+                stores.Add(field.OriginalDefinition, IsZeroLength(initializer.Value));
+            }
+        }
+    }
+
+    /// <summary><c>Array.Empty&lt;T&gt;()</c>, <c>new T[0]</c>, <c>new T[] { }</c>: an array nothing can be written into.</summary>
+    private static bool IsZeroLength(IOperation value)
+    {
+        while (value is IConversionOperation { Operand: { } operand })
+        {
+            value = operand;
+        }
+
+        return value switch
+        {
+            IArrayCreationOperation { DimensionSizes.Length: 1 } creation
+                => creation.DimensionSizes[0].ConstantValue is { HasValue: true, Value: 0 },
+            IInvocationOperation { TargetMethod: { Name: "Empty", ContainingType: { SpecialType: SpecialType.System_Array } } } => true,
+            _ => false,
+        };
+    }
+
     private static string DisplayName(ISymbol member) => member switch
     {
         IMethodSymbol { AssociatedSymbol: { } property } => property.Name,
@@ -124,11 +174,17 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private static void Report(
         SymbolAnalysisContext context,
         ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
-        InitializationCalls initialization)
+        InitializationCalls initialization,
+        StoredValues stores)
     {
         foreach (var pair in candidates)
         {
             var field = pair.Key;
+            if (stores.OnlyZeroLength(field))
+            {
+                continue;
+            }
+
             Write? first = null;
             foreach (var write in pair.Value)
             {
@@ -154,6 +210,18 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 field.Name,
                 first.MemberName));
         }
+    }
+
+    /// <summary>Per field: whether every array stored into it (initializer or assignment) is provably zero-length.</summary>
+    private sealed class StoredValues
+    {
+        private readonly ConcurrentDictionary<IFieldSymbol, bool> _onlyZeroLength = new(SymbolEqualityComparer.Default);
+
+        public void Add(IFieldSymbol field, bool zeroLength)
+            => _onlyZeroLength.AddOrUpdate(field, zeroLength, (_, existing) => existing && zeroLength);
+
+        public bool OnlyZeroLength(IFieldSymbol field)
+            => _onlyZeroLength.TryGetValue(field, out var onlyZeroLength) && onlyZeroLength;
     }
 
     /// <summary>A write of the buffer's contents: the member it is in and where.</summary>
