@@ -249,9 +249,9 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// Which private static helpers of the type run only during initialization: called only from the static
-    /// constructor, a field initializer, or another such helper (<c>static Hex() { FillTable(); }</c>), and never
-    /// turned into a delegate.
+    /// Which private helpers of the type run only during initialization or under a lock: called only from the static
+    /// constructor, a field initializer, inside a lock, or from another such helper (<c>static Hex() { FillTable(); }</c>,
+    /// <c>lock (gate) { Encode(text); }</c>), and never turned into a delegate.
     /// </summary>
     private sealed class InitializationCalls
     {
@@ -259,7 +259,14 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<IMethodSymbol, ConcurrentBag<ISymbol>> _callers = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, bool> _escaped = new(SymbolEqualityComparer.Default);
 
-        public InitializationCalls(INamedTypeSymbol type) => _type = type;
+        public InitializationCalls(INamedTypeSymbol type)
+        {
+            _type = type;
+            LockedCall = type;
+        }
+
+        /// <summary>Stands for a caller whose call is made under a lock (the type itself: never a real caller).</summary>
+        private ISymbol LockedCall { get; }
 
         public void OnCall(OperationAnalysisContext context)
         {
@@ -270,7 +277,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 _ => null,
             };
 
-            if (method is not { IsStatic: true, DeclaredAccessibility: Accessibility.Private }
+            if (method is not { DeclaredAccessibility: Accessibility.Private, MethodKind: MethodKind.Ordinary }
                 || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _type))
             {
                 return;
@@ -283,7 +290,9 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            _callers.GetOrAdd(method, static _ => new ConcurrentBag<ISymbol>()).Add(context.ContainingSymbol);
+            // A call made while holding a lock (lock (gate) { Fill(); }) runs the helper under that lock.
+            _callers.GetOrAdd(method, static _ => new ConcurrentBag<ISymbol>()).Add(
+                SynchronizedRegion.IsSynchronized(context.Operation, context.ContainingSymbol) ? LockedCall : context.ContainingSymbol);
         }
 
         public bool IsInitializationOnly(ISymbol member)
@@ -291,6 +300,11 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
         private bool IsInitializationOnly(ISymbol member, HashSet<ISymbol> inProgress, HashSet<ISymbol> proven)
         {
+            if (ReferenceEquals(member, LockedCall))
+            {
+                return true;
+            }
+
             switch (member)
             {
                 case IFieldSymbol or IPropertySymbol:

@@ -1391,5 +1391,61 @@ public class KS0006_SharedStaticBufferTests
             """;
         await VerifyCS.VerifyCodeFixAsync(source, fixedSource, SharedStaticBufferFix.EquivalenceKey);
     }
-}
 
+    [Fact]
+    public async Task Private_helper_only_called_under_the_lock_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Text;
+
+            class Telemetry
+            {
+                private static readonly object s_gate = new();
+                private static readonly byte[] s_frame = new byte[128];
+
+                public static void Send(Socket socket, string text)
+                {
+                    lock (s_gate)
+                    {
+                        var n = Encode(text);
+                        socket.Send(s_frame, 0, n, SocketFlags.None);
+                    }
+                }
+
+                private static int Encode(string text)
+                {
+                    s_frame[0] = 0x7E;
+                    return 1 + Encoding.ASCII.GetBytes(text, 0, text.Length, s_frame, 1);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Private_helper_also_called_outside_the_lock_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Text;
+
+            class Telemetry
+            {
+                private static readonly object s_gate = new();
+                private static readonly byte[] {|KS0006:s_frame|} = new byte[128];
+
+                public static void Send(Socket socket, string text)
+                {
+                    lock (s_gate)
+                    {
+                        socket.Send(s_frame, 0, Encode(text), SocketFlags.None);
+                    }
+                }
+
+                public static int Measure(string text) => Encode(text);
+
+                private static int Encode(string text) => Encoding.ASCII.GetBytes(text, 0, text.Length, s_frame, 0);
+            }
+            """);
+    }
+}
