@@ -240,8 +240,9 @@ internal static class ByteOrder
 
     /// <summary>
     /// True when code in the field's own syntax tree passes the field to a big-endian writer
-    /// (<c>BinaryPrimitives.WriteUInt16BigEndian(span, record.sin_port)</c>): the struct mirrors a big-endian wire
-    /// record that is serialized explicitly, so its <c>sin_port</c> holds the port in host order.
+    /// (<c>BinaryPrimitives.WriteUInt16BigEndian(span, record.sin_port)</c>) or stores a big-endian read into it
+    /// (<c>record.sin_port = BinaryPrimitives.ReadUInt16BigEndian(span)</c>): the struct mirrors a big-endian wire
+    /// record that is (de)serialized explicitly, so its <c>sin_port</c> holds the port in host order.
     /// </summary>
     public static bool IsWrittenBigEndian(IFieldSymbol field, SemanticModel? model, KnownSymbols symbols, CancellationToken cancellationToken)
     {
@@ -260,6 +261,21 @@ internal static class ByteOrder
             foreach (var node in declaration.SyntaxTree.GetRoot(cancellationToken).DescendantNodes())
             {
                 cancellationToken.ThrowIfCancellationRequested();
+
+                // record.sin_port = BinaryPrimitives.ReadUInt16BigEndian(span): parsed from the wire into host order.
+                if (node is AssignmentExpressionSyntax { Left: var left, Right: var right } read
+                    && read.IsKind(SyntaxKind.SimpleAssignmentExpression)
+                    && StripCastsAndParentheses(right) is InvocationExpressionSyntax reader
+                    && IsBigEndianAccessorName(reader.Expression, "Read")
+                    && (left is IdentifierNameSyntax { Identifier.ValueText: var leftName } && leftName == field.Name
+                        || left is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var memberName } && memberName == field.Name)
+                    && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(left, cancellationToken).Symbol?.OriginalDefinition, field.OriginalDefinition)
+                    && model.GetSymbolInfo(reader, cancellationToken).Symbol is IMethodSymbol parser
+                    && KnownSymbols.Is(parser.ContainingType, symbols.BinaryPrimitives))
+                {
+                    return true;
+                }
+
                 if (node is not InvocationExpressionSyntax invocation || !IsBigEndianWriterName(invocation.Expression))
                 {
                     continue;
@@ -267,11 +283,7 @@ internal static class ByteOrder
 
                 foreach (var argument in invocation.ArgumentList.Arguments)
                 {
-                    var expression = argument.Expression;
-                    while (expression is CastExpressionSyntax or ParenthesizedExpressionSyntax)
-                    {
-                        expression = expression is CastExpressionSyntax cast ? cast.Expression : ((ParenthesizedExpressionSyntax)expression).Expression;
-                    }
+                    var expression = StripCastsAndParentheses(argument.Expression);
 
                     var named = expression switch
                     {
@@ -292,6 +304,30 @@ internal static class ByteOrder
         }
 
         return false;
+    }
+
+    private static ExpressionSyntax StripCastsAndParentheses(ExpressionSyntax expression)
+    {
+        while (expression is CastExpressionSyntax or ParenthesizedExpressionSyntax)
+        {
+            expression = expression is CastExpressionSyntax cast ? cast.Expression : ((ParenthesizedExpressionSyntax)expression).Expression;
+        }
+
+        return expression;
+    }
+
+    private static bool IsBigEndianAccessorName(ExpressionSyntax expression, string verb)
+    {
+        var name = expression switch
+        {
+            MemberAccessExpressionSyntax memberAccess => memberAccess.Name.Identifier.ValueText,
+            IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+            _ => null,
+        };
+
+        return name is not null
+            && (name.StartsWith(verb, StringComparison.Ordinal) || name.StartsWith("Try" + verb, StringComparison.Ordinal))
+            && name.EndsWith("BigEndian", StringComparison.Ordinal);
     }
 
     private static bool IsBigEndianWriterName(ExpressionSyntax expression)

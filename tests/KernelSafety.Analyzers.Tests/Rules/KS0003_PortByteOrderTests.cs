@@ -1214,6 +1214,33 @@ public class KS0003_PortByteOrderTests
             """);
 
     [Fact]
+    public Task Sin_port_of_a_wire_struct_parsed_big_endian_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            struct ProxyHeader
+            {
+                public uint sin_addr;
+                public ushort sin_port;
+            }
+
+            static class ProxyProtocol
+            {
+                public static ProxyHeader Parse(ReadOnlySpan<byte> header)
+                {
+                    var parsed = new ProxyHeader();
+                    parsed.sin_addr = BinaryPrimitives.ReadUInt32BigEndian(header);
+                    parsed.sin_port = BinaryPrimitives.ReadUInt16BigEndian(header.Slice(4));
+                    return parsed;
+                }
+
+                public static IPEndPoint Source(ReadOnlySpan<byte> header)
+                {
+                    var parsed = Parse(header);
+                    return new IPEndPoint(new IPAddress(parsed.sin_addr), parsed.sin_port);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Port_read_from_configuration_given_to_endpoints_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Usings + """
             using System.Collections.Generic;
