@@ -295,6 +295,20 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 SynchronizedRegion.IsSynchronized(context.Operation, context.ContainingSymbol) ? LockedCall : context.ContainingSymbol);
         }
 
+        private static bool IsModuleInitializer(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "ModuleInitializerAttribute" } type
+                    && type.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices")
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         public bool IsInitializationOnly(ISymbol member)
             => IsInitializationOnly(member, new HashSet<ISymbol>(SymbolEqualityComparer.Default), new HashSet<ISymbol>(SymbolEqualityComparer.Default));
 
@@ -311,6 +325,9 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                     return true;
                 case IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor:
                     return SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type);
+                case IMethodSymbol initializer when IsModuleInitializer(initializer):
+                    // [ModuleInitializer] runs once, before any other code of the module.
+                    return true;
                 case IMethodSymbol method:
                     if (proven.Contains(method))
                     {

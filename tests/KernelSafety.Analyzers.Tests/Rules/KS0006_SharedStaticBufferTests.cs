@@ -1448,4 +1448,30 @@ public class KS0006_SharedStaticBufferTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Table_filled_by_a_module_initializer_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.CompilerServices;
+
+            static class Crc32
+            {
+                private static readonly uint[] s_table = new uint[256];
+
+                [ModuleInitializer]
+                internal static void Init()
+                {
+                    for (uint i = 0; i < 256; i++)
+                    {
+                        var c = i;
+                        for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+                        s_table[i] = c;
+                    }
+                }
+
+                public static uint Next(uint crc, byte b) => s_table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+            }
+            """);
+    }
 }
