@@ -139,6 +139,16 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        // A request/response exchange (whois, a query protocol) reads the reply on the connection it opened:
+        // one connection per request is the protocol there, not the listing's connection per device write.
+        foreach (var invocation in invocations)
+        {
+            if (SocketApi.IsReceive(invocation.TargetMethod, symbols))
+            {
+                return;
+            }
+        }
+
         Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
 
         // The connections created in this method: locals holding new Socket/TcpClient/UdpClient or socket().

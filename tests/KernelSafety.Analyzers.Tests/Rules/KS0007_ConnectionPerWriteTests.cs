@@ -983,6 +983,55 @@ public class KS0007_ConnectionPerWriteTests
     }
 
     [Fact]
+    public async Task Request_response_exchanges_that_read_the_reply_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+            using System.Text;
+
+            static class Queries
+            {
+                public static string Whois(string domain)
+                {
+                    using var client = new TcpClient();
+                    client.Connect("whois.example", 43);
+                    var stream = client.GetStream();
+                    var query = Encoding.ASCII.GetBytes(domain + "\r\n");
+                    stream.Write(query, 0, query.Length);
+                    return new StreamReader(stream).ReadToEnd();
+                }
+
+                public static int Ask(byte[] request, byte[] reply)
+                {
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect("localhost", 7000);
+                    socket.Send(request);
+                    return socket.Receive(reply);
+                }
+
+                [DllImport("libc", SetLastError = true)] private static extern int socket(int domain, int type, int protocol);
+                [DllImport("libc", SetLastError = true)] private static extern int connect(int fd, byte[] address, int length);
+                [DllImport("libc", SetLastError = true)] private static extern nint send(int fd, byte[] buffer, nint length, int flags);
+                [DllImport("libc", SetLastError = true)] private static extern nint recv(int fd, byte[] buffer, nint length, int flags);
+                [DllImport("libc")] private static extern int close(int fd);
+
+                public static nint NativeAsk(byte[] request, byte[] address, byte[] reply)
+                {
+                    int fd = socket(2, 1, 0);
+                    if (fd < 0) return -1;
+                    if (connect(fd, address, address.Length) < 0) { close(fd); return -1; }
+                    nint sent = send(fd, request, request.Length, 0);
+                    nint got = sent < 0 ? -1 : recv(fd, reply, reply.Length, 0);
+                    close(fd);
+                    return got;
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Local_function_that_returns_its_connection_is_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
