@@ -26,12 +26,12 @@ namespace KernelSafety.CodeFixes.Fixes;
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(IgnoredSocketSetupFix)), Shared]
 public sealed class IgnoredSocketSetupFix : CodeFixProvider
 {
-    public const string TestAndLeaveKey = "KS0002.TestAndLeave";
-    public const string LeaveOnFailureKey = "KS0002.LeaveOnFailure";
-    public const string AwaitKey = "KS0002.Await";
-    public const string ConnectSynchronouslyKey = "KS0002.ConnectSynchronously";
-    public const string RethrowKey = "KS0002.Rethrow";
-    public const string ThrowOnTimeoutKey = "KS0002.ThrowOnTimeout";
+    /// <summary>
+    /// One equivalence key for every variant: each diagnostic's shape (its <c>Kind</c> property) admits exactly one
+    /// fix, so fix-all (and <c>dotnet format analyzers</c>, which applies one key per pass) fixes every KS0002 in a
+    /// single pass.
+    /// </summary>
+    public const string EquivalenceKey = "KS0002.CheckSetupResult";
 
     private const string TimeoutMessage = "The connection attempt timed out.";
 
@@ -109,7 +109,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 "Test the result and leave on failure",
                 ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
                     WithBlankLineAfter(IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null)), statement), ct),
-                TestAndLeaveKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -140,7 +140,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                     editor.InsertAfter(statement, WithBlankLineAfter(guard, statement).WithLeadingTrivia());
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
-                TestAndLeaveKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -176,7 +176,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
 
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
-                LeaveOnFailureKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -250,7 +250,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                     "Await the connect",
                     ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
                         statement.WithExpression(AwaitExpression(taskExpression.WithoutTrivia())).WithAdditionalAnnotations(Formatter.Annotation), ct),
-                    AwaitKey),
+                    EquivalenceKey),
                 diagnostic);
             return;
         }
@@ -268,7 +268,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 "Connect synchronously",
                 ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
                     statement.WithExpression(RenameToConnect(invocation).WithoutTrivia()).WithAdditionalAnnotations(Formatter.Annotation), ct),
-                ConnectSynchronouslyKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -356,7 +356,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
 
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
-                RethrowKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -388,7 +388,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                             .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation),
                         statement);
                 }, ct),
-                ThrowOnTimeoutKey),
+                EquivalenceKey),
             diagnostic);
     }
 

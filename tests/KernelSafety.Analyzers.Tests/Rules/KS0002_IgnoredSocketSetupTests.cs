@@ -1069,7 +1069,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, message, message.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_tests_a_discarded_connect_and_returns_minus_one_in_an_int_method()
@@ -1099,7 +1099,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return fd;
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_tests_a_stored_result_right_after_it_is_stored()
@@ -1130,7 +1130,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_seed_adds_the_leave_at_the_end_of_the_logging_branch()
@@ -1166,7 +1166,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, 80, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_logging_block_in_an_int_method_returns_the_result()
@@ -1205,7 +1205,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_awaits_ConnectAsync_in_an_async_method()
@@ -1235,7 +1235,7 @@ public class KS0002_IgnoredSocketSetupTests
                     await socket.SendAsync(msg, SocketFlags.None);
                 }
             }
-            """, IgnoredSocketSetupFix.AwaitKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_connects_synchronously_in_a_synchronous_method()
@@ -1261,7 +1261,7 @@ public class KS0002_IgnoredSocketSetupTests
                     client.GetStream().Write(msg, 0, msg.Length);
                 }
             }
-            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_rethrows_at_the_end_of_a_swallowing_catch()
@@ -1308,7 +1308,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
             }
-            """, IgnoredSocketSetupFix.RethrowKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_throws_TimeoutException_when_Wait_times_out()
@@ -1341,7 +1341,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
             }
-            """, IgnoredSocketSetupFix.ThrowOnTimeoutKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_throws_TimeoutException_for_a_stored_task()
@@ -1375,7 +1375,7 @@ public class KS0002_IgnoredSocketSetupTests
                     client.GetStream().Write(msg, 0, msg.Length);
                 }
             }
-            """, IgnoredSocketSetupFix.ThrowOnTimeoutKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_is_not_offered_for_a_discarded_socket_or_a_pending_flag()
@@ -1444,7 +1444,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return fd;
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_awaits_a_discarded_task_inside_an_async_lambda()
@@ -1478,7 +1478,7 @@ public class KS0002_IgnoredSocketSetupTests
                         await Task.Yield();
                     };
             }
-            """, IgnoredSocketSetupFix.AwaitKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_connects_synchronously_instead_of_a_ConfigureAwait_chain()
@@ -1504,7 +1504,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Connect(address, 2001);
                 }
             }
-            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_is_not_offered_when_no_synchronous_overload_takes_the_same_arguments()
@@ -1561,7 +1561,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_logging_else_branch_leaves_without_disturbing_the_layout()
@@ -1599,7 +1599,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_connects_synchronously_inside_a_lock_where_await_is_not_allowed()
@@ -1641,7 +1641,7 @@ public class KS0002_IgnoredSocketSetupTests
                     await Task.Yield();
                 }
             }
-            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_rethrows_in_every_swallowing_catch_of_a_one_line_try()
@@ -1681,7 +1681,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
             }
-            """, IgnoredSocketSetupFix.RethrowKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     // =============================================================================================
     // Fix all
@@ -1718,14 +1718,14 @@ public class KS0002_IgnoredSocketSetupTests
                     }
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_all_awaits_unobserved_connects_across_documents()
     {
         var test = new VerifyCS.Test
         {
-            CodeActionEquivalenceKey = IgnoredSocketSetupFix.AwaitKey,
+            CodeActionEquivalenceKey = IgnoredSocketSetupFix.EquivalenceKey,
         };
         test.TestState.Sources.Add("""
             using System.Net;
