@@ -119,7 +119,23 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             descriptor = ResultUsage.GetReferencedSymbol(invocation.Arguments[0].Value);
         }
 
-        switch (ResultUsage.Classify(invocation, out _, out var local))
+        IOperation occurrence = invocation;
+        var use = ResultUsage.Classify(invocation, out var consumer, out var local);
+        if (use == ResultUseKind.StoredInLocal
+            && consumer is ISimpleAssignmentOperation assignment
+            && ResultUsage.SkipConversionsUp(assignment).Parent is not IExpressionStatementOperation)
+        {
+            // if ((rc = connect(...)) < 0): the value of the assignment is what the code tests.
+            occurrence = assignment;
+            if (ResultUsage.Classify(assignment, out _, out _) != ResultUseKind.Tested)
+            {
+                return; // while ((rc = connect(...)) ...), Check(rc = connect(...)): followed elsewhere
+            }
+
+            use = ResultUseKind.Tested;
+        }
+
+        switch (use)
         {
             case ResultUseKind.Discarded:
                 Report(context, invocation, NativeDiscarded, entryPoint,
@@ -130,19 +146,21 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
             case ResultUseKind.Tested:
                 {
-                    if (!FailureChecks.TryGetFailureTest(invocation, NativeFailure, success, out var test)
+                    var assigned = occurrence == invocation ? null : local;
+                    if (!FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var test)
                         || FailureChecks.Leaves(test.FailureBranch, model)
+                        || FailureChecks.LeavesOnSomePath(test.FailureBranch)
                         || !test.IsStatement
                         || test.FailureBranch is null
                         || FailureChecks.RecordsState(test.FailureBranch)
                         || descriptor is null
                         || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols)
-                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == invocation.Syntax, success, descriptor, symbols))
+                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, symbols))
                     {
                         return;
                     }
 
-                    ReportFallsThrough(context, invocation, entryPoint, test, descriptor.Name, resultLocal: null);
+                    ReportFallsThrough(context, invocation, entryPoint, test, descriptor.Name, resultLocal: assigned?.Name);
                     return;
                 }
 
@@ -195,7 +213,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         firstHandled = test.Conditional.Syntax.SpanStart;
                     }
                 }
-                else if (test.IsStatement && !FailureChecks.RecordsState(test.FailureBranch))
+                else if (test.IsStatement && !FailureChecks.RecordsState(test.FailureBranch) && !FailureChecks.LeavesOnSomePath(test.FailureBranch))
                 {
                     fallThrough ??= test;
                 }
@@ -574,6 +592,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             if (!CatchesSocketFailure(clause.ExceptionType, symbols)
                 || FailureChecks.Leaves(clause.Handler, model)
+                || FailureChecks.LeavesOnSomePath(clause.Handler)
+                || ExpectsConnectInProgress(clause.Filter)
                 || WritesOrMentions(clause.Handler, socket))
             {
                 continue;
@@ -594,6 +614,28 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             properties: Properties(SwallowedFailure),
             display,
             $"the catch swallows the failure and '{socket.Name}' is used after it unconnected; rethrow or leave the method in the catch"));
+    }
+
+    /// <summary>
+    /// A filter such as <c>when (e.SocketErrorCode == SocketError.WouldBlock)</c>: a non-blocking connect that is still in
+    /// progress, completed later by Poll/Select.
+    /// </summary>
+    private static bool ExpectsConnectInProgress(IOperation? filter)
+    {
+        if (filter is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in filter.DescendantsAndSelf())
+        {
+            if (operation is IFieldReferenceOperation { Field: { ContainingType.Name: "SocketError", Name: "WouldBlock" or "InProgress" or "IOPending" or "AlreadyInProgress" } })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool CatchesSocketFailure(ITypeSymbol? caught, KnownSymbols symbols)

@@ -471,7 +471,16 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        editor.ReplaceNode(statement, build(editor.SemanticModel, editor.Generator));
+        var replacement = build(editor.SemanticModel, editor.Generator);
+        if (replacement is IfStatementSyntax && statement.Parent is not (BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax))
+        {
+            // An embedded statement (if (x) connect(...); else ...): a bare 'if' would capture the outer 'else'.
+            replacement = Block(replacement.WithoutTrivia())
+                .WithTriviaFrom(replacement)
+                .WithAdditionalAnnotations(Formatter.Annotation);
+        }
+
+        editor.ReplaceNode(statement, replacement);
         return await FinishAsync(editor.GetChangedDocument(), cancellationToken).ConfigureAwait(false);
     }
 }
