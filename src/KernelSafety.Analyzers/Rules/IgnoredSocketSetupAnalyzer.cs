@@ -153,6 +153,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         || !test.IsStatement
                         || test.FailureBranch is null
                         || FailureChecks.RecordsState(test.FailureBranch)
+                        || FailureChecks.RecordsState(SuccessBranch(test))
                         || descriptor is null
                         || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols)
                         || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, symbols))
@@ -213,7 +214,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         firstHandled = test.Conditional.Syntax.SpanStart;
                     }
                 }
-                else if (test.IsStatement && !FailureChecks.RecordsState(test.FailureBranch) && !FailureChecks.LeavesOnSomePath(test.FailureBranch))
+                else if (test.IsStatement
+                    && !FailureChecks.RecordsState(test.FailureBranch)
+                    && !FailureChecks.RecordsState(SuccessBranch(test))
+                    && !FailureChecks.LeavesOnSomePath(test.FailureBranch))
                 {
                     fallThrough ??= test;
                 }
@@ -278,6 +282,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 : $"'{local.Name}' is never tested for failure before {name} is used; test it and leave the method on failure",
             resultLocal: local.Name);
     }
+
+    /// <summary>The branch taken on success (<c>else { connected = true; }</c>); a flag set there may guard the use.</summary>
+    private static IOperation? SuccessBranch(FailureTest test)
+        => test.FailureIsTrue ? test.Conditional.WhenFalse : test.Conditional.WhenTrue;
 
     private static void ReportFallsThrough(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, FailureTest test, string descriptorName, string? resultLocal)
     {
@@ -602,7 +610,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             (swallowing ??= new List<Location>()).Add(clause.Handler.Syntax.GetLocation());
         }
 
-        if (swallowing is null || !IsSocketUsedAfter(ResultUsage.GetRoot(invocation), socket, tryOperation.Syntax.Span.End))
+        if (swallowing is null || !IsSocketUsedAfter(ResultUsage.GetRoot(invocation), socket, tryOperation.Syntax))
         {
             return;
         }
@@ -632,6 +640,39 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             if (operation is IFieldReferenceOperation { Field: { ContainingType.Name: "SocketError", Name: "WouldBlock" or "InProgress" or "IOPending" or "AlreadyInProgress" } })
             {
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when <paramref name="later"/> sits in a statement that follows <paramref name="statement"/> (or a statement
+    /// enclosing it) in the same block, switch section or top-level program, so control can fall from one to the other.
+    /// Another <c>case</c> of the same switch or the <c>else</c> of the same <c>if</c> does not follow.
+    /// </summary>
+    private static bool FollowsInStatementList(SyntaxNode statement, SyntaxNode later)
+    {
+        for (var node = statement; node.Parent is { } parent; node = parent)
+        {
+            if (parent is not (Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.SwitchSectionSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.CompilationUnitSyntax))
+            {
+                continue;
+            }
+
+            for (var candidate = later; candidate.Parent is not null; candidate = candidate.Parent)
+            {
+                if (candidate.Parent == parent)
+                {
+                    if (candidate.SpanStart >= node.Span.End)
+                    {
+                        return true;
+                    }
+
+                    break;
+                }
             }
         }
 
@@ -671,12 +712,14 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     /// True when the socket is used (a member other than Close/Dispose, or handed to something) after
     /// <paramref name="position"/>; false as soon as the code reads <c>Connected</c> (that is the check).
     /// </summary>
-    private static bool IsSocketUsedAfter(IOperation root, ISymbol socket, int position)
+    private static bool IsSocketUsedAfter(IOperation root, ISymbol socket, SyntaxNode tryStatement)
     {
+        var position = tryStatement.Span.End;
         var used = false;
         foreach (var operation in root.Descendants())
         {
             if (operation.Syntax.SpanStart < position
+                || !FollowsInStatementList(tryStatement, operation.Syntax)
                 || !SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket)
                 || ResultUsage.IsWrite(operation))
             {

@@ -444,7 +444,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         where TNode : SyntaxNode
     {
         var trailing = original.GetTrailingTrivia();
-        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax
+        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax or GlobalStatementSyntax
             ? original
             : null;
         var owner = original.Parent is IfStatementSyntax or ElseClauseSyntax ? original.FirstAncestorOrSelf<IfStatementSyntax>(n => n.Parent is not ElseClauseSyntax) : statement;
@@ -452,6 +452,8 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         {
             BlockSyntax block => block.Statements.IndexOf((StatementSyntax)owner) is var i && i >= 0 && i < block.Statements.Count - 1,
             SwitchSectionSyntax section => section.Statements.IndexOf((StatementSyntax)owner) is var j && j >= 0 && j < section.Statements.Count - 1,
+            GlobalStatementSyntax { Parent: CompilationUnitSyntax unit } global
+                => unit.Members.IndexOf(global) is var k && k >= 0 && k < unit.Members.Count - 1 && unit.Members[k + 1] is GlobalStatementSyntax,
             _ => false,
         };
         followed &= owner is not null && original.GetLastToken() == owner.GetLastToken();

@@ -2435,4 +2435,292 @@ public class KS0002_IgnoredSocketSetupTests
                 }
             }
             """, IgnoredSocketSetupFix.AwaitKey);
+
+    [Fact]
+    public Task Review_swallowing_catch_in_one_switch_case_and_send_in_another_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            enum Command { Connect, Send }
+
+            class Session
+            {
+                private readonly Socket socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+                public void Handle(Command command, EndPoint endPoint, byte[] payload)
+                {
+                    switch (command)
+                    {
+                        case Command.Connect:
+                            try { socket.Connect(endPoint); }
+                            catch (SocketException ex) { Console.WriteLine(ex.Message); }
+                            break;
+                        case Command.Send:
+                            socket.Send(payload);
+                            break;
+                    }
+                }
+
+                public void Toggle(bool open, EndPoint endPoint, byte[] payload)
+                {
+                    if (open)
+                    {
+                        try { socket.Connect(endPoint); }
+                        catch (SocketException ex) { Console.WriteLine(ex.Message); }
+                    }
+                    else
+                    {
+                        socket.Send(payload);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public async Task Review_swallowing_catch_in_top_level_statements_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System;
+                using System.Net;
+                using System.Net.Sockets;
+
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    {|KS0002:socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001))|};
+                }
+                catch (SocketException ex)
+                {
+                    Console.WriteLine(ex.Message);
+                }
+
+                socket.Send(new byte[] { 1, 2, 3 });
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task Review_use_guarded_by_a_flag_set_on_success_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    var connected = false;
+                    int rc = Posix.connect(fd, address, address.Length);
+                    if (rc < 0)
+                    {
+                        Console.WriteLine("connect failed: " + Marshal.GetLastPInvokeError());
+                    }
+                    else
+                    {
+                        connected = true;
+                    }
+
+                    if (connected)
+                    {
+                        Posix.send(fd, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_logging_branch_in_a_lambda_with_a_later_success_test_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading.Tasks;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public Task OpenAsync(int fd, byte[] address, byte[] msg)
+                    => Task.Run(() =>
+                    {
+                        int rc = Posix.connect(fd, address, address.Length);
+                        if (rc < 0) Console.WriteLine("connect failed");
+                        if (rc == 0) Posix.send(fd, msg, msg.Length, 0);
+                    });
+
+                public void Open(int fd, byte[] address, byte[] msg)
+                {
+                    Run(fd);
+
+                    void Run(int descriptor)
+                    {
+                        int rc = Posix.connect(descriptor, address, address.Length);
+                        if (rc < 0) Console.WriteLine("connect failed");
+                        if (rc >= 0) Posix.send(descriptor, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_logging_branch_in_a_lambda_that_falls_through_to_the_send_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading.Tasks;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public Task OpenAsync(int fd, byte[] address, byte[] msg)
+                    => Task.Run(() =>
+                    {
+                        int rc = {|KS0002:Posix.connect(fd, address, address.Length)|};
+                        if (rc < 0) Console.WriteLine("connect failed");
+                        Posix.send(fd, msg, msg.Length, 0);
+                    });
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_discarded_winsock_connect_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Winsock
+            {
+                [DllImport("ws2_32.dll", SetLastError = true)]
+                public static extern int connect(IntPtr s, byte[] name, int namelen);
+            }
+
+            class Connector
+            {
+                public void Open(IntPtr s, byte[] name) => {|KS0002:Winsock.connect(s, name, name.Length)|};
+            }
+            """);
+
+    [Fact]
+    public Task Review_ignored_timed_waits_with_TimeSpan_or_token_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            class Connector
+            {
+                public void Open(Socket socket, EndPoint endPoint, byte[] msg, CancellationToken token)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.Wait(TimeSpan.FromSeconds(3));
+                    socket.Send(msg);
+                }
+
+                public void OpenCancellable(Socket socket, EndPoint endPoint, byte[] msg, CancellationToken token)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.Wait(3000, token);
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_tasks_observed_by_continuations_or_fault_checks_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Connector
+            {
+                public void Open(Socket socket, EndPoint endPoint)
+                {
+                    socket.ConnectAsync(endPoint).ContinueWith(
+                        t => Console.WriteLine(t.Exception),
+                        TaskContinuationOptions.OnlyOnFaulted);
+                }
+
+                public bool TryOpen(Socket socket, EndPoint endPoint)
+                {
+                    var connect = socket.ConnectAsync(endPoint);
+                    connect.Wait(5000);
+                    return connect.IsCompletedSuccessfully;
+                }
+
+                public bool OpenWithin(Socket socket, EndPoint endPoint, int milliseconds)
+                    => socket.ConnectAsync(endPoint).Wait(milliseconds);
+            }
+            """);
+
+    [Fact]
+    public async Task Review_fix_of_a_discarded_connect_in_top_level_statements_throws()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Runtime.InteropServices;
+
+                var address = new byte[16];
+                {|KS0002:Posix.connect(3, address, address.Length)|};
+                Posix.send(3, address, 1, 0);
+                """ + NonBlockingLibc,
+            FixedCode = """
+                using System.ComponentModel;
+                using System.Runtime.InteropServices;
+
+                var address = new byte[16];
+                if (Posix.connect(3, address, address.Length) < 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                Posix.send(3, address, 1, 0);
+                """ + NonBlockingLibc,
+            CodeActionEquivalenceKey = IgnoredSocketSetupFix.TestAndLeaveKey,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        test.FixedState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task Review_fix_of_a_condition_assignment_that_only_logs_returns_the_result()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public int Open(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    if ((rc = {|KS0002:Posix.connect(fd, address, address.Length)|}) < 0)
+                        Console.WriteLine("connect failed");
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return 0;
+                }
+            }
+            """ + NonBlockingLibc, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public int Open(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    if ((rc = Posix.connect(fd, address, address.Length)) < 0)
+                    {
+                        Console.WriteLine("connect failed");
+                        return rc;
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return 0;
+                }
+            }
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.LeaveOnFailureKey);
 }
