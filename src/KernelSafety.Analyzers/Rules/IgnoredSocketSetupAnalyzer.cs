@@ -500,8 +500,13 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             }
 
             var callback = ResultUsage.SkipConversionsDown(argument.Value);
-            if (callback is IDelegateCreationOperation { Target: IAnonymousFunctionOperation })
+            if (callback is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
             {
+                if (HandsOnAsyncResult(lambda))
+                {
+                    return; // ar => OnConnected(ar): the handler is trusted to end the call, like a method group
+                }
+
                 break;
             }
 
@@ -541,6 +546,28 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
         Report(context, invocation, MissingEndConnect, display,
             "'EndConnect' is never called, so a failed connect goes unnoticed; call EndConnect (or await ConnectAsync)");
+    }
+
+    /// <summary>True when the callback passes its <c>IAsyncResult</c> parameter on to another call.</summary>
+    private static bool HandsOnAsyncResult(IAnonymousFunctionOperation lambda)
+    {
+        if (lambda.Symbol.Parameters.Length != 1)
+        {
+            return false;
+        }
+
+        var parameter = lambda.Symbol.Parameters[0];
+        foreach (var operation in lambda.Body.Descendants())
+        {
+            if (operation is IParameterReferenceOperation reference
+                && SymbolEqualityComparer.Default.Equals(reference.Parameter, parameter)
+                && ResultUsage.SkipConversionsUp(reference).Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: not "EndConnect" } })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -2723,4 +2723,53 @@ public class KS0002_IgnoredSocketSetupTests
                 }
             }
             """ + NonBlockingLibc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+
+    [Fact]
+    public Task Review_BeginConnect_callback_lambda_that_hands_the_result_to_a_handler_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Connector
+            {
+                private readonly Socket socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+                public void Open(EndPoint endPoint)
+                {
+                    socket.BeginConnect(endPoint, ar => OnConnected(ar), null);
+                }
+
+                public void OpenWithState(TcpClient client, string host)
+                {
+                    client.BeginConnect(host, 2001, result => Complete(client, result), null);
+                }
+
+                private void OnConnected(IAsyncResult ar)
+                {
+                    socket.EndConnect(ar);
+                }
+
+                private static void Complete(TcpClient client, IAsyncResult result)
+                {
+                    client.EndConnect(result);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_BeginConnect_callback_lambda_that_ignores_the_result_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Connector
+            {
+                public void Open(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    {|KS0002:socket.BeginConnect(endPoint, ar => Console.WriteLine("connected"), null)|};
+                }
+            }
+            """);
 }

@@ -1943,4 +1943,21 @@ public class KS0004_FixedSizeSendTests
             """;
         await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
     }
+
+    [Fact]
+    public async Task Review_reused_buffer_refilled_by_a_second_read_is_judged_by_the_last_read()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Forward(Stream input, Stream output)
+                {
+                    var buffer = new byte[512];
+                    int header = input.Read(buffer, 0, 4);
+                    input.ReadExactly(buffer, 0, buffer.Length);
+                    output.Write(buffer, 0, buffer.Length);
+                }
+            }
+            """);
+    }
 }
