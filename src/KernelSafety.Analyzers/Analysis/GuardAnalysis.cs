@@ -153,6 +153,11 @@ internal sealed class PathFacts
                 var previous = block.Operations[index - 1];
                 return At(previous, cache, cancellationToken).After(previous, cache);
 
+            case ISwitchCaseOperation section when section.Body.IndexOf(child) is var position && position > 0:
+                // A switch section runs its statements in order, like a block.
+                var before = section.Body[position - 1];
+                return At(before, cache, cancellationToken).After(before, cache);
+
             case IConditionalOperation conditional when child == conditional.WhenTrue:
                 return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, true));
 
