@@ -1826,4 +1826,105 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Review_pattern_and_negated_guards_bound_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private const int Size = 80;
+                private static readonly byte[] msg = new byte[Size];
+
+                void WritePattern(byte[] buff, int len)
+                {
+                    if (len is < 0 or > Size)
+                        throw new ArgumentOutOfRangeException(nameof(len));
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+
+                void WriteNotInRange(byte[] buff, int len)
+                {
+                    if (len is not (>= 0 and <= Size))
+                        return;
+                    msg.AsSpan().Clear();
+                    buff.AsSpan(0, len).CopyTo(msg);
+                }
+
+                bool WriteNegated(byte[] buff, int len)
+                {
+                    if (!(len <= msg.Length))
+                        return false;
+                    Array.Copy(buff, msg, len);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_stackalloc_or_array_chosen_by_the_count_is_made_from_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Encoder
+            {
+                int Checksum(ReadOnlySpan<byte> src, int len)
+                {
+                    Span<byte> scratch = len <= 256 ? stackalloc byte[len] : new byte[len];
+                    src.Slice(0, len).CopyTo(scratch);
+                    int sum = 0;
+                    foreach (var b in scratch) sum += b;
+                    return sum;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_field_sized_by_the_count_in_the_same_constructor_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Packet
+            {
+                private readonly byte[] payload;
+
+                public Packet(byte[] data, int size)
+                {
+                    payload = new byte[size];
+                    Array.Copy(data, payload, size);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_guards_inside_try_lock_and_checked_blocks_bound_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private readonly object gate = new object();
+                private readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    lock (gate)
+                    {
+                        try
+                        {
+                            checked
+                            {
+                                if (len > msg.Length) throw new ArgumentOutOfRangeException(nameof(len));
+                                Buffer.BlockCopy(buff, 0, msg, 0, len);
+                            }
+                        }
+                        finally
+                        {
+                            Console.WriteLine("written");
+                        }
+                    }
+                }
+            }
+            """);
 }
