@@ -1927,4 +1927,67 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Review_clamp_fix_names_the_field_when_a_parameter_shadows_it()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                void Write(byte[] msg, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(msg, 0, this.msg, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                void Write(byte[] msg, int len)
+                {
+                    Buffer.BlockCopy(msg, 0, this.msg, 0, Math.Min(len, this.msg.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Review_guard_fix_names_the_static_field_when_a_local_shadows_it()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] buffer = new byte[80];
+
+                void Write(byte[] data, int len)
+                {
+                    var buffer = data;
+                    {|KS0001:Buffer.BlockCopy(buffer, 0, Device.buffer, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] buffer = new byte[80];
+
+                void Write(byte[] data, int len)
+                {
+                    var buffer = data;
+                    if (len > Device.buffer.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'Device.buffer'.");
+                    }
+
+                    Buffer.BlockCopy(buffer, 0, Device.buffer, 0, len);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
 }
