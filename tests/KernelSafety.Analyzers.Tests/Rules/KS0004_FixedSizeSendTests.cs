@@ -1960,4 +1960,46 @@ public class KS0004_FixedSizeSendTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Review_padded_or_replaced_buffers_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Terminal
+            {
+                void SendLine(Stream input, Socket socket)
+                {
+                    var line = new byte[80];
+                    int n = input.Read(line, 0, line.Length);
+                    line.AsSpan(n).Fill((byte)' ');
+                    socket.Send(line);
+                }
+
+                void SendCleared(Stream input, Socket socket)
+                {
+                    var record = new byte[64];
+                    int n = input.Read(record, 0, record.Length);
+                    Array.Clear(record, n, record.Length - n);
+                    socket.Send(record, 0, 64, SocketFlags.None);
+                }
+
+                void SendReplacement(Stream input, Socket socket, string text)
+                {
+                    var buffer = new byte[256];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    Console.WriteLine(n);
+                    buffer = Encoding.UTF8.GetBytes(text);
+                    socket.Send(buffer);
+                }
+
+                void SendBuilt(Socket socket, int value)
+                {
+                    using var ms = new MemoryStream();
+                    ms.Write(BitConverter.GetBytes(value));
+                    var frame = ms.ToArray();
+                    socket.Send(frame);
+                }
+            }
+            """);
+    }
 }
