@@ -1990,4 +1990,76 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Review_range_with_a_caller_count_into_a_fixed_size_field_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(ReadOnlySpan<byte> data, int n)
+                {
+                    {|KS0001:data[..n].CopyTo(msg)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_clamp_fix_inside_a_range()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(ReadOnlySpan<byte> data, int n)
+                {
+                    {|KS0001:data[..n].CopyTo(msg)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(ReadOnlySpan<byte> data, int n)
+                {
+                    data[..Math.Min(n, msg.Length)].CopyTo(msg);
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Review_ranges_that_are_bounded_or_not_prefixes_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Guarded(ReadOnlySpan<byte> data, int n)
+                {
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(n, msg.Length);
+                    data[..n].CopyTo(msg);
+                }
+
+                void Clamped(ReadOnlySpan<byte> data, int n)
+                {
+                    data[..Math.Min(n, msg.Length)].CopyTo(msg);
+                }
+
+                void IntoFresh(ReadOnlySpan<byte> data, int n)
+                {
+                    var copy = new byte[n];
+                    data[..n].CopyTo(copy);
+                }
+            }
+            """);
 }
