@@ -631,7 +631,6 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 || !CatchesSocketFailure(clause.ExceptionType, symbols)
                 || FailureChecks.Leaves(clause.Handler, model)
                 || FailureChecks.LeavesOnSomePath(clause.Handler)
-                || ExpectsConnectInProgress(clause.Filter)
                 || WritesOrMentions(clause.Handler, socket))
             {
                 continue;
@@ -652,61 +651,6 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             properties: Properties(SwallowedFailure),
             display,
             $"the catch swallows the failure and '{socket.Name}' is used after it unconnected; rethrow or leave the method in the catch"));
-    }
-
-    /// <summary>
-    /// A filter such as <c>when (e.SocketErrorCode == SocketError.WouldBlock)</c>: a non-blocking connect that is still in
-    /// progress, completed later by Poll/Select.
-    /// </summary>
-    private static bool ExpectsConnectInProgress(IOperation? filter)
-    {
-        if (filter is null)
-        {
-            return false;
-        }
-
-        foreach (var operation in filter.DescendantsAndSelf())
-        {
-            if (operation is IFieldReferenceOperation { Field: { ContainingType.Name: "SocketError", Name: "WouldBlock" or "InProgress" or "IOPending" or "AlreadyInProgress" } })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// True when <paramref name="later"/> sits in a statement that follows <paramref name="statement"/> (or a statement
-    /// enclosing it) in the same block, switch section or top-level program, so control can fall from one to the other.
-    /// Another <c>case</c> of the same switch or the <c>else</c> of the same <c>if</c> does not follow.
-    /// </summary>
-    private static bool FollowsInStatementList(SyntaxNode statement, SyntaxNode later)
-    {
-        for (var node = statement; node.Parent is { } parent; node = parent)
-        {
-            if (parent is not (Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax
-                or Microsoft.CodeAnalysis.CSharp.Syntax.SwitchSectionSyntax
-                or Microsoft.CodeAnalysis.CSharp.Syntax.CompilationUnitSyntax))
-            {
-                continue;
-            }
-
-            for (var candidate = later; candidate.Parent is not null; candidate = candidate.Parent)
-            {
-                if (candidate.Parent == parent)
-                {
-                    if (candidate.SpanStart >= node.Span.End)
-                    {
-                        return true;
-                    }
-
-                    break;
-                }
-            }
-        }
-
-        return false;
     }
 
     private static bool CatchesSocketFailure(ITypeSymbol? caught, KnownSymbols symbols)
