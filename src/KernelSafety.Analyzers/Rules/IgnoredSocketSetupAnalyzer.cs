@@ -653,6 +653,39 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             $"the catch swallows the failure and '{socket.Name}' is used after it unconnected; rethrow or leave the method in the catch"));
     }
 
+    /// <summary>
+    /// True when <paramref name="later"/> sits in a statement that follows <paramref name="statement"/> (or a statement
+    /// enclosing it) in the same block, switch section or top-level program, so control can fall from one to the other.
+    /// Another <c>case</c> of the same switch or the <c>else</c> of the same <c>if</c> does not follow.
+    /// </summary>
+    private static bool FollowsInStatementList(SyntaxNode statement, SyntaxNode later)
+    {
+        for (var node = statement; node.Parent is { } parent; node = parent)
+        {
+            if (parent is not (Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.SwitchSectionSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.CompilationUnitSyntax))
+            {
+                continue;
+            }
+
+            for (var candidate = later; candidate.Parent is not null; candidate = candidate.Parent)
+            {
+                if (candidate.Parent == parent)
+                {
+                    if (candidate.SpanStart >= node.Span.End)
+                    {
+                        return true;
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static bool CatchesSocketFailure(ITypeSymbol? caught, KnownSymbols symbols)
     {
         if (caught is null || caught.SpecialType == SpecialType.System_Object)
