@@ -444,7 +444,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         where TNode : SyntaxNode
     {
         var trailing = original.GetTrailingTrivia();
-        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax
+        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax or GlobalStatementSyntax
             ? original
             : null;
         var owner = original.Parent is IfStatementSyntax or ElseClauseSyntax ? original.FirstAncestorOrSelf<IfStatementSyntax>(n => n.Parent is not ElseClauseSyntax) : statement;
@@ -452,6 +452,8 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         {
             BlockSyntax block => block.Statements.IndexOf((StatementSyntax)owner) is var i && i >= 0 && i < block.Statements.Count - 1,
             SwitchSectionSyntax section => section.Statements.IndexOf((StatementSyntax)owner) is var j && j >= 0 && j < section.Statements.Count - 1,
+            GlobalStatementSyntax { Parent: CompilationUnitSyntax unit } global
+                => unit.Members.IndexOf(global) is var k && k >= 0 && k < unit.Members.Count - 1 && unit.Members[k + 1] is GlobalStatementSyntax,
             _ => false,
         };
         followed &= owner is not null && original.GetLastToken() == owner.GetLastToken();
@@ -471,7 +473,16 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        editor.ReplaceNode(statement, build(editor.SemanticModel, editor.Generator));
+        var replacement = build(editor.SemanticModel, editor.Generator);
+        if (replacement is IfStatementSyntax && statement.Parent is not (BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax))
+        {
+            // An embedded statement (if (x) connect(...); else ...): a bare 'if' would capture the outer 'else'.
+            replacement = Block(replacement.WithoutTrivia())
+                .WithTriviaFrom(replacement)
+                .WithAdditionalAnnotations(Formatter.Annotation);
+        }
+
+        editor.ReplaceNode(statement, replacement);
         return await FinishAsync(editor.GetChangedDocument(), cancellationToken).ConfigureAwait(false);
     }
 }
