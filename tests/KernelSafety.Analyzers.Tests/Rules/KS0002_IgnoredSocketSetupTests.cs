@@ -2345,7 +2345,7 @@ public class KS0002_IgnoredSocketSetupTests
                         Console.WriteLine("not ready");
                 }
             }
-            """ + NonBlockingLibc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Review_fix_in_a_lambda_returning_int_returns_minus_one()
@@ -2377,7 +2377,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return fd;
                 };
             }
-            """ + NonBlockingLibc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Review_fix_in_a_checked_property_getter_returns_minus_one()
@@ -2425,7 +2425,7 @@ public class KS0002_IgnoredSocketSetupTests
                     }
                 }
             }
-            """ + NonBlockingLibc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Review_fix_awaits_in_a_catch_block_of_an_async_method()
@@ -2469,7 +2469,7 @@ public class KS0002_IgnoredSocketSetupTests
                     }
                 }
             }
-            """, IgnoredSocketSetupFix.AwaitKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Review_swallowing_catch_in_one_switch_case_and_send_in_another_is_not_flagged()
@@ -2714,7 +2714,7 @@ public class KS0002_IgnoredSocketSetupTests
 
                 Posix.send(3, address, 1, 0);
                 """ + NonBlockingLibc,
-            CodeActionEquivalenceKey = IgnoredSocketSetupFix.TestAndLeaveKey,
+            CodeActionEquivalenceKey = IgnoredSocketSetupFix.EquivalenceKey,
         };
         test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
         test.FixedState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
@@ -2757,7 +2757,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return 0;
                 }
             }
-            """ + NonBlockingLibc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Review_BeginConnect_callback_lambda_that_hands_the_result_to_a_handler_is_not_flagged()
