@@ -137,7 +137,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 {
                     var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
                     var guard = IfFailed(IdentifierName(localName), Leave(editor.SemanticModel, editor.Generator, statement, local));
-                    editor.InsertAfter(statement, WithBlankLineAfter(guard, statement).WithLeadingTrivia());
+                    editor.InsertAfter(statement, AsStatementAfter(guard, statement));
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
                 EquivalenceKey),
@@ -440,6 +440,37 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
     /// Gives <paramref name="replacement"/> the trivia of <paramref name="original"/>, plus a blank line after it when it
     /// ends in a block and another statement follows (the layout a careful engineer writes).
     /// </summary>
+    /// <summary>
+    /// Trivia for a statement inserted after <paramref name="original"/>: the original keeps its own trailing
+    /// comment; the new statement ends its line and is followed by one blank line when another statement follows
+    /// and does not already start with one.
+    /// </summary>
+    private static TNode AsStatementAfter<TNode>(TNode inserted, StatementSyntax original)
+        where TNode : SyntaxNode
+    {
+        var endOfLine = original.GetTrailingTrivia().LastOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        if (!endOfLine.IsKind(SyntaxKind.EndOfLineTrivia))
+        {
+            endOfLine = ElasticCarriageReturnLineFeed;
+        }
+
+        var trailing = TriviaList(endOfLine);
+        var statements = original.Parent switch
+        {
+            BlockSyntax block => block.Statements,
+            SwitchSectionSyntax section => section.Statements,
+            _ => default,
+        };
+        var index = statements.IndexOf(original);
+        if (index >= 0 && index < statements.Count - 1
+            && !statements[index + 1].GetLeadingTrivia().Any(t => t.IsKind(SyntaxKind.EndOfLineTrivia)))
+        {
+            trailing = trailing.Add(endOfLine);
+        }
+
+        return inserted.WithLeadingTrivia().WithTrailingTrivia(trailing);
+    }
+
     private static TNode WithBlankLineAfter<TNode>(TNode replacement, StatementSyntax original)
         where TNode : SyntaxNode
     {

@@ -1133,6 +1133,38 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
+    public Task Fix_after_a_commented_statement_keeps_the_comment_and_one_blank_line()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|}; // sock_create(PF_INET, SOCK_STREAM, ...)
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0); // sock_create(PF_INET, SOCK_STREAM, ...)
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Fix_seed_adds_the_leave_at_the_end_of_the_logging_branch()
         => VerifyCS.VerifyCodeFixAsync("""
             using System;
