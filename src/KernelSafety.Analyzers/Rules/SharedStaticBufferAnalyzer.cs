@@ -91,7 +91,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         KnownSymbols symbols)
     {
         var reference = (IFieldReferenceOperation)context.Operation;
-        if (!candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
+        if (!reference.Field.IsStatic || !candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
         {
             return;
         }
