@@ -28,9 +28,10 @@ internal static class FailurePaths
         long failureValue,
         long successValue,
         Func<IOperation, bool> isUse,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<ControlFlowGraph>? getGraph = null)
     {
-        var graph = TryCreateGraph(start, cancellationToken);
+        var graph = TryCreateGraph(start, getGraph, cancellationToken);
         if (graph is null || !TryLocate(graph, start.Syntax, out var startBlock, out var startIndex))
         {
             return null;
@@ -154,7 +155,11 @@ internal static class FailurePaths
         return false;
     }
 
-    private static ControlFlowGraph? TryCreateGraph(IOperation start, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="getGraph"/> is the analysis context's <c>GetControlFlowGraph</c>: the driver caches that graph
+    /// per operation block and shares it with the other analyzers, so it is built at most once per method.
+    /// </remarks>
+    private static ControlFlowGraph? TryCreateGraph(IOperation start, Func<ControlFlowGraph>? getGraph, CancellationToken cancellationToken)
     {
         var node = start;
         while (node.Parent is { } parent)
@@ -169,6 +174,11 @@ internal static class FailurePaths
 
         try
         {
+            if (getGraph is not null && node is IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation)
+            {
+                return getGraph();
+            }
+
             return node switch
             {
                 IMethodBodyOperation body => ControlFlowGraph.Create(body, cancellationToken),
@@ -177,7 +187,7 @@ internal static class FailurePaths
                 _ => null,
             };
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             return null;
         }
