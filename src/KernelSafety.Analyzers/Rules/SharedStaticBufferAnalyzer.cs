@@ -39,12 +39,20 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     {
         var type = (INamedTypeSymbol)context.Symbol;
         ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>? candidates = null;
+        var hasPrivateStaticMethods = false;
         foreach (var member in type.GetMembers())
         {
-            if (member is IFieldSymbol field && IsCandidate(field, symbols))
+            if (member is IFieldSymbol field)
             {
-                candidates ??= new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>(SymbolEqualityComparer.Default);
-                candidates.TryAdd(field, new ConcurrentBag<Write>());
+                if (IsCandidate(field, symbols))
+                {
+                    candidates ??= new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>(SymbolEqualityComparer.Default);
+                    candidates.TryAdd(field, new ConcurrentBag<Write>());
+                }
+            }
+            else if (member is IMethodSymbol { IsStatic: true, IsExtern: false, DeclaredAccessibility: Accessibility.Private, MethodKind: not MethodKind.StaticConstructor })
+            {
+                hasPrivateStaticMethods = true;
             }
         }
 
@@ -57,7 +65,14 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationAction(
             operationContext => OnFieldReference(operationContext, candidates, symbols),
             OperationKind.FieldReference);
-        context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+
+        // Calls are only followed into private static helpers (initialization called from the static constructor):
+        // a type without one has no calls worth recording.
+        if (hasPrivateStaticMethods)
+        {
+            context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+        }
+
         context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization));
     }
 
