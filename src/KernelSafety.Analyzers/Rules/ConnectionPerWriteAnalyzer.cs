@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
@@ -39,53 +38,77 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
 
             var arraySegment = compilationContext.Compilation.GetTypeByMetadataName("System.ArraySegment`1");
-            // Cheap first: a connect (or a connecting constructor) anywhere. Only then is its method, once, checked for
-            // taking data and analyzed as a whole; every other method costs one type/name test per call.
-            var analyzed = new ConcurrentDictionary<SyntaxNode, bool>();
-            compilationContext.RegisterOperationAction(
-                operationContext => OnCallOrCreation(operationContext, symbols, arraySegment, analyzed),
-                OperationKind.Invocation,
-                OperationKind.ObjectCreation);
+            compilationContext.RegisterOperationBlockStartAction(blockStart => OnMethodStart(blockStart, symbols, arraySegment));
         });
     }
 
-    private static void OnCallOrCreation(
-        OperationAnalysisContext context,
-        KnownSymbols symbols,
-        INamedTypeSymbol? arraySegment,
-        ConcurrentDictionary<SyntaxNode, bool> analyzed)
+    /// <summary>
+    /// Cheap gate per method: only a method that takes data gets callbacks, and only one whose invocations or
+    /// creations include a connect gets the whole-method analysis at its end.
+    /// </summary>
+    private static void OnMethodStart(OperationBlockStartAnalysisContext context, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
     {
-        switch (context.Operation)
+        if (context.OwningSymbol is not IMethodSymbol method || method.Parameters.IsEmpty)
         {
-            case IInvocationOperation invocation when SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None:
-            case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
+            return;
+        }
+
+        var takesData = false;
+        foreach (var parameter in method.Parameters)
+        {
+            if (IsDataType(parameter.Type, symbols, arraySegment))
+            {
+                takesData = true;
                 break;
-            default:
-                return;
+            }
         }
 
-        if (context.ContainingSymbol is not IMethodSymbol method || method.Parameters.IsEmpty)
+        if (!takesData)
         {
             return;
         }
 
-        var root = context.Operation;
-        while (root.Parent is { } parent)
-        {
-            root = parent;
-        }
+        var state = new MethodState();
+        context.RegisterOperationAction(
+            operationContext =>
+            {
+                if (state.HasConnect)
+                {
+                    return;
+                }
 
-        if (root is not (IMethodBodyOperation or IBlockOperation) || !analyzed.TryAdd(root.Syntax, true))
+                switch (operationContext.Operation)
+                {
+                    case IInvocationOperation invocation when SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None:
+                    case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
+                        state.HasConnect = true;
+                        break;
+                }
+            },
+            OperationKind.Invocation,
+            OperationKind.ObjectCreation);
+        context.RegisterOperationBlockEndAction(blockContext =>
         {
-            return;
-        }
-
-        AnalyzeMethod(context, method, root, symbols, arraySegment);
+            if (state.HasConnect)
+            {
+                AnalyzeMethod(blockContext, symbols, arraySegment);
+            }
+        });
     }
 
-    private static void AnalyzeMethod(OperationAnalysisContext context, IMethodSymbol method, IOperation body, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    private sealed class MethodState
     {
-        // The method must take the data to send.
+        public volatile bool HasConnect;
+    }
+
+    private static void AnalyzeMethod(OperationBlockAnalysisContext context, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method)
+        {
+            return;
+        }
+
+        // Cheap first: the method must take the data to send.
         HashSet<ISymbol>? tainted = null;
         foreach (var parameter in method.Parameters)
         {
@@ -100,10 +123,16 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        AnalyzeBody(context, body, method, tainted, symbols);
+        foreach (var block in context.OperationBlocks)
+        {
+            if (block is IMethodBodyOperation or IBlockOperation)
+            {
+                AnalyzeBody(context, block, method, tainted, symbols);
+            }
+        }
     }
 
-    private static void AnalyzeBody(OperationAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols)
+    private static void AnalyzeBody(OperationBlockAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols)
     {
         // Most methods that take data never connect: find that out before collecting anything.
         if (!ContainsConnect(body, symbols))
@@ -182,7 +211,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
     }
 
     private static void CheckConnection(
-        OperationAnalysisContext context,
+        OperationBlockAnalysisContext context,
         IMethodSymbol method,
         ILocalSymbol connection,
         IVariableDeclaratorOperation? declarator,
