@@ -170,6 +170,18 @@ internal static class FailureChecks
 
         if (branch.Syntax is StatementSyntax statementSyntax && semanticModel is not null)
         {
+            // Fast paths before the (costly) region flow analysis, which decides only when neither applies.
+            switch (LastStatement(branch))
+            {
+                case IReturnOperation or IThrowOperation or IExpressionStatementOperation { Operation: IThrowOperation } or IBranchOperation { BranchKind: BranchKind.Break or BranchKind.Continue or BranchKind.GoTo }:
+                    return true; // the statement ends in a jump: its end point is unreachable
+            }
+
+            if (!ContainsJump(branch))
+            {
+                return false; // no return, throw, jump or loop anywhere in it: control reaches its end
+            }
+
             var flow = semanticModel.AnalyzeControlFlow(statementSyntax);
             return flow is { Succeeded: true, EndPointIsReachable: false };
         }
@@ -195,6 +207,37 @@ internal static class FailureChecks
                 case IAssignmentOperation:
                 case IIncrementOrDecrementOperation:
                 case IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref }:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The statement control runs last in <paramref name="statement"/>: the last of nested blocks, else itself.</summary>
+    private static IOperation LastStatement(IOperation statement)
+    {
+        while (statement is IBlockOperation { Operations.Length: > 0 } block)
+        {
+            statement = block.Operations[block.Operations.Length - 1];
+        }
+
+        return statement;
+    }
+
+    /// <summary>True when something under <paramref name="statement"/> may end its flow early (or never end it).</summary>
+    private static bool ContainsJump(IOperation statement)
+    {
+        foreach (var operation in statement.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IReturnOperation:
+                case IThrowOperation:
+                case IBranchOperation:
+                case ILoopOperation:
+                case ISwitchOperation:
+                case ILabeledOperation:
                     return true;
             }
         }

@@ -28,9 +28,10 @@ internal static class FailurePaths
         long failureValue,
         long successValue,
         Func<IOperation, bool> isUse,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<ControlFlowGraph>? getGraph = null)
     {
-        var graph = TryCreateGraph(start, cancellationToken);
+        var graph = TryCreateGraph(start, getGraph, cancellationToken);
         if (graph is null || !TryLocate(graph, start.Syntax, out var startBlock, out var startIndex))
         {
             return null;
@@ -154,7 +155,11 @@ internal static class FailurePaths
         return false;
     }
 
-    private static ControlFlowGraph? TryCreateGraph(IOperation start, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="getGraph"/> is the analysis context's <c>GetControlFlowGraph</c>: the driver caches that graph
+    /// per operation block and shares it with the other analyzers, so it is built at most once per method.
+    /// </remarks>
+    private static ControlFlowGraph? TryCreateGraph(IOperation start, Func<ControlFlowGraph>? getGraph, CancellationToken cancellationToken)
     {
         // Lambdas and local functions between the start and the root, innermost first.
         List<IOperation>? functions = null;
@@ -171,13 +176,15 @@ internal static class FailurePaths
 
         try
         {
-            var graph = node switch
-            {
-                IMethodBodyOperation body => ControlFlowGraph.Create(body, cancellationToken),
-                IConstructorBodyOperation constructor => ControlFlowGraph.Create(constructor, cancellationToken),
-                IBlockOperation block => ControlFlowGraph.Create(block, cancellationToken),
-                _ => null,
-            };
+            var graph = getGraph is not null && node is IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation
+                ? getGraph()
+                : node switch
+                {
+                    IMethodBodyOperation body => ControlFlowGraph.Create(body, cancellationToken),
+                    IConstructorBodyOperation constructor => ControlFlowGraph.Create(constructor, cancellationToken),
+                    IBlockOperation block => ControlFlowGraph.Create(block, cancellationToken),
+                    _ => null,
+                };
 
             for (var i = (functions?.Count ?? 0) - 1; graph is not null && i >= 0; i--)
             {
@@ -195,7 +202,7 @@ internal static class FailurePaths
 
             return graph;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             return null;
         }

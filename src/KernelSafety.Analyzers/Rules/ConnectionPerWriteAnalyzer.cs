@@ -38,8 +38,80 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
 
             var arraySegment = compilationContext.Compilation.GetTypeByMetadataName("System.ArraySegment`1");
-            compilationContext.RegisterOperationBlockAction(blockContext => AnalyzeMethod(blockContext, symbols, arraySegment));
+            compilationContext.RegisterOperationBlockStartAction(blockStart => OnMethodStart(blockStart, symbols, arraySegment));
         });
+    }
+
+    /// <summary>
+    /// Cheap gate per method: only a method that takes data gets callbacks, and only one whose invocations or
+    /// creations include a connect gets the whole-method analysis at its end.
+    /// </summary>
+    private static void OnMethodStart(OperationBlockStartAnalysisContext context, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method)
+        {
+            return;
+        }
+
+        var takesData = false;
+        foreach (var parameter in method.Parameters)
+        {
+            if (IsDataType(parameter.Type, symbols, arraySegment))
+            {
+                takesData = true;
+                break;
+            }
+        }
+
+        if (!takesData)
+        {
+            // A method that takes no data may still hold local functions that do (top-level programs do):
+            // watch only for local functions (rare), and analyze the method when one is seen.
+            var holder = new MethodState();
+            context.RegisterOperationAction(_ => holder.HasLocalFunction = true, OperationKind.LocalFunction);
+            context.RegisterOperationBlockEndAction(blockContext =>
+            {
+                if (holder.HasLocalFunction)
+                {
+                    AnalyzeMethod(blockContext, symbols, arraySegment);
+                }
+            });
+            return;
+        }
+
+        var state = new MethodState();
+        context.RegisterOperationAction(
+            operationContext =>
+            {
+                if (state.HasConnect)
+                {
+                    return;
+                }
+
+                switch (operationContext.Operation)
+                {
+                    case IInvocationOperation invocation when SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None:
+                    case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
+                        state.HasConnect = true;
+                        break;
+                }
+            },
+            OperationKind.Invocation,
+            OperationKind.ObjectCreation);
+        context.RegisterOperationBlockEndAction(blockContext =>
+        {
+            if (state.HasConnect)
+            {
+                AnalyzeMethod(blockContext, symbols, arraySegment);
+            }
+        });
+    }
+
+    private sealed class MethodState
+    {
+        public volatile bool HasConnect;
+
+        public volatile bool HasLocalFunction;
     }
 
     private static void AnalyzeMethod(OperationBlockAnalysisContext context, KnownSymbols symbols, INamedTypeSymbol? arraySegment)

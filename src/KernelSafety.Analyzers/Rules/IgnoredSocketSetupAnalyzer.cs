@@ -349,7 +349,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             NativeFailure,
             success,
             operation => IsDescriptorUse(operation, descriptor, symbols),
-            context.CancellationToken) ?? true;
+            context.CancellationToken,
+            context.GetControlFlowGraph) ?? true;
 
     private static Func<IOperation?, bool> IsRead(ILocalSymbol local)
         => candidate => candidate is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);

@@ -51,16 +51,34 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => AnalyzeAssignment(c, symbols), OperationKind.SimpleAssignment);
-            start.RegisterOperationAction(c => AnalyzeArgument(c, symbols), OperationKind.Argument);
+
+            // Arguments through their call (far fewer callbacks than one per argument): invocations, constructors,
+            // indexers. Each argument goes through the same cheap parameter filter as before.
+            start.RegisterOperationAction(c => AnalyzeArguments(c, symbols), OperationKind.Invocation, OperationKind.ObjectCreation, OperationKind.PropertyReference);
         });
     }
 
     private static void AnalyzeAssignment(OperationAnalysisContext context, KnownSymbols symbols)
     {
         var assignment = (ISimpleAssignmentOperation)context.Operation;
-        if (assignment.IsRef || assignment.Target is not (IFieldReferenceOperation or IPropertyReferenceOperation))
+        if (assignment.IsRef)
         {
             return;
+        }
+
+        // Cheap first: a destination is a 16-bit member ([NetworkByteOrder]), sin_port/sin6_port, or a property named Port.
+        switch (assignment.Target)
+        {
+            case IFieldReferenceOperation { Field: { } field }
+                when field.Type.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16
+                    || (field.Name.Length is 8 or 9 && field.Name[0] == 's'):
+                break;
+            case IPropertyReferenceOperation { Property: { } property }
+                when property.Type.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16
+                    || (property.Name.Length == 4 && property.Name[0] == 'P'):
+                break;
+            default:
+                return;
         }
 
         var destination = ByteOrder.ClassifyAssignmentTarget(assignment.Target, symbols, context.CancellationToken);
@@ -72,9 +90,38 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         Check(context, symbols, destination, assignment.Value, assignment.Syntax);
     }
 
-    private static void AnalyzeArgument(OperationAnalysisContext context, KnownSymbols symbols)
+    private static void AnalyzeArguments(OperationAnalysisContext context, KnownSymbols symbols)
     {
-        var argument = (IArgumentOperation)context.Operation;
+        var arguments = context.Operation switch
+        {
+            IInvocationOperation invocation => invocation.Arguments,
+            IObjectCreationOperation creation => creation.Arguments,
+            IPropertyReferenceOperation property => property.Arguments,
+            _ => default,
+        };
+
+        if (arguments.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        foreach (var argument in arguments)
+        {
+            // Cheap first, no attribute read: a port/value parameter or a 16-bit one.
+            var parameter = argument.Parameter;
+            if (parameter is null
+                || (parameter.Type.SpecialType is not (SpecialType.System_Int16 or SpecialType.System_UInt16)
+                    && !(parameter.Name.Length is 4 or 5 && parameter.Name[0] is 'p' or 'v')))
+            {
+                continue;
+            }
+
+            AnalyzeArgument(context, symbols, argument);
+        }
+    }
+
+    private static void AnalyzeArgument(OperationAnalysisContext context, KnownSymbols symbols, IArgumentOperation argument)
+    {
         if (argument.ArgumentKind != ArgumentKind.Explicit || argument.Parameter is null || argument.Value is null)
         {
             return;

@@ -39,12 +39,20 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     {
         var type = (INamedTypeSymbol)context.Symbol;
         ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>? candidates = null;
+        var hasPrivateHelpers = false;
         foreach (var member in type.GetMembers())
         {
-            if (member is IFieldSymbol field && IsCandidate(field, symbols))
+            if (member is IFieldSymbol field)
             {
-                candidates ??= new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>(SymbolEqualityComparer.Default);
-                candidates.TryAdd(field, new ConcurrentBag<Write>());
+                if (IsCandidate(field, symbols))
+                {
+                    candidates ??= new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>(SymbolEqualityComparer.Default);
+                    candidates.TryAdd(field, new ConcurrentBag<Write>());
+                }
+            }
+            else if (member is IMethodSymbol { IsExtern: false, DeclaredAccessibility: Accessibility.Private, MethodKind: MethodKind.Ordinary })
+            {
+                hasPrivateHelpers = true;
             }
         }
 
@@ -61,7 +69,14 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationAction(
             operationContext => OnFieldInitializer(operationContext, candidates, stores),
             OperationKind.FieldInitializer);
-        context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+
+        // Calls are only followed into private helpers (initialization called from the static constructor, or
+        // helpers called only under a lock): a type without one has no calls worth recording.
+        if (hasPrivateHelpers)
+        {
+            context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+        }
+
         context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization, stores));
     }
 
@@ -96,7 +111,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         StoredValues stores)
     {
         var reference = (IFieldReferenceOperation)context.Operation;
-        if (!candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
+        if (!reference.Field.IsStatic || !candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
         {
             return;
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -68,16 +69,17 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
     {
         private readonly KnownSymbols symbols;
         // Socket variable -> the earliest position where it is made non-blocking.
-        private readonly ConcurrentDictionary<ISymbol, int> nonBlocking = new(SymbolEqualityComparer.Default);
-        private readonly ConcurrentDictionary<ISymbol, bool> maybeBlocking = new(SymbolEqualityComparer.Default);
-        private readonly ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)> candidates = new();
+        // Allocated on first use: most types never touch Socket.Blocking or send on a socket.
+        private ConcurrentDictionary<ISymbol, int>? nonBlocking;
+        private ConcurrentDictionary<ISymbol, bool>? maybeBlocking;
+        private ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)>? candidates;
 
         public TypeState(KnownSymbols symbols) => this.symbols = symbols;
 
         public void AnalyzeAssignment(OperationAnalysisContext context)
         {
             var assignment = (ISimpleAssignmentOperation)context.Operation;
-            if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "Blocking" })
+            if (assignment.Target is not IPropertyReferenceOperation { Property: { Name.Length: 8 } property } || property.Name != "Blocking")
             {
                 return;
             }
@@ -90,11 +92,11 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 if (isNonBlocking)
                 {
                     var position = assignment.Syntax.SpanStart;
-                    nonBlocking.AddOrUpdate(target, position, (_, existing) => existing < position ? existing : position);
+                    LazyInitializer.EnsureInitialized(ref nonBlocking, static () => new ConcurrentDictionary<ISymbol, int>(SymbolEqualityComparer.Default))!.AddOrUpdate(target, position, (_, existing) => existing < position ? existing : position);
                 }
                 else
                 {
-                    maybeBlocking.TryAdd(target, true);
+                    LazyInitializer.EnsureInitialized(ref maybeBlocking, static () => new ConcurrentDictionary<ISymbol, bool>(SymbolEqualityComparer.Default))!.TryAdd(target, true);
                 }
             }
         }
@@ -110,7 +112,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                     AnalyzeNative(context, invocation, method);
                 }
             }
-            else if (method.Name == "Send" && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Socket))
+            else if (method.Name.Length == 4 && method.Name == "Send" && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Socket))
             {
                 AnalyzeSocketSend(context, invocation, method);
             }
@@ -118,11 +120,19 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
         public void ReportNonBlockingSends(SymbolAnalysisContext context)
         {
-            foreach (var (socket, diagnostic) in candidates)
+            var sends = candidates;
+            var madeNonBlocking = nonBlocking;
+            if (sends is null || madeNonBlocking is null)
+            {
+                return;
+            }
+
+            var mayBlock = maybeBlocking;
+            foreach (var (socket, diagnostic) in sends)
             {
                 // A local or parameter is only non-blocking after the assignment; a field may be set by any member.
-                if (nonBlocking.TryGetValue(socket, out var position)
-                    && !maybeBlocking.ContainsKey(socket)
+                if (madeNonBlocking.TryGetValue(socket, out var position)
+                    && (mayBlock is null || !mayBlock.ContainsKey(socket))
                     && (socket is not (ILocalSymbol or IParameterSymbol) || position < diagnostic.Location.SourceSpan.Start))
                 {
                     context.ReportDiagnostic(diagnostic);
@@ -237,7 +247,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
             var what = (uses & (ResultUses.ErrorCheck | ResultUses.ZeroTest)) != 0 ? "never compared with the length asked for" : "ignored";
             var nonBlockingProperties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindNonBlockingSocket);
-            candidates.Enqueue((socket, Diagnostic.Create(
+            LazyInitializer.EnsureInitialized(ref candidates, static () => new ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)>())!.Enqueue((socket, Diagnostic.Create(
                 DiagnosticDescriptors.UncheckedSendResult,
                 invocation.Syntax.GetLocation(),
                 nonBlockingProperties,
