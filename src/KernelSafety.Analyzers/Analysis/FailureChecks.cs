@@ -1,0 +1,298 @@
+using System;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>A test of a value that separates its failure value from its success value.</summary>
+internal readonly struct FailureTest
+{
+    public FailureTest(IConditionalOperation conditional, IOperation? failureBranch, bool failureIsTrue)
+    {
+        Conditional = conditional;
+        FailureBranch = failureBranch;
+        FailureIsTrue = failureIsTrue;
+    }
+
+    /// <summary>The <c>if</c> statement or conditional expression that tests the value.</summary>
+    public IConditionalOperation Conditional { get; }
+
+    /// <summary>The branch taken on failure; <c>null</c> when it is the missing <c>else</c> (failure falls through).</summary>
+    public IOperation? FailureBranch { get; }
+
+    /// <summary>True when the condition is true on failure (<c>k &lt; 0</c>), false when it is true on success (<c>k == 0</c>).</summary>
+    public bool FailureIsTrue { get; }
+
+    /// <summary>True when this is an <c>if</c> statement (not a <c>?:</c> expression).</summary>
+    public bool IsStatement => Conditional.Syntax is IfStatementSyntax;
+}
+
+/// <summary>
+/// Recognises tests of a result against its failure value (<c>k &lt; 0</c>, <c>k == -1</c>, <c>k != 0</c>,
+/// <c>k is &lt; 0</c>, <c>!(k &gt;= 0)</c>, <c>k &lt; 0 || other</c>) and decides whether the failure branch
+/// leaves (return, throw, break, continue, goto, a <c>[DoesNotReturn]</c> call). Shared by the rules that ask
+/// "is this native result checked?" (KS0002 connect/socket, KS0005 send).
+/// </summary>
+internal static class FailureChecks
+{
+    /// <summary>
+    /// When <paramref name="occurrence"/> (a read of the result, or the call itself) is tested by an enclosing
+    /// <c>if</c>/<c>?:</c> whose outcome differs between <paramref name="failureValue"/> and
+    /// <paramref name="successValue"/>, returns that test.
+    /// </summary>
+    public static bool TryGetFailureTest(IOperation occurrence, long failureValue, long successValue, out FailureTest test)
+    {
+        test = default;
+
+        // Climb through the boolean structure that contains the occurrence: comparison, pattern, !, &&, ||.
+        var condition = ResultUsage.SkipConversionsUp(occurrence);
+        var sawTest = false;
+        while (condition.Parent is { } parent)
+        {
+            if (parent is IBinaryOperation or IIsPatternOperation or IUnaryOperation { OperatorKind: UnaryOperatorKind.Not }
+                or IConversionOperation or IParenthesizedOperation)
+            {
+                if (parent is IBinaryOperation or IIsPatternOperation)
+                {
+                    sawTest = true;
+                }
+
+                condition = parent;
+                continue;
+            }
+
+            break;
+        }
+
+        if (!sawTest || condition.Parent is not IConditionalOperation conditional || conditional.Condition != condition)
+        {
+            return false;
+        }
+
+        var onFailure = Evaluate(condition, occurrence, failureValue);
+        var onSuccess = Evaluate(condition, occurrence, successValue);
+        if (onFailure is not bool failure || onSuccess is not bool success || failure == success)
+        {
+            return false;
+        }
+
+        test = new FailureTest(conditional, failure ? conditional.WhenTrue : conditional.WhenFalse, failure);
+        return true;
+    }
+
+    /// <summary>
+    /// The value of <paramref name="condition"/> when <paramref name="occurrence"/> equals <paramref name="sample"/>,
+    /// or <c>null</c> when it cannot be told (the condition depends on something else, or is not a plain test).
+    /// </summary>
+    public static bool? Evaluate(IOperation condition, IOperation occurrence, long sample)
+        => Evaluate(condition, candidate => IsOccurrence(candidate, occurrence), sample);
+
+    /// <summary>
+    /// The value of <paramref name="condition"/> when the operands recognised by <paramref name="isOccurrence"/> equal
+    /// <paramref name="sample"/>, or <c>null</c> when it cannot be told.
+    /// </summary>
+    public static bool? Evaluate(IOperation condition, Func<IOperation?, bool> isOccurrence, long sample)
+    {
+        switch (condition)
+        {
+            case IConversionOperation conversion:
+                return Evaluate(conversion.Operand, isOccurrence, sample);
+            case IParenthesizedOperation parenthesized:
+                return Evaluate(parenthesized.Operand, isOccurrence, sample);
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                return Evaluate(not.Operand, isOccurrence, sample) is bool b ? !b : null;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr or BinaryOperatorKind.Or } or:
+                {
+                    var left = Evaluate(or.LeftOperand, isOccurrence, sample);
+                    var right = Evaluate(or.RightOperand, isOccurrence, sample);
+                    if (left == true || right == true)
+                    {
+                        return true;
+                    }
+
+                    return left == false && right == false ? false : null;
+                }
+
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.And } and:
+                {
+                    var left = Evaluate(and.LeftOperand, isOccurrence, sample);
+                    var right = Evaluate(and.RightOperand, isOccurrence, sample);
+                    if (left == false || right == false)
+                    {
+                        return false;
+                    }
+
+                    return left == true && right == true ? true : null;
+                }
+
+            case IBinaryOperation comparison:
+                {
+                    var left = ResultUsage.SkipConversionsDown(comparison.LeftOperand);
+                    var right = ResultUsage.SkipConversionsDown(comparison.RightOperand);
+                    if (isOccurrence(left) && TryGetInteger(comparison.RightOperand, out var rightConstant))
+                    {
+                        return Compare(comparison.OperatorKind, sample, rightConstant);
+                    }
+
+                    if (isOccurrence(right) && TryGetInteger(comparison.LeftOperand, out var leftConstant))
+                    {
+                        return Compare(comparison.OperatorKind, leftConstant, sample);
+                    }
+
+                    return null;
+                }
+
+            case IIsPatternOperation isPattern when isOccurrence(ResultUsage.SkipConversionsDown(isPattern.Value)):
+                return Match(isPattern.Pattern, sample);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// True when control cannot leave the end of <paramref name="branch"/>: it returns, throws, breaks, continues,
+    /// jumps, or ends with a call to a <c>[DoesNotReturn]</c> method. A <c>null</c> branch (missing <c>else</c>) falls through.
+    /// </summary>
+    public static bool Leaves(IOperation? branch, SemanticModel? semanticModel)
+    {
+        switch (branch)
+        {
+            case null:
+                return false;
+            case IThrowOperation:
+                return true;
+            case IBlockOperation block when block.Operations.Length > 0 && EndsWithDoesNotReturn(block.Operations[block.Operations.Length - 1]):
+                return true;
+            case IExpressionStatementOperation statement when EndsWithDoesNotReturn(statement):
+                return true;
+        }
+
+        if (branch.Syntax is StatementSyntax statementSyntax && semanticModel is not null)
+        {
+            var flow = semanticModel.AnalyzeControlFlow(statementSyntax);
+            return flow is { Succeeded: true, EndPointIsReachable: false };
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when <paramref name="branch"/> records the failure in some state (an assignment, an increment, an
+    /// <c>out</c>/<c>ref</c> argument) that later code may test, rather than only reporting it.
+    /// </summary>
+    public static bool RecordsState(IOperation? branch)
+    {
+        if (branch is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in branch.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IAssignmentOperation:
+                case IIncrementOrDecrementOperation:
+                case IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref }:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool EndsWithDoesNotReturn(IOperation statement)
+    {
+        if (statement is IExpressionStatementOperation { Operation: IInvocationOperation invocation })
+        {
+            foreach (var attribute in invocation.TargetMethod.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "DoesNotReturnAttribute" })
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsOccurrence(IOperation? candidate, IOperation occurrence)
+    {
+        if (candidate is null)
+        {
+            return false;
+        }
+
+        if (candidate == occurrence || candidate == ResultUsage.SkipConversionsDown(occurrence))
+        {
+            return true;
+        }
+
+        // A read of the same local at the same place (the tree may hold the conversion, not the reference).
+        return candidate.Syntax == occurrence.Syntax;
+    }
+
+    private static bool TryGetInteger(IOperation operation, out long value)
+    {
+        value = 0;
+        var constant = operation.ConstantValue;
+        if (!constant.HasValue || constant.Value is null)
+        {
+            return false;
+        }
+
+        switch (constant.Value)
+        {
+            case int i: value = i; return true;
+            case long l: value = l; return true;
+            case short s: value = s; return true;
+            case sbyte sb: value = sb; return true;
+            case byte b: value = b; return true;
+            case ushort us: value = us; return true;
+            case uint ui: value = ui; return true;
+            case nint n: value = n; return true;
+            default: return false;
+        }
+    }
+
+    private static bool? Compare(BinaryOperatorKind kind, long left, long right)
+        => kind switch
+        {
+            BinaryOperatorKind.LessThan => left < right,
+            BinaryOperatorKind.LessThanOrEqual => left <= right,
+            BinaryOperatorKind.GreaterThan => left > right,
+            BinaryOperatorKind.GreaterThanOrEqual => left >= right,
+            BinaryOperatorKind.Equals => left == right,
+            BinaryOperatorKind.NotEquals => left != right,
+            _ => null,
+        };
+
+    private static bool? Match(IPatternOperation pattern, long sample)
+    {
+        switch (pattern)
+        {
+            case IConstantPatternOperation constant when TryGetInteger(constant.Value, out var value):
+                return sample == value;
+            case IRelationalPatternOperation relational when TryGetInteger(relational.Value, out var bound):
+                return Compare(relational.OperatorKind, sample, bound);
+            case INegatedPatternOperation negated:
+                return Match(negated.Pattern, sample) is bool b ? !b : null;
+            case IBinaryPatternOperation binary:
+                {
+                    var left = Match(binary.LeftPattern, sample);
+                    var right = Match(binary.RightPattern, sample);
+                    if (left is null || right is null)
+                    {
+                        return null;
+                    }
+
+                    return binary.OperatorKind == BinaryOperatorKind.Or ? left.Value || right.Value : left.Value && right.Value;
+                }
+
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>What the code does with the value an expression produces.</summary>
+internal enum ResultUseKind
+{
+    /// <summary>Nothing: an expression statement or an assignment to the discard <c>_</c>.</summary>
+    Discarded,
+
+    /// <summary>Returned to the caller (<c>return</c>, expression-bodied member or lambda).</summary>
+    Returned,
+
+    /// <summary>Passed as an argument to another call or constructor.</summary>
+    PassedOn,
+
+    /// <summary>Awaited (<c>await</c>).</summary>
+    Awaited,
+
+    /// <summary>Stored in a local variable (declaration initializer or assignment).</summary>
+    StoredInLocal,
+
+    /// <summary>Stored in a field, property, array element or parameter.</summary>
+    StoredElsewhere,
+
+    /// <summary>Operand of a comparison, an <c>is</c> pattern or a logical operator.</summary>
+    Tested,
+
+    /// <summary>Receiver of a member access (<c>task.Wait(...)</c>, <c>task.ConfigureAwait(false)</c>).</summary>
+    Receiver,
+
+    /// <summary>Anything else (arithmetic, string interpolation, switch...).</summary>
+    Other,
+}
+
+/// <summary>
+/// Classifies how a value (typically a call's result) is consumed, looking through conversions,
+/// and finds the later reads of a local the value was stored in. Shared by the rules that ask
+/// "is this result ignored?" (KS0002 socket setup, KS0005 send results).
+/// </summary>
+internal static class ResultUsage
+{
+    /// <summary>Walks up from <paramref name="value"/> through implicit and explicit conversions and parentheses.</summary>
+    public static IOperation SkipConversionsUp(IOperation value)
+    {
+        var current = value;
+        while (current.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current;
+    }
+
+    /// <summary>Strips conversions and parentheses from <paramref name="operation"/>.</summary>
+    public static IOperation? SkipConversionsDown(IOperation? operation)
+    {
+        while (true)
+        {
+            switch (operation)
+            {
+                case IConversionOperation conversion:
+                    operation = conversion.Operand;
+                    break;
+                case IParenthesizedOperation parenthesized:
+                    operation = parenthesized.Operand;
+                    break;
+                default:
+                    return operation;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How <paramref name="value"/> is consumed by its parent. <paramref name="consumer"/> is the parent operation
+    /// (the statement, assignment, argument, await, comparison or member access); <paramref name="local"/> is the
+    /// local the value is stored in for <see cref="ResultUseKind.StoredInLocal"/>.
+    /// </summary>
+    public static ResultUseKind Classify(IOperation value, out IOperation? consumer, out ILocalSymbol? local)
+    {
+        local = null;
+        var consumed = SkipConversionsUp(value);
+        consumer = consumed.Parent;
+        switch (consumer)
+        {
+            case null:
+                return ResultUseKind.Other;
+            case IExpressionStatementOperation:
+                return ResultUseKind.Discarded;
+            case ISimpleAssignmentOperation assignment when assignment.Value == consumed:
+                switch (SkipConversionsDown(assignment.Target))
+                {
+                    case IDiscardOperation:
+                        return ResultUseKind.Discarded;
+                    case ILocalReferenceOperation localReference:
+                        local = localReference.Local;
+                        return ResultUseKind.StoredInLocal;
+                    default:
+                        return ResultUseKind.StoredElsewhere;
+                }
+
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                local = declarator.Symbol;
+                return ResultUseKind.StoredInLocal;
+            case IReturnOperation:
+                return ResultUseKind.Returned;
+            case IArgumentOperation:
+            case IObjectCreationOperation:
+            case IArrayElementReferenceOperation:
+                return ResultUseKind.PassedOn;
+            case IAwaitOperation:
+                return ResultUseKind.Awaited;
+            case IBinaryOperation:
+            case IIsPatternOperation:
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not }:
+                return ResultUseKind.Tested;
+            case IInvocationOperation invocation when invocation.Instance == consumed:
+            case IPropertyReferenceOperation property when property.Instance == consumed:
+                return ResultUseKind.Receiver;
+            default:
+                return ResultUseKind.Other;
+        }
+    }
+
+    /// <summary>The root of the operation tree that holds <paramref name="operation"/> (the method body).</summary>
+    public static IOperation GetRoot(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is not null)
+        {
+            current = current.Parent;
+        }
+
+        return current;
+    }
+
+    /// <summary>True when <paramref name="reference"/> is written rather than read (assignment target, out/ref argument).</summary>
+    public static bool IsWrite(IOperation reference)
+    {
+        var consumed = SkipConversionsUp(reference);
+        return consumed.Parent switch
+        {
+            IAssignmentOperation assignment => assignment.Target == consumed,
+            IArgumentOperation { Parameter.RefKind: RefKind.Out } => true,
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// The reads of <paramref name="local"/> in <paramref name="root"/> that follow <paramref name="after"/> in the
+    /// source, up to the next write of the local (the value stored by <paramref name="after"/> is gone after it).
+    /// </summary>
+    public static List<ILocalReferenceOperation> GetReadsAfter(IOperation root, ILocalSymbol local, IOperation after)
+    {
+        var start = after.Syntax.Span.End;
+        var references = new List<ILocalReferenceOperation>();
+        var nextWrite = int.MaxValue;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference
+                || !SymbolEqualityComparer.Default.Equals(reference.Local, local)
+                || reference.Syntax.SpanStart < start)
+            {
+                continue;
+            }
+
+            if (IsWrite(reference))
+            {
+                if (reference.Syntax.SpanStart < nextWrite)
+                {
+                    nextWrite = reference.Syntax.SpanStart;
+                }
+
+                continue;
+            }
+
+            references.Add(reference);
+        }
+
+        references.RemoveAll(r => r.Syntax.SpanStart > nextWrite);
+        references.Sort((a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
+        return references;
+    }
+
+    /// <summary>The local, parameter or field <paramref name="operation"/> reads (through conversions), else <c>null</c>.</summary>
+    public static ISymbol? GetReferencedSymbol(IOperation? operation)
+        => SkipConversionsDown(operation) switch
+        {
+            ILocalReferenceOperation local => local.Local,
+            IParameterReferenceOperation parameter => parameter.Parameter,
+            IFieldReferenceOperation field => field.Field,
+            IPropertyReferenceOperation { Property.IsIndexer: false } property => property.Property,
+            _ => null,
+        };
+
+    /// <summary>The symbol a reference operation names (local, parameter, field, property), else <c>null</c>.</summary>
+    public static ISymbol? GetSymbolOfReference(IOperation operation)
+        => operation switch
+        {
+            ILocalReferenceOperation local => local.Local,
+            IParameterReferenceOperation parameter => parameter.Parameter,
+            IFieldReferenceOperation field => field.Field,
+            IPropertyReferenceOperation { Property.IsIndexer: false } property => property.Property,
+            _ => null,
+        };
+}

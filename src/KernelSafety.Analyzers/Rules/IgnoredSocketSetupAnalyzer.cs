@@ -1,0 +1,706 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using KernelSafety.Analyzers.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Rules;
+
+/// <summary>
+/// KS0002: a socket whose creation or connect failed is used anyway. Looks at P/Invoke'd <c>connect</c>/<c>socket</c>
+/// results (discarded, never tested, or tested by a branch that only logs), <c>ConnectAsync</c> tasks and completion
+/// flags, <c>BeginConnect</c> without <c>EndConnect</c>, <c>Wait(timeout)</c> results, and catches that swallow a
+/// failed <c>Connect</c> before the socket is used.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property naming which shape was found; the code fix dispatches on it.</summary>
+    public const string KindProperty = "Kind";
+
+    /// <summary>Diagnostic property: the local holding a native result (<c>k</c> in <c>int k = connect(...)</c>).</summary>
+    public const string ResultLocalProperty = "ResultLocal";
+
+    /// <summary>A native result that is not used at all: <c>connect(fd, ...);</c>.</summary>
+    public const string NativeDiscarded = "NativeDiscarded";
+
+    /// <summary>A native result stored in a local that is never tested before the descriptor is used.</summary>
+    public const string NativeUntested = "NativeUntested";
+
+    /// <summary>A native result tested, but the failure branch falls through to the use (the seed). Additional location: the branch.</summary>
+    public const string NativeFailureFallsThrough = "NativeFailureFallsThrough";
+
+    /// <summary>A <c>ConnectAsync</c> task that is neither awaited, returned, stored and awaited, nor passed on.</summary>
+    public const string UnobservedTask = "UnobservedTask";
+
+    /// <summary><c>Socket.ConnectAsync(SocketAsyncEventArgs)</c> whose <c>bool</c> is ignored.</summary>
+    public const string IgnoredPendingFlag = "IgnoredPendingFlag";
+
+    /// <summary><c>BeginConnect</c> never matched by <c>EndConnect</c>.</summary>
+    public const string MissingEndConnect = "MissingEndConnect";
+
+    /// <summary>A catch that swallows a failed connect before the socket is used. Additional locations: the catch blocks.</summary>
+    public const string SwallowedFailure = "SwallowedFailure";
+
+    /// <summary><c>ConnectAsync(...).Wait(timeout)</c> whose <c>bool</c> is ignored. Additional location: the <c>Wait</c> call.</summary>
+    public const string IgnoredWaitResult = "IgnoredWaitResult";
+
+    private const long NativeFailure = -1;
+    private const long ConnectSuccess = 0;
+    private const long DescriptorSample = 3;
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.IgnoredSocketSetup);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var symbols = KnownSymbols.Get(start.Compilation);
+            if (!symbols.HasInterop && !symbols.HasManagedSockets)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
+    {
+        if (context.Operation is not IInvocationOperation invocation)
+        {
+            return;
+        }
+
+        var method = invocation.TargetMethod;
+        switch (method.Name)
+        {
+            case "Connect" or "ConnectAsync" or "BeginConnect":
+                if (SocketApi.GetConnectKind(method, symbols) is ConnectKind.Socket or ConnectKind.Client)
+                {
+                    AnalyzeManaged(context, invocation, symbols);
+                    return;
+                }
+
+                break;
+        }
+
+        if (!method.IsStatic || !(method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null))
+        {
+            return;
+        }
+
+        var entryPoint = NativeMethods.GetEntryPoint(method, symbols);
+        if (entryPoint is NativeMethods.Connect or NativeMethods.SocketCreate)
+        {
+            AnalyzeNative(context, invocation, entryPoint, symbols);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Native connect / socket
+
+    private static void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, KnownSymbols symbols)
+    {
+        var isSocket = entryPoint == NativeMethods.SocketCreate;
+        var success = isSocket ? DescriptorSample : ConnectSuccess;
+        var model = invocation.SemanticModel;
+        var root = ResultUsage.GetRoot(invocation);
+
+        // connect(fd, ...): the descriptor is the first argument; socket(...): the descriptor is the result.
+        ISymbol? descriptor = null;
+        if (!isSocket && invocation.Arguments.Length > 0)
+        {
+            descriptor = ResultUsage.GetReferencedSymbol(invocation.Arguments[0].Value);
+        }
+
+        switch (ResultUsage.Classify(invocation, out _, out var local))
+        {
+            case ResultUseKind.Discarded:
+                Report(context, invocation, NativeDiscarded, entryPoint,
+                    isSocket
+                        ? "it returns -1 on failure and the descriptor is lost; store it and test it for failure before using it"
+                        : "it returns -1 on failure and the socket is used unconnected; test it and leave the method on failure");
+                return;
+
+            case ResultUseKind.Tested:
+                {
+                    if (!FailureChecks.TryGetFailureTest(invocation, NativeFailure, success, out var test)
+                        || FailureChecks.Leaves(test.FailureBranch, model)
+                        || !test.IsStatement
+                        || test.FailureBranch is null
+                        || FailureChecks.RecordsState(test.FailureBranch)
+                        || descriptor is null
+                        || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols)
+                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == invocation.Syntax, success, descriptor, symbols))
+                    {
+                        return;
+                    }
+
+                    ReportFallsThrough(context, invocation, entryPoint, test, descriptor.Name, resultLocal: null);
+                    return;
+                }
+
+            case ResultUseKind.StoredInLocal when local is not null:
+                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, root, symbols);
+                return;
+
+            default:
+                // Returned, passed on, stored in a field: someone else decides.
+                return;
+        }
+    }
+
+    private static void AnalyzeStoredNativeResult(
+        OperationAnalysisContext context,
+        IInvocationOperation invocation,
+        string entryPoint,
+        bool isSocket,
+        ISymbol? descriptor,
+        ILocalSymbol local,
+        IOperation root,
+        KnownSymbols symbols)
+    {
+        var success = isSocket ? DescriptorSample : ConnectSuccess;
+        var model = invocation.SemanticModel;
+
+        var firstHandled = int.MaxValue;
+        FailureTest? fallThrough = null;
+        var testedUpTo = -1;
+        var usedAt = -1;
+        foreach (var read in ResultUsage.GetReadsAfter(root, local, invocation))
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+
+            // Reads inside a test already seen (return k; in its failure branch) belong to that test.
+            if (read.Syntax.SpanStart < testedUpTo)
+            {
+                continue;
+            }
+
+            if (FailureChecks.TryGetFailureTest(read, NativeFailure, success, out var test))
+            {
+                testedUpTo = test.Conditional.Syntax.Span.End;
+                // A test that leaves on failure, or one whose success branch guards the use (failure falls through
+                // past it), handles the failure.
+                if (FailureChecks.Leaves(test.FailureBranch, model) || test.FailureBranch is null)
+                {
+                    if (test.Conditional.Syntax.SpanStart < firstHandled)
+                    {
+                        firstHandled = test.Conditional.Syntax.SpanStart;
+                    }
+                }
+                else if (test.IsStatement && !FailureChecks.RecordsState(test.FailureBranch))
+                {
+                    fallThrough ??= test;
+                }
+                else
+                {
+                    return; // a ?: that produces a value, or a branch that records the failure: followed elsewhere
+                }
+
+                continue;
+            }
+
+            // socket(): passing the descriptor to another P/Invoke is a use of it, not a hand-off; once it has been
+            // used, returning or storing it later does not make up for the missing test.
+            if (isSocket && (usedAt >= 0 || IsNativeArgument(read, symbols)))
+            {
+                if (usedAt < 0)
+                {
+                    usedAt = read.Syntax.SpanStart;
+                }
+
+                continue;
+            }
+
+            // Returned, passed on, stored, compared in some other way: not ignored.
+            return;
+        }
+
+        var name = descriptor is null ? "the socket" : "'" + descriptor.Name + "'";
+        if (firstHandled != int.MaxValue)
+        {
+            // Tested, but is the descriptor used before the test?
+            if (descriptor is not null
+                && FirstDescriptorUse(root, descriptor, invocation.Syntax.Span.End, symbols) is int use
+                && use < firstHandled
+                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
+            {
+                Report(context, invocation, NativeUntested, entryPoint,
+                    isSocket
+                        ? $"descriptor '{local.Name}' is tested for -1 only after it is used; test it before using it"
+                        : $"'{local.Name}' is tested only after {name} is used; test it for failure before using the socket",
+                    resultLocal: local.Name);
+            }
+
+            return;
+        }
+
+        if (fallThrough is FailureTest logged)
+        {
+            if (descriptor is not null
+                && IsDescriptorUsedAfter(root, descriptor, logged.Conditional.Syntax.Span.End, symbols)
+                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
+            {
+                ReportFallsThrough(context, invocation, entryPoint, logged, descriptor.Name, local.Name);
+            }
+
+            return;
+        }
+
+        Report(context, invocation, NativeUntested, entryPoint,
+            isSocket
+                ? $"descriptor '{local.Name}' is never tested for -1 before it is used; test it and leave the method on failure"
+                : $"'{local.Name}' is never tested for failure before {name} is used; test it and leave the method on failure",
+            resultLocal: local.Name);
+    }
+
+    private static void ReportFallsThrough(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, FailureTest test, string descriptorName, string? resultLocal)
+    {
+        var builder = ImmutableDictionary.CreateBuilder<string, string?>();
+        builder.Add(KindProperty, NativeFailureFallsThrough);
+        if (resultLocal is not null)
+        {
+            builder.Add(ResultLocalProperty, resultLocal);
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.IgnoredSocketSetup,
+            invocation.Syntax.GetLocation(),
+            additionalLocations: new[] { test.FailureBranch!.Syntax.GetLocation() },
+            properties: builder.ToImmutable(),
+            entryPoint,
+            $"the failure branch only reports it and falls through to use '{descriptorName}'; leave the method on failure"));
+    }
+
+    /// <summary>True when <paramref name="read"/> is an argument of a P/Invoke (<c>connect(fd, ...)</c>, <c>send(fd, ...)</c>).</summary>
+    private static bool IsNativeArgument(IOperation read, KnownSymbols symbols)
+    {
+        var consumed = ResultUsage.SkipConversionsUp(read);
+        return consumed.Parent is IArgumentOperation { Parent: IInvocationOperation call }
+            && NativeMethods.GetEntryPoint(call.TargetMethod, symbols) is { } entry
+            && entry != "close";
+    }
+
+    /// <summary>The position of the first time the descriptor is handed to a P/Invoke other than <c>close</c> after <paramref name="position"/>.</summary>
+    private static int? FirstDescriptorUse(IOperation root, ISymbol descriptor, int position, KnownSymbols symbols)
+    {
+        int? first = null;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation.Syntax.SpanStart >= position
+                && (first is null || operation.Syntax.SpanStart < first)
+                && SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), descriptor)
+                && IsNativeArgument(operation, symbols))
+            {
+                first = operation.Syntax.SpanStart;
+            }
+        }
+
+        return first;
+    }
+
+    /// <summary>
+    /// Confirms on the control flow graph that the descriptor can be handed to a P/Invoke after <paramref name="invocation"/>
+    /// while its result may still be the failure value (unknown graph: the source-order answer stands).
+    /// </summary>
+    private static bool MayUseOnFailure(
+        OperationAnalysisContext context,
+        IInvocationOperation invocation,
+        Func<IOperation?, bool> isTestedValue,
+        long success,
+        ISymbol descriptor,
+        KnownSymbols symbols)
+        => FailurePaths.ReachesUseOnFailure(
+            invocation,
+            isTestedValue,
+            NativeFailure,
+            success,
+            operation => IsDescriptorUse(operation, descriptor, symbols),
+            context.CancellationToken) ?? true;
+
+    private static Func<IOperation?, bool> IsRead(ILocalSymbol local)
+        => candidate => candidate is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);
+
+    /// <summary>A P/Invoke other than <c>close</c> that takes <paramref name="descriptor"/> as an argument.</summary>
+    private static bool IsDescriptorUse(IOperation operation, ISymbol descriptor, KnownSymbols symbols)
+    {
+        if (operation is not IInvocationOperation call
+            || NativeMethods.GetEntryPoint(call.TargetMethod, symbols) is not { } entry
+            || entry == "close")
+        {
+            return false;
+        }
+
+        foreach (var argument in call.Arguments)
+        {
+            if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetReferencedSymbol(argument.Value), descriptor))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsDescriptorUsedAfter(IOperation root, ISymbol descriptor, int position, KnownSymbols symbols)
+        => FirstDescriptorUse(root, descriptor, position, symbols) is not null;
+
+    // ---------------------------------------------------------------------------------------------
+    // Managed Connect / ConnectAsync / BeginConnect
+
+    private static void AnalyzeManaged(OperationAnalysisContext context, IInvocationOperation invocation, KnownSymbols symbols)
+    {
+        var method = invocation.TargetMethod;
+        var display = method.ContainingType.Name + "." + method.Name;
+        switch (method.Name)
+        {
+            case "Connect":
+                CheckSwallowingCatch(context, invocation, invocation, display, symbols);
+                return;
+            case "BeginConnect":
+                CheckBeginConnect(context, invocation, display);
+                return;
+        }
+
+        // ConnectAsync(SocketAsyncEventArgs): false means it completed synchronously and Completed is not raised.
+        if (method.ReturnType.SpecialType == SpecialType.System_Boolean)
+        {
+            var use = ResultUsage.Classify(invocation, out _, out var flag);
+            if (use == ResultUseKind.Discarded
+                || (use == ResultUseKind.StoredInLocal && flag is not null
+                    && ResultUsage.GetReadsAfter(ResultUsage.GetRoot(invocation), flag, invocation).Count == 0))
+            {
+                Report(context, invocation, IgnoredPendingFlag, display,
+                    "'false' means the connect completed synchronously and 'Completed' is never raised; handle that completion (and its SocketError) when it returns false");
+            }
+
+            return;
+        }
+
+        // Task-returning ConnectAsync: follow ConfigureAwait/AsTask to what consumes the task.
+        IOperation task = invocation;
+        while (true)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            var use = ResultUsage.Classify(task, out var consumer, out var local);
+            switch (use)
+            {
+                case ResultUseKind.Receiver when consumer is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" or "AsTask" } wrapper:
+                    task = wrapper;
+                    continue;
+                case ResultUseKind.Awaited:
+                    CheckSwallowingCatch(context, invocation, consumer!, display, symbols);
+                    return;
+                case ResultUseKind.Discarded:
+                    Report(context, invocation, UnobservedTask, display,
+                        "the task is neither awaited, returned nor passed on, so a failed connect goes unnoticed and the socket is used unconnected; await it or call Connect");
+                    return;
+                case ResultUseKind.Receiver when consumer is IInvocationOperation wait && IsTimedWait(wait):
+                    if (ResultUsage.Classify(wait, out _, out _) == ResultUseKind.Discarded)
+                    {
+                        ReportIgnoredWait(context, invocation, display, wait);
+                    }
+
+                    return;
+                case ResultUseKind.StoredInLocal when local is not null:
+                    {
+                        var reads = ResultUsage.GetReadsAfter(ResultUsage.GetRoot(invocation), local, invocation);
+                        if (reads.Count == 0)
+                        {
+                            Report(context, invocation, UnobservedTask, display,
+                                $"'{local.Name}' is never awaited, returned nor passed on, so a failed connect goes unnoticed; await it");
+                            return;
+                        }
+
+                        IInvocationOperation? ignoredWait = null;
+                        foreach (var read in reads)
+                        {
+                            if (ResultUsage.Classify(read, out var readConsumer, out _) == ResultUseKind.Receiver
+                                && readConsumer is IInvocationOperation readWait
+                                && IsTimedWait(readWait)
+                                && ResultUsage.Classify(readWait, out _, out _) == ResultUseKind.Discarded)
+                            {
+                                ignoredWait ??= readWait;
+                                continue;
+                            }
+
+                            return; // awaited, returned, passed on or checked somewhere
+                        }
+
+                        if (ignoredWait is not null)
+                        {
+                            ReportIgnoredWait(context, invocation, display, ignoredWait);
+                        }
+
+                        return;
+                    }
+
+                default:
+                    return;
+            }
+        }
+    }
+
+    private static bool IsTimedWait(IInvocationOperation wait)
+        => wait.TargetMethod is { Name: "Wait", ReturnType.SpecialType: SpecialType.System_Boolean } && wait.Arguments.Length > 0;
+
+    private static void ReportIgnoredWait(OperationAnalysisContext context, IInvocationOperation invocation, string display, IInvocationOperation wait)
+    {
+        var timeout = wait.Arguments[0].Value.Syntax.ToString();
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.IgnoredSocketSetup,
+            invocation.Syntax.GetLocation(),
+            additionalLocations: new[] { wait.Syntax.GetLocation() },
+            properties: Properties(IgnoredWaitResult),
+            display,
+            $"'Wait({timeout})' returns false when the connect times out and the socket is then used unconnected; throw a TimeoutException when it returns false"));
+    }
+
+    private static void CheckBeginConnect(OperationAnalysisContext context, IInvocationOperation invocation, string display)
+    {
+        // The callback: a lambda is searched with the method; a method group or delegate is trusted to end the call.
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Type is not { Name: "AsyncCallback" })
+            {
+                continue;
+            }
+
+            var callback = ResultUsage.SkipConversionsDown(argument.Value);
+            if (callback is IDelegateCreationOperation { Target: IAnonymousFunctionOperation })
+            {
+                break;
+            }
+
+            if (callback is not null && !(callback.ConstantValue.HasValue && callback.ConstantValue.Value is null) && callback is not IDefaultValueOperation)
+            {
+                return;
+            }
+        }
+
+        // The IAsyncResult handed on (returned, stored in a field, passed): someone else may end it.
+        var use = ResultUsage.Classify(invocation, out _, out var asyncResult);
+        if (use is not (ResultUseKind.Discarded or ResultUseKind.StoredInLocal or ResultUseKind.Receiver))
+        {
+            return;
+        }
+
+        var root = ResultUsage.GetRoot(invocation);
+        if (use == ResultUseKind.StoredInLocal && asyncResult is not null)
+        {
+            // Waiting on it (AsyncWaitHandle, IsCompleted) is fine; handing it to anything else may end it there.
+            foreach (var read in ResultUsage.GetReadsAfter(root, asyncResult, invocation))
+            {
+                if (ResultUsage.Classify(read, out _, out _) != ResultUseKind.Receiver)
+                {
+                    return;
+                }
+            }
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "EndConnect" })
+            {
+                return;
+            }
+        }
+
+        Report(context, invocation, MissingEndConnect, display,
+            "'EndConnect' is never called, so a failed connect goes unnoticed; call EndConnect (or await ConnectAsync)");
+    }
+
+    /// <summary>
+    /// <c>try { s.Connect(ep); } catch (SocketException) { Log(); } s.Send(...)</c>: the catch swallows the failure
+    /// and the socket is used unconnected.
+    /// </summary>
+    private static void CheckSwallowingCatch(OperationAnalysisContext context, IInvocationOperation invocation, IOperation connect, string display, KnownSymbols symbols)
+    {
+        var socket = ResultUsage.GetReferencedSymbol(invocation.Instance);
+        if (socket is null)
+        {
+            return;
+        }
+
+        ITryOperation? tryOperation = null;
+        for (var node = connect; node.Parent is { } parent; node = parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation or ILoopOperation or ICatchClauseOperation)
+            {
+                return;
+            }
+
+            if (parent is ITryOperation candidate)
+            {
+                if (candidate.Body != node)
+                {
+                    return; // in the finally
+                }
+
+                tryOperation = candidate;
+                break;
+            }
+        }
+
+        if (tryOperation is null)
+        {
+            return;
+        }
+
+        // A try inside a retry loop: the loop decides what happens after the last attempt.
+        for (var node = tryOperation.Parent; node is not null; node = node.Parent)
+        {
+            if (node is ILoopOperation)
+            {
+                return;
+            }
+
+            if (node is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                break;
+            }
+        }
+
+        var model = invocation.SemanticModel;
+        List<Location>? swallowing = null;
+        foreach (var clause in tryOperation.Catches)
+        {
+            if (!CatchesSocketFailure(clause.ExceptionType, symbols)
+                || FailureChecks.Leaves(clause.Handler, model)
+                || WritesOrMentions(clause.Handler, socket))
+            {
+                continue;
+            }
+
+            (swallowing ??= new List<Location>()).Add(clause.Handler.Syntax.GetLocation());
+        }
+
+        if (swallowing is null || !IsSocketUsedAfter(ResultUsage.GetRoot(invocation), socket, tryOperation.Syntax.Span.End))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.IgnoredSocketSetup,
+            invocation.Syntax.GetLocation(),
+            additionalLocations: swallowing,
+            properties: Properties(SwallowedFailure),
+            display,
+            $"the catch swallows the failure and '{socket.Name}' is used after it unconnected; rethrow or leave the method in the catch"));
+    }
+
+    private static bool CatchesSocketFailure(ITypeSymbol? caught, KnownSymbols symbols)
+    {
+        if (caught is null || caught.SpecialType == SpecialType.System_Object)
+        {
+            return true;
+        }
+
+        return caught is INamedTypeSymbol named && KnownSymbols.IsOrDerivesFrom(symbols.SocketException, named);
+    }
+
+    /// <summary>True when the handler records the failure (any assignment) or touches the socket (closes it, resets it).</summary>
+    private static bool WritesOrMentions(IOperation handler, ISymbol socket)
+    {
+        if (FailureChecks.RecordsState(handler))
+        {
+            return true;
+        }
+
+        foreach (var operation in handler.Descendants())
+        {
+            if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when the socket is used (a member other than Close/Dispose, or handed to something) after
+    /// <paramref name="position"/>; false as soon as the code reads <c>Connected</c> (that is the check).
+    /// </summary>
+    private static bool IsSocketUsedAfter(IOperation root, ISymbol socket, int position)
+    {
+        var used = false;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation.Syntax.SpanStart < position
+                || !SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket)
+                || ResultUsage.IsWrite(operation))
+            {
+                continue;
+            }
+
+            var consumed = ResultUsage.SkipConversionsUp(operation);
+            switch (consumed.Parent)
+            {
+                case IPropertyReferenceOperation { Property.Name: "Connected" }:
+                    return false;
+                case IInvocationOperation { TargetMethod.Name: "Close" or "Dispose" or "Shutdown" } call when call.Instance == consumed:
+                    continue;
+                case IInvocationOperation call when call.Instance == consumed:
+                case IPropertyReferenceOperation property when property.Instance == consumed:
+                case IArgumentOperation:
+                    used = true;
+                    break;
+            }
+        }
+
+        return used;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private static readonly ImmutableDictionary<string, string?>[] KindProperties =
+    {
+        Create(NativeDiscarded),
+        Create(NativeUntested),
+        Create(UnobservedTask),
+        Create(IgnoredPendingFlag),
+        Create(MissingEndConnect),
+        Create(SwallowedFailure),
+        Create(IgnoredWaitResult),
+    };
+
+    private static ImmutableDictionary<string, string?> Create(string kind)
+        => ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind);
+
+    private static ImmutableDictionary<string, string?> Properties(string kind)
+    {
+        foreach (var properties in KindProperties)
+        {
+            if (properties[KindProperty] == kind)
+            {
+                return properties;
+            }
+        }
+
+        return Create(kind);
+    }
+
+    private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, string kind, string api, string problem, string? resultLocal = null)
+    {
+        var properties = Properties(kind);
+        if (resultLocal is not null)
+        {
+            properties = properties.Add(ResultLocalProperty, resultLocal);
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.IgnoredSocketSetup,
+            invocation.Syntax.GetLocation(),
+            properties,
+            api,
+            problem));
+    }
+}

@@ -1,0 +1,477 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using KernelSafety.Analyzers;
+using KernelSafety.Analyzers.Analysis;
+using KernelSafety.Analyzers.Rules;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Simplification;
+using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
+
+namespace KernelSafety.CodeFixes.Fixes;
+
+/// <summary>
+/// KS0002 fixes: test a native result and leave on failure, leave at the end of a failure branch that only logs,
+/// await (or connect synchronously instead of) an unobserved ConnectAsync, rethrow in a swallowing catch, and
+/// throw a TimeoutException when <c>Wait(timeout)</c> returns false.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(IgnoredSocketSetupFix)), Shared]
+public sealed class IgnoredSocketSetupFix : CodeFixProvider
+{
+    public const string TestAndLeaveKey = "KS0002.TestAndLeave";
+    public const string LeaveOnFailureKey = "KS0002.LeaveOnFailure";
+    public const string AwaitKey = "KS0002.Await";
+    public const string ConnectSynchronouslyKey = "KS0002.ConnectSynchronously";
+    public const string RethrowKey = "KS0002.Rethrow";
+    public const string ThrowOnTimeoutKey = "KS0002.ThrowOnTimeout";
+
+    private const string TimeoutMessage = "The connection attempt timed out.";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.IgnoredSocketSetup);
+
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            if (!diagnostic.Properties.TryGetValue(IgnoredSocketSetupAnalyzer.KindProperty, out var kind)
+                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not { } node)
+            {
+                continue;
+            }
+
+            var invocation = node as InvocationExpressionSyntax ?? node.FirstAncestorOrSelf<InvocationExpressionSyntax>();
+            if (invocation is null)
+            {
+                continue;
+            }
+
+            switch (kind)
+            {
+                case IgnoredSocketSetupAnalyzer.NativeDiscarded:
+                    RegisterTestDiscarded(context, model, diagnostic, invocation);
+                    break;
+                case IgnoredSocketSetupAnalyzer.NativeUntested:
+                    RegisterTestStored(context, model, diagnostic, invocation);
+                    break;
+                case IgnoredSocketSetupAnalyzer.NativeFailureFallsThrough:
+                    RegisterLeaveOnFailure(context, root, model, diagnostic);
+                    break;
+                case IgnoredSocketSetupAnalyzer.UnobservedTask:
+                    RegisterObserveTask(context, model, diagnostic, invocation);
+                    break;
+                case IgnoredSocketSetupAnalyzer.SwallowedFailure:
+                    RegisterRethrow(context, root, diagnostic);
+                    break;
+                case IgnoredSocketSetupAnalyzer.IgnoredWaitResult:
+                    RegisterThrowOnTimeout(context, root, diagnostic);
+                    break;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Native results
+
+    private static void RegisterTestDiscarded(CodeFixContext context, SemanticModel model, Diagnostic diagnostic, InvocationExpressionSyntax invocation)
+    {
+        // Only connect: a discarded socket() descriptor cannot be rescued by a test (it is lost either way).
+        if (model.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol method
+            || NativeMethods.GetEntryPoint(method, KnownSymbols.Get(model.Compilation)) != NativeMethods.Connect)
+        {
+            return;
+        }
+
+        var statement = GetExpressionStatement(invocation, out var call);
+        if (statement is null || call is null)
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Test the result and leave on failure",
+                ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
+                    WithBlankLineAfter(IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null)), statement), ct),
+                TestAndLeaveKey),
+            diagnostic);
+    }
+
+    private static void RegisterTestStored(CodeFixContext context, SemanticModel model, Diagnostic diagnostic, InvocationExpressionSyntax invocation)
+    {
+        if (!diagnostic.Properties.TryGetValue(IgnoredSocketSetupAnalyzer.ResultLocalProperty, out var localName) || localName is null)
+        {
+            return;
+        }
+
+        var statement = invocation.FirstAncestorOrSelf<StatementSyntax>();
+        if (statement is not (LocalDeclarationStatementSyntax or ExpressionStatementSyntax)
+            || statement.Parent is not (BlockSyntax or SwitchSectionSyntax))
+        {
+            return;
+        }
+
+        var local = model.LookupSymbols(invocation.SpanStart, name: localName).OfType<ILocalSymbol>().FirstOrDefault()
+            ?? model.GetDeclaredSymbol(invocation.FirstAncestorOrSelf<VariableDeclaratorSyntax>() ?? (SyntaxNode)invocation, context.CancellationToken) as ILocalSymbol;
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                $"Test '{localName}' and leave on failure",
+                async ct =>
+                {
+                    var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
+                    var guard = IfFailed(IdentifierName(localName), Leave(editor.SemanticModel, editor.Generator, statement, local));
+                    editor.InsertAfter(statement, WithBlankLineAfter(guard, statement).WithLeadingTrivia());
+                    return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
+                },
+                TestAndLeaveKey),
+            diagnostic);
+    }
+
+    private static void RegisterLeaveOnFailure(CodeFixContext context, SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
+    {
+        if (diagnostic.AdditionalLocations.Count == 0
+            || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan) is not StatementSyntax branch)
+        {
+            return;
+        }
+
+        ILocalSymbol? local = null;
+        if (diagnostic.Properties.TryGetValue(IgnoredSocketSetupAnalyzer.ResultLocalProperty, out var localName) && localName is not null)
+        {
+            local = model.LookupSymbols(branch.SpanStart, name: localName).OfType<ILocalSymbol>().FirstOrDefault();
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Leave the method when setup fails",
+                async ct =>
+                {
+                    var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
+                    var leave = Leave(editor.SemanticModel, editor.Generator, branch, local);
+                    if (branch is BlockSyntax block)
+                    {
+                        editor.ReplaceNode(block, block.AddStatements(leave).WithAdditionalAnnotations(Formatter.Annotation));
+                    }
+                    else
+                    {
+                        editor.ReplaceNode(branch, WithBlankLineAfter(Block(branch.WithoutTrivia(), leave), branch).WithAdditionalAnnotations(Formatter.Annotation));
+                    }
+
+                    return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
+                },
+                LeaveOnFailureKey),
+            diagnostic);
+    }
+
+    /// <summary><c>if (value &lt; 0) { leave }</c>.</summary>
+    private static IfStatementSyntax IfFailed(ExpressionSyntax value, StatementSyntax leave)
+        => IfStatement(
+                BinaryExpression(SyntaxKind.LessThanExpression, value, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(0))),
+                Block(leave))
+            .WithAdditionalAnnotations(Formatter.Annotation);
+
+    /// <summary>
+    /// How to leave the enclosing function on failure: return the (negative) result or -1 from an integer-returning
+    /// method, otherwise throw a Win32Exception carrying the P/Invoke error.
+    /// </summary>
+    private static StatementSyntax Leave(SemanticModel model, SyntaxGenerator generator, SyntaxNode at, ILocalSymbol? resultLocal)
+    {
+        var function = model.GetEnclosingSymbol(at.SpanStart) as IMethodSymbol;
+        if (function is { IsAsync: false, ReturnType.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_IntPtr or SpecialType.System_Int16 }
+            && !IsIterator(at))
+        {
+            var value = resultLocal is not null && SymbolEqualityComparer.Default.Equals(resultLocal.Type, function.ReturnType)
+                ? (ExpressionSyntax)IdentifierName(resultLocal.Name)
+                : PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
+            return ReturnStatement(value);
+        }
+
+        var compilation = model.Compilation;
+        var win32Exception = compilation.GetTypeByMetadataName("System.ComponentModel.Win32Exception");
+        var marshal = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
+        if (win32Exception is null || marshal is null)
+        {
+            return ThrowStatement(ParseExpression("new System.InvalidOperationException(\"Socket setup failed.\")"));
+        }
+
+        var lastError = marshal.GetMembers("GetLastPInvokeError").Length > 0 ? "GetLastPInvokeError" : "GetLastWin32Error";
+        var errorCall = (ExpressionSyntax)generator.InvocationExpression(
+            generator.MemberAccessExpression(QualifiedType(marshal), lastError));
+        var creation = (ExpressionSyntax)generator.ObjectCreationExpression(QualifiedType(win32Exception), errorCall);
+        return ThrowStatement(creation).WithAdditionalAnnotations(Simplifier.Annotation);
+    }
+
+    /// <summary>A <c>global::</c>-qualified type name that the cleanup turns into a using plus the simple name.</summary>
+    private static TypeSyntax QualifiedType(ITypeSymbol type)
+        => ParseTypeName(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))
+            .WithAdditionalAnnotations(Simplifier.Annotation, Simplifier.AddImportsAnnotation);
+
+    private static bool IsIterator(SyntaxNode at)
+    {
+        var body = at.FirstAncestorOrSelf<SyntaxNode>(n => n is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AccessorDeclarationSyntax or AnonymousFunctionExpressionSyntax);
+        return body is not null && body.DescendantNodes().OfType<YieldStatementSyntax>().Any();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // ConnectAsync tasks
+
+    private static void RegisterObserveTask(CodeFixContext context, SemanticModel model, Diagnostic diagnostic, InvocationExpressionSyntax invocation)
+    {
+        var statement = GetExpressionStatement(invocation, out var taskExpression);
+        if (statement is null || taskExpression is null)
+        {
+            return;
+        }
+
+        var function = model.GetEnclosingSymbol(invocation.SpanStart, context.CancellationToken) as IMethodSymbol;
+        // await is not allowed in a lock body: connect synchronously there.
+        if (function is { IsAsync: true } && !IsInsideLock(statement))
+        {
+
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    "Await the connect",
+                    ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
+                        statement.WithExpression(AwaitExpression(taskExpression.WithoutTrivia())).WithAdditionalAnnotations(Formatter.Annotation), ct),
+                    AwaitKey),
+                diagnostic);
+            return;
+        }
+
+        // Synchronous method (or lock body): call Connect with the same arguments, when such an overload exists.
+        if (model.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol connectAsync
+            || !HasSynchronousConnect(connectAsync)
+            || !IsConnectAsyncCallOrWrapper(taskExpression, invocation))
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Connect synchronously",
+                ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
+                    statement.WithExpression(RenameToConnect(invocation).WithoutTrivia()).WithAdditionalAnnotations(Formatter.Annotation), ct),
+                ConnectSynchronouslyKey),
+            diagnostic);
+    }
+
+    private static bool IsInsideLock(SyntaxNode node)
+    {
+        foreach (var ancestor in node.Ancestors())
+        {
+            switch (ancestor)
+            {
+                case LockStatementSyntax:
+                    return true;
+                case AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or BaseMethodDeclarationSyntax or AccessorDeclarationSyntax:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsConnectAsyncCallOrWrapper(ExpressionSyntax taskExpression, InvocationExpressionSyntax invocation)
+        => taskExpression == invocation
+            || (taskExpression is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" or "AsTask" } access }
+                && access.Expression == invocation);
+
+    private static bool HasSynchronousConnect(IMethodSymbol connectAsync)
+    {
+        for (var type = connectAsync.ContainingType; type is not null; type = type.BaseType)
+        {
+            foreach (var member in type.GetMembers("Connect"))
+            {
+                if (member is IMethodSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Public } connect
+                    && connect.Parameters.Length == connectAsync.Parameters.Length
+                    && connect.Parameters.Zip(connectAsync.Parameters, (a, b) => SymbolEqualityComparer.Default.Equals(a.Type, b.Type) && a.RefKind == b.RefKind).All(same => same))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static InvocationExpressionSyntax RenameToConnect(InvocationExpressionSyntax invocation)
+        => invocation.Expression switch
+        {
+            MemberAccessExpressionSyntax access => invocation.WithExpression(access.WithName(IdentifierName("Connect").WithTriviaFrom(access.Name))),
+            MemberBindingExpressionSyntax binding => invocation.WithExpression(binding.WithName(IdentifierName("Connect").WithTriviaFrom(binding.Name))),
+            IdentifierNameSyntax name => invocation.WithExpression(IdentifierName("Connect").WithTriviaFrom(name)),
+            _ => invocation,
+        };
+
+    // ---------------------------------------------------------------------------------------------
+    // Swallowing catch, ignored Wait(timeout)
+
+    private static void RegisterRethrow(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
+    {
+        var blocks = diagnostic.AdditionalLocations
+            .Select(l => root.FindNode(l.SourceSpan) as BlockSyntax)
+            .Where(b => b?.Parent is CatchClauseSyntax)
+            .ToImmutableArray();
+        if (blocks.IsEmpty)
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Rethrow the connect failure",
+                async ct =>
+                {
+                    // Rewrite the whole try statement so a one-line try/catch is laid out properly once it grows.
+                    var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
+                    foreach (var tryStatement in blocks.Select(b => b!.FirstAncestorOrSelf<TryStatementSyntax>()).Distinct())
+                    {
+                        if (tryStatement is null)
+                        {
+                            continue;
+                        }
+
+                        var rewritten = tryStatement.ReplaceNodes(
+                            blocks.Where(b => b!.Parent?.Parent == tryStatement).Select(b => b!),
+                            (original, _) => original.AddStatements(ThrowStatement()));
+                        editor.ReplaceNode(tryStatement, rewritten.WithAdditionalAnnotations(Formatter.Annotation));
+                    }
+
+                    return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
+                },
+                RethrowKey),
+            diagnostic);
+    }
+
+    private static void RegisterThrowOnTimeout(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
+    {
+        if (diagnostic.AdditionalLocations.Count == 0
+            || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not { } node
+            || (node as InvocationExpressionSyntax ?? node.FirstAncestorOrSelf<InvocationExpressionSyntax>()) is not { } wait
+            || GetExpressionStatement(wait, out var waitCall) is not { } statement
+            || waitCall != wait)
+        {
+            return;
+        }
+
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                "Throw TimeoutException when the connect times out",
+                ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
+                {
+                    var timeoutException = m.Compilation.GetTypeByMetadataName("System.TimeoutException");
+                    var type = timeoutException is null ? ParseTypeName("System.TimeoutException") : QualifiedType(timeoutException);
+                    var creation = ObjectCreationExpression(type)
+                        .WithArgumentList(ArgumentList(SingletonSeparatedList(Argument(
+                            LiteralExpression(SyntaxKind.StringLiteralExpression, Literal(TimeoutMessage))))));
+                    return WithBlankLineAfter(
+                        IfStatement(
+                                PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, wait.WithoutTrivia()),
+                                Block(ThrowStatement(creation)))
+                            .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation),
+                        statement);
+                }, ct),
+                ThrowOnTimeoutKey),
+            diagnostic);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The expression statement that evaluates <paramref name="invocation"/> (directly, through <c>ConfigureAwait</c>,
+    /// or through a discard <c>_ = ...</c>); <paramref name="value"/> is the expression whose value is dropped.
+    /// </summary>
+    private static ExpressionStatementSyntax? GetExpressionStatement(InvocationExpressionSyntax invocation, out ExpressionSyntax? value)
+    {
+        value = null;
+        ExpressionSyntax current = invocation;
+        while (current.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" or "AsTask" } access
+            && access.Expression == current
+            && access.Parent is InvocationExpressionSyntax wrapper)
+        {
+            current = wrapper;
+        }
+
+        while (current.Parent is ParenthesizedExpressionSyntax or CastExpressionSyntax)
+        {
+            current = (ExpressionSyntax)current.Parent;
+        }
+
+        switch (current.Parent)
+        {
+            case ExpressionStatementSyntax statement:
+                value = current;
+                return statement;
+            case AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" }, Parent: ExpressionStatementSyntax discard } assignment
+                when assignment.Right == current:
+                value = current;
+                return discard;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Adds the usings the new code needs, simplifies the qualified names and formats the new code.</summary>
+    private static async Task<Document> FinishAsync(Document document, CancellationToken cancellationToken)
+    {
+        document = await ImportAdder.AddImportsAsync(document, Simplifier.AddImportsAnnotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        document = await Simplifier.ReduceAsync(document, Simplifier.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await Formatter.FormatAsync(document, Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="replacement"/> the trivia of <paramref name="original"/>, plus a blank line after it when it
+    /// ends in a block and another statement follows (the layout a careful engineer writes).
+    /// </summary>
+    private static TNode WithBlankLineAfter<TNode>(TNode replacement, StatementSyntax original)
+        where TNode : SyntaxNode
+    {
+        var trailing = original.GetTrailingTrivia();
+        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax
+            ? original
+            : null;
+        var owner = original.Parent is IfStatementSyntax or ElseClauseSyntax ? original.FirstAncestorOrSelf<IfStatementSyntax>(n => n.Parent is not ElseClauseSyntax) : statement;
+        var followed = owner?.Parent switch
+        {
+            BlockSyntax block => block.Statements.IndexOf((StatementSyntax)owner) is var i && i >= 0 && i < block.Statements.Count - 1,
+            SwitchSectionSyntax section => section.Statements.IndexOf((StatementSyntax)owner) is var j && j >= 0 && j < section.Statements.Count - 1,
+            _ => false,
+        };
+        followed &= owner is not null && original.GetLastToken() == owner.GetLastToken();
+        var endOfLine = trailing.LastOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        if (followed && endOfLine.IsKind(SyntaxKind.EndOfLineTrivia))
+        {
+            trailing = trailing.Add(endOfLine);
+        }
+
+        return replacement.WithLeadingTrivia(original.GetLeadingTrivia()).WithTrailingTrivia(trailing);
+    }
+
+    private static async Task<Document> ReplaceStatementAsync(
+        Document document,
+        StatementSyntax statement,
+        System.Func<SemanticModel, SyntaxGenerator, StatementSyntax> build,
+        CancellationToken cancellationToken)
+    {
+        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        editor.ReplaceNode(statement, build(editor.SemanticModel, editor.Generator));
+        return await FinishAsync(editor.GetChangedDocument(), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,1749 @@
+using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Fixes;
+using Microsoft.CodeAnalysis.Testing;
+using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    KernelSafety.Analyzers.Rules.IgnoredSocketSetupAnalyzer,
+    KernelSafety.CodeFixes.Fixes.IgnoredSocketSetupFix>;
+
+namespace KernelSafety.Analyzers.Tests.Rules;
+
+public class KS0002_IgnoredSocketSetupTests
+{
+    /// <summary>libc's socket/connect/send/close as a device bridge declares them.</summary>
+    private const string Libc = """
+
+        static class Libc
+        {
+            [DllImport("libc", SetLastError = true)]
+            public static extern int socket(int domain, int type, int protocol);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int connect(int fd, byte[] address, int length);
+
+            [DllImport("libc", EntryPoint = "connect", SetLastError = true)]
+            public static extern int Connect(int fd, byte[] address, int length);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint send(int fd, byte[] buffer, nint length, int flags);
+
+            [DllImport("libc")]
+            public static extern int close(int fd);
+        }
+        """;
+
+    // =============================================================================================
+    // Native connect / socket: flagged
+
+    [Fact]
+    public Task Discarded_native_connect_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(int fd, byte[] address, byte[] message)
+                {
+                    {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Libc.send(fd, message, message.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Discarded_connect_through_a_renamed_entry_point_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(int fd, byte[] address)
+                {
+                    {|KS0002:Libc.Connect(fd, address, 16)|};
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Seed_failure_branch_that_only_logs_then_sends_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    if (k < 0) Console.WriteLine("connect failed");
+                    Libc.send(fd, msg, 80, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Direct_test_whose_branch_only_logs_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    if ({|KS0002:Libc.connect(fd, address, address.Length)|} != 0)
+                    {
+                        Console.Error.WriteLine("connect failed: " + Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Stored_connect_result_never_tested_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Connect_result_tested_only_after_the_send_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Libc.send(fd, msg, msg.Length, 0);
+                    if (k < 0)
+                    {
+                        return k;
+                    }
+
+                    return 0;
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Native_socket_descriptor_never_tested_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(byte[] address)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Discarded_native_socket_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open()
+                {
+                    {|KS0002:Libc.socket(2, 1, 0)|};
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Socket_test_whose_branch_only_logs_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(byte[] address)
+                {
+                    var fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (fd == -1)
+                    {
+                        Console.WriteLine("socket failed");
+                    }
+
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        throw new InvalidOperationException();
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public async Task Discarded_LibraryImport_connect_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Runtime.InteropServices;
+
+                static partial class Sys
+                {
+                    [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
+                    private static partial int {|CS8795:Connect|}(int fd, byte[] address, int length);
+
+                    public static void Open(int fd, byte[] address)
+                    {
+                        {|KS0002:Connect(fd, address, address.Length)|};
+                    }
+                }
+                """,
+        };
+        await test.RunAsync();
+    }
+
+    // =============================================================================================
+    // Managed setup: flagged
+
+    [Fact]
+    public Task Unawaited_ConnectAsync_in_async_method_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public async Task WriteAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|};
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unawaited_ConnectAsync_in_synchronous_method_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|};
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Discarded_TcpClient_ConnectAsync_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(TcpClient client)
+                {
+                    _ = {|KS0002:client.ConnectAsync("127.0.0.1", 2001)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unawaited_ConnectAsync_with_ConfigureAwait_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public async Task OpenAsync(Socket socket, IPAddress address)
+                {
+                    {|KS0002:socket.ConnectAsync(address, 2001)|}.ConfigureAwait(false);
+                    await Task.Yield();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Stored_ConnectAsync_task_never_observed_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public void Open(Socket socket, EndPoint endPoint)
+                {
+                    Task pending = {|KS0002:socket.ConnectAsync(endPoint)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Ignored_pending_flag_of_ConnectAsync_with_event_args_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, SocketAsyncEventArgs args)
+                {
+                    {|KS0002:socket.ConnectAsync(args)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task BeginConnect_without_EndConnect_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var result = {|KS0002:socket.BeginConnect(endPoint, null, null)|};
+                    result.AsyncWaitHandle.WaitOne(5000);
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Connect_in_try_whose_catch_swallows_then_sends_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine("connect failed: " + e.SocketErrorCode);
+                    }
+
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Awaited_ConnectAsync_in_try_whose_catch_all_swallows_then_sends_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                private readonly TcpClient _client = new TcpClient();
+
+                public async Task WriteAsync(byte[] msg)
+                {
+                    try
+                    {
+                        await {|KS0002:_client.ConnectAsync("127.0.0.1", 2001)|};
+                    }
+                    catch
+                    {
+                    }
+
+                    await _client.GetStream().WriteAsync(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Ignored_Wait_timeout_result_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.Wait(5000);
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Ignored_Wait_timeout_on_a_stored_task_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(TcpClient client, byte[] msg)
+                {
+                    var connecting = {|KS0002:client.ConnectAsync("127.0.0.1", 2001)|};
+                    connecting.Wait(TimeSpan.FromSeconds(5));
+                    client.GetStream().Write(msg, 0, msg.Length);
+                }
+            }
+            """);
+
+    // =============================================================================================
+    // Not flagged
+
+    [Fact]
+    public Task Plain_managed_Connect_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(EndPoint endPoint, byte[] msg)
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(endPoint);
+                    socket.Send(msg);
+                    using var client = new TcpClient();
+                    client.Connect("127.0.0.1", 2001);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_connect_tested_with_throw_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Stored_result_compared_with_minus_one_and_returned_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k == -1)
+                    {
+                        Console.WriteLine("connect failed");
+                        return k;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Non_zero_test_that_leaves_by_break_continue_or_goto_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void WriteAll(int[] fds, byte[] address, byte[] msg)
+                {
+                    foreach (var fd in fds)
+                    {
+                        int k = Libc.connect(fd, address, address.Length);
+                        if (k != 0)
+                        {
+                            Console.WriteLine("skipping");
+                            continue;
+                        }
+
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+
+                    while (true)
+                    {
+                        if (Libc.connect(fds[0], address, address.Length) != 0) break;
+                        Libc.send(fds[0], msg, msg.Length, 0);
+                    }
+
+                    if (Libc.connect(fds[1], address, address.Length) is < 0) goto failed;
+                    Libc.send(fds[1], msg, msg.Length, 0);
+                    return;
+                failed:
+                    Console.WriteLine("failed");
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Native_results_returned_or_passed_on_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(int fd, byte[] address) => Libc.connect(fd, address, address.Length);
+
+                public void OpenChecked(int fd, byte[] address)
+                {
+                    ThrowIfFailed(Libc.connect(fd, address, address.Length));
+                    int k = Libc.connect(fd, address, address.Length);
+                    ThrowIfFailed(k);
+                }
+
+                public int CreateSocket() => Libc.socket(2, 1, 0);
+
+                private static void ThrowIfFailed(int result)
+                {
+                    if (result < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Socket_descriptor_tested_before_use_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(byte[] address)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return -1;
+                    }
+
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0 || address.Length == 0)
+                    {
+                        Libc.close(fd);
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    return fd;
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Success_branch_guarding_the_send_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    if (Libc.connect(fd, address, address.Length) == 0)
+                    {
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                    else
+                    {
+                        Console.WriteLine("connect failed");
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Logging_branch_with_no_later_use_or_only_close_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Probe(int fd, byte[] address)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0) Console.WriteLine("port closed");
+                    Libc.close(fd);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Failure_branch_ending_in_a_DoesNotReturn_helper_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.ComponentModel;
+            using System.Diagnostics.CodeAnalysis;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (!(k >= 0))
+                    {
+                        Console.WriteLine("connect failed");
+                        Fail();
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                [DoesNotReturn]
+                private static void Fail() => throw new Win32Exception(Marshal.GetLastPInvokeError());
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Methods_named_like_the_api_that_are_not_socket_setup_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Threading.Tasks;
+
+            class Connector
+            {
+                public int connect(int fd, byte[] address, int length) => 0;
+                public static int socket(int domain, int type, int protocol) => 3;
+                public Task ConnectAsync(string host) => Task.CompletedTask;
+                public bool Connect(string host) => true;
+            }
+
+            class Bridge
+            {
+                public void Open(Connector connector, byte[] address)
+                {
+                    connector.connect(3, address, address.Length);
+                    Connector.socket(2, 1, 0);
+                    connector.ConnectAsync("device");
+                    connector.Connect("device");
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Awaited_returned_passed_and_later_awaited_tasks_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public async Task OpenAsync(Socket socket, EndPoint endPoint)
+                {
+                    await socket.ConnectAsync(endPoint);
+                    await socket.ConnectAsync(endPoint).ConfigureAwait(false);
+                    var pending = socket.ConnectAsync(endPoint);
+                    await Task.Delay(10);
+                    await pending;
+                }
+
+                public Task OpenLaterAsync(Socket socket, EndPoint endPoint) => socket.ConnectAsync(endPoint);
+
+                public Task OpenBothAsync(Socket a, Socket b, EndPoint endPoint)
+                    => Task.WhenAll(a.ConnectAsync(endPoint), b.ConnectAsync(endPoint));
+
+                public void OpenBlocking(TcpClient client)
+                {
+                    client.ConnectAsync("127.0.0.1", 2001).Wait();
+                    client.ConnectAsync("127.0.0.1", 2001).GetAwaiter().GetResult();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Checked_Wait_timeout_and_checked_pending_flag_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, EndPoint endPoint, SocketAsyncEventArgs args)
+                {
+                    if (!socket.ConnectAsync(endPoint).Wait(5000))
+                    {
+                        throw new TimeoutException();
+                    }
+
+                    var pending = socket.ConnectAsync(endPoint);
+                    bool done = pending.Wait(TimeSpan.FromSeconds(1));
+                    if (!done) throw new TimeoutException();
+
+                    if (!socket.ConnectAsync(args))
+                    {
+                        OnConnected(args);
+                    }
+                }
+
+                private static void OnConnected(SocketAsyncEventArgs args) { }
+            }
+            """);
+
+    [Fact]
+    public Task BeginConnect_ended_in_the_method_or_its_callback_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, EndPoint endPoint)
+                {
+                    var result = socket.BeginConnect(endPoint, null, null);
+                    if (!result.AsyncWaitHandle.WaitOne(5000)) throw new TimeoutException();
+                    socket.EndConnect(result);
+                }
+
+                public void OpenWithLambda(Socket socket, EndPoint endPoint)
+                    => socket.BeginConnect(endPoint, ar => socket.EndConnect(ar), null);
+
+                public void OpenWithCallback(Socket socket, EndPoint endPoint)
+                    => socket.BeginConnect(endPoint, OnConnected, socket);
+
+                public IAsyncResult OpenForCaller(Socket socket, EndPoint endPoint)
+                    => socket.BeginConnect(endPoint, null, null);
+
+                private static void OnConnected(IAsyncResult ar) => ((Socket)ar.AsyncState!).EndConnect(ar);
+            }
+            """);
+
+    [Fact]
+    public Task Catches_that_leave_record_or_are_followed_by_a_Connected_check_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Rethrows(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { socket.Connect(endPoint); }
+                    catch (SocketException e) { Console.WriteLine(e.Message); throw; }
+                    socket.Send(msg);
+                }
+
+                public void Returns(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { socket.Connect(endPoint); }
+                    catch (SocketException) { return; }
+                    socket.Send(msg);
+                }
+
+                public void RecordsFailure(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    bool connected = true;
+                    try { socket.Connect(endPoint); }
+                    catch (SocketException) { connected = false; }
+                    if (connected) socket.Send(msg);
+                }
+
+                public void ChecksConnected(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { socket.Connect(endPoint); }
+                    catch (SocketException) { Console.WriteLine("failed"); }
+                    if (!socket.Connected) return;
+                    socket.Send(msg);
+                }
+
+                public void OnlyDisposesAfter(Socket socket, EndPoint endPoint)
+                {
+                    try { socket.Connect(endPoint); }
+                    catch (SocketException) { Console.WriteLine("failed"); }
+                    socket.Dispose();
+                }
+
+                public void CatchesSomethingElse(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { socket.Connect(endPoint); }
+                    catch (ObjectDisposedException) { Console.WriteLine("disposed"); }
+                    socket.Send(msg);
+                }
+
+                public void Retries(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    for (var attempt = 0; attempt < 3; attempt++)
+                    {
+                        try { socket.Connect(endPoint); break; }
+                        catch (SocketException) { Console.WriteLine("retrying"); }
+                    }
+
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Failure_branch_that_records_the_failure_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    bool connected = true;
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0)
+                    {
+                        Console.WriteLine("connect failed");
+                        connected = false;
+                    }
+
+                    if (connected) Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Conditions_that_do_not_separate_failure_from_success_are_left_alone()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                private const int EINPROGRESS = 115;
+
+                public void OpenNonBlocking(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0 && Marshal.GetLastPInvokeError() != EINPROGRESS)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public bool TryOpen(int fd, byte[] address)
+                {
+                    switch (Libc.connect(fd, address, address.Length))
+                    {
+                        case 0: return true;
+                        default: return false;
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task BeginConnect_result_handed_on_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                private IAsyncResult? _pending;
+
+                public void Open(Socket socket, EndPoint endPoint)
+                {
+                    var result = socket.BeginConnect(endPoint, null, null);
+                    _pending = result;
+                }
+
+                public void Finish(Socket socket) => socket.EndConnect(_pending!);
+            }
+            """);
+
+    [Fact]
+    public Task Incomplete_code_does_not_crash_the_analyzer()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Net;
+                using System.Net.Sockets;
+                using System.Runtime.InteropServices;
+
+                class Bridge
+                {
+                    public void Open(Socket socket, int fd, byte[] address)
+                    {
+                        Libc.connect(fd, address);
+                        int k = Libc.connect(fd, address, );
+                        if (k < ) return;
+                        socket.ConnectAsync();
+                        socket.BeginConnect(null, );
+                        try { socket.Connect(); } catch { }
+                        socket.Send();
+                        Unknown.connect(fd);
+                    }
+                }
+                """ + Libc,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Message_names_the_call_and_the_descriptor()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0) Console.WriteLine("connect failed");
+                    Libc.send(fd, msg, 80, 0);
+                }
+            }
+            """ + Libc,
+            VerifyCS.Diagnostic("KS0002").WithSpan(8, 17, 8, 58).WithSpan(9, 20, 9, 56).WithArguments(
+                "connect",
+                "the failure branch only reports it and falls through to use 'fd'; leave the method on failure"));
+
+    [Fact]
+    public Task Logging_branch_whose_use_is_on_another_path_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(bool probe, int fd, byte[] address, byte[] msg)
+                {
+                    if (probe)
+                    {
+                        int k = Libc.connect(fd, address, address.Length);
+                        if (k < 0) Console.WriteLine("port closed");
+                    }
+                    else
+                    {
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                }
+
+                public void WriteOrProbe(bool probe, int fd, byte[] address, byte[] msg)
+                {
+                    if (probe && Libc.connect(fd, address, address.Length) != 0)
+                    {
+                        Console.WriteLine("still closed");
+                    }
+                    else if (!probe)
+                    {
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Seed_inside_a_loop_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void WriteAll(int[] fds, byte[] address, byte[] msg)
+                {
+                    foreach (var fd in fds)
+                    {
+                        var k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                        if (k == -1)
+                        {
+                            Console.WriteLine("connect failed");
+                        }
+
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + Libc);
+
+    // =============================================================================================
+    // Code fixes
+
+    [Fact]
+    public Task Fix_tests_a_discarded_connect_and_throws_in_a_void_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(int fd, byte[] address, byte[] message)
+                {
+                    {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Libc.send(fd, message, message.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(int fd, byte[] address, byte[] message)
+                {
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, message, message.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+
+    [Fact]
+    public Task Fix_tests_a_discarded_connect_and_returns_minus_one_in_an_int_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(int fd, byte[] address)
+                {
+                    {|KS0002:Libc.Connect(fd, address, 16)|};
+                    return fd;
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(int fd, byte[] address)
+                {
+                    if (Libc.Connect(fd, address, 16) < 0)
+                    {
+                        return -1;
+                    }
+
+                    return fd;
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+
+    [Fact]
+    public Task Fix_tests_a_stored_result_right_after_it_is_stored()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0)
+                    {
+                        return k;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+
+    [Fact]
+    public Task Fix_seed_adds_the_leave_at_the_end_of_the_logging_branch()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    if (k < 0) Console.WriteLine("connect failed");
+                    Libc.send(fd, msg, 80, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0)
+                    {
+                        Console.WriteLine("connect failed");
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, 80, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+
+    [Fact]
+    public Task Fix_logging_block_in_an_int_method_returns_the_result()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    if (k != 0)
+                    {
+                        Console.WriteLine("connect failed");
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k != 0)
+                    {
+                        Console.WriteLine("connect failed");
+                        return k;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+
+    [Fact]
+    public Task Fix_awaits_ConnectAsync_in_an_async_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public async Task WriteAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|};
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+            }
+            """, """
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public async Task WriteAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    await socket.ConnectAsync(endPoint);
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+            }
+            """, IgnoredSocketSetupFix.AwaitKey);
+
+    [Fact]
+    public Task Fix_connects_synchronously_in_a_synchronous_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(TcpClient client, byte[] msg)
+                {
+                    _ = {|KS0002:client.ConnectAsync("127.0.0.1", 2001)|};
+                    client.GetStream().Write(msg, 0, msg.Length);
+                }
+            }
+            """, """
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(TcpClient client, byte[] msg)
+                {
+                    client.Connect("127.0.0.1", 2001);
+                    client.GetStream().Write(msg, 0, msg.Length);
+                }
+            }
+            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+
+    [Fact]
+    public Task Fix_rethrows_at_the_end_of_a_swallowing_catch()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine("connect failed: " + e.SocketErrorCode);
+                    }
+
+                    socket.Send(msg);
+                }
+            }
+            """, """
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        socket.Connect(endPoint);
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine("connect failed: " + e.SocketErrorCode);
+                        throw;
+                    }
+
+                    socket.Send(msg);
+                }
+            }
+            """, IgnoredSocketSetupFix.RethrowKey);
+
+    [Fact]
+    public Task Fix_throws_TimeoutException_when_Wait_times_out()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.Wait(5000);
+                    socket.Send(msg);
+                }
+            }
+            """, """
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    if (!socket.ConnectAsync(endPoint).Wait(5000))
+                    {
+                        throw new TimeoutException("The connection attempt timed out.");
+                    }
+
+                    socket.Send(msg);
+                }
+            }
+            """, IgnoredSocketSetupFix.ThrowOnTimeoutKey);
+
+    [Fact]
+    public Task Fix_throws_TimeoutException_for_a_stored_task()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(TcpClient client, byte[] msg)
+                {
+                    var connecting = {|KS0002:client.ConnectAsync("127.0.0.1", 2001)|};
+                    connecting.Wait(TimeSpan.FromSeconds(5));
+                    client.GetStream().Write(msg, 0, msg.Length);
+                }
+            }
+            """, """
+            using System;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(TcpClient client, byte[] msg)
+                {
+                    var connecting = client.ConnectAsync("127.0.0.1", 2001);
+                    if (!connecting.Wait(TimeSpan.FromSeconds(5)))
+                    {
+                        throw new TimeoutException("The connection attempt timed out.");
+                    }
+
+                    client.GetStream().Write(msg, 0, msg.Length);
+                }
+            }
+            """, IgnoredSocketSetupFix.ThrowOnTimeoutKey);
+
+    [Fact]
+    public Task Fix_is_not_offered_for_a_discarded_socket_or_a_pending_flag()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(Socket socket, SocketAsyncEventArgs args)
+                {
+                    {|KS0002:Libc.socket(2, 1, 0)|};
+                    {|KS0002:socket.ConnectAsync(args)|};
+                }
+            }
+            """ + Libc, """
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(Socket socket, SocketAsyncEventArgs args)
+                {
+                    {|KS0002:Libc.socket(2, 1, 0)|};
+                    {|KS0002:socket.ConnectAsync(args)|};
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Fix_tests_an_untested_socket_descriptor_and_returns_it_from_an_int_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(byte[] address)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        return -1;
+                    }
+
+                    return fd;
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Open(byte[] address)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        return -1;
+                    }
+
+                    return fd;
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+
+    [Fact]
+    public Task Fix_awaits_a_discarded_task_inside_an_async_lambda()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public Func<Task> Opener(Socket socket, EndPoint endPoint)
+                    => async () =>
+                    {
+                        _ = {|KS0002:socket.ConnectAsync(endPoint)|};
+                        await Task.Yield();
+                    };
+            }
+            """, """
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public Func<Task> Opener(Socket socket, EndPoint endPoint)
+                    => async () =>
+                    {
+                        await socket.ConnectAsync(endPoint);
+                        await Task.Yield();
+                    };
+            }
+            """, IgnoredSocketSetupFix.AwaitKey);
+
+    [Fact]
+    public Task Fix_connects_synchronously_instead_of_a_ConfigureAwait_chain()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, IPAddress address)
+                {
+                    {|KS0002:socket.ConnectAsync(address, 2001)|}.ConfigureAwait(false);
+                }
+            }
+            """, """
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Open(Socket socket, IPAddress address)
+                {
+                    socket.Connect(address, 2001);
+                }
+            }
+            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+
+    [Fact]
+    public Task Fix_is_not_offered_when_no_synchronous_overload_takes_the_same_arguments()
+    {
+        const string Source = """
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            class Bridge
+            {
+                public void Open(Socket socket, EndPoint endPoint, CancellationToken token)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint, token)|};
+                }
+            }
+            """;
+        return VerifyCS.VerifyCodeFixAsync(Source, Source);
+    }
+
+    [Fact]
+    public Task Fix_direct_test_that_only_logs_throws_at_the_end_of_its_block()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    if ({|KS0002:Libc.connect(fd, address, address.Length)|} != 0)
+                    {
+                        Console.Error.WriteLine("connect failed");
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    if (Libc.connect(fd, address, address.Length) != 0)
+                    {
+                        Console.Error.WriteLine("connect failed");
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+
+    [Fact]
+    public Task Fix_logging_else_branch_leaves_without_disturbing_the_layout()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    if (k >= 0) Console.WriteLine("connected");
+                    else Console.WriteLine("connect failed");
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k >= 0) Console.WriteLine("connected");
+                    else
+                    {
+                        Console.WriteLine("connect failed");
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+
+    [Fact]
+    public Task Fix_connects_synchronously_inside_a_lock_where_await_is_not_allowed()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                private readonly object _gate = new object();
+
+                public async Task OpenAsync(Socket socket, EndPoint endPoint)
+                {
+                    lock (_gate)
+                    {
+                        {|KS0002:socket.ConnectAsync(endPoint)|};
+                    }
+
+                    await Task.Yield();
+                }
+            }
+            """, """
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                private readonly object _gate = new object();
+
+                public async Task OpenAsync(Socket socket, EndPoint endPoint)
+                {
+                    lock (_gate)
+                    {
+                        socket.Connect(endPoint);
+                    }
+
+                    await Task.Yield();
+                }
+            }
+            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+
+    [Fact]
+    public Task Fix_rethrows_in_every_swallowing_catch_of_a_one_line_try()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { {|KS0002:socket.Connect(endPoint)|}; } catch (SocketException) { Console.WriteLine("refused"); } catch (Exception e) { Console.WriteLine(e); }
+                    socket.Send(msg);
+                }
+            }
+            """, """
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try { socket.Connect(endPoint); }
+                    catch (SocketException)
+                    {
+                        Console.WriteLine("refused");
+                        throw;
+                    }
+                    catch (Exception e)
+                    {
+                        Console.WriteLine(e);
+                        throw;
+                    }
+                    socket.Send(msg);
+                }
+            }
+            """, IgnoredSocketSetupFix.RethrowKey);
+
+    // =============================================================================================
+    // Fix all
+
+    [Fact]
+    public Task Fix_all_tests_every_discarded_connect_in_a_document()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(int first, int second, byte[] address)
+                {
+                    {|KS0002:Libc.connect(first, address, address.Length)|};
+                    {|KS0002:Libc.connect(second, address, address.Length)|};
+                }
+            }
+            """ + Libc, """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(int first, int second, byte[] address)
+                {
+                    if (Libc.connect(first, address, address.Length) < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    if (Libc.connect(second, address, address.Length) < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+
+    [Fact]
+    public Task Fix_all_awaits_unobserved_connects_across_documents()
+    {
+        var test = new VerifyCS.Test
+        {
+            CodeActionEquivalenceKey = IgnoredSocketSetupFix.AwaitKey,
+        };
+        test.TestState.Sources.Add("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class First
+            {
+                public async Task OpenAsync(Socket a, Socket b, EndPoint endPoint)
+                {
+                    {|KS0002:a.ConnectAsync(endPoint)|};
+                    {|KS0002:b.ConnectAsync(endPoint)|};
+                }
+            }
+            """);
+        test.TestState.Sources.Add("""
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Second
+            {
+                public async Task OpenAsync(TcpClient client)
+                {
+                    {|KS0002:client.ConnectAsync("127.0.0.1", 2001)|};
+                }
+            }
+            """);
+        test.FixedState.Sources.Add("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class First
+            {
+                public async Task OpenAsync(Socket a, Socket b, EndPoint endPoint)
+                {
+                    await a.ConnectAsync(endPoint);
+                    await b.ConnectAsync(endPoint);
+                }
+            }
+            """);
+        test.FixedState.Sources.Add("""
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Second
+            {
+                public async Task OpenAsync(TcpClient client)
+                {
+                    await client.ConnectAsync("127.0.0.1", 2001);
+                }
+            }
+            """);
+        return test.RunAsync();
+    }
+}
