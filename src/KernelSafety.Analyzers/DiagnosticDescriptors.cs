@@ -37,11 +37,11 @@ public static class DiagnosticDescriptors
         "Ports in sockaddr structures are in network byte order; managed endpoints take them in host order. Mixing the two connects to the wrong port on little-endian machines.");
 
     // KS0004 ------------------------------------------------------------------------------------
-    // {0}: the send API, {1}: the size sent ("80", "buf.Length"), {2}: the valid length ("n").
+    // {0}: the send/write/decode API, {1}: the size used ("80", "buf.Length"), {2}: the valid length ("n").
     public static readonly DiagnosticDescriptor FixedSizeSend = Create(
         RuleIdentifiers.FixedSizeSend,
         "Send uses a fixed size instead of the valid length",
-        "'{0}' sends '{1}' bytes but only '{2}' bytes are valid; send the valid length so stale bytes do not leak",
+        "'{0}' uses '{1}' bytes but only '{2}' bytes are valid; pass the valid length so stale bytes do not leak",
         DiagnosticSeverity.Warning,
         "Sending a whole buffer or a fixed count when fewer bytes were filled leaks stale data to the peer: the listing always sends 80 bytes.");
 
