@@ -1,0 +1,815 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace KernelSafety.Runtime;
+
+/// <summary>
+/// The device-write-to-socket path done right: <see cref="Write"/> and <see cref="WriteAsync"/> have write(2)
+/// semantics (they return the number of bytes accepted, and exactly those bytes go out, plus framing if chosen),
+/// over one persistent, checked TCP connection that is re-established after a failure.
+/// </summary>
+/// <remarks>
+/// <para>Thread-safe: writers are serialized, so a message is never interleaved with another writer's bytes.
+/// There is no user-space queue: a writer waits while the peer is slow, so memory stays bounded.</para>
+/// <para>A write either completes (returns its length) or throws <see cref="SocketDeviceException"/> carrying the
+/// socket error and <see cref="SocketDeviceException.BytesWritten"/>. An oversized write throws
+/// <see cref="ArgumentOutOfRangeException"/> naming the limit (or is split, if <see cref="SocketDeviceOptions.OversizedWrite"/> says so).</para>
+/// <para>Steady-state writes allocate nothing.</para>
+/// </remarks>
+public sealed class SocketDevice : IDisposable, IAsyncDisposable
+{
+    private const int LengthPrefixSize = 4;
+
+    /// <summary>Length-prefixed payloads up to this size leave in one send together with their prefix.</summary>
+    private const int CoalesceLimit = 16 * 1024;
+
+    /// <summary>1 ms: writes closer together than this skip the peer-closed check.</summary>
+    private static readonly long IdleCheckTicks = Stopwatch.Frequency / 1000;
+
+    private const int AbortNone = 0;
+    private const int AbortCancelled = 1;
+    private const int AbortTimedOut = 2;
+
+    private static readonly Action<object?> s_abortCancelled = static state => ((SocketDevice)state!).AbortPendingSend(AbortCancelled);
+    private static readonly Action<object?> s_abortTimedOut = static state => ((SocketDevice)state!).AbortPendingSend(AbortTimedOut);
+
+    private readonly SocketDeviceOptions _options;
+    private readonly IPEndPoint _endPoint;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly byte[] _scratch;
+    private readonly int _frameLimit;
+    private readonly string _limitName;
+
+    private Socket? _socket;
+    private AwaitableSocketArgs? _sendArgs;
+    private CancellationTokenSource? _timeoutCts;
+    private Socket? _pendingSocket;
+    private int _abortReason;
+    private long _connectionCount;
+    private long _lastActivity;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a device for the destination and framing in <paramref name="options"/>. Nothing connects until the first write.</summary>
+    /// <exception cref="ArgumentException">The destination is not loopback and <see cref="SocketDeviceOptions.AllowNonLoopback"/> is false, or a setting is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The port is 0 or a size or timeout is out of range.</exception>
+    public SocketDevice(SocketDeviceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Clone();
+
+        IPAddress address = _options.Address ?? throw new ArgumentException("SocketDeviceOptions.Address must be set.", nameof(options));
+        if (!_options.Port.IsValidDestination)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), 0, "SocketDeviceOptions.Port must be 1..65535 (0 is not a destination).");
+        }
+
+        if (!_options.AllowNonLoopback && !IsLoopback(address))
+        {
+            throw new ArgumentException(
+                $"Destination {address} is not a loopback address; SocketDevice sends only to loopback (127.0.0.0/8, ::1) " +
+                "unless SocketDeviceOptions.AllowNonLoopback is set. No connection was attempted.",
+                nameof(options));
+        }
+
+        if (_options.Framing is not (SocketDeviceFraming.Raw or SocketDeviceFraming.LengthPrefixed or SocketDeviceFraming.FixedRecord))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.Framing, "Unknown SocketDeviceOptions.Framing.");
+        }
+
+        if (_options.OversizedWrite is not (OversizedWriteBehavior.Reject or OversizedWriteBehavior.Split))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.OversizedWrite, "Unknown SocketDeviceOptions.OversizedWrite.");
+        }
+
+        CheckTimeout(_options.ConnectTimeout, "ConnectTimeout");
+        CheckTimeout(_options.SendTimeout, "SendTimeout");
+
+        _endPoint = new IPEndPoint(address, _options.Port.Value);
+        switch (_options.Framing)
+        {
+            case SocketDeviceFraming.FixedRecord:
+                if (_options.RecordSize < 1 || _options.RecordSize > SocketDeviceOptions.MaxRecordSize)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(options), _options.RecordSize,
+                        $"SocketDeviceOptions.RecordSize must be 1..{SocketDeviceOptions.MaxRecordSize}.");
+                }
+
+                _frameLimit = _options.RecordSize;
+                _limitName = "SocketDeviceOptions.RecordSize";
+                _scratch = new byte[_options.RecordSize];
+                break;
+            default:
+                if (_options.MaxWriteSize < 1)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(options), _options.MaxWriteSize, "SocketDeviceOptions.MaxWriteSize must be at least 1.");
+                }
+
+                _frameLimit = _options.MaxWriteSize;
+                _limitName = "SocketDeviceOptions.MaxWriteSize";
+                _scratch = _options.Framing == SocketDeviceFraming.LengthPrefixed
+                    ? new byte[LengthPrefixSize + Math.Min(CoalesceLimit, _options.MaxWriteSize)]
+                    : [];
+                break;
+        }
+    }
+
+    /// <summary>The destination (host-order port).</summary>
+    public IPEndPoint RemoteEndPoint => _endPoint;
+
+    /// <summary>The framing in use.</summary>
+    public SocketDeviceFraming Framing => _options.Framing;
+
+    /// <summary>The largest payload of one message (or record); larger writes are rejected or split.</summary>
+    public int WriteLimit => _frameLimit;
+
+    /// <summary>True while a connection is open.</summary>
+    public bool IsConnected => _socket is not null;
+
+    /// <summary>How many connections this device has established so far (1 while the first one is reused).</summary>
+    public long ConnectionCount => Interlocked.Read(ref _connectionCount);
+
+    /// <summary>
+    /// Sends <paramref name="buffer"/> as one write: connects if needed, sends every byte (completing partial sends)
+    /// and returns <c>buffer.Length</c>. An empty buffer returns 0 and sends nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The write exceeds <see cref="WriteLimit"/> and splitting was not chosen; nothing was sent.</exception>
+    /// <exception cref="SocketDeviceException">The connect or send failed; <see cref="SocketDeviceException.BytesWritten"/> tells how much went out.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public int Write(ReadOnlySpan<byte> buffer)
+    {
+        ThrowIfDisposed();
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        CheckSize(buffer.Length);
+        _gate.Wait();
+        try
+        {
+            ThrowIfDisposed();
+            bool retried = false;
+            while (true)
+            {
+                bool fresh = EnsureConnected();
+                Progress progress = default;
+                SocketError error = SendFrames(buffer, ref progress);
+                if (error == SocketError.Success)
+                {
+                    return buffer.Length;
+                }
+
+                CloseConnection(graceful: false);
+                if (!fresh && !retried && progress.Wire == 0 && IsConnectionLoss(error))
+                {
+                    retried = true; // the reused connection was dead and nothing of this write went out: reconnect and resend
+                    continue;
+                }
+
+                throw SendFailed(error, progress.Payload, buffer.Length);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Asynchronous <see cref="Write"/>. Cancellation before any byte went out throws <see cref="OperationCanceledException"/>
+    /// and leaves the connection usable; cancellation after some bytes went out closes the connection (the peer may have a
+    /// partial message) and throws <see cref="SocketDeviceException"/> with <see cref="SocketError.OperationAborted"/> and the byte count.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        CheckSize(buffer.Length);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            bool retried = false;
+            while (true)
+            {
+                bool fresh = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                long deadline = Deadline(_options.SendTimeout);
+                Progress progress = default;
+                SendResult result = new(SocketError.Success, 0, false);
+                int offset = 0;
+                do
+                {
+                    int chunk = Math.Min(buffer.Length - offset, _frameLimit);
+                    Frame frame = BuildFrame(buffer.Span.Slice(offset, chunk));
+                    if (frame.ScratchLength > 0)
+                    {
+                        result = await SendAllAsync(_scratch.AsMemory(0, frame.ScratchLength), deadline, cancellationToken).ConfigureAwait(false);
+                        progress.Wire += result.Sent;
+                        progress.Payload += frame.PayloadOutOf(result.Sent);
+                        if (result.Error != SocketError.Success)
+                        {
+                            break;
+                        }
+                    }
+
+                    if (frame.PayloadSeparate)
+                    {
+                        result = await SendAllAsync(buffer.Slice(offset, chunk), deadline, cancellationToken).ConfigureAwait(false);
+                        progress.Wire += result.Sent;
+                        progress.Payload += result.Sent;
+                        if (result.Error != SocketError.Success)
+                        {
+                            break;
+                        }
+                    }
+
+                    offset += chunk;
+                }
+                while (offset < buffer.Length);
+
+                if (result.Error == SocketError.Success)
+                {
+                    return buffer.Length;
+                }
+
+                if (result.Cancelled)
+                {
+                    if (progress.Wire == 0 && Volatile.Read(ref _abortReason) == AbortNone)
+                    {
+                        throw new OperationCanceledException(cancellationToken);
+                    }
+
+                    CloseConnection(graceful: false);
+                    throw new SocketDeviceException(
+                        $"Write to {_endPoint} was cancelled after {progress.Payload} of {buffer.Length} bytes went out; " +
+                        "the connection was closed (the peer may have received a partial message) and will be re-established on the next write.",
+                        SocketError.OperationAborted, progress.Payload, new OperationCanceledException(cancellationToken));
+                }
+
+                CloseConnection(graceful: false);
+                if (!fresh && !retried && progress.Wire == 0 && IsConnectionLoss(result.Error))
+                {
+                    retried = true;
+                    continue;
+                }
+
+                throw SendFailed(result.Error, progress.Payload, buffer.Length);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Waits for writes in progress, then closes the connection gracefully (every accepted byte is handed to the
+    /// kernel before the FIN). Later writes throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _gate.Wait();
+        try
+        {
+            DisposeLocked();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            DisposeLocked();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>True for 127.0.0.0/8, ::1 and their IPv4-mapped forms.</summary>
+    internal static bool IsLoopback(IPAddress address) =>
+        IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4()));
+
+    private void DisposeLocked()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        CloseConnection(graceful: true);
+        _timeoutCts?.Dispose();
+        _timeoutCts = null;
+    }
+
+    private SocketError SendFrames(ReadOnlySpan<byte> buffer, ref Progress progress)
+    {
+        long deadline = Deadline(_options.SendTimeout);
+        int offset = 0;
+        do
+        {
+            int chunk = Math.Min(buffer.Length - offset, _frameLimit);
+            ReadOnlySpan<byte> payload = buffer.Slice(offset, chunk);
+            Frame frame = BuildFrame(payload);
+            int sent;
+            SocketError error;
+            if (frame.ScratchLength > 0)
+            {
+                error = SendAll(_scratch.AsSpan(0, frame.ScratchLength), deadline, out sent);
+                progress.Wire += sent;
+                progress.Payload += frame.PayloadOutOf(sent);
+                if (error != SocketError.Success)
+                {
+                    return error;
+                }
+            }
+
+            if (frame.PayloadSeparate)
+            {
+                error = SendAll(payload, deadline, out sent);
+                progress.Wire += sent;
+                progress.Payload += sent;
+                if (error != SocketError.Success)
+                {
+                    return error;
+                }
+            }
+
+            offset += chunk;
+        }
+        while (offset < buffer.Length);
+
+        return SocketError.Success;
+    }
+
+    /// <summary>Lays out one message: fills the scratch buffer (prefix, or prefix and payload, or a zero-padded record).</summary>
+    private Frame BuildFrame(ReadOnlySpan<byte> payload)
+    {
+        switch (_options.Framing)
+        {
+            case SocketDeviceFraming.LengthPrefixed:
+                BinaryPrimitives.WriteUInt32BigEndian(_scratch, (uint)payload.Length);
+                if (payload.Length <= _scratch.Length - LengthPrefixSize)
+                {
+                    payload.CopyTo(_scratch.AsSpan(LengthPrefixSize));
+                    return new Frame(LengthPrefixSize + payload.Length, false, LengthPrefixSize, payload.Length);
+                }
+
+                return new Frame(LengthPrefixSize, true, LengthPrefixSize, 0);
+            case SocketDeviceFraming.FixedRecord:
+                // payload.Length <= RecordSize == _scratch.Length (checked or split by the caller)
+                payload.CopyTo(_scratch);
+                _scratch.AsSpan(payload.Length).Clear();
+                return new Frame(_scratch.Length, false, 0, payload.Length);
+            default:
+                return new Frame(0, true, 0, 0);
+        }
+    }
+
+    /// <summary>Sends all of <paramref name="data"/> on the (non-blocking) socket, waiting for room while the peer is slow.</summary>
+    private SocketError SendAll(ReadOnlySpan<byte> data, long deadline, out int sent)
+    {
+        Socket socket = _socket!;
+        sent = 0;
+        while (sent < data.Length)
+        {
+            int n = socket.Send(data.Slice(sent), SocketFlags.None, out SocketError error);
+            if (error == SocketError.Success && n > 0)
+            {
+                sent += n;
+                continue;
+            }
+
+            if (error != SocketError.Success && error != SocketError.WouldBlock)
+            {
+                return error;
+            }
+
+            int waitMicroseconds = RemainingMicroseconds(deadline);
+            if (waitMicroseconds == 0)
+            {
+                return SocketError.TimedOut;
+            }
+
+            try
+            {
+                socket.Poll(waitMicroseconds, SelectMode.SelectWrite);
+            }
+            catch (SocketException ex)
+            {
+                return ex.SocketErrorCode;
+            }
+        }
+
+        return SocketError.Success;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<SendResult> SendAllAsync(ReadOnlyMemory<byte> data, long deadline, CancellationToken cancellationToken)
+    {
+        Socket socket = _socket!;
+        int sent = 0;
+        while (sent < data.Length)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new SendResult(SocketError.OperationAborted, sent, true);
+            }
+
+            int n;
+            SocketError error;
+            try
+            {
+                n = socket.Send(data.Span.Slice(sent), SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                return AbortedResult(sent);
+            }
+
+            if (error == SocketError.Success && n > 0)
+            {
+                sent += n;
+                continue;
+            }
+
+            if (error != SocketError.Success && error != SocketError.WouldBlock)
+            {
+                return new SendResult(error, sent, false);
+            }
+
+            // The peer is slow: hand the rest to the socket engine and wait without blocking a thread.
+            TimeSpan remaining = RemainingTime(deadline);
+            if (remaining == TimeSpan.Zero)
+            {
+                return new SendResult(SocketError.TimedOut, sent, false);
+            }
+
+            AwaitableSocketArgs args = _sendArgs!;
+            args.SetBuffer(MemoryMarshal.AsMemory(data.Slice(sent)));
+            args.Prepare();
+            _pendingSocket = socket;
+            CancellationTokenRegistration cancelRegistration = default;
+            CancellationTokenRegistration timeoutRegistration = default;
+            bool started = false;
+            try
+            {
+                cancelRegistration = cancellationToken.UnsafeRegister(s_abortCancelled, this);
+                if (remaining != Timeout.InfiniteTimeSpan)
+                {
+                    CancellationTokenSource timeout = _timeoutCts ??= new CancellationTokenSource();
+                    timeout.CancelAfter(remaining);
+                    timeoutRegistration = timeout.Token.UnsafeRegister(s_abortTimedOut, this);
+                }
+
+                started = true;
+                if (socket.SendAsync(args))
+                {
+                    await args.WaitAsync().ConfigureAwait(false);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                started = false;
+            }
+            finally
+            {
+                cancelRegistration.Dispose();
+                timeoutRegistration.Dispose();
+                _pendingSocket = null;
+                if (_timeoutCts is { } cts && !cts.TryReset())
+                {
+                    cts.Dispose();
+                    _timeoutCts = null;
+                }
+            }
+
+            if (!started)
+            {
+                return AbortedResult(sent);
+            }
+
+            sent += args.BytesTransferred;
+            if (args.SocketError != SocketError.Success)
+            {
+                return Volatile.Read(ref _abortReason) == AbortNone ? new SendResult(args.SocketError, sent, false) : AbortedResult(sent);
+            }
+        }
+
+        return new SendResult(SocketError.Success, sent, false);
+    }
+
+    private SendResult AbortedResult(int sent) => Volatile.Read(ref _abortReason) switch
+    {
+        AbortTimedOut => new SendResult(SocketError.TimedOut, sent, false),
+        AbortCancelled => new SendResult(SocketError.OperationAborted, sent, true),
+        _ => new SendResult(SocketError.OperationAborted, sent, false),
+    };
+
+    private void AbortPendingSend(int reason)
+    {
+        if (Interlocked.CompareExchange(ref _abortReason, reason, AbortNone) == AbortNone)
+        {
+            // Shut down sending first: the pending send fails, while bytes already accepted still reach the peer
+            // (closing without it would reset the connection and drop them). The next write reconnects.
+            Socket? socket = _pendingSocket;
+            if (socket is not null)
+            {
+                try
+                {
+                    socket.Shutdown(SocketShutdown.Send);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    // Already gone.
+                }
+
+                socket.Dispose();
+            }
+        }
+    }
+
+    private bool EnsureConnected()
+    {
+        if (_socket is not null)
+        {
+            if (Volatile.Read(ref _abortReason) == AbortNone && !PeerClosedWhileIdle(_socket))
+            {
+                return false;
+            }
+
+            CloseConnection(graceful: false);
+        }
+
+        Socket socket = NewSocket();
+        try
+        {
+            ConnectWithTimeout(socket);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            throw ConnectFailed(ex);
+        }
+
+        Connected(socket);
+        return true;
+    }
+
+    /// <summary>A checked, bounded connect that needs no thread-pool thread: non-blocking connect, then poll for writability.</summary>
+    private void ConnectWithTimeout(Socket socket)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(_endPoint);
+            return;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
+        {
+            // In progress: wait below.
+        }
+
+        int micros = _options.ConnectTimeout == Timeout.InfiniteTimeSpan ? -1 : (int)Math.Min(int.MaxValue, _options.ConnectTimeout.Ticks / 10);
+        if (!socket.Poll(micros, SelectMode.SelectWrite))
+        {
+            throw new OperationCanceledException("connect timed out");
+        }
+
+        object? pending = socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
+        if (pending is int code && code != 0)
+        {
+            throw new SocketException(code);
+        }
+    }
+
+    private async ValueTask<bool> EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        if (_socket is not null)
+        {
+            if (Volatile.Read(ref _abortReason) == AbortNone && !PeerClosedWhileIdle(_socket))
+            {
+                return false;
+            }
+
+            CloseConnection(graceful: false);
+        }
+
+        Socket socket = NewSocket();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.ConnectTimeout);
+            await socket.ConnectAsync(_endPoint, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            throw ConnectFailed(ex);
+        }
+
+        Connected(socket);
+        return true;
+    }
+
+    private Socket NewSocket() => new(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+
+    private void Connected(Socket socket)
+    {
+        socket.NoDelay = _options.NoDelay;
+        socket.Blocking = false; // sends are completed by SendAll/SendAllAsync, which count every byte
+        _socket = socket;
+        _sendArgs = new AwaitableSocketArgs();
+        Volatile.Write(ref _abortReason, AbortNone);
+        _lastActivity = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _connectionCount);
+    }
+
+    /// <summary>
+    /// After an idle period (no write for <see cref="IdleCheckTicks"/>), checks whether the peer closed the connection
+    /// meanwhile, so the write goes to a new connection instead of into a dead one. Back-to-back writes skip the check
+    /// (a poll(2) per write would halve small-write throughput); a peer that closes mid-burst surfaces as a send error.
+    /// </summary>
+    private bool PeerClosedWhileIdle(Socket socket)
+    {
+        long now = Stopwatch.GetTimestamp();
+        bool idle = now - _lastActivity >= IdleCheckTicks;
+        _lastActivity = now;
+        return idle && PeerClosed(socket);
+    }
+
+    /// <summary>True when the peer has closed (or reset) the connection: readable with nothing to read.</summary>
+    private static bool PeerClosed(Socket socket)
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    private void CloseConnection(bool graceful)
+    {
+        Socket? socket = _socket;
+        _socket = null;
+        if (socket is not null)
+        {
+            try
+            {
+                // FIN after every byte already accepted: those bytes still reach the peer (a plain close after an
+                // aborted operation would reset the connection and drop them).
+                socket.Shutdown(SocketShutdown.Send);
+                if (graceful)
+                {
+                    Span<byte> sink = stackalloc byte[256];
+                    while (socket.Available > 0 && socket.Receive(sink, SocketFlags.None, out _) > 0)
+                    {
+                        // Discard unread input so close() sends FIN, not RST.
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // The connection is already gone; nothing left to flush.
+            }
+
+            socket.Dispose();
+        }
+
+        _sendArgs?.Dispose();
+        _sendArgs = null;
+    }
+
+    private void CheckSize(int length)
+    {
+        if (length > _frameLimit && _options.OversizedWrite == OversizedWriteBehavior.Reject)
+        {
+            throw new ArgumentOutOfRangeException(
+                "buffer", length,
+                $"A write of {length} bytes exceeds the limit of {_frameLimit} bytes ({_limitName}); nothing was sent. " +
+                "Write less, raise the limit, or set SocketDeviceOptions.OversizedWrite = OversizedWriteBehavior.Split.");
+        }
+    }
+
+    private SocketDeviceException ConnectFailed(Exception ex)
+    {
+        if (ex is SocketException socketException)
+        {
+            return new SocketDeviceException(
+                $"Connect to {_endPoint} failed: {socketException.SocketErrorCode} ({socketException.Message}). Nothing was sent.",
+                socketException.SocketErrorCode, 0, ex);
+        }
+
+        return new SocketDeviceException(
+            $"Connect to {_endPoint} timed out after {_options.ConnectTimeout.TotalMilliseconds:0} ms (SocketDeviceOptions.ConnectTimeout). Nothing was sent.",
+            SocketError.TimedOut, 0, ex);
+    }
+
+    private SocketDeviceException SendFailed(SocketError error, int bytesWritten, int length)
+    {
+        string what = error == SocketError.TimedOut
+            ? $"timed out after {_options.SendTimeout.TotalMilliseconds:0} ms (SocketDeviceOptions.SendTimeout)"
+            : $"failed with {error}";
+        return new SocketDeviceException(
+            $"Send to {_endPoint} {what} after {bytesWritten} of {length} bytes of the write went out; " +
+            "the connection was closed and will be re-established on the next write.",
+            error, bytesWritten, new SocketException((int)error));
+    }
+
+    private static bool IsConnectionLoss(SocketError error) => error is
+        SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown or
+        SocketError.NotConnected or SocketError.NetworkReset or SocketError.Disconnecting;
+
+    private static void CheckTimeout(TimeSpan value, string name)
+    {
+        if (value != Timeout.InfiniteTimeSpan && (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException("options", value, $"SocketDeviceOptions.{name} must be positive (or Timeout.InfiniteTimeSpan).");
+        }
+    }
+
+    private static long Deadline(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+
+    private static int RemainingMicroseconds(long deadline)
+    {
+        if (deadline == long.MaxValue)
+        {
+            return -1;
+        }
+
+        long ticks = deadline - Stopwatch.GetTimestamp();
+        if (ticks <= 0)
+        {
+            return 0;
+        }
+
+        double micros = ticks * 1_000_000.0 / Stopwatch.Frequency;
+        return micros >= int.MaxValue ? int.MaxValue : Math.Max(1, (int)micros);
+    }
+
+    private static TimeSpan RemainingTime(long deadline)
+    {
+        if (deadline == long.MaxValue)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        long ticks = deadline - Stopwatch.GetTimestamp();
+        return ticks <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Max((double)ticks / Stopwatch.Frequency, 0.001));
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private struct Progress
+    {
+        public int Payload; // bytes of the caller's buffer that went out
+        public int Wire;    // all bytes that went out, framing included
+    }
+
+    private readonly record struct SendResult(SocketError Error, int Sent, bool Cancelled);
+
+    private readonly struct Frame(int scratchLength, bool payloadSeparate, int scratchPayloadOffset, int scratchPayloadLength)
+    {
+        public int ScratchLength { get; } = scratchLength;
+
+        public bool PayloadSeparate { get; } = payloadSeparate;
+
+        public int PayloadOutOf(int scratchBytesSent) =>
+            Math.Clamp(scratchBytesSent - scratchPayloadOffset, 0, scratchPayloadLength);
+    }
+}
