@@ -9,11 +9,12 @@ namespace KernelSafety.Analyzers;
 public static class DiagnosticDescriptors
 {
     // KS0001 ------------------------------------------------------------------------------------
-    // {0}: the copy API ("Buffer.BlockCopy"), {1}: the count as written ("80"), {2}: why it is unbounded.
+    // {0}: the copy API ("Buffer.BlockCopy"), {1}: the count as written ("80"), {2}: its unit ("bytes", "elements"),
+    // {3}: why it is unbounded.
     public static readonly DiagnosticDescriptor UncheckedCopyLength = Create(
         RuleIdentifiers.UncheckedCopyLength,
         "Copy length is not bounded by the source and destination",
-        "'{0}' copies '{1}' elements but {2}; bound the count by both sizes or reject oversized input",
+        "'{0}' copies '{1}' {2} but {3}; bound the count by both sizes or reject oversized input",
         DiagnosticSeverity.Warning,
         "A copy whose length can exceed what the source holds or the destination can take reads or writes past a buffer: the listing's copy_from_user(msg, buff, 80).");
 

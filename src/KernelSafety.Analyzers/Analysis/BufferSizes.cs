@@ -1,0 +1,329 @@
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>The known size of a buffer expression, in elements.</summary>
+internal readonly struct BufferSize
+{
+    public BufferSize(LinearForm elements, bool isFixed, int elementSize, string? sizeText)
+    {
+        Elements = elements;
+        IsFixed = isFixed;
+        ElementSize = elementSize;
+        SizeText = sizeText;
+    }
+
+    public static BufferSize Unknown => default;
+
+    /// <summary>The number of elements (a constant, or the variable the buffer was made from: <c>new byte[n]</c> → <c>n</c>); null when unknown.</summary>
+    public LinearForm? Elements { get; }
+
+    public bool IsKnown => Elements is not null;
+
+    /// <summary>The size does not follow the data: a constant-size array, any <c>stackalloc</c>, a fixed buffer.</summary>
+    public bool IsFixed { get; }
+
+    /// <summary>Bytes per element (1 for <c>byte</c>, 4 for <c>int</c>), 0 when the element type is not a primitive.</summary>
+    public int ElementSize { get; }
+
+    /// <summary>The size as written where the buffer was made (<c>80</c>, <c>Size</c>), when it is a constant.</summary>
+    public string? SizeText { get; }
+
+    /// <summary>The constant number of elements, or -1.</summary>
+    public long ConstantElements => Elements is { IsConstant: true } e ? e.Constant : -1;
+}
+
+/// <summary>
+/// The size of an array, span or pointer expression when the code shows it: <c>new byte[80]</c>,
+/// <c>new byte[n]</c>, <c>new byte[] { ... }</c>, <c>stackalloc byte[80]</c>, <c>ArrayPool&lt;T&gt;.Shared.Rent(n)</c>
+/// (at least n), <c>GC.AllocateUninitializedArray&lt;T&gt;(n)</c>, a local assigned one of those (on every path to
+/// the use, see <see cref="PathFacts"/>), a field initialised with a constant-size array and never reassigned in its
+/// type (<c>static byte[] msg = new byte[Size]</c>), a fixed-size buffer field (<c>fixed byte data[80]</c>), a pointer
+/// from <c>fixed (byte* p = msg)</c>, and spans over any of those. Parameters and anything else are unknown.
+/// </summary>
+internal static class BufferSizes
+{
+    private sealed class FieldSize
+    {
+        public FieldSize(BufferSize size) => Size = size;
+
+        public BufferSize Size { get; }
+    }
+
+    private static readonly ConditionalWeakTable<IFieldSymbol, FieldSize> FieldSizes = new();
+
+    public static BufferSize Get(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, cancellationToken);
+
+    /// <summary>Bytes per element of a primitive type, else 0.</summary>
+    public static int SizeOfElement(ITypeSymbol? elementType) => elementType?.SpecialType switch
+    {
+        SpecialType.System_Byte or SpecialType.System_SByte or SpecialType.System_Boolean => 1,
+        SpecialType.System_Char or SpecialType.System_Int16 or SpecialType.System_UInt16 => 2,
+        SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Single => 4,
+        SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_Double => 8,
+        _ => 0,
+    };
+
+    /// <summary>The element type of an array, pointer, span or memory type.</summary>
+    public static ITypeSymbol? ElementType(ITypeSymbol? type) => type switch
+    {
+        IArrayTypeSymbol array => array.ElementType,
+        IPointerTypeSymbol pointer => pointer.PointedAtType,
+        INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
+            when named.Name is "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" => named.TypeArguments[0],
+        _ => null,
+    };
+
+    /// <summary>
+    /// The size of the buffer a variable holds where <paramref name="facts"/> were taken: a local's definition on
+    /// the path, a parameter reassigned on the path, a field's initializer or fixed size.
+    /// </summary>
+    public static BufferSize GetOfVariable(ISymbol variable, PathFacts facts, CancellationToken cancellationToken)
+    {
+        switch (variable)
+        {
+            case ILocalSymbol or IParameterSymbol:
+                return facts.TryGetDefinition(variable, out var definition) && definition is not null
+                    ? Get(definition, 1, cancellationToken)
+                    : BufferSize.Unknown;
+            case IFieldSymbol { IsFixedSizeBuffer: true } fixedBuffer:
+                return new BufferSize(LinearForm.Of(fixedBuffer.FixedSize), true, ElementSize(fixedBuffer.Type), null);
+            case IFieldSymbol field:
+                return GetField(field, cancellationToken);
+            default:
+                return BufferSize.Unknown;
+        }
+    }
+
+    private static BufferSize Get(IOperation? buffer, int depth, CancellationToken cancellationToken)
+    {
+        if (buffer is null || depth > 6)
+        {
+            return BufferSize.Unknown;
+        }
+
+        var operation = LinearForm.Strip(buffer);
+        switch (operation)
+        {
+            case IArrayCreationOperation { DimensionSizes.Length: 1 } creation:
+                return Sized(creation.DimensionSizes[0], isFixed: null, ElementSize(creation.Type), cancellationToken);
+
+            case IObjectCreationOperation { Constructor.ContainingType.Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory", Arguments.Length: 1 } span:
+                return Get(span.Arguments[0].Value, depth + 1, cancellationToken);
+
+            case IInvocationOperation { TargetMethod: { Name: "AsSpan" or "AsMemory", ContainingType.Name: "MemoryExtensions" } } asSpan
+                when asSpan.Arguments.Length == 1:
+                return Get(asSpan.Arguments[0].Value, depth + 1, cancellationToken);
+
+            case IInvocationOperation { TargetMethod: { Name: "Rent" } rent } invocation
+                when rent.ContainingType?.Name == "ArrayPool" && invocation.Arguments.Length == 1:
+                // Rent returns at least n elements: n is a safe capacity, never a fixed one.
+                return Sized(invocation.Arguments[0].Value, isFixed: false, ElementSize(invocation.Type), cancellationToken);
+
+            case IInvocationOperation { TargetMethod: { Name: "AllocateUninitializedArray" or "AllocateArray", ContainingType.Name: "GC" } } allocate
+                when allocate.Arguments.Length >= 1:
+                return Sized(allocate.Arguments[0].Value, isFixed: false, ElementSize(allocate.Type), cancellationToken);
+
+            case ILocalReferenceOperation local:
+                if (PathFacts.At(operation, cancellationToken).TryGetDefinition(local.Local, out var definition) && definition is not null)
+                {
+                    return Get(definition, depth + 1, cancellationToken);
+                }
+
+                return BufferSize.Unknown;
+
+            case IFieldReferenceOperation { Field: { IsFixedSizeBuffer: true } fixedBuffer }:
+                return new BufferSize(LinearForm.Of(fixedBuffer.FixedSize), true, ElementSize(fixedBuffer.Type), null);
+
+            case IFieldReferenceOperation field:
+                return GetField(field.Field, cancellationToken);
+
+            case { Kind: OperationKind.None } none when none.Syntax is StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
+                return GetStackAlloc(none, cancellationToken);
+
+            case { Kind: OperationKind.None } none when none.Syntax.Parent is EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax }:
+                // fixed (byte* p = msg): the pointer covers the array.
+                foreach (var child in none.ChildOperations)
+                {
+                    return Get(child, depth + 1, cancellationToken);
+                }
+
+                return BufferSize.Unknown;
+
+            default:
+                return BufferSize.Unknown;
+        }
+    }
+
+    private static BufferSize GetStackAlloc(IOperation stackAlloc, CancellationToken cancellationToken)
+    {
+        var elementSize = ElementSize(stackAlloc.Type);
+        if (stackAlloc.Syntax is StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax { RankSpecifiers.Count: 1 } arrayType }
+            && arrayType.RankSpecifiers[0].Sizes.Count == 1
+            && arrayType.RankSpecifiers[0].Sizes[0] is var size and not OmittedArraySizeExpressionSyntax)
+        {
+            foreach (var child in stackAlloc.ChildOperations)
+            {
+                if (child.Syntax == size)
+                {
+                    return Sized(child, isFixed: true, elementSize, cancellationToken);
+                }
+            }
+        }
+
+        var initializer = stackAlloc.Syntax switch
+        {
+            StackAllocArrayCreationExpressionSyntax explicitStackAlloc => explicitStackAlloc.Initializer,
+            ImplicitStackAllocArrayCreationExpressionSyntax implicitStackAlloc => implicitStackAlloc.Initializer,
+            _ => null,
+        };
+        return initializer is null
+            ? BufferSize.Unknown
+            : new BufferSize(LinearForm.Of(initializer.Expressions.Count), true, elementSize, null);
+    }
+
+    private static BufferSize Sized(IOperation size, bool? isFixed, int elementSize, CancellationToken cancellationToken)
+    {
+        if (LinearForm.TryGetInteger(size, out var constant))
+        {
+            var text = size.Syntax is LiteralExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax ? size.Syntax.ToString() : null;
+            return new BufferSize(LinearForm.Of(constant), isFixed ?? true, elementSize, text);
+        }
+
+        // new byte[n] where n = data.Length: the size is data.Length (one level, where the buffer is made).
+        if (LinearForm.Strip(size) is ILocalReferenceOperation local
+            && PathFacts.At(size, cancellationToken).TryGetDefinition(local.Local, out var definition)
+            && LinearForm.From(definition) is { } defined)
+        {
+            return new BufferSize(defined, isFixed ?? false, elementSize, null);
+        }
+
+        var form = LinearForm.From(size);
+        return form is null ? BufferSize.Unknown : new BufferSize(form, isFixed ?? false, elementSize, null);
+    }
+
+    private static int ElementSize(ITypeSymbol? bufferType) => SizeOfElement(ElementType(bufferType));
+
+    /// <summary>
+    /// A field initialised with a constant-size array that nothing in its type assigns again. Read from syntax:
+    /// the initializer belongs to another operation block.
+    /// </summary>
+    private static BufferSize GetField(IFieldSymbol field, CancellationToken cancellationToken)
+    {
+        if (field.IsConst || field.Type is not IArrayTypeSymbol arrayType
+            || (field.DeclaredAccessibility != Accessibility.Private && !field.IsReadOnly))
+        {
+            return BufferSize.Unknown;
+        }
+
+        return FieldSizes.GetValue(field, f => new FieldSize(ReadField(f, arrayType, cancellationToken))).Size;
+    }
+
+    private static BufferSize ReadField(IFieldSymbol field, IArrayTypeSymbol arrayType, CancellationToken cancellationToken)
+    {
+        if (field.DeclaringSyntaxReferences.Length != 1
+            || field.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } value })
+        {
+            return BufferSize.Unknown;
+        }
+
+        var elementSize = SizeOfElement(arrayType.ElementType);
+        long elements;
+        switch (value)
+        {
+            case ArrayCreationExpressionSyntax { Type.RankSpecifiers.Count: 1, Initializer: var initializer } creation
+                when creation.Type.RankSpecifiers[0].Sizes.Count == 1:
+                var size = creation.Type.RankSpecifiers[0].Sizes[0];
+                if (size is OmittedArraySizeExpressionSyntax)
+                {
+                    if (initializer is null)
+                    {
+                        return BufferSize.Unknown;
+                    }
+
+                    elements = initializer.Expressions.Count;
+                    break;
+                }
+
+                if (!TryReadConstant(size, field.ContainingType, out elements))
+                {
+                    return BufferSize.Unknown;
+                }
+
+                break;
+            case ImplicitArrayCreationExpressionSyntax implicitCreation:
+                elements = implicitCreation.Initializer.Expressions.Count;
+                break;
+            case InitializerExpressionSyntax arrayInitializer:
+                elements = arrayInitializer.Expressions.Count;
+                break;
+            default:
+                return BufferSize.Unknown;
+        }
+
+        if (IsReassigned(field, cancellationToken))
+        {
+            return BufferSize.Unknown;
+        }
+
+        return new BufferSize(LinearForm.Of(elements), true, elementSize, null);
+    }
+
+    private static bool TryReadConstant(ExpressionSyntax size, INamedTypeSymbol containingType, out long value)
+    {
+        value = 0;
+        switch (size)
+        {
+            case LiteralExpressionSyntax { Token.Value: int literal }:
+                value = literal;
+                return true;
+            case IdentifierNameSyntax identifier:
+                foreach (var member in containingType.GetMembers(identifier.Identifier.ValueText))
+                {
+                    if (member is IFieldSymbol { HasConstantValue: true, ConstantValue: int constant })
+                    {
+                        value = constant;
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>True when the field's type (constructors included) assigns a name equal to the field's outside its initializer (conservative: any such name).</summary>
+    private static bool IsReassigned(IFieldSymbol field, CancellationToken cancellationToken)
+    {
+        foreach (var reference in field.ContainingType.DeclaringSyntaxReferences)
+        {
+            foreach (var node in reference.GetSyntax(cancellationToken).DescendantNodes())
+            {
+                var target = node switch
+                {
+                    AssignmentExpressionSyntax assignment => assignment.Left,
+                    ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.RefKeyword or (int)SyntaxKind.OutKeyword } argument => argument.Expression,
+                    _ => null,
+                };
+                var name = target switch
+                {
+                    IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                    MemberAccessExpressionSyntax memberAccess => memberAccess.Name.Identifier.ValueText,
+                    _ => null,
+                };
+                if (name == field.Name)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,878 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>
+/// What holds at one operation on every path that reaches it inside its method body, found from the operation's
+/// ancestors (dominating conditions) and the statements before it, rather than a full data-flow analysis:
+/// <list type="bullet">
+/// <item>the condition of an enclosing <c>if</c>/ternary/<c>while</c>/<c>for</c> (negated in an <c>else</c>),
+/// the left side of an enclosing <c>&amp;&amp;</c>/<c>||</c>;</item>
+/// <item>an earlier statement of an enclosing block that leaves when a condition holds
+/// (<c>if (len &gt; msg.Length) throw ...;</c>, <c>return</c>, <c>break</c>, <c>continue</c>, <c>goto</c>,
+/// a <c>[DoesNotReturn]</c> call), and <c>ArgumentOutOfRangeException.ThrowIfGreaterThan</c> and friends;</item>
+/// <item>the nearest earlier assignment of each variable on the path (its definition), including the clamp idiom
+/// <c>if (len &gt; max) len = max;</c>.</item>
+/// </list>
+/// A fact stops counting when a variable it mentions is assigned after it, or anywhere in a loop around the
+/// operation. Facts do not cross lambdas and local functions. Comparisons become <see cref="LinearForm"/> facts
+/// <c>form ≤ 0</c>. States are computed forward, statement by statement, and cached per operation, so asking about
+/// every copy of a long method stays linear.
+/// </summary>
+internal sealed class PathFacts
+{
+    private static readonly PathFacts Empty = new();
+    /// <summary>
+    /// One cache per operation tree (keyed by its root), so the GC tracks one weak entry per method rather than
+    /// one per operation.
+    /// </summary>
+    internal sealed class TreeCache
+    {
+        private static readonly ConditionalWeakTable<IOperation, TreeCache> Trees = new();
+        private static readonly ConditionalWeakTable<IOperation, TreeCache>.CreateValueCallback Create = _ => new TreeCache();
+
+        public Dictionary<IOperation, PathFacts> States { get; } = new();
+
+        public Dictionary<IOperation, List<LinearForm>?> FactsAfter { get; } = new();
+
+        public Dictionary<IOperation, ISymbol[]> Assigned { get; } = new();
+
+        public static TreeCache Of(IOperation operation)
+        {
+            var root = operation;
+            while (root.Parent is not null)
+            {
+                root = root.Parent;
+            }
+
+            return Trees.GetValue(root, Create);
+        }
+    }
+
+    private readonly List<LinearForm> bounds = new();
+    private readonly Dictionary<ISymbol, IOperation?> definitions = new(SymbolEqualityComparer.Default);
+    private Dictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)>? conditionalDefinitions;
+
+    private PathFacts()
+    {
+    }
+
+    /// <summary>Facts <c>form ≤ 0</c> that hold at the operation.</summary>
+    public IReadOnlyList<LinearForm> Bounds => bounds;
+
+    /// <summary>
+    /// The nearest assignment of <paramref name="symbol"/> before the operation on its path: true with the
+    /// assigned value, true with <c>null</c> when it is assigned in a way we cannot read (<c>out</c>, <c>+=</c>,
+    /// a loop, the clamp idiom), false when it is not assigned (a parameter keeps its argument).
+    /// </summary>
+    public bool TryGetDefinition(ISymbol symbol, out IOperation? value) => definitions.TryGetValue(symbol, out value);
+
+    /// <summary>
+    /// True when the nearest assignment of <paramref name="symbol"/> is a clamp idiom
+    /// <c>if (len &gt; msg.Length) len = msg.Length;</c>: the variable keeps its value when the condition is false
+    /// and gets <paramref name="value"/> when it is true.
+    /// </summary>
+    public bool TryGetConditionalDefinition(ISymbol symbol, out IConditionalOperation? condition, out IOperation? value)
+    {
+        condition = null;
+        value = null;
+        if (conditionalDefinitions is null || !conditionalDefinitions.TryGetValue(symbol, out var definition))
+        {
+            return false;
+        }
+
+        (condition, value) = definition;
+        return true;
+    }
+
+    /// <summary>The facts at <paramref name="operation"/> (cached per operation; a result is never modified).</summary>
+    public static PathFacts At(IOperation operation, CancellationToken cancellationToken)
+    {
+        var cache = TreeCache.Of(operation);
+        lock (cache)
+        {
+            return At(operation, cache, cancellationToken);
+        }
+    }
+
+    private static PathFacts At(IOperation operation, TreeCache cache, CancellationToken cancellationToken)
+    {
+        // Iterative over the ancestors to keep deep trees off the stack: find the nearest cached ancestor state.
+        var states = cache.States;
+        var chain = new List<IOperation>();
+        PathFacts? state = null;
+        for (var current = operation; current is not null; current = current.Parent)
+        {
+            if (states.TryGetValue(current, out state))
+            {
+                break;
+            }
+
+            chain.Add(current);
+            if (current.Parent is null or IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                state = Empty;
+                break;
+            }
+        }
+
+        state ??= Empty;
+        for (var i = chain.Count - 1; i >= 0; i--)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var child = chain[i];
+            var parent = child.Parent;
+            state = parent is null || parent is IAnonymousFunctionOperation or ILocalFunctionOperation
+                ? Empty
+                : Enter(state, parent, child, cache, cancellationToken);
+            states[child] = state;
+        }
+
+        return state;
+    }
+
+    /// <summary>The state at <paramref name="child"/> given the state at <paramref name="parent"/>.</summary>
+    private static PathFacts Enter(PathFacts atParent, IOperation parent, IOperation child, TreeCache cache, CancellationToken cancellationToken)
+    {
+        switch (parent)
+        {
+            case IBlockOperation block:
+                var index = block.Operations.IndexOf(child);
+                if (index <= 0)
+                {
+                    return atParent;
+                }
+
+                // The state after the previous statement: its own state (cached), then the statement itself.
+                var previous = block.Operations[index - 1];
+                return At(previous, cache, cancellationToken).After(previous, cache);
+
+            case IConditionalOperation conditional when child == conditional.WhenTrue:
+                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, true));
+
+            case IConditionalOperation conditional when child == conditional.WhenFalse:
+                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, false));
+
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when child == both.RightOperand:
+                return atParent.With(GuardAnalysis.FactsOf(both.LeftOperand, true));
+
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when child == either.RightOperand:
+                return atParent.With(GuardAnalysis.FactsOf(either.LeftOperand, false));
+
+            case ILoopOperation loop:
+                // Whatever the loop assigns may have changed since the loop was entered.
+                var inLoop = atParent.Kill(GuardAnalysis.AssignedVariables(loop), loop.Locals);
+                if (child == loop.Body)
+                {
+                    var condition = loop switch
+                    {
+                        IWhileLoopOperation { ConditionIsTop: true, ConditionIsUntil: false } whileLoop => whileLoop.Condition,
+                        IForLoopOperation forLoop => forLoop.Condition,
+                        _ => null,
+                    };
+                    if (condition is not null)
+                    {
+                        return inLoop.With(GuardAnalysis.FactsOf(condition, true));
+                    }
+                }
+
+                return inLoop;
+
+            case IBinaryOperation or IInvocationOperation or IArgumentOperation or IConversionOperation or IPropertyReferenceOperation
+                or IFieldReferenceOperation or IArrayElementReferenceOperation or IExpressionStatementOperation or IObjectCreationOperation
+                or IUnaryOperation or IReturnOperation or IVariableInitializerOperation or IIsPatternOperation:
+                // Expressions: what an earlier argument assigns (out, ++) is not worth tracking.
+                return atParent;
+
+            default:
+                // fixed, using, lock, try, declarations...: earlier children (declarations) run before.
+                var state = atParent;
+                foreach (var sibling in parent.ChildOperations)
+                {
+                    if (sibling == child)
+                    {
+                        break;
+                    }
+
+                    state = state.Record(sibling);
+                }
+
+                return state;
+        }
+    }
+
+    /// <summary>These facts plus <paramref name="more"/> (for reasoning about one branch).</summary>
+    public PathFacts With(List<LinearForm>? more)
+    {
+        if (more is null || more.Count == 0)
+        {
+            return this;
+        }
+
+        var copy = Copy();
+        copy.bounds.AddRange(more);
+        return copy;
+    }
+
+    /// <summary>The state after <paramref name="statement"/> completes normally.</summary>
+    private PathFacts After(IOperation statement, TreeCache cache)
+    {
+        var state = Record(statement);
+        if (!cache.FactsAfter.TryGetValue(statement, out var facts))
+        {
+            facts = FactsAfter(statement, 0);
+            cache.FactsAfter[statement] = facts;
+        }
+
+        return facts is null ? state : state.With(facts);
+    }
+
+    /// <summary>The state after the assignments made by <paramref name="statement"/>.</summary>
+    private PathFacts Record(IOperation statement)
+    {
+        var assigned = GuardAnalysis.AssignedVariables(statement);
+        if (assigned.Length == 0)
+        {
+            return this;
+        }
+
+        var state = Kill(assigned, ImmutableArray<ILocalSymbol>.Empty);
+        switch (statement)
+        {
+            // A plain 'x = v;' or 'var x = v;' defines x.
+            case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
+                when LinearForm.GetVariable(assignment.Target) is { } target && assignment.Target is not IFieldReferenceOperation:
+                state.definitions[target] = assignment.Value;
+                break;
+            case IConditionalOperation { WhenFalse: null } conditional
+                when AssignmentAtEnd(conditional.WhenTrue) is { } clamp && LinearForm.GetVariable(clamp.Target) is { } clamped
+                     && clamp.Target is not IFieldReferenceOperation:
+                var assignedInBranch = 0;
+                foreach (var symbol in assigned)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(symbol, clamped))
+                    {
+                        assignedInBranch++;
+                    }
+                }
+
+                if (assignedInBranch == 1)
+                {
+                    state.conditionalDefinitions ??= new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(SymbolEqualityComparer.Default);
+                    state.conditionalDefinitions[clamped] = (conditional, clamp.Value);
+                }
+
+                break;
+            case IVariableDeclarationGroupOperation group:
+                foreach (var declaration in group.Declarations)
+                {
+                    foreach (var declarator in declaration.Declarators)
+                    {
+                        state.definitions[declarator.Symbol] = declarator.GetVariableInitializer()?.Value;
+                    }
+                }
+
+                break;
+        }
+
+        return state;
+    }
+
+    /// <summary>A copy without the facts and definitions about the assigned variables.</summary>
+    private PathFacts Kill(ISymbol[] assigned, ImmutableArray<ILocalSymbol> locals)
+    {
+        if (assigned.Length == 0 && locals.IsDefaultOrEmpty)
+        {
+            return this;
+        }
+
+        var copy = Copy();
+        foreach (var symbol in assigned)
+        {
+            copy.KillOne(symbol);
+        }
+
+        foreach (var local in locals)
+        {
+            copy.KillOne(local);
+        }
+
+        return copy;
+    }
+
+    private void KillOne(ISymbol symbol)
+    {
+        definitions[symbol] = null;
+        conditionalDefinitions?.Remove(symbol);
+        bounds.RemoveAll(fact => fact.Mentions(symbol));
+    }
+
+    private PathFacts Copy()
+    {
+        var copy = new PathFacts();
+        copy.bounds.AddRange(bounds);
+        foreach (var pair in definitions)
+        {
+            copy.definitions[pair.Key] = pair.Value;
+        }
+
+        if (conditionalDefinitions is not null)
+        {
+            copy.conditionalDefinitions = new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(conditionalDefinitions, SymbolEqualityComparer.Default);
+        }
+
+        return copy;
+    }
+
+    /// <summary>The <c>x = v</c> that ends <paramref name="branch"/> (alone or as the last statement of a block).</summary>
+    private static ISimpleAssignmentOperation? AssignmentAtEnd(IOperation branch)
+    {
+        if (branch is IBlockOperation { Operations.Length: > 0 } block)
+        {
+            branch = block.Operations[block.Operations.Length - 1];
+        }
+
+        return branch is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } ? assignment : null;
+    }
+
+    /// <summary>Facts that hold right after <paramref name="statement"/> completes normally.</summary>
+    private static List<LinearForm>? FactsAfter(IOperation statement, int depth)
+    {
+        if (depth > 4)
+        {
+            return null;
+        }
+
+        switch (statement)
+        {
+            case IConditionalOperation conditional:
+                var whenTrueExits = GuardAnalysis.AlwaysExits(conditional.WhenTrue);
+                var whenFalseExits = conditional.WhenFalse is not null && GuardAnalysis.AlwaysExits(conditional.WhenFalse);
+                if (whenTrueExits && !whenFalseExits)
+                {
+                    var facts = GuardAnalysis.FactsOf(conditional.Condition, false);
+                    var rest = conditional.WhenFalse is null ? null : FactsAfter(conditional.WhenFalse, depth + 1);
+                    return Merge(facts, rest);
+                }
+
+                if (whenFalseExits && !whenTrueExits)
+                {
+                    return Merge(GuardAnalysis.FactsOf(conditional.Condition, true), FactsAfter(conditional.WhenTrue, depth + 1));
+                }
+
+                return null;
+
+            case IBlockOperation { Operations.Length: 1 } block:
+                return FactsAfter(block.Operations[0], depth + 1);
+
+            case IExpressionStatementOperation { Operation: IInvocationOperation invocation }:
+                return GuardAnalysis.FactsOfThrowHelper(invocation);
+
+            default:
+                return null;
+        }
+    }
+
+    private static List<LinearForm>? Merge(List<LinearForm>? a, List<LinearForm>? b)
+    {
+        if (a is null)
+        {
+            return b;
+        }
+
+        if (b is not null)
+        {
+            a.AddRange(b);
+        }
+
+        return a;
+    }
+}
+
+/// <summary>
+/// Proves that a value is bounded by a limit on every path to where it is used: <c>len ≤ msg.Length</c> holds
+/// at the copy when the method returned or threw for larger values, when the copy sits inside
+/// <c>if (len &lt;= msg.Length)</c>, when the value is <c>Math.Min(len, msg.Length)</c>, <c>Math.Clamp(.., .., 80)</c>,
+/// <c>a &lt; b ? a : b</c>, <c>x &amp; 63</c>, <c>x % 64</c>, or a local assigned one of those. Sound but incomplete:
+/// false means "not proven", never "proven unbounded".
+/// </summary>
+internal static class GuardAnalysis
+{
+    private const int MaxDepth = 6;
+
+    /// <summary>
+    /// True when <paramref name="value"/> ≤ <paramref name="limit"/> holds where <paramref name="value"/> is evaluated.
+    /// <paramref name="lengthOf"/> gives the known size of a buffer variable (<c>msg</c> → 80, <c>tmp</c> → <c>n</c>)
+    /// so that facts about <c>msg.Length</c> and about <c>80</c> are interchangeable.
+    /// </summary>
+    public static bool IsBounded(IOperation value, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
+        => IsBounded(value, limit, lengthOf, 0, cancellationToken);
+
+    /// <summary>
+    /// True when <paramref name="value"/> ≤ <paramref name="limit"/> holds at <paramref name="at"/>
+    /// (for a value that is not an operation of its own, e.g. the implicit length of a span being copied).
+    /// </summary>
+    public static bool IsBounded(LinearForm value, IOperation at, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
+        => Prove(value.Subtract(limit), PathFacts.At(at, cancellationToken), lengthOf);
+
+    /// <summary>
+    /// True when the value of <paramref name="value"/> comes from the caller: a parameter (not <c>out</c>), a field,
+    /// a property or length of one, or arithmetic, <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c>, ternaries and locals made from
+    /// those. A call's result or a local of unknown origin is not caller-supplied.
+    /// </summary>
+    /// <remarks>
+    /// With <paramref name="includeFields"/> false only parameters count (fields often hold the object's own
+    /// invariants). A local computed with <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c> or a ternary is trusted: its author
+    /// bounded it, and <see cref="IsBounded(IOperation, LinearForm, Func{ISymbol, LinearForm?}, CancellationToken)"/>
+    /// could not follow the arithmetic made from it.
+    /// </remarks>
+    public static bool IsCallerSupplied(IOperation? value, bool includeFields, CancellationToken cancellationToken)
+        => IsCallerSupplied(value, includeFields, throughLocal: false, 0, cancellationToken);
+
+    private static bool IsBounded(IOperation value, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, int depth, CancellationToken cancellationToken)
+    {
+        if (depth > MaxDepth)
+        {
+            return false;
+        }
+
+        var stripped = LinearForm.Strip(value)!;
+        switch (stripped)
+        {
+            case IInvocationOperation { TargetMethod: { ContainingType.SpecialType: SpecialType.None } method } invocation
+                when method.ContainingType.Name == "Math" && method.ContainingType.ContainingNamespace?.Name == "System":
+                switch (method.Name)
+                {
+                    case "Min":
+                        foreach (var argument in invocation.Arguments)
+                        {
+                            if (IsBounded(argument.Value, limit, lengthOf, depth + 1, cancellationToken))
+                            {
+                                return true;
+                            }
+                        }
+
+                        return false;
+                    case "Max" when invocation.Arguments.Length == 2:
+                        return IsBounded(invocation.Arguments[0].Value, limit, lengthOf, depth + 1, cancellationToken)
+                               && IsBounded(invocation.Arguments[1].Value, limit, lengthOf, depth + 1, cancellationToken);
+                    case "Clamp" when invocation.Arguments.Length == 3:
+                        return IsBounded(invocation.Arguments[2].Value, limit, lengthOf, depth + 1, cancellationToken);
+                }
+
+                break;
+
+            case IConditionalOperation { WhenFalse: not null } ternary when ternary.Type is not null:
+                return IsBounded(ternary.WhenTrue, limit, lengthOf, depth + 1, cancellationToken)
+                       && IsBounded(ternary.WhenFalse, limit, lengthOf, depth + 1, cancellationToken);
+
+            case IBinaryOperation { OperatorMethod: null, OperatorKind: BinaryOperatorKind.And } mask
+                when (LinearForm.TryGetInteger(mask.RightOperand, out var maskValue) || LinearForm.TryGetInteger(mask.LeftOperand, out maskValue)) && maskValue >= 0:
+                return Prove(LinearForm.Of(maskValue).Subtract(limit), PathFacts.At(value, cancellationToken), lengthOf);
+
+            case IBinaryOperation { OperatorMethod: null, OperatorKind: BinaryOperatorKind.Remainder } remainder
+                when LinearForm.TryGetInteger(remainder.RightOperand, out var modulus) && modulus > 0:
+                return Prove(LinearForm.Of(modulus - 1).Subtract(limit), PathFacts.At(value, cancellationToken), lengthOf);
+        }
+
+        var facts = PathFacts.At(value, cancellationToken);
+
+        // A variable assigned before the use: look at what it was assigned.
+        if (LinearForm.GetVariable(stripped) is { } variable && stripped is not IFieldReferenceOperation
+            && facts.TryGetDefinition(variable, out var definition) && definition is not null
+            && IsBounded(definition, limit, lengthOf, depth + 1, cancellationToken))
+        {
+            return true;
+        }
+
+        var form = LinearForm.From(stripped);
+        if (form is not null && Prove(form.Subtract(limit), facts, lengthOf))
+        {
+            return true;
+        }
+
+        // if (len > msg.Length) len = msg.Length;  then len: bounded on both branches.
+        if (form is not null && LinearForm.GetVariable(stripped) is { } clamped
+            && facts.TryGetConditionalDefinition(clamped, out var clamp, out var clampValue)
+            && IsBounded(clampValue!, limit, lengthOf, depth + 1, cancellationToken))
+        {
+            var notTaken = PathFacts.At(clamp!, cancellationToken).With(FactsOf(clamp!.Condition, false));
+            if (Prove(form.Subtract(limit), notTaken, lengthOf))
+            {
+                return true;
+            }
+        }
+
+        // The range of a small type: a byte never exceeds 255.
+        var maximum = stripped.Type?.SpecialType switch
+        {
+            SpecialType.System_Byte => 255L,
+            SpecialType.System_SByte => 127L,
+            SpecialType.System_UInt16 or SpecialType.System_Char => 65535L,
+            SpecialType.System_Int16 => 32767L,
+            _ => -1L,
+        };
+        return maximum >= 0 && Prove(LinearForm.Of(maximum).Subtract(limit), facts, lengthOf);
+    }
+
+    /// <summary>True when <paramref name="target"/> ≤ 0 follows from one fact or the sum of two facts.</summary>
+    private static bool Prove(LinearForm target, PathFacts facts, Func<ISymbol, LinearForm?> lengthOf)
+    {
+        target = SubstituteLengths(target, lengthOf);
+        if (target.IsTriviallyNonPositive())
+        {
+            return true;
+        }
+
+        var bounds = facts.Bounds;
+        if (bounds.Count == 0)
+        {
+            return false;
+        }
+
+        var substituted = new LinearForm[bounds.Count];
+        for (var i = 0; i < bounds.Count; i++)
+        {
+            substituted[i] = SubstituteLengths(bounds[i], lengthOf);
+            if (target.Subtract(substituted[i]).IsTriviallyNonPositive())
+            {
+                return true;
+            }
+        }
+
+        for (var i = 0; i < substituted.Length; i++)
+        {
+            for (var j = i + 1; j < substituted.Length; j++)
+            {
+                if (target.Subtract(substituted[i]).Subtract(substituted[j]).IsTriviallyNonPositive())
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Replaces every <c>x.Length</c> whose size <paramref name="lengthOf"/> knows by that size.</summary>
+    public static LinearForm SubstituteLengths(LinearForm form, Func<ISymbol, LinearForm?> lengthOf)
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            var changed = false;
+            foreach (var (term, _) in form.Terms)
+            {
+                if (term.Kind == LinearTermKind.Length && lengthOf(term.Symbol) is not null)
+                {
+                    changed = true;
+                    break;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+
+            form = form.Substitute(t => t.Kind == LinearTermKind.Length ? lengthOf(t.Symbol) : null);
+        }
+
+        return form;
+    }
+
+    /// <summary>Facts <c>form ≤ 0</c> implied by <paramref name="condition"/> having the value <paramref name="whenTrue"/>.</summary>
+    public static List<LinearForm>? FactsOf(IOperation? condition, bool whenTrue)
+    {
+        var facts = new List<LinearForm>();
+        CollectFacts(condition, whenTrue, facts, 0);
+        return facts.Count == 0 ? null : facts;
+    }
+
+    private static void CollectFacts(IOperation? condition, bool whenTrue, List<LinearForm> facts, int depth)
+    {
+        if (depth > 8)
+        {
+            return;
+        }
+
+        switch (LinearForm.Strip(condition))
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } negation:
+                CollectFacts(negation.Operand, !whenTrue, facts, depth + 1);
+                break;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when whenTrue:
+                CollectFacts(both.LeftOperand, true, facts, depth + 1);
+                CollectFacts(both.RightOperand, true, facts, depth + 1);
+                break;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when !whenTrue:
+                CollectFacts(either.LeftOperand, false, facts, depth + 1);
+                CollectFacts(either.RightOperand, false, facts, depth + 1);
+                break;
+            case IBinaryOperation { OperatorMethod: null } comparison:
+                AddComparison(comparison.OperatorKind, comparison.LeftOperand, comparison.RightOperand, whenTrue, facts);
+                break;
+            case IIsPatternOperation { Pattern: IRelationalPatternOperation relational } pattern:
+                AddComparison(relational.OperatorKind, pattern.Value, relational.Value, whenTrue, facts);
+                break;
+        }
+    }
+
+    private static void AddComparison(BinaryOperatorKind kind, IOperation left, IOperation right, bool whenTrue, List<LinearForm> facts)
+    {
+        if (!whenTrue)
+        {
+            kind = kind switch
+            {
+                BinaryOperatorKind.LessThan => BinaryOperatorKind.GreaterThanOrEqual,
+                BinaryOperatorKind.LessThanOrEqual => BinaryOperatorKind.GreaterThan,
+                BinaryOperatorKind.GreaterThan => BinaryOperatorKind.LessThanOrEqual,
+                BinaryOperatorKind.GreaterThanOrEqual => BinaryOperatorKind.LessThan,
+                BinaryOperatorKind.NotEquals => BinaryOperatorKind.Equals,
+                _ => BinaryOperatorKind.None,
+            };
+        }
+
+        if (kind is not (BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan
+            or BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.Equals))
+        {
+            return;
+        }
+
+        var l = LinearForm.From(left);
+        var r = l is null ? null : LinearForm.From(right);
+        if (l is null || r is null)
+        {
+            return;
+        }
+
+        switch (kind)
+        {
+            case BinaryOperatorKind.LessThan: facts.Add(l.Subtract(r).Add(1)); break;
+            case BinaryOperatorKind.LessThanOrEqual: facts.Add(l.Subtract(r)); break;
+            case BinaryOperatorKind.GreaterThan: facts.Add(r.Subtract(l).Add(1)); break;
+            case BinaryOperatorKind.GreaterThanOrEqual: facts.Add(r.Subtract(l)); break;
+            case BinaryOperatorKind.Equals:
+                facts.Add(l.Subtract(r));
+                facts.Add(r.Subtract(l));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Facts after <c>ArgumentOutOfRangeException.ThrowIfGreaterThan(value, other)</c> and the other
+    /// <c>ThrowIf…</c> comparisons (they return only when the comparison is false).
+    /// </summary>
+    public static List<LinearForm>? FactsOfThrowHelper(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        if (!method.IsStatic || method.ContainingType?.Name != "ArgumentOutOfRangeException" || invocation.Arguments.Length < 2)
+        {
+            return null;
+        }
+
+        var kind = method.Name switch
+        {
+            "ThrowIfGreaterThan" => BinaryOperatorKind.GreaterThan,
+            "ThrowIfGreaterThanOrEqual" => BinaryOperatorKind.GreaterThanOrEqual,
+            "ThrowIfLessThan" => BinaryOperatorKind.LessThan,
+            "ThrowIfLessThanOrEqual" => BinaryOperatorKind.LessThanOrEqual,
+            _ => BinaryOperatorKind.None,
+        };
+        if (kind == BinaryOperatorKind.None)
+        {
+            return null;
+        }
+
+        IOperation? value = null, other = null;
+        foreach (var argument in invocation.Arguments)
+        {
+            switch (argument.Parameter?.Name)
+            {
+                case "value": value = argument.Value; break;
+                case "other": other = argument.Value; break;
+            }
+        }
+
+        if (value is null || other is null)
+        {
+            return null;
+        }
+
+        var facts = new List<LinearForm>();
+        AddComparison(kind, value, other, whenTrue: false, facts);
+        return facts.Count == 0 ? null : facts;
+    }
+
+    /// <summary>True when control never leaves <paramref name="operation"/> normally (it returns, throws, breaks...).</summary>
+    public static bool AlwaysExits(IOperation? operation)
+    {
+        switch (operation)
+        {
+            case IReturnOperation { Kind: OperationKind.Return }:
+            case IBranchOperation:
+            case IThrowOperation:
+            case IExpressionStatementOperation { Operation: IThrowOperation }:
+                return true;
+            case IExpressionStatementOperation { Operation: IInvocationOperation invocation }:
+                foreach (var attribute in invocation.TargetMethod.GetAttributes())
+                {
+                    if (attribute.AttributeClass?.Name == "DoesNotReturnAttribute")
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case IBlockOperation block:
+                return block.Operations.Length > 0 && AlwaysExits(block.Operations[block.Operations.Length - 1]);
+            case IConditionalOperation { WhenFalse: not null } conditional:
+                return AlwaysExits(conditional.WhenTrue) && AlwaysExits(conditional.WhenFalse);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Locals and parameters assigned anywhere inside <paramref name="root"/> (including <c>ref</c>/<c>out</c> arguments); cached.</summary>
+    public static ISymbol[] AssignedVariables(IOperation root)
+    {
+        var cache = PathFacts.TreeCache.Of(root);
+        lock (cache)
+        {
+            if (!cache.Assigned.TryGetValue(root, out var assigned))
+            {
+                assigned = new List<ISymbol>(EnumerateAssignedVariables(root)).ToArray();
+                cache.Assigned[root] = assigned;
+            }
+
+            return assigned;
+        }
+    }
+
+    private static IEnumerable<ISymbol> EnumerateAssignedVariables(IOperation root)
+    {
+        foreach (var operation in root.DescendantsAndSelf())
+        {
+            if (operation is IVariableDeclaratorOperation declared)
+            {
+                yield return declared.Symbol;
+                continue;
+            }
+
+            IOperation? target = operation switch
+            {
+                IAssignmentOperation assignment => assignment.Target,
+                IIncrementOrDecrementOperation increment => increment.Target,
+                IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument => argument.Value,
+                IDeclarationExpressionOperation declaration => declaration.Expression,
+                _ => null,
+            };
+
+            if (target is IVariableDeclaratorOperation declarator)
+            {
+                yield return declarator.Symbol;
+                continue;
+            }
+
+            if (operation is IAssignmentOperation { Target: ITupleOperation tuple })
+            {
+                foreach (var element in tuple.Elements)
+                {
+                    if (LinearForm.GetVariable(element) is { } symbol)
+                    {
+                        yield return symbol;
+                    }
+                }
+
+                continue;
+            }
+
+            if (target is not null && LinearForm.GetVariable(target) is { } variable && variable is not IFieldSymbol)
+            {
+                yield return variable;
+            }
+        }
+    }
+
+    private static bool IsCallerSupplied(IOperation? value, bool includeFields, bool throughLocal, int depth, CancellationToken cancellationToken)
+    {
+        if (depth > MaxDepth)
+        {
+            return false;
+        }
+
+        var stripped = LinearForm.Strip(value);
+        if (stripped is null || stripped.ConstantValue.HasValue)
+        {
+            return false;
+        }
+
+        switch (stripped)
+        {
+            case IParameterReferenceOperation parameter:
+                var parameterFacts = PathFacts.At(stripped, cancellationToken);
+                if (parameterFacts.TryGetConditionalDefinition(parameter.Parameter, out _, out _))
+                {
+                    // if (...) len = ...; keeps the caller's value on the other branch.
+                    return true;
+                }
+
+                if (parameterFacts.TryGetDefinition(parameter.Parameter, out var assigned))
+                {
+                    return assigned is not null && IsCallerSupplied(assigned, includeFields, true, depth + 1, cancellationToken);
+                }
+
+                return parameter.Parameter.RefKind != RefKind.Out;
+            case ILocalReferenceOperation local:
+                var localFacts = PathFacts.At(stripped, cancellationToken);
+                if (localFacts.TryGetConditionalDefinition(local.Local, out _, out var conditionalValue))
+                {
+                    return IsCallerSupplied(conditionalValue, includeFields, true, depth + 1, cancellationToken);
+                }
+
+                return localFacts.TryGetDefinition(local.Local, out var definition)
+                       && definition is not null
+                       && IsCallerSupplied(definition, includeFields, true, depth + 1, cancellationToken);
+            case IFieldReferenceOperation:
+                return includeFields;
+            case IPropertyReferenceOperation property:
+                return property.Instance is IParameterReferenceOperation || (includeFields && property.Instance is IFieldReferenceOperation)
+                       || (property.Property.Name is "Length" or "LongLength" or "Count"
+                           && IsCallerSupplied(property.Instance, includeFields, throughLocal, depth + 1, cancellationToken));
+            case IBinaryOperation binary:
+                return IsCallerSupplied(binary.LeftOperand, includeFields, throughLocal, depth + 1, cancellationToken)
+                       || IsCallerSupplied(binary.RightOperand, includeFields, throughLocal, depth + 1, cancellationToken);
+            case IUnaryOperation unary:
+                return IsCallerSupplied(unary.Operand, includeFields, throughLocal, depth + 1, cancellationToken);
+            case IConditionalOperation { WhenFalse: not null } ternary:
+                // A local computed with a ternary was already bounded by its author; only a ternary written as the count is checked.
+                return !throughLocal
+                       && (IsCallerSupplied(ternary.WhenTrue, includeFields, throughLocal, depth + 1, cancellationToken)
+                           || IsCallerSupplied(ternary.WhenFalse, includeFields, throughLocal, depth + 1, cancellationToken));
+            case IInvocationOperation invocation
+                when invocation.TargetMethod.ContainingType?.Name == "Math" && invocation.TargetMethod.Name is "Min" or "Max" or "Clamp" or "Abs":
+                // Same for Math.Min/Max/Clamp: checked when written as the count, trusted when it made a local.
+                if (throughLocal && invocation.TargetMethod.Name != "Abs")
+                {
+                    return false;
+                }
+
+                foreach (var argument in invocation.Arguments)
+                {
+                    if (IsCallerSupplied(argument.Value, includeFields, throughLocal, depth + 1, cancellationToken))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+}

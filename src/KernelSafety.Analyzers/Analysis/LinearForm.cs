@@ -1,0 +1,294 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>What a <see cref="LinearTerm"/> stands for.</summary>
+internal enum LinearTermKind
+{
+    /// <summary>The value of a local, parameter or field.</summary>
+    Value,
+
+    /// <summary>The <c>Length</c> (or <c>LongLength</c>/<c>Count</c>) of the buffer held by a local, parameter or field.</summary>
+    Length,
+}
+
+/// <summary>One unknown of a <see cref="LinearForm"/>: <c>len</c> or <c>msg.Length</c>.</summary>
+internal readonly struct LinearTerm : IEquatable<LinearTerm>
+{
+    public LinearTerm(LinearTermKind kind, ISymbol symbol)
+    {
+        Kind = kind;
+        Symbol = symbol;
+    }
+
+    public LinearTermKind Kind { get; }
+
+    public ISymbol Symbol { get; }
+
+    /// <summary>True when the term can never be negative (a length, or a value of an unsigned type).</summary>
+    public bool IsNonNegative
+        => Kind == LinearTermKind.Length
+           || GetType(Symbol)?.SpecialType is SpecialType.System_Byte or SpecialType.System_UInt16 or SpecialType.System_UInt32
+               or SpecialType.System_UInt64 or SpecialType.System_UIntPtr or SpecialType.System_Char;
+
+    public bool Equals(LinearTerm other) => Kind == other.Kind && SymbolEqualityComparer.Default.Equals(Symbol, other.Symbol);
+
+    public override bool Equals(object? obj) => obj is LinearTerm other && Equals(other);
+
+    public override int GetHashCode() => ((int)Kind * 397) ^ SymbolEqualityComparer.Default.GetHashCode(Symbol);
+
+    private static ITypeSymbol? GetType(ISymbol symbol) => symbol switch
+    {
+        ILocalSymbol local => local.Type,
+        IParameterSymbol parameter => parameter.Type,
+        IFieldSymbol field => field.Type,
+        _ => null,
+    };
+}
+
+/// <summary>
+/// An integer expression written as <c>constant + Σ coefficient × term</c>, where a term is a variable or the
+/// length of a buffer variable: <c>off + len - msg.Length</c>. Comparisons become facts <c>form ≤ 0</c> that
+/// <see cref="GuardAnalysis"/> combines to prove bounds. Expressions with calls or other operators have no form.
+/// Immutable.
+/// </summary>
+internal sealed class LinearForm
+{
+    private static readonly (LinearTerm Term, long Coefficient)[] NoTerms = Array.Empty<(LinearTerm, long)>();
+
+    private readonly (LinearTerm Term, long Coefficient)[] terms;
+
+    private LinearForm(long constant, (LinearTerm Term, long Coefficient)[] terms)
+    {
+        Constant = constant;
+        this.terms = terms;
+    }
+
+    public long Constant { get; }
+
+    public IReadOnlyList<(LinearTerm Term, long Coefficient)> Terms => terms;
+
+    public bool IsConstant => Terms.Count == 0;
+
+    public static LinearForm Zero { get; } = new(0, NoTerms);
+
+    public static LinearForm Of(long constant) => new(constant, NoTerms);
+
+    public static LinearForm Of(LinearTerm term) => new(0, new[] { (term, 1L) });
+
+    /// <summary>The form of <paramref name="operation"/>, or <c>null</c> when it is not a linear integer expression.</summary>
+    public static LinearForm? From(IOperation? operation)
+    {
+        operation = Strip(operation);
+        if (operation is null)
+        {
+            return null;
+        }
+
+        if (TryGetInteger(operation, out var constant))
+        {
+            return Of(constant);
+        }
+
+        switch (operation)
+        {
+            case IBinaryOperation { OperatorMethod: null } binary:
+                var left = From(binary.LeftOperand);
+                var right = left is null ? null : From(binary.RightOperand);
+                if (left is null || right is null)
+                {
+                    return null;
+                }
+
+                return binary.OperatorKind switch
+                {
+                    BinaryOperatorKind.Add => left.Add(right),
+                    BinaryOperatorKind.Subtract => left.Subtract(right),
+                    BinaryOperatorKind.Multiply when right.IsConstant => left.Scale(right.Constant),
+                    BinaryOperatorKind.Multiply when left.IsConstant => right.Scale(left.Constant),
+                    _ => null,
+                };
+            case IUnaryOperation { OperatorMethod: null, OperatorKind: UnaryOperatorKind.Minus } minus:
+                return From(minus.Operand)?.Scale(-1);
+            case IUnaryOperation { OperatorMethod: null, OperatorKind: UnaryOperatorKind.Plus } plus:
+                return From(plus.Operand);
+        }
+
+        var term = GetTerm(operation);
+        return term is { } t ? Of(t) : null;
+    }
+
+    /// <summary>The term <paramref name="operation"/> reads: a variable, or the length of a buffer variable.</summary>
+    public static LinearTerm? GetTerm(IOperation? operation)
+    {
+        operation = Strip(operation);
+        if (GetVariable(operation) is { } variable)
+        {
+            return new LinearTerm(LinearTermKind.Value, variable);
+        }
+
+        if (operation is IPropertyReferenceOperation { Property: { Name: "Length" or "LongLength" or "Count", Parameters.Length: 0 } } property
+            && GetVariable(Strip(property.Instance)) is { } buffer)
+        {
+            return new LinearTerm(LinearTermKind.Length, buffer);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The local, parameter or field <paramref name="operation"/> reads (a field only on <c>this</c> or static),
+    /// or <c>null</c>. Constants are not variables.
+    /// </summary>
+    public static ISymbol? GetVariable(IOperation? operation) => Strip(operation) switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation { Field.IsConst: false } field
+            when field.Instance is null or IInstanceReferenceOperation => field.Field,
+        _ => null,
+    };
+
+    /// <summary>Removes conversions (implicit and explicit, not user-defined, plus array-to-span) and parentheses.</summary>
+    public static IOperation? Strip(IOperation? operation)
+    {
+        while (true)
+        {
+            switch (operation)
+            {
+                case IConversionOperation { OperatorMethod: null } conversion:
+                    operation = conversion.Operand;
+                    continue;
+                case IConversionOperation { OperatorMethod: { Name: "op_Implicit", ContainingType.Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" } } view
+                    when view.Operand.Type is IArrayTypeSymbol:
+                    // T[] -> Span<T>: the same buffer.
+                    operation = view.Operand;
+                    continue;
+                case IParenthesizedOperation parenthesized:
+                    operation = parenthesized.Operand;
+                    continue;
+                default:
+                    return operation;
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="operation"/> is a compile-time integer constant that fits a <c>long</c>.</summary>
+    public static bool TryGetInteger(IOperation? operation, out long value)
+    {
+        value = 0;
+        if (operation is null || !operation.ConstantValue.HasValue)
+        {
+            return false;
+        }
+
+        switch (operation.ConstantValue.Value)
+        {
+            case int i: value = i; return true;
+            case long l: value = l; return true;
+            case uint ui: value = ui; return true;
+            case ulong ul when ul <= long.MaxValue: value = (long)ul; return true;
+            case short s: value = s; return true;
+            case ushort us: value = us; return true;
+            case byte b: value = b; return true;
+            case sbyte sb: value = sb; return true;
+            case char c: value = c; return true;
+            default: return false;
+        }
+    }
+
+    public LinearForm Add(LinearForm other) => Combine(other, 1);
+
+    public LinearForm Subtract(LinearForm other) => Combine(other, -1);
+
+    public LinearForm Add(long constant) => new(Constant + constant, terms);
+
+    public LinearForm Scale(long factor)
+    {
+        if (factor == 0)
+        {
+            return Zero;
+        }
+
+        var terms = new (LinearTerm, long)[Terms.Count];
+        for (var i = 0; i < terms.Length; i++)
+        {
+            terms[i] = (Terms[i].Term, Terms[i].Coefficient * factor);
+        }
+
+        return new LinearForm(Constant * factor, terms);
+    }
+
+    /// <summary>True when the form mentions <paramref name="symbol"/> (as a value or a length).</summary>
+    public bool Mentions(ISymbol symbol)
+    {
+        foreach (var (term, _) in Terms)
+        {
+            if (SymbolEqualityComparer.Default.Equals(term.Symbol, symbol))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Replaces every term for which <paramref name="replace"/> returns a form by that form.</summary>
+    public LinearForm Substitute(Func<LinearTerm, LinearForm?> replace)
+    {
+        var result = Of(Constant);
+        foreach (var (term, coefficient) in Terms)
+        {
+            var replacement = replace(term);
+            result = result.Add(replacement is null ? Of(term).Scale(coefficient) : replacement.Scale(coefficient));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// True when the form is ≤ 0 whatever its terms are: the constant is ≤ 0 and every remaining term is a
+    /// non-negative quantity that is subtracted.
+    /// </summary>
+    public bool IsTriviallyNonPositive()
+    {
+        if (Constant > 0)
+        {
+            return false;
+        }
+
+        foreach (var (term, coefficient) in Terms)
+        {
+            if (coefficient > 0 || !term.IsNonNegative)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private LinearForm Combine(LinearForm other, long sign)
+    {
+        var terms = new List<(LinearTerm Term, long Coefficient)>(Terms.Count + other.Terms.Count);
+        terms.AddRange(Terms);
+        foreach (var (term, coefficient) in other.Terms)
+        {
+            var index = terms.FindIndex(t => t.Term.Equals(term));
+            if (index < 0)
+            {
+                terms.Add((term, coefficient * sign));
+            }
+            else
+            {
+                terms[index] = (term, terms[index].Coefficient + (coefficient * sign));
+            }
+        }
+
+        terms.RemoveAll(t => t.Coefficient == 0);
+        return new LinearForm(Constant + (other.Constant * sign), terms.ToArray());
+    }
+}

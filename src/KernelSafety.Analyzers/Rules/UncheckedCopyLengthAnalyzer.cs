@@ -1,0 +1,662 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Threading;
+using KernelSafety.Analyzers.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Rules;
+
+/// <summary>
+/// KS0001: a copy whose element count can exceed what the source holds or the destination can take.
+/// Flags, on the copy invocation:
+/// <list type="bullet">
+/// <item>a caller-supplied count (parameter, field, the length of one) or offset into, or out of, a buffer of
+/// fixed size (constant-size array, <c>stackalloc</c>, fixed buffer) that no guard bounds by that size;</item>
+/// <item>a constant count that does not fit a buffer of constant size;</item>
+/// <item>a constant count read from a caller's buffer whose length (or the method's length parameter) is never
+/// compared with it: the listing's <c>copy_from_user(msg, buff, 80)</c>;</item>
+/// <item><c>src.Length</c> copied from (or into <c>dst.Length</c> at) a non-zero offset;</item>
+/// <item><c>Buffer.MemoryCopy</c> whose <c>destinationSizeInBytes</c> is not bounded by the destination's real size.</item>
+/// </list>
+/// Guards come from <see cref="GuardAnalysis"/>, sizes from <see cref="BufferSizes"/>, copy calls from <see cref="CopyApi"/>.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: the expression that replaces the count (additional location 0) in the clamp fix.</summary>
+    public const string ClampProperty = "Clamp";
+
+    /// <summary>Diagnostic property: the expression that replaces <c>destinationSizeInBytes</c> (additional location 1) in the clamp fix.</summary>
+    public const string DestinationSizeProperty = "DestinationSize";
+
+    /// <summary>Diagnostic property: the condition under which the guard fix throws.</summary>
+    public const string GuardConditionProperty = "GuardCondition";
+
+    /// <summary>Diagnostic property: the parameter (or value) the guard's exception names.</summary>
+    public const string GuardSubjectProperty = "GuardSubject";
+
+    /// <summary>Diagnostic property: "true" when <see cref="GuardSubjectProperty"/> is a parameter or local (use <c>nameof</c>).</summary>
+    public const string GuardSubjectIsNameProperty = "GuardSubjectIsName";
+
+    /// <summary>Diagnostic property: the guard exception's message.</summary>
+    public const string GuardMessageProperty = "GuardMessage";
+
+    private static readonly string[] LengthNames = ["len", "length", "count", "size", "n", "nbytes", "bytes", "cb"];
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.UncheckedCopyLength);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var symbols = KnownSymbols.Get(start.Compilation);
+            if (symbols.Buffer is null && symbols.Array is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!CopyApi.MayBeCopy(invocation.TargetMethod) || invocation.Syntax.ContainsDiagnostics)
+        {
+            return;
+        }
+
+        var site = CopyApi.TryGet(invocation, symbols);
+        if (site is null)
+        {
+            return;
+        }
+
+        var finding = new Evaluation(site, context.ContainingSymbol as IMethodSymbol, context.CancellationToken).Run();
+        if (finding is null)
+        {
+            return;
+        }
+
+        var additionalLocations = new List<Location>(2);
+        if (site.Count is not null)
+        {
+            additionalLocations.Add(site.Count.Syntax.GetLocation());
+            if (finding.DestinationSize is not null && site.DestinationSizeArgument is not null)
+            {
+                additionalLocations.Add(site.DestinationSizeArgument.Value.Syntax.GetLocation());
+            }
+        }
+
+        var properties = ImmutableDictionary.CreateBuilder<string, string?>();
+        if (finding.Clamp is not null && site.Count is not null)
+        {
+            properties[ClampProperty] = finding.Clamp;
+            if (finding.DestinationSize is not null && additionalLocations.Count == 2)
+            {
+                properties[DestinationSizeProperty] = finding.DestinationSize;
+            }
+        }
+
+        if (finding.GuardCondition is not null && finding.GuardSubject is not null)
+        {
+            properties[GuardConditionProperty] = finding.GuardCondition;
+            properties[GuardSubjectProperty] = finding.GuardSubject;
+            properties[GuardSubjectIsNameProperty] = finding.GuardSubjectIsName ? "true" : "false";
+            properties[GuardMessageProperty] = finding.GuardMessage;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.UncheckedCopyLength,
+            invocation.Syntax.GetLocation(),
+            additionalLocations,
+            properties.ToImmutable(),
+            site.Api,
+            finding.CountText,
+            site.CountsBytes ? "bytes" : "elements",
+            finding.Reason));
+    }
+
+    private sealed class Finding
+    {
+        public string CountText { get; set; } = "";
+
+        public string Reason { get; set; } = "";
+
+        public string? Clamp { get; set; }
+
+        public string? DestinationSize { get; set; }
+
+        public string? GuardCondition { get; set; }
+
+        public string? GuardSubject { get; set; }
+
+        public bool GuardSubjectIsName { get; set; }
+
+        public string GuardMessage { get; set; } = "";
+    }
+
+    /// <summary>The checks for one copy site, in order: offset past the own length, fixed-size destination, fixed-size source, caller's buffer.</summary>
+    private sealed class Evaluation
+    {
+        private readonly CopySite site;
+        private readonly IMethodSymbol? method;
+        private readonly CancellationToken cancellationToken;
+        private readonly PathFacts facts;
+        private readonly Dictionary<ISymbol, LinearForm?> lengths = new(SymbolEqualityComparer.Default);
+        private readonly Func<ISymbol, LinearForm?> lengthOf;
+
+        public Evaluation(CopySite site, IMethodSymbol? method, CancellationToken cancellationToken)
+        {
+            this.site = site;
+            this.method = method;
+            this.cancellationToken = cancellationToken;
+            facts = PathFacts.At(site.Invocation, cancellationToken);
+            lengthOf = LengthOf;
+        }
+
+        private string Unit => site.CountsBytes ? "bytes" : "elements";
+
+        public Finding? Run()
+        {
+            if (site.Count is null && site.Source.Buffer is null)
+            {
+                return null;
+            }
+
+            return OffsetPastOwnLength(site.Source) ?? OffsetPastOwnLength(site.Destination)
+                ?? FixedSize(site.Destination, isDestination: true)
+                ?? FixedSize(site.Source, isDestination: false)
+                ?? CallerBuffer();
+        }
+
+        /// <summary><c>Array.Copy(src, 1, dst, 0, src.Length)</c>: the whole length from a non-zero offset.</summary>
+        private Finding? OffsetPastOwnLength(CopyOperand operand)
+        {
+            if (site.Count is null || operand.StartsAtZero || operand.ViewLength is not null || operand.OffsetCountsElements
+                || LinearForm.GetVariable(operand.Buffer) is not { } buffer
+                || LinearForm.From(site.Count) is not { Constant: 0, Terms.Count: 1 } count
+                || count.Terms[0].Term.Kind != LinearTermKind.Length || count.Terms[0].Coefficient != 1
+                || !SymbolEqualityComparer.Default.Equals(count.Terms[0].Term.Symbol, buffer))
+            {
+                return null;
+            }
+
+            var bufferText = operand.Buffer!.Syntax.ToString();
+            var offsetText = operand.Offset!.Syntax.ToString();
+            return new Finding
+            {
+                CountText = site.Count.Syntax.ToString(),
+                Reason = $"it starts at offset '{offsetText}' of '{bufferText}', so it runs past the end of '{bufferText}'",
+                Clamp = $"{bufferText}.Length - {Parenthesize(operand.Offset)}",
+            };
+        }
+
+        /// <summary>A count (or offset) from the caller into or out of a buffer whose size does not follow the data.</summary>
+        private Finding? FixedSize(CopyOperand operand, bool isDestination)
+        {
+            var size = SizeOf(operand);
+            if (!size.IsKnown || !size.IsFixed)
+            {
+                return null;
+            }
+
+            var capacity = Capacity(operand, size);
+            if (capacity is null)
+            {
+                return null;
+            }
+
+            var memoryCopySize = isDestination ? site.DestinationSizeArgument?.Value : null;
+            var checkedValue = memoryCopySize ?? site.Count;
+            var bufferText = operand.Buffer?.Syntax.ToString() ?? "the buffer";
+            var sizeDescription = size.ConstantElements >= 0 ? $" ({size.ConstantElements * UnitScale(size)} {Unit})" : "";
+
+            bool bounded;
+            bool definite;
+            LinearForm? checkedForm = checkedValue is null ? ImplicitCount() : LinearForm.From(checkedValue);
+            var constant = checkedForm is null ? null : GuardAnalysis.SubstituteLengths(checkedForm.Subtract(capacity), lengthOf);
+            if (constant is { IsConstant: true })
+            {
+                definite = constant.Constant > 0;
+                bounded = !definite;
+            }
+            else
+            {
+                definite = false;
+                var fromCaller = checkedValue is null
+                    ? IsCallerBuffer(site.Source.Buffer, out _) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
+                    : GuardAnalysis.IsCallerSupplied(checkedValue, includeFields: isDestination, cancellationToken);
+                fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, includeFields: isDestination, cancellationToken);
+                if (!fromCaller)
+                {
+                    return null;
+                }
+
+                bounded = checkedValue is null
+                    ? checkedForm is not null && GuardAnalysis.IsBounded(checkedForm, site.Invocation, capacity, lengthOf, cancellationToken)
+                    : GuardAnalysis.IsBounded(checkedValue, capacity, lengthOf, cancellationToken);
+            }
+
+            if (bounded)
+            {
+                return null;
+            }
+
+            var countText = CountText();
+            var capacityText = CapacityText(operand, size);
+            string reason;
+            if (memoryCopySize is not null)
+            {
+                reason = $"its destinationSizeInBytes '{memoryCopySize.Syntax}' is not bounded by the size of '{bufferText}'{sizeDescription}";
+            }
+            else if (definite)
+            {
+                var known = GuardAnalysis.SubstituteLengths(capacity, lengthOf);
+                reason = known.IsConstant
+                    ? $"'{bufferText}' {(isDestination ? "can take" : "holds")} only {known.Constant} {Unit}{(operand.StartsAtZero ? "" : " from that offset")}"
+                    : $"'{countText}' does not fit in '{bufferText}'";
+            }
+            else
+            {
+                reason = $"'{countText}' is never compared with the size of '{bufferText}'{sizeDescription}";
+            }
+
+            var finding = new Finding { CountText = countText, Reason = reason };
+            if (capacityText is not null)
+            {
+                if (memoryCopySize is not null && site.Count is not null)
+                {
+                    finding.Clamp = ClampText(site.Count, capacityText);
+                    finding.DestinationSize = capacityText;
+                }
+                else if (site.Count is not null)
+                {
+                    finding.Clamp = ClampText(site.Count, capacityText);
+                }
+
+                // For MemoryCopy a guard on the count only helps when the count is also the size passed.
+                var guardBoundsCheckedValue = memoryCopySize is null
+                    || (site.Count is not null && memoryCopySize.Syntax.ToString() == site.Count.Syntax.ToString());
+                if (!definite && guardBoundsCheckedValue && IsSimple(checkedValue ?? site.Count) && IsSimple(operand.Offset))
+                {
+                    var guarded = site.Count is null ? countText : site.Count.Syntax.ToString();
+                    finding.GuardCondition = $"{guarded} > {capacityText}";
+                    SetSubject(finding, site.Count ?? site.Source.Buffer, guarded);
+                    finding.GuardMessage = $"The copy length must not exceed the size of '{bufferText}'.";
+                }
+            }
+
+            return finding;
+        }
+
+        /// <summary>
+        /// The seed: a constant count copied out of a caller's buffer whose length (or the method's length parameter)
+        /// is never compared with it.
+        /// </summary>
+        private Finding? CallerBuffer()
+        {
+            if (site.Count is null || !IsCallerBuffer(site.Source.Buffer, out var sourceParameter) || SizeOf(site.Source).IsKnown)
+            {
+                return null;
+            }
+
+            var countForm = LinearForm.From(site.Count);
+            if (countForm is null || !GuardAnalysis.SubstituteLengths(countForm, lengthOf).IsConstant)
+            {
+                return null;
+            }
+
+            var sourceType = sourceParameter!.Type;
+            var hasLength = sourceType is IArrayTypeSymbol || BufferSizes.ElementType(sourceType) is not null && sourceType is not IPointerTypeSymbol;
+            var lengthParameter = FindLengthParameter(sourceParameter);
+            if (!hasLength && lengthParameter is null)
+            {
+                return null;
+            }
+
+            // A computed source offset (a loop index) reads a caller's buffer in steps the loop bounds: not the seed.
+            var offset = site.Source.Offset is null ? LinearForm.Zero : LinearForm.From(site.Source.Offset);
+            if (offset is null || !offset.IsConstant)
+            {
+                return null;
+            }
+
+            var unitScale = site.CountsBytes ? BufferSizes.SizeOfElement(BufferSizes.ElementType(sourceType)) : 1;
+            if (hasLength && unitScale > 0
+                && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, sourceParameter)).Scale(unitScale).Subtract(offset), lengthOf, cancellationToken))
+            {
+                return null;
+            }
+
+            if (lengthParameter is not null
+                && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Value, lengthParameter)).Subtract(offset), lengthOf, cancellationToken))
+            {
+                return null;
+            }
+
+            var countText = site.Count.Syntax.ToString();
+            var count0 = GuardAnalysis.SubstituteLengths(countForm, lengthOf).Constant;
+            var finding = new Finding { CountText = countText };
+            var offsetSuffix = site.Source.StartsAtZero ? "" : " - " + Parenthesize(site.Source.Offset!);
+            string? capacityText;
+            if (lengthParameter is not null)
+            {
+                finding.Reason = $"'{sourceParameter.Name}' is a caller's buffer and '{lengthParameter.Name}' is never compared with '{countText}'";
+                capacityText = lengthParameter.Name + offsetSuffix;
+                SetSubject(finding, null, lengthParameter.Name);
+                finding.GuardSubjectIsName = true;
+            }
+            else
+            {
+                finding.Reason = $"nothing checks that the caller's buffer '{sourceParameter.Name}' holds {SafeAdd(offset.Constant, count0)}";
+                capacityText = unitScale == 1 ? sourceParameter.Name + ".Length" + offsetSuffix : null;
+                finding.GuardSubject = sourceParameter.Name;
+                finding.GuardSubjectIsName = true;
+            }
+
+            if (capacityText is null)
+            {
+                return finding;
+            }
+
+            // Math.Min(len, msg.Length) reads better than Math.Min(80, len) when 80 is the destination's size.
+            var destinationSize = SizeOf(site.Destination);
+            var countType = CountTypeKeyword();
+            if (lengthParameter is not null && site.Source.StartsAtZero && countType is "int" or "long"
+                && LinearForm.TryGetInteger(site.Count, out var count) && destinationSize.ConstantElements * UnitScale(destinationSize) == count
+                && CapacityText(site.Destination, destinationSize) is { } destinationCapacity)
+            {
+                finding.Clamp = $"System.Math.Min({lengthParameter.Name}, {destinationCapacity})";
+            }
+            else
+            {
+                finding.Clamp = ClampText(site.Count, capacityText);
+            }
+
+            finding.GuardCondition = site.Source.StartsAtZero ? $"{capacityText} < {countText}" : $"{countText} > {capacityText}";
+            finding.GuardMessage = $"'{sourceParameter.Name}' must hold at least {countText} {Unit}.";
+            return finding;
+        }
+
+        private LinearForm? LengthOf(ISymbol symbol)
+        {
+            if (!lengths.TryGetValue(symbol, out var length))
+            {
+                length = BufferSizes.GetOfVariable(symbol, facts, cancellationToken).Elements;
+                lengths[symbol] = length;
+            }
+
+            return length;
+        }
+
+        private BufferSize SizeOf(CopyOperand operand)
+        {
+            if (operand.ViewLength is not null)
+            {
+                var viewLength = LinearForm.From(operand.ViewLength);
+                var inner = BufferSizes.Get(operand.Buffer, cancellationToken);
+                return viewLength is null
+                    ? BufferSize.Unknown
+                    : new BufferSize(viewLength, inner.IsFixed || viewLength.IsConstant, BufferSizes.SizeOfElement(BufferSizes.ElementType(operand.Buffer?.Type)), null);
+            }
+
+            return BufferSizes.Get(operand.Buffer, cancellationToken);
+        }
+
+        private long UnitScale(BufferSize size) => site.CountsBytes ? size.ElementSize : 1;
+
+        /// <summary>How many units (elements or bytes) fit from the operand's offset to its end, or null.</summary>
+        private LinearForm? Capacity(CopyOperand operand, BufferSize size)
+        {
+            var scale = UnitScale(size);
+            if (scale <= 0)
+            {
+                return null;
+            }
+
+            LinearForm total;
+            if (operand.ViewLength is not null)
+            {
+                return size.Elements!.Scale(scale);
+            }
+
+            var variable = LinearForm.GetVariable(operand.Buffer);
+            total = variable is not null && HasLength(operand.Buffer!.Type)
+                ? LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable)).Scale(scale)
+                : size.Elements!.Scale(scale);
+
+            if (operand.StartsAtZero)
+            {
+                return total;
+            }
+
+            var offset = LinearForm.From(operand.Offset);
+            if (offset is null)
+            {
+                return null;
+            }
+
+            return total.Subtract(operand.OffsetCountsElements ? offset.Scale(scale) : offset);
+        }
+
+        /// <summary>The capacity as C# text: <c>msg.Length</c>, <c>msg.Length - off</c>, <c>80</c>, <c>n</c>.</summary>
+        private string? CapacityText(CopyOperand operand, BufferSize size)
+        {
+            if (operand.ViewLength is not null)
+            {
+                return site.CountsBytes && size.ElementSize != 1 ? null : operand.ViewLength.Syntax.ToString();
+            }
+
+            var scale = UnitScale(size);
+            if (scale <= 0 || operand.Buffer is null)
+            {
+                return null;
+            }
+
+            string total;
+            if (LinearForm.GetVariable(operand.Buffer) is not null && HasLength(operand.Buffer.Type))
+            {
+                total = operand.Buffer.Syntax + ".Length";
+                if (scale > 1)
+                {
+                    total += " * sizeof(" + BufferSizes.ElementType(operand.Buffer.Type)!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + ")";
+                }
+            }
+            else if (size.ConstantElements >= 0)
+            {
+                total = size.SizeText is not null && scale == 1 ? size.SizeText : (size.ConstantElements * scale).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                return null;
+            }
+
+            if (operand.StartsAtZero)
+            {
+                return total;
+            }
+
+            if (operand.OffsetCountsElements && scale != 1)
+            {
+                return null;
+            }
+
+            return total + " - " + Parenthesize(operand.Offset!);
+        }
+
+        private string ClampText(IOperation count, string capacity)
+        {
+            var type = CountTypeKeyword();
+            var capacityArgument = type is "int" or "long" or null ? capacity : $"({type})({capacity})";
+            if (type is not null && type is not "int" and not "long" && capacity.IndexOf(' ') < 0)
+            {
+                capacityArgument = $"({type}){capacity}";
+            }
+
+            return $"System.Math.Min({count.Syntax}, {capacityArgument})";
+        }
+
+        private string? CountTypeKeyword() => site.CountArgument?.Parameter?.Type.SpecialType switch
+        {
+            SpecialType.System_Int32 => "int",
+            SpecialType.System_Int64 => "long",
+            SpecialType.System_UInt32 => "uint",
+            SpecialType.System_UInt64 => "ulong",
+            SpecialType.System_UIntPtr => "nuint",
+            SpecialType.System_IntPtr => "nint",
+            _ => null,
+        };
+
+        /// <summary>The implicit count of <c>src.CopyTo(dst)</c>: what is left of the source.</summary>
+        private LinearForm? ImplicitCount()
+        {
+            var source = site.Source;
+            LinearForm? total = null;
+            if (LinearForm.GetVariable(source.Buffer) is { } variable && HasLength(source.Buffer!.Type))
+            {
+                total = LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable));
+            }
+            else if (BufferSizes.Get(source.Buffer, cancellationToken) is { IsKnown: true } size)
+            {
+                total = size.Elements;
+            }
+
+            if (total is null || source.StartsAtZero)
+            {
+                return total;
+            }
+
+            var offset = LinearForm.From(source.Offset);
+            return offset is null ? null : total.Subtract(offset);
+        }
+
+        private string CountText()
+        {
+            if (site.Count is not null)
+            {
+                return site.Count.Syntax.ToString();
+            }
+
+            var buffer = site.Source.Buffer?.Syntax.ToString() ?? "source";
+            return site.Source.StartsAtZero ? buffer + ".Length" : buffer + ".Length - " + Parenthesize(site.Source.Offset!);
+        }
+
+        private bool IsCallerBuffer(IOperation? buffer, out IParameterSymbol? parameter)
+        {
+            parameter = LinearForm.Strip(buffer) is IParameterReferenceOperation { Parameter: { RefKind: not RefKind.Out } p } ? p : null;
+            return parameter is not null && !facts.TryGetDefinition(parameter, out _);
+        }
+
+        /// <summary>An integer parameter that looks like the length of <paramref name="buffer"/>: <c>len</c>, <c>count</c>, <c>buffLen</c>...</summary>
+        private IParameterSymbol? FindLengthParameter(IParameterSymbol buffer)
+        {
+            if (method is null)
+            {
+                return null;
+            }
+
+            // With several buffers, only a length named after this one (buffLen, sourceCount) is surely its length.
+            var buffers = 0;
+            foreach (var parameter in method.Parameters)
+            {
+                if (parameter.Type is IArrayTypeSymbol or IPointerTypeSymbol || BufferSizes.ElementType(parameter.Type) is not null
+                    || parameter.Type.SpecialType is SpecialType.System_IntPtr)
+                {
+                    buffers++;
+                }
+            }
+
+            IParameterSymbol? best = null;
+            foreach (var parameter in method.Parameters)
+            {
+                if (parameter.RefKind == RefKind.Out || parameter.Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64
+                        or SpecialType.System_UInt32 or SpecialType.System_UInt64 or SpecialType.System_IntPtr or SpecialType.System_UIntPtr))
+                {
+                    continue;
+                }
+
+                var name = parameter.Name;
+                var looksLikeLength = false;
+                foreach (var lengthName in LengthNames)
+                {
+                    if (string.Equals(name, lengthName, StringComparison.OrdinalIgnoreCase)
+                        || (lengthName.Length > 2 && name.EndsWith(lengthName, StringComparison.OrdinalIgnoreCase))
+                        || name.EndsWith("Len", StringComparison.Ordinal))
+                    {
+                        looksLikeLength = true;
+                        break;
+                    }
+                }
+
+                if (!looksLikeLength)
+                {
+                    continue;
+                }
+
+                if (name.StartsWith(buffer.Name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return parameter;
+                }
+
+                if (buffers <= 1)
+                {
+                    best ??= parameter;
+                }
+            }
+
+            return best;
+        }
+
+        private void SetSubject(Finding finding, IOperation? value, string text)
+        {
+            finding.GuardSubject = text;
+            finding.GuardSubjectIsName = false;
+            if (value is null)
+            {
+                return;
+            }
+
+            ISymbol? local = null;
+            foreach (var operation in value.DescendantsAndSelf())
+            {
+                switch (operation)
+                {
+                    case IParameterReferenceOperation parameter:
+                        finding.GuardSubject = parameter.Parameter.Name;
+                        finding.GuardSubjectIsName = true;
+                        return;
+                    case ILocalReferenceOperation localReference:
+                        local ??= localReference.Local;
+                        break;
+                }
+            }
+
+            if (local is not null)
+            {
+                finding.GuardSubject = local.Name;
+                finding.GuardSubjectIsName = true;
+            }
+        }
+
+        private static long SafeAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+        private static bool HasLength(ITypeSymbol? type)
+            => type is IArrayTypeSymbol || (type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" });
+
+        private static bool IsSimple(IOperation? operation) => operation is null || LinearForm.From(operation) is not null;
+
+        private static string Parenthesize(IOperation operation)
+        {
+            var text = operation.Syntax.ToString();
+            return LinearForm.Strip(operation) is IBinaryOperation or IConditionalOperation ? "(" + text + ")" : text;
+        }
+    }
+}

@@ -1,0 +1,1550 @@
+using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Fixes;
+using Microsoft.CodeAnalysis.Testing;
+using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    KernelSafety.Analyzers.Rules.UncheckedCopyLengthAnalyzer,
+    KernelSafety.CodeFixes.Fixes.UncheckedCopyLengthFix>;
+
+namespace KernelSafety.Analyzers.Tests.Rules;
+
+public class KS0001_UncheckedCopyLengthTests
+{
+    // ---------------------------------------------------------------- flagged
+
+    [Fact]
+    public Task Seed_constant_count_from_callers_buffer_whose_length_is_never_checked()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, 80)|};
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Seed_marshal_copy_from_callers_pointer_ignores_its_length()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(IntPtr buff, int len)
+                {
+                    {|KS0001:Marshal.Copy(buff, msg, 0, 80)|};
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Caller_length_copied_into_a_fixed_size_field()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_that_only_logs_does_not_bound_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                const int Size = 80;
+                static byte[] msg = new byte[Size];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len > Size)
+                    {
+                        Console.WriteLine("message too long");
+                    }
+
+                    {|KS0001:Array.Copy(buff, 0, msg, 0, len)|};
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Whole_caller_array_copied_into_a_fixed_size_field_with_three_argument_array_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Frame
+            {
+                private readonly byte[] payload = new byte[64];
+
+                public void Load(byte[] data)
+                {
+                    {|KS0001:Array.Copy(data, payload, data.Length)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Span_slice_with_caller_length_copied_into_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:buff.AsSpan(0, len).CopyTo(msg)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Caller_span_copied_into_a_stackalloc_buffer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Parser
+            {
+                int Checksum(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> scratch = stackalloc byte[64];
+                    {|KS0001:data.CopyTo(scratch)|};
+                    return scratch[0];
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Slice_with_caller_count_copied_into_stackalloc()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Parser
+            {
+                void Parse(ReadOnlySpan<byte> data, int headerLength)
+                {
+                    Span<byte> header = stackalloc byte[16];
+                    {|KS0001:data.Slice(0, headerLength).CopyTo(header)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Source_length_copied_from_a_non_zero_offset()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Packet
+            {
+                byte[] Strip(byte[] packet)
+                {
+                    var body = new byte[packet.Length];
+                    {|KS0001:Array.Copy(packet, 1, body, 0, packet.Length)|};
+                    return body;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Constant_count_larger_than_a_constant_size_destination()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Header
+            {
+                byte[] Build(byte[] source)
+                {
+                    var header = new byte[16];
+                    {|KS0001:Buffer.BlockCopy(source, 0, header, 0, 32)|};
+                    return header;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Memory_copy_whose_destination_size_is_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    {|KS0001:Buffer.MemoryCopy(source, scratch, len, len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unsafe_copy_block_into_a_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.CompilerServices;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Unsafe.CopyBlock(ref msg[0], ref buff[0], (uint)len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_memory_copy_into_a_pinned_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte* buff, int len)
+                {
+                    fixed (byte* destination = msg)
+                    {
+                        {|KS0001:NativeMemory.Copy(buff, destination, (nuint)len)|};
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unsafe_copy_block_into_a_fixed_size_buffer_field()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.CompilerServices;
+
+            unsafe struct Packet
+            {
+                public fixed byte Data[16];
+            }
+
+            unsafe class Device
+            {
+                void Fill(Packet* packet, byte* source, uint count)
+                {
+                    {|KS0001:Unsafe.CopyBlock(packet->Data, source, count)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task DllImport_memcpy_with_caller_length_into_fixed_size_array()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", EntryPoint = "memcpy")]
+                private static extern nint CopyMemory(byte[] destination, byte[] source, nuint count);
+
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:CopyMemory(msg, buff, (nuint)len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public async Task LibraryImport_memmove_with_caller_length_into_fixed_size_array()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Runtime.InteropServices;
+
+                unsafe partial class Device
+                {
+                    [LibraryImport("libc")]
+                    private static partial void* memmove(void* destination, void* source, nuint count);
+
+                    void Write(byte* buff, int len)
+                    {
+                        byte* msg = stackalloc byte[80];
+                        {|KS0001:memmove(msg, buff, (nuint)len)|};
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task Guard_in_the_wrong_direction_does_not_bound_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len < msg.Length)
+                    {
+                        return -1;
+                    }
+
+                    {|KS0001:Array.ConstrainedCopy(buff, 0, msg, 0, len)|};
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Caller_length_read_past_a_fixed_size_source()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Read(IntPtr destination, int len)
+                {
+                    {|KS0001:Marshal.Copy(msg, 0, destination, len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Length_field_copied_into_a_fixed_size_buffer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Record
+            {
+                private readonly byte[] name = new byte[32];
+                private int length;
+                private byte[] source = Array.Empty<byte>();
+
+                void Commit()
+                {
+                    {|KS0001:Buffer.BlockCopy(source, 0, name, 0, length)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Caller_offset_into_a_fixed_size_destination()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Put(byte[] value, int offset)
+                {
+                    {|KS0001:Buffer.BlockCopy(value, 0, msg, offset, 4)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Message_names_the_api_the_count_its_unit_and_the_unchecked_length()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(byte[] buff, int len)
+                {
+                    {|#0:Buffer.BlockCopy(buff, 0, msg, 0, 80)|};
+                    {|#1:Array.Copy(buff, msg, len)|};
+                    return len;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Buffer.BlockCopy", "80", "bytes", "'buff' is a caller's buffer and 'len' is never compared with '80'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Array.Copy", "len", "elements", "'len' is never compared with the size of 'msg' (80 elements)"));
+
+    [Fact]
+    public Task Constant_count_from_callers_span_without_length_check()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(ReadOnlySpan<byte> packet)
+                {
+                    {|KS0001:packet.Slice(0, 4).CopyTo(magic)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Memory_copy_of_a_constant_count_from_a_callers_pointer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Device
+            {
+                static byte* msg = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(80);
+
+                int DeviceWrite(byte* buff, int len)
+                {
+                    {|KS0001:Buffer.MemoryCopy(buff, msg, 80, 80)|};
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Array_copy_to_and_memory_copy_to_into_fixed_size_buffers()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+                private readonly Memory<byte> slot = new byte[32];
+
+                void Write(byte[] buff, ReadOnlyMemory<byte> data)
+                {
+                    {|KS0001:buff.CopyTo(msg, 0)|};
+                    {|KS0001:data.CopyTo(msg)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Constant_offset_and_count_past_a_checked_minimum()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            class Keys
+            {
+                void Load(byte[] src)
+                {
+                    if (src.Length < 16) return;
+                    var key = new byte[32];
+                    var iv = new byte[16];
+                    {|#0:Array.Copy(src, 0, key, 0, 32)|};
+                    Array.Copy(src, 0, iv, 0, 16);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Array.Copy", "32", "elements", "nothing checks that the caller's buffer 'src' holds 32"));
+
+    // ---------------------------------------------------------------- not flagged
+
+    [Fact]
+    public Task Count_clamped_with_math_min()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_clamped_with_math_clamp_and_ternary()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Clamp(len, 0, msg.Length));
+                    Array.Copy(buff, msg, len < msg.Length ? len : msg.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_assigned_a_clamp_before_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    var count = Math.Min(len, msg.Length);
+                    Buffer.BlockCopy(buff, 0, msg, 0, count);
+                    len = Math.Min(len, 80);
+                    Array.Copy(buff, msg, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_that_throws_before_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len));
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_against_the_named_constant_that_sizes_the_buffer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                const int Size = 80;
+                static byte[] msg = new byte[Size];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len > Size) return -1;
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Copy_inside_a_bounding_if()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len <= msg.Length && len <= buff.Length)
+                    {
+                        buff.AsSpan(0, len).CopyTo(msg);
+                        return len;
+                    }
+
+                    return -1;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Throw_helpers_and_combined_guards_bound_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(len, msg.Length);
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+
+                void Put(byte[] buff, int offset, int len)
+                {
+                    if (offset < 0 || len < 0 || offset + len > msg.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len));
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, offset, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Destination_made_from_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Buffers;
+
+            class Device
+            {
+                byte[] Copy(byte[] buff, int len)
+                {
+                    var copy = new byte[len];
+                    Buffer.BlockCopy(buff, 0, copy, 0, len);
+
+                    var rented = ArrayPool<byte>.Shared.Rent(len);
+                    Array.Copy(buff, rented, len);
+                    ArrayPool<byte>.Shared.Return(rented);
+
+                    Span<byte> scratch = stackalloc byte[len];
+                    buff.AsSpan(0, len).CopyTo(scratch);
+                    return copy;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Source_length_from_offset_zero_into_a_destination_of_unknown_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                void Copy(byte[] source, byte[] destination, ReadOnlySpan<byte> data, Span<byte> target)
+                {
+                    Array.Copy(source, destination, source.Length);
+                    Buffer.BlockCopy(source, 0, destination, 0, source.Length);
+                    data.CopyTo(target);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Compile_time_constant_sizes_that_fit()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Header
+            {
+                byte[] Build()
+                {
+                    var header = new byte[16];
+                    var packet = new byte[64];
+                    Buffer.BlockCopy(header, 0, packet, 0, 16);
+                    Array.Copy(header, 0, packet, 48, header.Length);
+                    return packet;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task User_type_with_a_method_named_block_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            namespace App
+            {
+                static class Buffer
+                {
+                    public static void BlockCopy(byte[] src, int srcOffset, byte[] dst, int dstOffset, int count) { }
+                }
+
+                class Device
+                {
+                    static byte[] msg = new byte[80];
+
+                    int DeviceWrite(byte[] buff, int len)
+                    {
+                        Buffer.BlockCopy(buff, 0, msg, 0, 80);
+                        Buffer.BlockCopy(buff, 0, msg, 0, len);
+                        return len;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Managed_method_named_memcpy_is_not_a_native_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                static void memcpy(byte[] destination, byte[] source, int count) { }
+
+                void Write(byte[] buff, int len)
+                {
+                    memcpy(msg, buff, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Constant_count_after_the_callers_length_is_checked()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len)
+                {
+                    if (len < 80) return -1;
+                    Buffer.BlockCopy(buff, 0, msg, 0, 80);
+                    return 80;
+                }
+
+                int WriteChecked(byte[] buff)
+                {
+                    if (buff.Length < msg.Length) throw new ArgumentException("short buffer", nameof(buff));
+                    Buffer.BlockCopy(buff, 0, msg, 0, msg.Length);
+                    return 80;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_returned_by_a_read_is_not_caller_supplied()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Pump(Stream stream)
+                {
+                    var chunk = new byte[80];
+                    int n = stream.Read(chunk, 0, chunk.Length);
+                    Buffer.BlockCopy(chunk, 0, msg, 0, n);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Memory_copy_with_the_destinations_real_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    Buffer.MemoryCopy(source, scratch, 64, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Pointer_source_without_a_length_parameter_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Reader
+            {
+                static byte[] msg = new byte[80];
+
+                void ReadRecord(IntPtr record)
+                {
+                    Marshal.Copy(record, msg, 0, 80);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Try_copy_to_and_loop_bounded_copies_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                bool Write(ReadOnlySpan<byte> data, byte[] buff, int len)
+                {
+                    while (len > msg.Length)
+                    {
+                        len -= msg.Length;
+                    }
+
+                    for (int i = 0; i < 1; i++)
+                    {
+                        if (len > 80) break;
+                        Array.Copy(buff, msg, len);
+                    }
+
+                    return data.TryCopyTo(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_masked_or_of_a_small_type_fits()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] table = new byte[256];
+
+                void Write(byte[] buff, int len, byte small)
+                {
+                    Buffer.BlockCopy(buff, 0, table, 0, len & 0xFF);
+                    Buffer.BlockCopy(buff, 0, table, 0, small);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Incomplete_code_does_not_crash_the_analyzer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, {|CS1525:)|};
+                    Array.Copy(buff, {|CS0103:missing|}, len);
+                    Buffer.BlockCopy(buff, 0, msg, 0, {|CS0103:count|});
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Reassigned_field_has_no_fixed_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private byte[] msg = new byte[80];
+
+                void Resize(int size) => msg = new byte[size];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_before_a_copy_inside_a_lambda_is_not_needed_when_lambda_clamps()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                Action<byte[], int> Writer() => (buff, len) =>
+                {
+                    if (len > msg.Length) return;
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                };
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_idiom_if_greater_then_assign_the_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length)
+                    {
+                        Console.WriteLine("truncated");
+                        len = msg.Length;
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_idiom_with_a_wrong_value_is_still_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length) len = 128;
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Loop_reading_a_callers_buffer_in_fixed_steps_is_not_the_seed()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Decoder
+            {
+                readonly int[] words = new int[4];
+                readonly byte[] word = new byte[4];
+
+                void Decode(byte[] data)
+                {
+                    for (int i = 0; i < data.Length / 4 && i < words.Length; i++)
+                    {
+                        Buffer.BlockCopy(data, i * 4, word, 0, 4);
+                        words[i] = BitConverter.ToInt32(word, 0);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Length_parameter_of_another_buffer_is_not_the_sources_length()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Reader
+            {
+                void Read(IntPtr record, byte[] destination, int count)
+                {
+                    Marshal.Copy(record, destination, 0, 16);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Readonly_field_resized_in_the_constructor_has_no_fixed_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                public Device(int size) => msg = new byte[size];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Ring_buffer_arithmetic_on_clamped_locals_is_trusted()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Ring
+            {
+                private readonly byte[] data = new byte[4096];
+                private int head;
+                private int count;
+
+                public int Read(byte[] destination)
+                {
+                    int n = Math.Min(destination.Length, count);
+                    int first = Math.Min(n, data.Length - head);
+                    Array.Copy(data, head, destination, 0, first);
+                    Array.Copy(data, 0, destination, first, n - first);
+                    head = (head + n) % data.Length;
+                    count -= n;
+                    return n;
+                }
+
+                public int Write(byte[] source)
+                {
+                    int n = Math.Min(source.Length, data.Length - count);
+                    int tail = (head + count) % data.Length;
+                    int first = Math.Min(n, data.Length - tail);
+                    Array.Copy(source, 0, data, tail, first);
+                    Array.Copy(source, first, data, 0, n - first);
+                    count += n;
+                    return n;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Math_min_with_a_limit_larger_than_the_destination_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, 128))|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Stackalloc_sized_by_a_local_holding_the_source_length()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Parser
+            {
+                int Sum(ReadOnlySpan<byte> data)
+                {
+                    if (data.Length > 256) return -1;
+                    int size = data.Length;
+                    Span<byte> copy = stackalloc byte[size];
+                    data.CopyTo(copy);
+                    return copy[0];
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- fixes
+
+    [Fact]
+    public Task Clamp_fix_bounds_a_caller_length_by_the_destination()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_on_the_seed_uses_the_length_parameter()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, 80)|};
+                    return len;
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    return len;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Guard_fix_rejects_a_caller_length_larger_than_the_destination()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if (len > msg.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'msg'.");
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Guard_fix_on_the_seed_rejects_a_short_caller_buffer()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(IntPtr buff, int len)
+                {
+                    {|KS0001:Marshal.Copy(buff, msg, 0, 80)|};
+                    return len;
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                int DeviceWrite(IntPtr buff, int len)
+                {
+                    if (len < 80)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len), "'buff' must hold at least 80 elements.");
+                    }
+
+                    Marshal.Copy(buff, msg, 0, 80);
+                    return len;
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Clamp_fix_inside_a_span_slice()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:buff.AsSpan(0, len).CopyTo(msg)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    buff.AsSpan(0, Math.Min(len, msg.Length)).CopyTo(msg);
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Guard_fix_for_a_whole_span_copy_names_the_span_parameter()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Parser
+            {
+                int Checksum(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> scratch = stackalloc byte[64];
+                    {|KS0001:data.CopyTo(scratch)|};
+                    return scratch[0];
+                }
+            }
+            """, """
+            using System;
+
+            class Parser
+            {
+                int Checksum(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> scratch = stackalloc byte[64];
+                    if (data.Length > scratch.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(data), "The copy length must not exceed the size of 'scratch'.");
+                    }
+
+                    data.CopyTo(scratch);
+                    return scratch[0];
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Guard_fix_for_a_field_count_names_it_with_a_string()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Record
+            {
+                private readonly byte[] name = new byte[32];
+                private int length;
+                private byte[] source = Array.Empty<byte>();
+
+                void Commit()
+                {
+                    {|KS0001:Buffer.BlockCopy(source, 0, name, 0, length)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Record
+            {
+                private readonly byte[] name = new byte[32];
+                private int length;
+                private byte[] source = Array.Empty<byte>();
+
+                void Commit()
+                {
+                    if (length > name.Length)
+                    {
+                        throw new ArgumentOutOfRangeException("length", "The copy length must not exceed the size of 'name'.");
+                    }
+
+                    Buffer.BlockCopy(source, 0, name, 0, length);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Clamp_fix_for_an_offset_copy_subtracts_the_offset()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Packet
+            {
+                byte[] Strip(byte[] packet)
+                {
+                    var body = new byte[packet.Length];
+                    {|KS0001:Array.Copy(packet, 1, body, 0, packet.Length)|};
+                    return body;
+                }
+            }
+            """, """
+            using System;
+
+            class Packet
+            {
+                byte[] Strip(byte[] packet)
+                {
+                    var body = new byte[packet.Length];
+                    Array.Copy(packet, 1, body, 0, packet.Length - 1);
+                    return body;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_keeps_unsigned_counts_unsigned()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Unsafe.CopyBlock(ref msg[0], ref buff[0], (uint)len)|};
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.CompilerServices;
+
+            class Device
+            {
+                private static byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Unsafe.CopyBlock(ref msg[0], ref buff[0], Math.Min((uint)len, (uint)msg.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_for_memory_copy_passes_the_real_destination_size()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    {|KS0001:Buffer.MemoryCopy(source, scratch, len, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte* source, int len)
+                {
+                    byte* scratch = stackalloc byte[64];
+                    Buffer.MemoryCopy(source, scratch, 64, Math.Min(len, 64));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Guard_fix_for_an_unchecked_caller_buffer_checks_its_length()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    {|KS0001:Buffer.BlockCopy(packet, 0, magic, 0, 4)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    if (packet.Length < 4)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(packet), "'packet' must hold at least 4 bytes.");
+                    }
+
+                    Buffer.BlockCopy(packet, 0, magic, 0, 4);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Clamp_fix_for_an_unchecked_caller_buffer_uses_its_length()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    {|KS0001:Buffer.BlockCopy(packet, 0, magic, 0, 4)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Header
+            {
+                private readonly byte[] magic = new byte[4];
+
+                void Read(byte[] packet)
+                {
+                    Buffer.BlockCopy(packet, 0, magic, 0, Math.Min(4, packet.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Clamp_fix_in_an_expression_bodied_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len) => {|KS0001:Array.Copy(buff, msg, len)|};
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len) => Array.Copy(buff, msg, Math.Min(len, msg.Length));
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Fix_all_clamps_every_copy_in_the_document()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+                static byte[] reply = new byte[16];
+
+                void Write(byte[] buff, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                    {|KS0001:Array.Copy(buff, reply, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                static byte[] msg = new byte[80];
+                static byte[] reply = new byte[16];
+
+                void Write(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    Array.Copy(buff, reply, Math.Min(len, reply.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public async Task Fix_all_guards_copies_across_documents()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    class Device
+                    {
+                        static byte[] msg = new byte[80];
+
+                        void Write(byte[] buff, int len)
+                        {
+                            {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                        }
+                    }
+                    """,
+                    """
+                    using System;
+
+                    class Frame
+                    {
+                        private readonly byte[] payload = new byte[64];
+
+                        public void Load(byte[] data, int count)
+                        {
+                            {|KS0001:Array.Copy(data, payload, count)|};
+                        }
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    class Device
+                    {
+                        static byte[] msg = new byte[80];
+
+                        void Write(byte[] buff, int len)
+                        {
+                            if (len > msg.Length)
+                            {
+                                throw new ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'msg'.");
+                            }
+
+                            Buffer.BlockCopy(buff, 0, msg, 0, len);
+                        }
+                    }
+                    """,
+                    """
+                    using System;
+
+                    class Frame
+                    {
+                        private readonly byte[] payload = new byte[64];
+
+                        public void Load(byte[] data, int count)
+                        {
+                            if (count > payload.Length)
+                            {
+                                throw new ArgumentOutOfRangeException(nameof(count), "The copy length must not exceed the size of 'payload'.");
+                            }
+
+                            Array.Copy(data, payload, count);
+                        }
+                    }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = UncheckedCopyLengthFix.GuardKey,
+        };
+        await test.RunAsync();
+    }
+}
