@@ -272,6 +272,9 @@ internal static class BufferWrites
                 return name == "array";
             case "Copy" when KnownSymbols.Is(type, symbols.Marshal):
                 return name == "destination";
+            case "CopyTo" when type?.SpecialType == SpecialType.System_String:
+                // text.CopyTo(sourceIndex, destination, destinationIndex, count)
+                return name == "destination";
             case "Read" or "ReadAsync" or "ReadAtLeast" or "ReadAtLeastAsync" or "ReadExactly" or "ReadExactlyAsync" or "BeginRead"
                 when KnownSymbols.IsOrDerivesFrom(type, symbols.Stream):
                 return name == "buffer";

@@ -200,14 +200,16 @@ internal static class ByteOrder
     // Destinations
 
     /// <summary>Classifies the target of an assignment (a field or property store, or an object-initializer member).</summary>
-    public static PortDestination ClassifyAssignmentTarget(IOperation target, KnownSymbols symbols)
+    public static PortDestination ClassifyAssignmentTarget(IOperation target, KnownSymbols symbols, CancellationToken cancellationToken = default)
     {
         switch (target)
         {
             case IFieldReferenceOperation fieldReference:
             {
                 var field = fieldReference.Field;
-                if (IsSockaddrPortField(field) ? IsIntegral(field.Type) : Is16Bit(field.Type) && HasNetworkByteOrderAttribute(field))
+                if (IsSockaddrPortField(field)
+                        ? IsIntegral(field.Type) && !IsWrittenBigEndian(field, fieldReference.SemanticModel, symbols, cancellationToken)
+                        : Is16Bit(field.Type) && HasNetworkByteOrderAttribute(field))
                 {
                     return new PortDestination(PortDestinationKind.NetworkField, field.Type, "'" + TargetDisplay(target, field) + "'");
                 }
@@ -234,6 +236,112 @@ internal static class ByteOrder
             default:
                 return PortDestination.None;
         }
+    }
+
+    /// <summary>
+    /// True when code in the field's own syntax tree passes the field to a big-endian writer
+    /// (<c>BinaryPrimitives.WriteUInt16BigEndian(span, record.sin_port)</c>) or stores a big-endian read into it
+    /// (<c>record.sin_port = BinaryPrimitives.ReadUInt16BigEndian(span)</c>): the struct mirrors a big-endian wire
+    /// record that is (de)serialized explicitly, so its <c>sin_port</c> holds the port in host order.
+    /// </summary>
+    public static bool IsWrittenBigEndian(IFieldSymbol field, SemanticModel? model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        if (model is null || symbols.BinaryPrimitives is null)
+        {
+            return false;
+        }
+
+        foreach (var declaration in field.DeclaringSyntaxReferences)
+        {
+            if (declaration.SyntaxTree != model.SyntaxTree)
+            {
+                continue;
+            }
+
+            foreach (var node in declaration.SyntaxTree.GetRoot(cancellationToken).DescendantNodes())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+
+                // record.sin_port = BinaryPrimitives.ReadUInt16BigEndian(span): parsed from the wire into host order.
+                if (node is AssignmentExpressionSyntax { Left: var left, Right: var right } read
+                    && read.IsKind(SyntaxKind.SimpleAssignmentExpression)
+                    && StripCastsAndParentheses(right) is InvocationExpressionSyntax reader
+                    && IsBigEndianAccessorName(reader.Expression, "Read")
+                    && (left is IdentifierNameSyntax { Identifier.ValueText: var leftName } && leftName == field.Name
+                        || left is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var memberName } && memberName == field.Name)
+                    && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(left, cancellationToken).Symbol?.OriginalDefinition, field.OriginalDefinition)
+                    && model.GetSymbolInfo(reader, cancellationToken).Symbol is IMethodSymbol parser
+                    && KnownSymbols.Is(parser.ContainingType, symbols.BinaryPrimitives))
+                {
+                    return true;
+                }
+
+                if (node is not InvocationExpressionSyntax invocation || !IsBigEndianWriterName(invocation.Expression))
+                {
+                    continue;
+                }
+
+                foreach (var argument in invocation.ArgumentList.Arguments)
+                {
+                    var expression = StripCastsAndParentheses(argument.Expression);
+
+                    var named = expression switch
+                    {
+                        IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                        MemberAccessExpressionSyntax memberAccess => memberAccess.Name.Identifier.ValueText,
+                        _ => null,
+                    };
+
+                    if (named == field.Name
+                        && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(expression, cancellationToken).Symbol?.OriginalDefinition, field.OriginalDefinition)
+                        && model.GetSymbolInfo(invocation, cancellationToken).Symbol is IMethodSymbol writer
+                        && KnownSymbols.Is(writer.ContainingType, symbols.BinaryPrimitives))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static ExpressionSyntax StripCastsAndParentheses(ExpressionSyntax expression)
+    {
+        while (expression is CastExpressionSyntax or ParenthesizedExpressionSyntax)
+        {
+            expression = expression is CastExpressionSyntax cast ? cast.Expression : ((ParenthesizedExpressionSyntax)expression).Expression;
+        }
+
+        return expression;
+    }
+
+    private static bool IsBigEndianAccessorName(ExpressionSyntax expression, string verb)
+    {
+        var name = expression switch
+        {
+            MemberAccessExpressionSyntax memberAccess => memberAccess.Name.Identifier.ValueText,
+            IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+            _ => null,
+        };
+
+        return name is not null
+            && (name.StartsWith(verb, StringComparison.Ordinal) || name.StartsWith("Try" + verb, StringComparison.Ordinal))
+            && name.EndsWith("BigEndian", StringComparison.Ordinal);
+    }
+
+    private static bool IsBigEndianWriterName(ExpressionSyntax expression)
+    {
+        var name = expression switch
+        {
+            MemberAccessExpressionSyntax memberAccess => memberAccess.Name.Identifier.ValueText,
+            IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+            _ => null,
+        };
+
+        return name is not null
+            && (name.StartsWith("Write", StringComparison.Ordinal) || name.StartsWith("TryWrite", StringComparison.Ordinal))
+            && name.EndsWith("BigEndian", StringComparison.Ordinal);
     }
 
     private static string TargetDisplay(IOperation target, ISymbol member)
@@ -642,7 +750,14 @@ internal static class ByteOrder
                         : ByteOrderKind.Unknown);
 
                 case IFieldReferenceOperation fieldReference:
-                    return new ByteOrderValue(IsSockaddrPortField(fieldReference.Field) ? ByteOrderKind.NetworkOrder : ClassifyField(fieldReference, depth + 1));
+                    if (IsSockaddrPortField(fieldReference.Field))
+                    {
+                        return new ByteOrderValue(IsWrittenBigEndian(fieldReference.Field, fieldReference.SemanticModel, _symbols, _cancellationToken)
+                            ? ByteOrderKind.HostOrder
+                            : ByteOrderKind.NetworkOrder);
+                    }
+
+                    return new ByteOrderValue(ClassifyField(fieldReference, depth + 1));
 
                 case IPropertyReferenceOperation propertyReference:
                 {
@@ -653,9 +768,14 @@ internal static class ByteOrder
                     }
 
                     // options.Port, uri.Port, NetworkPort.HostOrder.
-                    return new ByteOrderValue(NameContainsPort(property.Name) || property.Name.IndexOf("HostOrder", StringComparison.OrdinalIgnoreCase) >= 0
-                        ? ByteOrderKind.HostOrder
-                        : ByteOrderKind.Unknown);
+                    if (NameContainsPort(property.Name) || property.Name.IndexOf("HostOrder", StringComparison.OrdinalIgnoreCase) >= 0)
+                    {
+                        // Unless the property, declared here, returns or is given a value of another order
+                        // (RawPort => _address.sin_port).
+                        return new ByteOrderValue(ClassifySourceProperty(propertyReference, depth + 1));
+                    }
+
+                    return new ByteOrderValue(ByteOrderKind.Unknown);
                 }
 
                 case ILocalReferenceOperation localReference:
@@ -748,6 +868,98 @@ internal static class ByteOrder
             finally
             {
                 _inProgress.Remove(field);
+            }
+        }
+
+        /// <summary>
+        /// A port property declared in this syntax tree: the join of host order with what its getter returns
+        /// (expression-bodied) and what its type stores into it; a block-bodied getter makes it unknown.
+        /// </summary>
+        private ByteOrderKind ClassifySourceProperty(IPropertyReferenceOperation reference, int depth)
+        {
+            var property = reference.Property;
+            var model = reference.SemanticModel;
+            if (model is null || property.DeclaringSyntaxReferences.IsEmpty)
+            {
+                return ByteOrderKind.HostOrder;
+            }
+
+            if (depth > MaxLocalDepth)
+            {
+                return ByteOrderKind.Unknown;
+            }
+
+            if (_inProgress is not null && _inProgress.Contains(property))
+            {
+                return ByteOrderKind.Zero;
+            }
+
+            (_inProgress ??= new List<ISymbol>()).Add(property);
+            try
+            {
+                // Zero until something is known: the name alone says host order.
+                var result = ByteOrderKind.Zero;
+                foreach (var declaration in property.DeclaringSyntaxReferences)
+                {
+                    if (declaration.SyntaxTree != model.SyntaxTree
+                        || declaration.GetSyntax(_cancellationToken) is not PropertyDeclarationSyntax syntax)
+                    {
+                        continue;
+                    }
+
+                    var returned = syntax.ExpressionBody?.Expression;
+                    if (syntax.AccessorList is { } accessors)
+                    {
+                        foreach (var accessor in accessors.Accessors)
+                        {
+                            if (accessor.IsKind(SyntaxKind.GetAccessorDeclaration))
+                            {
+                                if (accessor.Body is not null)
+                                {
+                                    return ByteOrderKind.Unknown;
+                                }
+
+                                returned ??= accessor.ExpressionBody?.Expression;
+                            }
+                        }
+                    }
+
+                    if (returned is not null)
+                    {
+                        result = Join(result, Classify(model.GetOperation(returned, _cancellationToken), depth).Kind);
+                    }
+
+                    if (syntax.Initializer is { } initializer)
+                    {
+                        result = Join(result, Classify(model.GetOperation(initializer.Value, _cancellationToken), depth).Kind);
+                    }
+
+                    if (syntax.FirstAncestorOrSelf<TypeDeclarationSyntax>() is { } type)
+                    {
+                        foreach (var node in type.DescendantNodes())
+                        {
+                            _cancellationToken.ThrowIfCancellationRequested();
+                            if (node is AssignmentExpressionSyntax assignment
+                                && NamesField(assignment.Left, property.Name)
+                                && model.GetOperation(assignment, _cancellationToken) is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation target } store
+                                && SymbolEqualityComparer.Default.Equals(target.Property.OriginalDefinition, property.OriginalDefinition))
+                            {
+                                result = Join(result, Classify(store.Value, depth).Kind);
+                            }
+                        }
+                    }
+
+                    if (result == ByteOrderKind.Unknown)
+                    {
+                        return result;
+                    }
+                }
+
+                return result == ByteOrderKind.Zero ? ByteOrderKind.HostOrder : result;
+            }
+            finally
+            {
+                _inProgress.Remove(property);
             }
         }
 

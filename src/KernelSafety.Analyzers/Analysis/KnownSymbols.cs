@@ -47,6 +47,7 @@ internal sealed class KnownSymbols
 
         // Streams, text and threading
         Stream = T("System.IO.Stream");
+        TextReader = T("System.IO.TextReader");
         Encoding = T("System.Text.Encoding");
         Task = T("System.Threading.Tasks.Task");
         TaskOfT = T("System.Threading.Tasks.Task`1");
@@ -94,6 +95,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? ArrayPool { get; }
     public INamedTypeSymbol? Win32Exception { get; }
     public INamedTypeSymbol? Stream { get; }
+    public INamedTypeSymbol? TextReader { get; }
     public INamedTypeSymbol? Encoding { get; }
     public INamedTypeSymbol? Task { get; }
     public INamedTypeSymbol? TaskOfT { get; }

@@ -85,4 +85,33 @@ internal static class SocketApi
 
         return NativeMethods.Is(method, NativeMethods.Connect, symbols) ? ConnectKind.Native : ConnectKind.None;
     }
+
+    /// <summary>
+    /// True for calls that read a peer's reply: <c>Socket.Receive*</c>, <c>Stream.Read*</c>/<c>CopyTo*</c>,
+    /// <c>TextReader.Read*</c>, <c>UdpClient.Receive*</c>, and P/Invoke'd <c>recv</c>/<c>recvfrom</c>/<c>read</c>.
+    /// </summary>
+    public static bool IsReceive(IMethodSymbol method, KnownSymbols symbols)
+    {
+        var type = method.ContainingType;
+        if (type is null)
+        {
+            return false;
+        }
+
+        var name = method.Name;
+        if (name.StartsWith("Receive", System.StringComparison.Ordinal) || name == "BeginReceive")
+        {
+            return KnownSymbols.IsOrDerivesFrom(type, symbols.Socket) || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient);
+        }
+
+        if (name.StartsWith("Read", System.StringComparison.Ordinal) || name is "BeginRead" or "CopyTo" or "CopyToAsync")
+        {
+            if (KnownSymbols.IsOrDerivesFrom(type, symbols.Stream) || KnownSymbols.IsOrDerivesFrom(type, symbols.TextReader))
+            {
+                return true;
+            }
+        }
+
+        return NativeMethods.GetEntryPoint(method, symbols) is "recv" or "recvfrom" or "read";
+    }
 }

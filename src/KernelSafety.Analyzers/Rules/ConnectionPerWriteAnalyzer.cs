@@ -59,21 +59,46 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (tainted is null)
-        {
-            return;
-        }
-
+        var reported = new HashSet<IOperation>();
         foreach (var block in context.OperationBlocks)
         {
-            if (block is IMethodBodyOperation or IBlockOperation)
+            if (block is not (IMethodBodyOperation or IBlockOperation))
             {
-                AnalyzeBody(context, block, method, tainted, symbols);
+                continue;
+            }
+
+            if (tainted is not null)
+            {
+                AnalyzeBody(context, block, method, tainted, symbols, reported);
+            }
+
+            // Local functions (also those of top-level statements) are methods that take their own data.
+            foreach (var operation in block.Descendants())
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                if (operation is not ILocalFunctionOperation { Body: { } body } localFunction)
+                {
+                    continue;
+                }
+
+                HashSet<ISymbol>? localTainted = null;
+                foreach (var parameter in localFunction.Symbol.Parameters)
+                {
+                    if (IsDataType(parameter.Type, symbols, arraySegment))
+                    {
+                        (localTainted ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(parameter);
+                    }
+                }
+
+                if (localTainted is not null)
+                {
+                    AnalyzeBody(context, body, localFunction.Symbol, localTainted, symbols, reported);
+                }
             }
         }
     }
 
-    private static void AnalyzeBody(OperationBlockAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols)
+    private static void AnalyzeBody(OperationBlockAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols, HashSet<IOperation> reported)
     {
         // Most methods that take data never connect: find that out before collecting anything.
         if (!ContainsConnect(body, symbols))
@@ -114,15 +139,24 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        // A request/response exchange (whois, a query protocol) reads the reply on the connection it opened:
+        // one connection per request is the protocol there, not the listing's connection per device write.
+        foreach (var invocation in invocations)
+        {
+            if (SocketApi.IsReceive(invocation.TargetMethod, symbols))
+            {
+                return;
+            }
+        }
+
         Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
-        var reported = new HashSet<IOperation>();
 
         // The connections created in this method: locals holding new Socket/TcpClient/UdpClient or socket().
         foreach (var declarator in declarators)
         {
             if (IsConnectionCreation(declarator.Initializer!.Value, symbols))
             {
-                CheckConnection(context, method, declarator.Symbol, declarator, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
+                CheckConnection(context, body, method, declarator.Symbol, declarator, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
             }
         }
 
@@ -130,7 +164,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         {
             if (Unwrap(assignment.Target) is ILocalReferenceOperation local && IsConnectionCreation(assignment.Value, symbols))
             {
-                CheckConnection(context, method, local.Local, null, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
+                CheckConnection(context, body, method, local.Local, null, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
             }
         }
     }
@@ -153,6 +187,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
     private static void CheckConnection(
         OperationBlockAnalysisContext context,
+        IOperation body,
         IMethodSymbol method,
         ILocalSymbol connection,
         IVariableDeclaratorOperation? declarator,
@@ -172,7 +207,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         foreach (var invocation in invocations)
         {
             var kind = SocketApi.GetConnectKind(invocation.TargetMethod, symbols);
-            if (kind == ConnectKind.None || IsInNestedFunction(invocation))
+            if (kind == ConnectKind.None || IsInNestedFunction(invocation, body))
             {
                 continue;
             }
@@ -192,7 +227,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         {
             foreach (var creation in clientConnects)
             {
-                if (Unwrap(initializer.Value) == creation && !IsInNestedFunction(creation))
+                if (Unwrap(initializer.Value) == creation && !IsInNestedFunction(creation, body))
                 {
                     connect = creation;
                     connectName = "new " + (creation.Type?.Name ?? "client");
@@ -210,7 +245,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         var related = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { connection };
         Propagate(related, declarators, assignments, invocations: null, connectionTypesOf: symbols);
 
-        if (Escapes(related, returns, assignments, symbols) || !IsClosed(connection, declarator, invocations, usings, symbols))
+        if (Escapes(related, returns, assignments, invocations, symbols) || !IsClosed(connection, declarator, invocations, usings, symbols))
         {
             return;
         }
@@ -218,7 +253,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         foreach (var send in invocations)
         {
             var kind = SocketApi.GetSendKind(send.TargetMethod, symbols);
-            if (kind == SendKind.None || IsInNestedFunction(send))
+            if (kind == SendKind.None || IsInNestedFunction(send, body))
             {
                 continue;
             }
@@ -391,7 +426,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             || type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" or "ArraySegment" or "IList" };
 
     /// <summary>The connection leaves the method: it (or its stream) is returned or stored outside a local.</summary>
-    private static bool Escapes(HashSet<ISymbol> related, List<IReturnOperation> returns, List<ISimpleAssignmentOperation> assignments, KnownSymbols symbols)
+    private static bool Escapes(HashSet<ISymbol> related, List<IReturnOperation> returns, List<ISimpleAssignmentOperation> assignments, List<IInvocationOperation> invocations, KnownSymbols symbols)
     {
         foreach (var @return in returns)
         {
@@ -406,6 +441,22 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             if (Unwrap(assignment.Target) is not ILocalReferenceOperation && IsConnectionValue(assignment.Value, related, symbols))
             {
                 return true;
+            }
+        }
+
+        // Handed to a container that keeps it: _idle.Add(socket), pool.Return(socket), cache.TryAdd(key, socket).
+        foreach (var invocation in invocations)
+        {
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter is { } parameter
+                    && (parameter.OriginalDefinition.Type is ITypeParameterSymbol
+                        || parameter.Type.SpecialType == SpecialType.System_Object
+                        || invocation.Instance is { } instance && Unwrap(instance) is IFieldReferenceOperation or IPropertyReferenceOperation)
+                    && IsConnectionValue(argument.Value, related, symbols))
+                {
+                    return true;
+                }
             }
         }
 
@@ -519,9 +570,10 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool IsInNestedFunction(IOperation operation)
+    /// <summary>True when a lambda or local function lies between <paramref name="operation"/> and the analyzed <paramref name="body"/>.</summary>
+    private static bool IsInNestedFunction(IOperation operation, IOperation body)
     {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        for (var parent = operation.Parent; parent is not null && parent != body; parent = parent.Parent)
         {
             if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
             {

@@ -582,7 +582,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         List<Location>? swallowing = null;
         foreach (var clause in tryOperation.Catches)
         {
-            if (!CatchesSocketFailure(clause.ExceptionType, symbols)
+            // A catch with a filter handles chosen failures on purpose (the non-blocking connect idiom:
+            // catch WouldBlock/InProgress, then Poll and read SO_ERROR); everything else still propagates.
+            if (clause.Filter is not null
+                || !CatchesSocketFailure(clause.ExceptionType, symbols)
                 || FailureChecks.Leaves(clause.Handler, model)
                 || WritesOrMentions(clause.Handler, socket))
             {

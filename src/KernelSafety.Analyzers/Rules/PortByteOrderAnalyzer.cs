@@ -63,7 +63,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var destination = ByteOrder.ClassifyAssignmentTarget(assignment.Target, symbols);
+        var destination = ByteOrder.ClassifyAssignmentTarget(assignment.Target, symbols, context.CancellationToken);
         if (destination.Kind == PortDestinationKind.None)
         {
             return;

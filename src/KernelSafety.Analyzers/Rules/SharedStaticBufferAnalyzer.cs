@@ -54,11 +54,15 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         }
 
         var initialization = new InitializationCalls(type);
+        var stores = new StoredValues();
         context.RegisterOperationAction(
-            operationContext => OnFieldReference(operationContext, candidates, symbols),
+            operationContext => OnFieldReference(operationContext, candidates, symbols, stores),
             OperationKind.FieldReference);
+        context.RegisterOperationAction(
+            operationContext => OnFieldInitializer(operationContext, candidates, stores),
+            OperationKind.FieldInitializer);
         context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
-        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization));
+        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization, stores));
     }
 
     private static bool IsCandidate(IFieldSymbol field, KnownSymbols symbols)
@@ -88,12 +92,26 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private static void OnFieldReference(
         OperationAnalysisContext context,
         ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
-        KnownSymbols symbols)
+        KnownSymbols symbols,
+        StoredValues stores)
     {
         var reference = (IFieldReferenceOperation)context.Operation;
         if (!candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
         {
             return;
+        }
+
+        // Which arrays the field is given: one that only ever holds zero-length arrays has no contents to share.
+        switch (reference.Parent)
+        {
+            case ISimpleAssignmentOperation assignment when assignment.Target == reference:
+                stores.Add(reference.Field.OriginalDefinition, IsZeroLength(assignment.Value));
+                break;
+            case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out }:
+            case ITupleOperation:
+            case ICompoundAssignmentOperation or ICoalesceAssignmentOperation:
+                stores.Add(reference.Field.OriginalDefinition, false);
+                break;
         }
 
         // Initialization: field initializers and the static constructor run once, before any caller.
@@ -114,6 +132,38 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation()));
     }
 
+    private static void OnFieldInitializer(
+        OperationAnalysisContext context,
+        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        StoredValues stores)
+    {
+        var initializer = (IFieldInitializerOperation)context.Operation;
+        foreach (var field in initializer.InitializedFields)
+        {
+            if (candidates.ContainsKey(field.OriginalDefinition))
+            {
+                stores.Add(field.OriginalDefinition, IsZeroLength(initializer.Value));
+            }
+        }
+    }
+
+    /// <summary><c>Array.Empty&lt;T&gt;()</c>, <c>new T[0]</c>, <c>new T[] { }</c>: an array nothing can be written into.</summary>
+    private static bool IsZeroLength(IOperation value)
+    {
+        while (value is IConversionOperation { Operand: { } operand })
+        {
+            value = operand;
+        }
+
+        return value switch
+        {
+            IArrayCreationOperation { DimensionSizes.Length: 1 } creation
+                => creation.DimensionSizes[0].ConstantValue is { HasValue: true, Value: 0 },
+            IInvocationOperation { TargetMethod: { Name: "Empty", ContainingType: { SpecialType: SpecialType.System_Array } } } => true,
+            _ => false,
+        };
+    }
+
     private static string DisplayName(ISymbol member) => member switch
     {
         IMethodSymbol { AssociatedSymbol: { } property } => property.Name,
@@ -124,11 +174,17 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private static void Report(
         SymbolAnalysisContext context,
         ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
-        InitializationCalls initialization)
+        InitializationCalls initialization,
+        StoredValues stores)
     {
         foreach (var pair in candidates)
         {
             var field = pair.Key;
+            if (stores.OnlyZeroLength(field))
+            {
+                continue;
+            }
+
             Write? first = null;
             foreach (var write in pair.Value)
             {
@@ -156,6 +212,18 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         }
     }
 
+    /// <summary>Per field: whether every array stored into it (initializer or assignment) is provably zero-length.</summary>
+    private sealed class StoredValues
+    {
+        private readonly ConcurrentDictionary<IFieldSymbol, bool> _onlyZeroLength = new(SymbolEqualityComparer.Default);
+
+        public void Add(IFieldSymbol field, bool zeroLength)
+            => _onlyZeroLength.AddOrUpdate(field, zeroLength, (_, existing) => existing && zeroLength);
+
+        public bool OnlyZeroLength(IFieldSymbol field)
+            => _onlyZeroLength.TryGetValue(field, out var onlyZeroLength) && onlyZeroLength;
+    }
+
     /// <summary>A write of the buffer's contents: the member it is in and where.</summary>
     private sealed class Write
     {
@@ -181,9 +249,9 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// Which private static helpers of the type run only during initialization: called only from the static
-    /// constructor, a field initializer, or another such helper (<c>static Hex() { FillTable(); }</c>), and never
-    /// turned into a delegate.
+    /// Which private helpers of the type run only during initialization or under a lock: called only from the static
+    /// constructor, a field initializer, inside a lock, or from another such helper (<c>static Hex() { FillTable(); }</c>,
+    /// <c>lock (gate) { Encode(text); }</c>), and never turned into a delegate.
     /// </summary>
     private sealed class InitializationCalls
     {
@@ -191,7 +259,14 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<IMethodSymbol, ConcurrentBag<ISymbol>> _callers = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, bool> _escaped = new(SymbolEqualityComparer.Default);
 
-        public InitializationCalls(INamedTypeSymbol type) => _type = type;
+        public InitializationCalls(INamedTypeSymbol type)
+        {
+            _type = type;
+            LockedCall = type;
+        }
+
+        /// <summary>Stands for a caller whose call is made under a lock (the type itself: never a real caller).</summary>
+        private ISymbol LockedCall { get; }
 
         public void OnCall(OperationAnalysisContext context)
         {
@@ -202,7 +277,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 _ => null,
             };
 
-            if (method is not { IsStatic: true, DeclaredAccessibility: Accessibility.Private }
+            if (method is not { DeclaredAccessibility: Accessibility.Private, MethodKind: MethodKind.Ordinary }
                 || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _type))
             {
                 return;
@@ -215,7 +290,23 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            _callers.GetOrAdd(method, static _ => new ConcurrentBag<ISymbol>()).Add(context.ContainingSymbol);
+            // A call made while holding a lock (lock (gate) { Fill(); }) runs the helper under that lock.
+            _callers.GetOrAdd(method, static _ => new ConcurrentBag<ISymbol>()).Add(
+                SynchronizedRegion.IsSynchronized(context.Operation, context.ContainingSymbol) ? LockedCall : context.ContainingSymbol);
+        }
+
+        private static bool IsModuleInitializer(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "ModuleInitializerAttribute" } type
+                    && type.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices")
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         public bool IsInitializationOnly(ISymbol member)
@@ -223,12 +314,20 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
         private bool IsInitializationOnly(ISymbol member, HashSet<ISymbol> inProgress, HashSet<ISymbol> proven)
         {
+            if (ReferenceEquals(member, LockedCall))
+            {
+                return true;
+            }
+
             switch (member)
             {
                 case IFieldSymbol or IPropertySymbol:
                     return true;
                 case IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor:
                     return SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type);
+                case IMethodSymbol initializer when IsModuleInitializer(initializer):
+                    // [ModuleInitializer] runs once, before any other code of the module.
+                    return true;
                 case IMethodSymbol method:
                     if (proven.Contains(method))
                     {

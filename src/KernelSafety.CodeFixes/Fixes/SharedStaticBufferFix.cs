@@ -153,8 +153,15 @@ public sealed class SharedStaticBufferFix : CodeFixProvider
                     return null;
                 }
 
+                var reference = name.Parent is MemberAccessExpressionSyntax access && access.Name == name ? access : name;
+                if (ReadsPreviousContents(reference))
+                {
+                    // counts[i]++: the contents carry state from call to call; a fresh buffer per call would lose it.
+                    return null;
+                }
+
                 method = enclosing;
-                references.Add(name.Parent is MemberAccessExpressionSyntax access && access.Name == name ? access : name);
+                references.Add(reference);
             }
         }
 
@@ -175,6 +182,22 @@ public sealed class SharedStaticBufferFix : CodeFixProvider
             : declaration.Type.WithoutTrivia();
 
         return new Plan(field, creation, localType, method, localName, references);
+    }
+
+    private static bool ReadsPreviousContents(SyntaxNode reference)
+    {
+        if (reference.Parent is not ElementAccessExpressionSyntax element || element.Expression != reference)
+        {
+            return false;
+        }
+
+        return element.Parent switch
+        {
+            PostfixUnaryExpressionSyntax => true,
+            PrefixUnaryExpressionSyntax prefix => prefix.IsKind(SyntaxKind.PreIncrementExpression) || prefix.IsKind(SyntaxKind.PreDecrementExpression),
+            AssignmentExpressionSyntax assignment => assignment.Left == element && !assignment.IsKind(SyntaxKind.SimpleAssignmentExpression),
+            _ => false,
+        };
     }
 
     private static bool IsInStaticFunction(SyntaxNode node, SyntaxNode method)

@@ -356,6 +356,41 @@ public class KS0002_IgnoredSocketSetupTests
             """);
 
     [Fact]
+    public Task Non_blocking_connect_whose_filtered_catch_waits_for_completion_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                public void ConnectWithTimeout(Socket socket, EndPoint endPoint, int timeoutMicros)
+                {
+                    socket.Blocking = false;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        return;
+                    }
+                    catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+                    {
+                        // In progress: wait below.
+                    }
+
+                    if (!socket.Poll(timeoutMicros, SelectMode.SelectWrite))
+                    {
+                        throw new TimeoutException("connect timed out");
+                    }
+
+                    if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int code && code != 0)
+                    {
+                        throw new SocketException(code);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Awaited_ConnectAsync_in_try_whose_catch_all_swallows_then_sends_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;

@@ -1178,6 +1178,284 @@ public class KS0003_PortByteOrderTests
         Assert.Equal(new byte[] { 0xFF, 0xFF }, Memory(Bits(Invoke("Literal65535"))));
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // Review: look-alikes and more shapes
+
+    [Fact]
+    public Task Sin_port_of_a_wire_struct_serialized_big_endian_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            // Mirrors a big-endian wire record; the fields hold host values and are written big-endian.
+            struct PeerRecord
+            {
+                public ushort sin_family;
+                public ushort sin_port;
+                public uint sin_addr;
+
+                public void WriteTo(Span<byte> destination)
+                {
+                    BinaryPrimitives.WriteUInt16BigEndian(destination, sin_family);
+                    BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(2), sin_port);
+                    BinaryPrimitives.WriteUInt32BigEndian(destination.Slice(4), sin_addr);
+                }
+            }
+
+            static class Peers
+            {
+                public static PeerRecord From(IPEndPoint endPoint)
+                {
+                    var record = new PeerRecord { sin_family = 2, sin_port = (ushort)endPoint.Port };
+                    record.sin_port = (ushort)endPoint.Port;
+                    return record;
+                }
+
+                public static IPEndPoint ToEndPoint(PeerRecord record)
+                    => new IPEndPoint(new IPAddress(record.sin_addr), record.sin_port);
+            }
+            """);
+
+    [Fact]
+    public Task Sin_port_of_a_wire_struct_parsed_big_endian_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            struct ProxyHeader
+            {
+                public uint sin_addr;
+                public ushort sin_port;
+            }
+
+            static class ProxyProtocol
+            {
+                public static ProxyHeader Parse(ReadOnlySpan<byte> header)
+                {
+                    var parsed = new ProxyHeader();
+                    parsed.sin_addr = BinaryPrimitives.ReadUInt32BigEndian(header);
+                    parsed.sin_port = BinaryPrimitives.ReadUInt16BigEndian(header.Slice(4));
+                    return parsed;
+                }
+
+                public static IPEndPoint Source(ReadOnlySpan<byte> header)
+                {
+                    var parsed = Parse(header);
+                    return new IPEndPoint(new IPAddress(parsed.sin_addr), parsed.sin_port);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Port_read_from_configuration_given_to_endpoints_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            using System.Collections.Generic;
+
+            sealed class ServerOptions
+            {
+                public int ListenPort { get; set; } = 2001;
+            }
+
+            static class Startup
+            {
+                public static IPEndPoint Listen(IDictionary<string, string> config, ServerOptions options)
+                {
+                    var port = int.Parse(config["port"]);
+                    if (!ushort.TryParse(config["fallback"], out var fallback))
+                    {
+                        fallback = 2002;
+                    }
+
+                    var listener = new TcpListener(IPAddress.Any, options.ListenPort);
+                    var backup = new IPEndPoint(IPAddress.Any, fallback);
+                    var client = new TcpClient("db", Convert.ToInt32(config["dbPort"]));
+                    return new IPEndPoint(IPAddress.Any, port);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Port_read_big_endian_from_a_packet_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            static class Socks5
+            {
+                public static IPEndPoint ParseReply(ReadOnlySpan<byte> reply)
+                {
+                    var address = new IPAddress(reply.Slice(4, 4));
+                    var port = BinaryPrimitives.ReadUInt16BigEndian(reply.Slice(8));
+                    return new IPEndPoint(address, port);
+                }
+
+                public static DnsEndPoint ParseDomain(ReadOnlySpan<byte> reply, string host)
+                    => new DnsEndPoint(host, (reply[0] << 8) | reply[1]);
+            }
+            """);
+
+    [Fact]
+    public Task Property_exposing_a_raw_sin_port_is_network_order()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            sealed class NativeAddress
+            {
+                private sockaddr_in _address;
+
+                public NativeAddress(sockaddr_in address) => _address = address;
+
+                public ushort RawPort => _address.sin_port;
+
+                public ushort Port { get; }
+
+                public NativeAddress(sockaddr_in address, bool copy) : this(address) => Port = address.sin_port;
+
+                public sockaddr_in CopyTo(sockaddr_in other)
+                {
+                    other.sin_port = RawPort;
+                    other.sin_port = Port;
+                    return other;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Property_exposing_a_raw_sin_port_given_to_an_endpoint_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            sealed class NativeAddress
+            {
+                private sockaddr_in _address;
+
+                public NativeAddress(sockaddr_in address) => _address = address;
+
+                public ushort RawPort => _address.sin_port;
+
+                public IPEndPoint ToEndPoint() => new IPEndPoint(IPAddress.Loopback, {|KS0003:RawPort|});
+            }
+            """));
+
+    [Fact]
+    public Task Sin_port_of_a_struct_that_is_not_serialized_big_endian_is_still_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            static class Wire
+            {
+                static void Fill(Span<byte> header, ref sockaddr_in sa, ushort port, ushort length)
+                {
+                    BinaryPrimitives.WriteUInt16BigEndian(header, length);
+                    {|KS0003:sa.sin_port = port|};
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Checked_cast_and_named_arguments_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Dialer
+            {
+                static void Dial(int port)
+                {
+                    var addr = new sockaddr_in();
+                    {|KS0003:addr.sin_port = checked((ushort)port)|};
+                    var ep = new IPEndPoint({|KS0003:port: IPAddress.HostToNetworkOrder((short)port)|}, address: IPAddress.Loopback);
+                    var dns = new DnsEndPoint("example.org", {|KS0003:Libc.htons((ushort)port)|});
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Network_order_field_given_to_Socket_Connect_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Client
+            {
+                static void Reconnect(Socket socket, sockaddr_in peer)
+                {
+                    socket.Connect(IPAddress.Loopback, {|KS0003:peer.sin_port|});
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Convert_fix_in_top_level_statements()
+        => new VerifyCS.Test
+            {
+                TestState =
+                {
+                    OutputKind = OutputKind.ConsoleApplication,
+                    Sources =
+                    {
+                        """
+                        using System;
+                        using System.Net;
+
+                        var port = args.Length > 0 ? int.Parse(args[0]) : 2001;
+                        var addr = new sockaddr_in();
+                        {|KS0003:addr.sin_port = (ushort)port|};
+                        Console.WriteLine(addr.sin_port);
+
+                        struct sockaddr_in { public ushort sin_family; public ushort sin_port; }
+                        """,
+                    },
+                },
+                FixedState =
+                {
+                    Sources =
+                    {
+                        $$"""
+                        using System;
+                        using System.Net;
+
+                        var port = args.Length > 0 ? int.Parse(args[0]) : 2001;
+                        var addr = new sockaddr_in();
+                        addr.sin_port = {{ToNetworkUShort("port")}};
+                        Console.WriteLine(addr.sin_port);
+
+                        struct sockaddr_in { public ushort sin_family; public ushort sin_port; }
+                        """,
+                    },
+                },
+                CodeActionEquivalenceKey = PortByteOrderFix.ConvertKey,
+            }.RunAsync();
+
+    [Fact]
+    public Task BigEndian_fix_keeps_an_unqualified_writer_from_using_static()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using static System.Buffers.Binary.BinaryPrimitives;
+
+            static class Frame
+            {
+                public static void Write(Span<byte> header, ushort port, ushort length)
+                {
+                    WriteUInt16BigEndian(header, length);
+                    WriteUInt16LittleEndian(header.Slice(2), {|KS0003:port|});
+                }
+            }
+            """,
+            """
+            using System;
+            using static System.Buffers.Binary.BinaryPrimitives;
+
+            static class Frame
+            {
+                public static void Write(Span<byte> header, ushort port, ushort length)
+                {
+                    WriteUInt16BigEndian(header, length);
+                    WriteUInt16BigEndian(header.Slice(2), port);
+                }
+            }
+            """,
+            PortByteOrderFix.ConvertKey);
+
+    [Fact]
+    public Task ToHost_fix_in_an_expression_bodied_generic_method()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                static class EndPoints
+                {
+                    public static IPEndPoint Of<TAddress>(TAddress tag, sockaddr_in sa) where TAddress : class
+                        => new IPEndPoint(IPAddress.Loopback, {|KS0003:sa.sin_port|});
+                }
+                """),
+            Code($$"""
+                static class EndPoints
+                {
+                    public static IPEndPoint Of<TAddress>(TAddress tag, sockaddr_in sa) where TAddress : class
+                        => new IPEndPoint(IPAddress.Loopback, {{ToHostUShort("sa.sin_port")}});
+                }
+                """),
+            PortByteOrderFix.ConvertKey);
+
     private static string SimulatedIPAddress(bool littleEndian) => $$"""
             static class IPAddress
             {

@@ -1647,4 +1647,345 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """);
+
+    // ---------------------------------------------------------------- review: look-alikes
+
+    [Fact]
+    public Task Native_results_summed_into_a_total_and_checked_after_the_loop_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Batch
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public static void SendAll(int fd, byte*[] chunks, nint[] lengths)
+                {
+                    nint total = 0, expected = 0;
+                    for (var i = 0; i < chunks.Length; i++)
+                    {
+                        total += send(fd, chunks[i], lengths[i], 0);
+                        expected += lengths[i];
+                    }
+
+                    if (total != expected)
+                    {
+                        throw new InvalidOperationException("short send");
+                    }
+                }
+
+                public static long SendTwice(int fd, byte* a, byte* b, nint len)
+                {
+                    long sent = 0;
+                    sent = sent + send(fd, a, len, 0);
+                    sent = sent + send(fd, b, len, 0);
+                    return sent;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_wrappers_that_return_the_result_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            unsafe static class Posix
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint write(int fd, byte* buf, nint count);
+
+                public static nint Send(int fd, byte* buf, nint len) => send(fd, buf, len, 0);
+
+                public static int Write(int fd, byte* buf, int count) => (int)write(fd, buf, count);
+
+                public static Func<nint> Deferred(int fd, byte* buf, nint len) => () => send(fd, buf, len, 0);
+
+                public static nint Checked(int fd, byte* buf, nint len)
+                {
+                    var n = send(fd, buf, len, 0);
+                    return n switch
+                    {
+                        < 0 => throw new SocketException(Marshal.GetLastPInvokeError()),
+                        _ => n,
+                    };
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Non_blocking_send_results_summed_and_compared_with_the_total_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Generic;
+            using System.Net.Sockets;
+
+            class Pusher
+            {
+                private readonly Socket _socket;
+
+                public Pusher(Socket socket)
+                {
+                    _socket = socket;
+                    _socket.Blocking = false;
+                }
+
+                public bool TryPush(IReadOnlyList<byte[]> frames)
+                {
+                    int sent = 0, expected = 0;
+                    foreach (var frame in frames)
+                    {
+                        sent += _socket.Send(frame);
+                        expected += frame.Length;
+                    }
+
+                    return sent == expected;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_result_handed_to_a_checking_helper_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                private static nint ThrowIfFailed(nint result)
+                    => result < 0 ? throw new Win32Exception(Marshal.GetLastPInvokeError()) : result;
+
+                public void Write(int fd, byte* msg, nint len)
+                {
+                    ThrowIfFailed(send(fd, msg, len, MSG_NOSIGNAL));
+                    if (send(fd, msg, len, MSG_NOSIGNAL) == -1)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- review: positives
+
+    [Fact]
+    public Task Native_send_compared_with_zero_in_an_expression_bodied_method_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe static class Link
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public static bool TrySend(int fd, byte* buf, nint len) => {|KS0005:send(fd, buf, len, 0)|} > 0;
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_with_combined_MSG_DONTWAIT_flags_checked_only_for_errors_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Pipe
+            {
+                private const int MSG_DONTWAIT = 0x40;
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Push(int fd, byte* buf, nint len)
+                {
+                    if ({|KS0005:send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL)|} < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_send_discarded_in_a_lambda_and_a_local_function_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Broadcaster
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void ToAll(int[] fds, byte* buf, nint len)
+                {
+                    Array.ForEach(fds, fd => {|KS0005:send(fd, buf, len, 0)|});
+                    void One(int fd) => {|KS0005:send(fd, buf, len, 0)|};
+                    One(fds[0]);
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- review: fix correctness
+
+    [Fact]
+    public Task No_SendAll_fix_for_a_send_that_is_not_a_statement_of_a_block()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len, bool ready)
+                {
+                    if (ready) {|KS0005:send(fd, msg, len, 0)|};
+                }
+
+                public void Flush(int fd, byte* msg, nint len) => {|KS0005:send(fd, msg, len, 0)|};
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public void Write(int fd, byte* msg, nint len, bool ready)
+                {
+                    if (ready) {|KS0005:send(fd, msg, len, 0)|};
+                }
+
+                public void Flush(int fd, byte* msg, nint len) => {|KS0005:send(fd, msg, len, 0)|};
+            }
+            """);
+
+    [Fact]
+    public Task SendAll_throws_in_a_void_lambda_inside_a_method_that_returns_a_count()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public int WriteAll(int[] fds, IntPtr msg, nint len)
+                {
+                    Action<int> write = fd =>
+                    {
+                        {|KS0005:send(fd, (byte*)msg, len, 0)|};
+                    };
+                    Array.ForEach(fds, write);
+                    return fds.Length;
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte* buf, nint len, int flags);
+
+                public int WriteAll(int[] fds, IntPtr msg, nint len)
+                {
+                    Action<int> write = fd =>
+                    {
+                        for (nint sent = 0; sent < len;)
+                        {
+                            nint n = send(fd, ((byte*)msg) + sent, len - sent, 0);
+                            if (n < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+
+                            sent += n;
+                        }
+                    };
+                    Array.ForEach(fds, write);
+                    return fds.Length;
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
+
+    [Fact]
+    public Task SendAll_in_a_checked_async_method_compiles()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, IntPtr buf, nint len, int flags);
+
+                public async Task<int> WriteAsync(int fd, IntPtr msg, int len)
+                {
+                    await Task.Yield();
+                    checked
+                    {
+                        {|KS0005:send(fd, msg, len, 0)|};
+                    }
+
+                    return len;
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, IntPtr buf, nint len, int flags);
+
+                public async Task<int> WriteAsync(int fd, IntPtr msg, int len)
+                {
+                    await Task.Yield();
+                    checked
+                    {
+                        for (nint sent = 0; sent < len;)
+                        {
+                            nint n = send(fd, msg + sent, len - sent, 0);
+                            if (n < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+
+                            sent += n;
+                        }
+                    }
+
+                    return len;
+                }
+            }
+            """,
+            UncheckedSendResultFix.SendAllKey);
 }

@@ -984,7 +984,7 @@ public class KS0006_SharedStaticBufferTests
 
                         public static void Count(int i)
                         {
-                            s_counts[i & 3]++;
+                            s_counts[i & 3] = i;
                         }
                     }
                     """,
@@ -1010,7 +1010,7 @@ public class KS0006_SharedStaticBufferTests
                         public static void Count(int i)
                         {
                             var counts = new int[4];
-                            counts[i & 3]++;
+                            counts[i & 3] = i;
                         }
                     }
                     """,
@@ -1019,5 +1019,459 @@ public class KS0006_SharedStaticBufferTests
             CodeActionEquivalenceKey = SharedStaticBufferFix.EquivalenceKey,
         };
         await test.RunAsync();
+    }
+
+    // ---------------------------------------------------------------- review: look-alikes
+
+    [Fact]
+    public async Task Zero_length_buffer_for_zero_byte_receives_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            static class Readiness
+            {
+                private static readonly byte[] s_empty = Array.Empty<byte>();
+                private static readonly byte[] s_zero = new byte[0];
+
+                public static int Poll(Socket socket) => socket.Receive(s_empty);
+
+                public static ValueTask<int> WaitAsync(Socket socket) => socket.ReceiveAsync(s_zero.AsMemory(), SocketFlags.None);
+
+                public static int Probe(Stream stream) => stream.Read(s_zero, 0, 0);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Table_published_by_LazyInitializer_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading;
+
+            static class Crc16
+            {
+                private static ushort[]? s_table;
+                private static readonly Lazy<byte[]> s_reverse = new(() =>
+                {
+                    var t = new byte[256];
+                    for (var i = 0; i < t.Length; i++) t[i] = (byte)(255 - i);
+                    return t;
+                });
+
+                private static ushort[] Table => LazyInitializer.EnsureInitialized(ref s_table, Build);
+
+                private static ushort[] Build()
+                {
+                    var table = new ushort[256];
+                    for (var i = 0; i < table.Length; i++)
+                    {
+                        table[i] = (ushort)(i << 8);
+                    }
+
+                    return table;
+                }
+
+                public static ushort Compute(ReadOnlySpan<byte> data)
+                {
+                    ushort crc = 0;
+                    foreach (var b in data)
+                    {
+                        crc = (ushort)((crc << 8) ^ Table[(crc >> 8) ^ s_reverse.Value[b]]);
+                    }
+
+                    return crc;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Table_built_in_a_local_and_published_with_null_coalescing_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            static class Hex
+            {
+                private static char[]? s_digits;
+
+                public static char Digit(int value)
+                {
+                    var digits = s_digits ??= Build();
+                    return digits[value & 0xF];
+                }
+
+                private static char[] Build()
+                {
+                    var d = new char[16];
+                    for (var i = 0; i < 16; i++) d[i] = "0123456789abcdef"[i];
+                    return d;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Empty_array_and_ArrayPool_fields_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Buffers;
+            using System.Net.Sockets;
+
+            static class Sender
+            {
+                private static byte[] s_empty = Array.Empty<byte>();
+                private static readonly ArrayPool<byte> s_pool = ArrayPool<byte>.Create();
+
+                public static void Send(Socket socket, ReadOnlySpan<byte> data)
+                {
+                    var rented = s_pool.Rent(data.Length);
+                    try
+                    {
+                        data.CopyTo(rented);
+                        socket.Send(rented, 0, data.Length, SocketFlags.None);
+                    }
+                    finally
+                    {
+                        s_pool.Return(rented);
+                    }
+                }
+
+                public static void Ping(Socket socket) => socket.Send(s_empty);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Table_filled_through_an_alias_in_the_static_constructor_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Base64Url
+            {
+                private static readonly sbyte[] s_decode = new sbyte[128];
+
+                static Base64Url()
+                {
+                    var map = s_decode.AsSpan();
+                    map.Fill(-1);
+                    const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                    for (var i = 0; i < alphabet.Length; i++)
+                    {
+                        map[alphabet[i]] = (sbyte)i;
+                    }
+                }
+
+                public static int Decode(char c) => c < 128 ? s_decode[c] : -1;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Writes_under_an_async_semaphore_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class Channel
+            {
+                private static readonly SemaphoreSlim s_gate = new(1, 1);
+                private static readonly byte[] s_frame = new byte[256];
+
+                public static async Task WriteAsync(Stream stream, ReadOnlyMemory<byte> payload)
+                {
+                    await s_gate.WaitAsync();
+                    try
+                    {
+                        payload.Span.CopyTo(s_frame);
+                        await stream.WriteAsync(s_frame, 0, payload.Length);
+                    }
+                    finally
+                    {
+                        s_gate.Release();
+                    }
+                }
+            }
+            """);
+    }
+
+    // ---------------------------------------------------------------- review: positives
+
+    [Fact]
+    public async Task Table_filled_lazily_after_it_is_published_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            static class Crc8
+            {
+                private static byte[]? {|KS0006:s_table|};
+
+                public static byte Compute(byte[] data)
+                {
+                    if (s_table is null)
+                    {
+                        s_table = new byte[256];
+                        for (var i = 0; i < 256; i++)
+                        {
+                            s_table[i] = (byte)(i * 7);
+                        }
+                    }
+
+                    byte crc = 0;
+                    foreach (var b in data) crc = s_table[crc ^ b];
+                    return crc;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Buffer_filled_by_an_async_read_into_its_memory_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Relay
+            {
+                private static readonly byte[] {|KS0006:s_chunk|} = new byte[4096];
+
+                public async Task<int> PumpAsync(NetworkStream from, NetworkStream to)
+                {
+                    var n = await from.ReadAsync(s_chunk.AsMemory());
+                    await to.WriteAsync(s_chunk.AsMemory(0, n));
+                    return n;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Write_in_one_method_is_flagged_even_when_another_method_locks()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Log
+            {
+                private static readonly object s_gate = new();
+                private static readonly char[] {|KS0006:s_line|} = new char[120];
+
+                public static void Reset()
+                {
+                    lock (s_gate)
+                    {
+                        Array.Clear(s_line);
+                    }
+                }
+
+                public static string Format(string text)
+                {
+                    text.CopyTo(0, s_line, 0, Math.Min(text.Length, s_line.Length));
+                    return new string(s_line, 0, Math.Min(text.Length, s_line.Length));
+                }
+            }
+            """);
+    }
+
+    // ---------------------------------------------------------------- review: fix correctness
+
+    [Fact]
+    public async Task No_fix_for_an_expression_bodied_method()
+    {
+        const string source = """
+            using System.Text;
+
+            static class Wire
+            {
+                private static readonly byte[] {|KS0006:s_buffer|} = new byte[64];
+
+                public static string Echo(string text) => Encoding.ASCII.GetString(s_buffer, 0, Encoding.ASCII.GetBytes(text, 0, text.Length, s_buffer, 0));
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, source);
+    }
+
+    [Fact]
+    public async Task No_fix_when_the_contents_carry_state_from_call_to_call()
+    {
+        const string source = """
+            static class Stats
+            {
+                private static long[] {|KS0006:s_counts|} = new long[8];
+
+                public static long Hit(int bucket)
+                {
+                    s_counts[bucket & 7]++;
+                    return s_counts[bucket & 7];
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, source);
+    }
+
+    [Fact]
+    public async Task Fix_qualified_reference_in_a_generic_async_method()
+    {
+        const string source = """
+            using System;
+            using System.IO;
+            using System.Threading.Tasks;
+
+            class Copier
+            {
+                private static byte[] {|KS0006:_scratch|} = new byte[1024];
+
+                public static async Task<int> CopyAsync<TStream>(TStream from, Stream to) where TStream : Stream
+                {
+                    var n = await from.ReadAsync(Copier._scratch, 0, _scratch.Length);
+                    await to.WriteAsync(_scratch.AsMemory(0, n));
+                    return n;
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.IO;
+            using System.Threading.Tasks;
+
+            class Copier
+            {
+                public static async Task<int> CopyAsync<TStream>(TStream from, Stream to) where TStream : Stream
+                {
+                    var scratch = new byte[1024];
+                    var n = await from.ReadAsync(scratch, 0, scratch.Length);
+                    await to.WriteAsync(scratch.AsMemory(0, n));
+                    return n;
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource, SharedStaticBufferFix.EquivalenceKey);
+    }
+
+    [Fact]
+    public async Task Fix_keeps_the_field_name_when_a_lambda_parameter_takes_the_short_name()
+    {
+        const string source = """
+            using System;
+            using System.Linq;
+
+            static class Codec
+            {
+                private static byte[] {|KS0006:s_work|} = new byte[16];
+
+                public static int Sum(int[] values)
+                {
+                    s_work[0] = 1;
+                    return values.Select(work => work + s_work[0]).Sum();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.Linq;
+
+            static class Codec
+            {
+                public static int Sum(int[] values)
+                {
+                    var s_work = new byte[16];
+                    s_work[0] = 1;
+                    return values.Select(work => work + s_work[0]).Sum();
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource, SharedStaticBufferFix.EquivalenceKey);
+    }
+
+    [Fact]
+    public async Task Private_helper_only_called_under_the_lock_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Text;
+
+            class Telemetry
+            {
+                private static readonly object s_gate = new();
+                private static readonly byte[] s_frame = new byte[128];
+
+                public static void Send(Socket socket, string text)
+                {
+                    lock (s_gate)
+                    {
+                        var n = Encode(text);
+                        socket.Send(s_frame, 0, n, SocketFlags.None);
+                    }
+                }
+
+                private static int Encode(string text)
+                {
+                    s_frame[0] = 0x7E;
+                    return 1 + Encoding.ASCII.GetBytes(text, 0, text.Length, s_frame, 1);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Private_helper_also_called_outside_the_lock_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Text;
+
+            class Telemetry
+            {
+                private static readonly object s_gate = new();
+                private static readonly byte[] {|KS0006:s_frame|} = new byte[128];
+
+                public static void Send(Socket socket, string text)
+                {
+                    lock (s_gate)
+                    {
+                        socket.Send(s_frame, 0, Encode(text), SocketFlags.None);
+                    }
+                }
+
+                public static int Measure(string text) => Encode(text);
+
+                private static int Encode(string text) => Encoding.ASCII.GetBytes(text, 0, text.Length, s_frame, 0);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Table_filled_by_a_module_initializer_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.CompilerServices;
+
+            static class Crc32
+            {
+                private static readonly uint[] s_table = new uint[256];
+
+                [ModuleInitializer]
+                internal static void Init()
+                {
+                    for (uint i = 0; i < 256; i++)
+                    {
+                        var c = i;
+                        for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+                        s_table[i] = c;
+                    }
+                }
+
+                public static uint Next(uint crc, byte b) => s_table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+            }
+            """);
     }
 }

@@ -656,4 +656,402 @@ public class KS0007_ConnectionPerWriteTests
             }
             """);
     }
+
+    // ---------------------------------------------------------------- review: look-alikes
+
+    [Fact]
+    public async Task Handshake_sent_on_a_connection_that_is_returned_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            static class Dialer
+            {
+                public static async Task<Stream> OpenAsync(string host, int port, byte[] hello)
+                {
+                    var client = new TcpClient();
+                    try
+                    {
+                        await client.ConnectAsync(host, port);
+                        var stream = client.GetStream();
+                        await stream.WriteAsync(hello);
+                        return stream;
+                    }
+                    catch
+                    {
+                        client.Dispose();
+                        throw;
+                    }
+                }
+
+                public static Socket Open(string host, int port, byte[] hello)
+                {
+                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    try
+                    {
+                        socket.Connect(host, port);
+                        socket.Send(hello);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+
+                    return socket;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Health_probe_that_connects_and_closes_without_data_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            static class Health
+            {
+                public static async Task<bool> IsUpAsync(string host, int port, string serviceName)
+                {
+                    try
+                    {
+                        using var client = new TcpClient();
+                        await client.ConnectAsync(host, port).WaitAsync(TimeSpan.FromSeconds(2));
+                        Console.WriteLine($"{serviceName} is up");
+                        return client.Connected;
+                    }
+                    catch (SocketException)
+                    {
+                        return false;
+                    }
+                }
+
+                public static bool IsUp(string host, int port)
+                {
+                    using var probe = new TcpClient(host, port);
+                    return probe.Connected;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Udp_datagrams_sent_without_connect_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            static class Beacon
+            {
+                public static void Announce(byte[] payload, IPEndPoint target)
+                {
+                    using var udp = new UdpClient();
+                    udp.Send(payload, payload.Length, target);
+                }
+
+                public static void AnnounceRaw(byte[] payload, IPEndPoint target)
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    socket.SendTo(payload, target);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Connection_taken_from_and_returned_to_a_pool_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Net;
+            using System.Net.Sockets;
+
+            sealed class ConnectionPool
+            {
+                private readonly ConcurrentBag<Socket> _idle = new();
+                private readonly IPEndPoint _endPoint;
+                private int _count;
+
+                public ConnectionPool(IPEndPoint endPoint) => _endPoint = endPoint;
+
+                public void Send(byte[] data)
+                {
+                    if (!_idle.TryTake(out var socket))
+                    {
+                        socket = new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                        socket.Connect(_endPoint);
+                    }
+
+                    socket.Send(data);
+                    _idle.Add(socket);
+                }
+
+                public void SendBounded(byte[] data)
+                {
+                    var socket = new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(_endPoint);
+                    socket.Send(data);
+                    if (_count < 8)
+                    {
+                        _idle.Add(socket);
+                        _count++;
+                    }
+                    else
+                    {
+                        socket.Dispose();
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Reconnect_after_a_failed_send_that_keeps_the_new_connection_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            sealed class Sink
+            {
+                private readonly IPEndPoint _endPoint;
+                private Socket _socket;
+
+                public Sink(IPEndPoint endPoint)
+                {
+                    _endPoint = endPoint;
+                    _socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    _socket.Connect(endPoint);
+                }
+
+                public void Write(byte[] data)
+                {
+                    try
+                    {
+                        _socket.Send(data);
+                    }
+                    catch (SocketException)
+                    {
+                        _socket.Dispose();
+                        var fresh = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                        fresh.Connect(_endPoint);
+                        fresh.Send(data);
+                        _socket = fresh;
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task One_shot_program_sending_its_arguments_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Program
+            {
+                public static void Main(string[] args)
+                {
+                    using var client = new TcpClient();
+                    client.Connect(args[0], 2001);
+                    var bytes = Encoding.UTF8.GetBytes(args[1]);
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Top_level_program_sending_its_arguments_is_not_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication,
+                Sources =
+                {
+                    """
+                    using System.Net.Sockets;
+                    using System.Text;
+
+                    using var client = new TcpClient();
+                    client.Connect("127.0.0.1", 2001);
+                    var bytes = Encoding.UTF8.GetBytes(args[0]);
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                    client.Close();
+                    """,
+                },
+            },
+        };
+        await test.RunAsync();
+    }
+
+    // ---------------------------------------------------------------- review: positives
+
+    [Fact]
+    public async Task Local_function_of_a_top_level_program_connecting_per_message_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication,
+                Sources =
+                {
+                    """
+                    using System.Net.Sockets;
+
+                    foreach (var line in System.IO.File.ReadLines("log.txt"))
+                    {
+                        Send(System.Text.Encoding.UTF8.GetBytes(line));
+                    }
+
+                    static void Send(byte[] data)
+                    {
+                        using var client = new TcpClient();
+                        {|KS0007:client.Connect("127.0.0.1", 2001)|};
+                        client.GetStream().Write(data, 0, data.Length);
+                    }
+                    """,
+                },
+            },
+        };
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task Async_socket_connect_send_and_shutdown_per_message_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class MetricsSink
+            {
+                private readonly EndPoint _endPoint = new IPEndPoint(IPAddress.Loopback, 8125);
+
+                public async Task PublishAsync(ReadOnlyMemory<byte> metric, CancellationToken cancellationToken)
+                {
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    await {|KS0007:socket.ConnectAsync(_endPoint, cancellationToken)|};
+                    await socket.SendAsync(metric, SocketFlags.None, cancellationToken);
+                    socket.Shutdown(SocketShutdown.Both);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Local_function_connecting_per_message_inside_a_method_is_flagged_once()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Collections.Generic;
+            using System.Net.Sockets;
+
+            static class Shipper
+            {
+                public static void ShipAll(IEnumerable<byte[]> batches, byte[] trailer)
+                {
+                    foreach (var batch in batches)
+                    {
+                        Ship(batch);
+                    }
+
+                    Ship(trailer);
+
+                    static void Ship(byte[] data)
+                    {
+                        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                        {|KS0007:socket.Connect("collector", 9000)|};
+                        socket.Send(data);
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Request_response_exchanges_that_read_the_reply_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+            using System.Text;
+
+            static class Queries
+            {
+                public static string Whois(string domain)
+                {
+                    using var client = new TcpClient();
+                    client.Connect("whois.example", 43);
+                    var stream = client.GetStream();
+                    var query = Encoding.ASCII.GetBytes(domain + "\r\n");
+                    stream.Write(query, 0, query.Length);
+                    return new StreamReader(stream).ReadToEnd();
+                }
+
+                public static int Ask(byte[] request, byte[] reply)
+                {
+                    using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect("localhost", 7000);
+                    socket.Send(request);
+                    return socket.Receive(reply);
+                }
+
+                [DllImport("libc", SetLastError = true)] private static extern int socket(int domain, int type, int protocol);
+                [DllImport("libc", SetLastError = true)] private static extern int connect(int fd, byte[] address, int length);
+                [DllImport("libc", SetLastError = true)] private static extern nint send(int fd, byte[] buffer, nint length, int flags);
+                [DllImport("libc", SetLastError = true)] private static extern nint recv(int fd, byte[] buffer, nint length, int flags);
+                [DllImport("libc")] private static extern int close(int fd);
+
+                public static nint NativeAsk(byte[] request, byte[] address, byte[] reply)
+                {
+                    int fd = socket(2, 1, 0);
+                    if (fd < 0) return -1;
+                    if (connect(fd, address, address.Length) < 0) { close(fd); return -1; }
+                    nint sent = send(fd, request, request.Length, 0);
+                    nint got = sent < 0 ? -1 : recv(fd, reply, reply.Length, 0);
+                    close(fd);
+                    return got;
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Local_function_that_returns_its_connection_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+
+            static class Shipper
+            {
+                public static void Ship(byte[] data)
+                {
+                    using var socket = Open(data.Length);
+                    socket.Send(data);
+
+                    static Socket Open(int size)
+                    {
+                        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = size };
+                        socket.Connect("collector", 9000);
+                        return socket;
+                    }
+                }
+            }
+            """);
+    }
 }
