@@ -17,17 +17,20 @@ using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 namespace KernelSafety.CodeFixes.Fixes;
 
 /// <summary>
-/// KS0003 fixes. "KS0003.Convert": convert the port where it enters its destination, with an expression that is
+/// KS0003 fixes. "Convert": convert the port where it enters its destination, with an expression that is
 /// right on little- and big-endian machines for every port 0..65535 and compiles in a checked context:
 /// <c>unchecked((ushort)IPAddress.HostToNetworkOrder((short)port))</c> (<c>short</c> destinations drop the outer cast;
 /// host-order destinations use <c>NetworkToHostOrder</c>); little-endian writers become their big-endian twins.
-/// "KS0003.RemoveConversion": a host-order destination given <c>htons(port)</c> gets <c>port</c>.
+/// "Remove the conversion": a host-order destination given <c>htons(port)</c> gets <c>port</c>.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PortByteOrderFix)), Shared]
 public sealed class PortByteOrderFix : CodeFixProvider
 {
-    public const string ConvertKey = "KS0003.Convert";
-    public const string RemoveConversionKey = "KS0003.RemoveConversion";
+    /// <summary>
+    /// One equivalence key for every variant: each diagnostic offers exactly one of them, so fix-all (and
+    /// <c>dotnet format analyzers</c>, which applies one key per pass) fixes every KS0003 in a single pass.
+    /// </summary>
+    public const string EquivalenceKey = "KS0003.FixByteOrder";
 
     private const string SystemNet = "System.Net";
 
@@ -47,16 +50,16 @@ public sealed class PortByteOrderFix : CodeFixProvider
             switch (fix)
             {
                 case PortByteOrderAnalyzer.FixToNetwork:
-                    Register(context, diagnostic, "Convert the port to network byte order", ConvertKey);
+                    Register(context, diagnostic, "Convert the port to network byte order", EquivalenceKey);
                     break;
                 case PortByteOrderAnalyzer.FixToHost:
-                    Register(context, diagnostic, "Convert the port to host byte order", ConvertKey);
+                    Register(context, diagnostic, "Convert the port to host byte order", EquivalenceKey);
                     break;
                 case PortByteOrderAnalyzer.FixBigEndianWriter:
-                    Register(context, diagnostic, "Write the port in big-endian (network) order", ConvertKey);
+                    Register(context, diagnostic, "Write the port in big-endian (network) order", EquivalenceKey);
                     break;
                 case PortByteOrderAnalyzer.FixRemoveConversion when diagnostic.AdditionalLocations.Count > 1:
-                    Register(context, diagnostic, "Remove the extra byte-order conversion", RemoveConversionKey);
+                    Register(context, diagnostic, "Remove the extra byte-order conversion", EquivalenceKey);
                     break;
             }
         }

@@ -21,15 +21,18 @@ using Microsoft.CodeAnalysis.Simplification;
 namespace KernelSafety.CodeFixes.Fixes;
 
 /// <summary>
-/// KS0005 fixes. "KS0005.SendAll": replace the send statement with a loop that sends the rest and fails on
+/// KS0005 fixes. "Send the rest": replace the send statement with a loop that sends the rest and fails on
 /// error (native send: pointer/offset arithmetic, throw Win32Exception or return -1; non-blocking Socket.Send:
-/// offset advanced, WouldBlock waited out with Poll). "KS0005.CheckSocketError": check the out SocketError.
+/// offset advanced, WouldBlock waited out with Poll). "Check the SocketError": check the out SocketError.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UncheckedSendResultFix)), Shared]
 public sealed class UncheckedSendResultFix : CodeFixProvider
 {
-    public const string SendAllKey = "KS0005.SendAll";
-    public const string CheckSocketErrorKey = "KS0005.CheckSocketError";
+    /// <summary>
+    /// One equivalence key for both variants: each diagnostic offers exactly one of them, so fix-all (and
+    /// <c>dotnet format analyzers</c>, which applies one key per pass) fixes every KS0005 in a single pass.
+    /// </summary>
+    public const string EquivalenceKey = "KS0005.CheckSendResult";
 
     private const string Sockets = "global::System.Net.Sockets.";
 
@@ -73,8 +76,8 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
             }
 
             var (title, key) = kind == UncheckedSendResultAnalyzer.KindSocketError
-                ? ("Throw when the SocketError is not Success", CheckSocketErrorKey)
-                : ("Send the rest in a loop and fail on error", SendAllKey);
+                ? ("Throw when the SocketError is not Success", EquivalenceKey)
+                : ("Send the rest in a loop and fail on error", EquivalenceKey);
             var document = context.Document;
             context.RegisterCodeFix(
                 CodeAction.Create(title, _ => ApplyAsync(document, root, model, edit), key),

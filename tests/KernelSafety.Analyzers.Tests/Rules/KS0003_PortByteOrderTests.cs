@@ -748,7 +748,7 @@ public class KS0003_PortByteOrderTests
                     }
                 }
                 """),
-            PortByteOrderFix.ConvertKey);
+            PortByteOrderFix.EquivalenceKey);
 
     [Fact]
     public Task Convert_fix_drops_the_narrowing_cast_and_works_in_a_checked_context()
@@ -1015,7 +1015,41 @@ public class KS0003_PortByteOrderTests
                         => new IPEndPoint(new IPAddress(peer.sin_addr), {{ToHostUShort("peer.sin_port")}});
                 }
                 """),
-            PortByteOrderFix.ConvertKey);
+            PortByteOrderFix.EquivalenceKey);
+
+    /// <summary>
+    /// Both variants share one equivalence key, so one fix-all pass (and one <c>dotnet format analyzers</c> run)
+    /// converts where a conversion is missing and removes it where it is extra. The test framework checks that
+    /// fix-all reaches the fixed code in a single iteration.
+    /// </summary>
+    [Fact]
+    public Task Fix_all_applies_convert_and_remove_conversion_in_one_pass()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Bridge
+                {
+                    static IPEndPoint Open(int fd, IPAddress address, int port)
+                    {
+                        var server = new sockaddr_in();
+                        {|KS0003:server.sin_port = 2001|};
+                        Libc.connect(fd, ref server, 16);
+                        return new IPEndPoint(address, {|KS0003:IPAddress.HostToNetworkOrder((short)port)|});
+                    }
+                }
+                """),
+            Code($$"""
+                class Bridge
+                {
+                    static IPEndPoint Open(int fd, IPAddress address, int port)
+                    {
+                        var server = new sockaddr_in();
+                        server.sin_port = {{ToNetworkUShort("2001")}};
+                        Libc.connect(fd, ref server, 16);
+                        return new IPEndPoint(address, port);
+                    }
+                }
+                """),
+            PortByteOrderFix.EquivalenceKey);
 
     [Fact]
     public Task RemoveConversion_fix_passes_the_host_order_port()
@@ -1046,7 +1080,7 @@ public class KS0003_PortByteOrderTests
                     }
                 }
                 """),
-            PortByteOrderFix.RemoveConversionKey);
+            PortByteOrderFix.EquivalenceKey);
 
     [Fact]
     public async Task Fix_all_converts_every_port_in_two_documents()
@@ -1086,7 +1120,7 @@ public class KS0003_PortByteOrderTests
 
         var test = new VerifyCS.Test
         {
-            CodeActionEquivalenceKey = PortByteOrderFix.ConvertKey,
+            CodeActionEquivalenceKey = PortByteOrderFix.EquivalenceKey,
         };
         test.TestState.Sources.Add(("First.cs", first));
         test.TestState.Sources.Add(("Second.cs", second));
@@ -1403,7 +1437,7 @@ public class KS0003_PortByteOrderTests
                         """,
                     },
                 },
-                CodeActionEquivalenceKey = PortByteOrderFix.ConvertKey,
+                CodeActionEquivalenceKey = PortByteOrderFix.EquivalenceKey,
             }.RunAsync();
 
     [Fact]
@@ -1435,7 +1469,7 @@ public class KS0003_PortByteOrderTests
                 }
             }
             """,
-            PortByteOrderFix.ConvertKey);
+            PortByteOrderFix.EquivalenceKey);
 
     [Fact]
     public Task ToHost_fix_in_an_expression_bodied_generic_method()
@@ -1454,7 +1488,7 @@ public class KS0003_PortByteOrderTests
                         => new IPEndPoint(IPAddress.Loopback, {{ToHostUShort("sa.sin_port")}});
                 }
                 """),
-            PortByteOrderFix.ConvertKey);
+            PortByteOrderFix.EquivalenceKey);
 
     private static string SimulatedIPAddress(bool littleEndian) => $$"""
             static class IPAddress

@@ -659,7 +659,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_keeps_the_listing_variable_as_the_running_total()
@@ -714,7 +714,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_returns_minus_one_in_a_method_that_returns_a_count()
@@ -758,7 +758,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_advances_an_IntPtr_buffer_and_casts_an_unsigned_length()
@@ -804,7 +804,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_picks_loop_names_that_do_not_collide()
@@ -850,7 +850,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_is_not_offered_for_a_byte_array_buffer_without_an_offset_form()
@@ -940,7 +940,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_slices_a_span_sent_on_a_non_blocking_socket()
@@ -989,7 +989,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task CheckSocketError_throws_when_the_error_is_not_Success()
@@ -1019,7 +1019,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.CheckSocketErrorKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task CheckSocketError_names_discarded_errors_one_by_one_in_fix_all()
@@ -1052,7 +1052,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.CheckSocketErrorKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_fixes_every_native_send_of_a_document()
@@ -1107,7 +1107,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_fixes_native_sends_across_documents()
@@ -1157,7 +1157,7 @@ public class KS0005_UncheckedSendResultTests
 
         var test = new VerifyCS.Test
         {
-            CodeActionEquivalenceKey = UncheckedSendResultFix.SendAllKey,
+            CodeActionEquivalenceKey = UncheckedSendResultFix.EquivalenceKey,
             TestState = { Sources = { Interop, Before.Replace("{0}", "Console"), Before.Replace("{0}", "Journal") } },
             FixedState = { Sources = { Interop, After.Replace("{0}", "Console"), After.Replace("{0}", "Journal") } },
         };
@@ -1264,7 +1264,7 @@ public class KS0005_UncheckedSendResultTests
                     };
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task CheckSocketError_in_a_switch_section_without_a_sockets_import()
@@ -1300,7 +1300,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.CheckSocketErrorKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_fix_all_imports_a_namespace_once()
@@ -1354,7 +1354,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task Send_after_blocking_mode_is_restored_is_not_flagged()
@@ -1432,7 +1432,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_works_in_top_level_statements()
@@ -1491,7 +1491,7 @@ public class KS0005_UncheckedSendResultTests
                     """,
                 },
             },
-            CodeActionEquivalenceKey = UncheckedSendResultFix.SendAllKey,
+            CodeActionEquivalenceKey = UncheckedSendResultFix.EquivalenceKey,
         };
         return test.RunAsync();
     }
@@ -1574,7 +1574,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task LibraryImport_send_checked_for_errors_is_not_flagged()
@@ -1928,7 +1928,7 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
     public Task SendAll_in_a_checked_async_method_compiles()
@@ -1987,5 +1987,5 @@ public class KS0005_UncheckedSendResultTests
                 }
             }
             """,
-            UncheckedSendResultFix.SendAllKey);
+            UncheckedSendResultFix.EquivalenceKey);
 }
