@@ -240,6 +240,18 @@ internal static class CopyApi
         return new CopySite(api, invocation, sourceLengthArgument, source.ViewLength, new CopyOperand(source.Buffer, source.Offset, null), destination, countsBytes: false, destinationSizeArgument: null);
     }
 
+    /// <summary>The <c>int</c> behind an <c>Index</c> operand of a range (the implicit <c>int</c>-to-<c>Index</c> conversion).</summary>
+    private static IOperation? IndexValue(IOperation? operand)
+    {
+        var value = LinearForm.Strip(operand);
+        if (value is IConversionOperation { Operand.Type.SpecialType: SpecialType.System_Int32 } conversion)
+        {
+            value = LinearForm.Strip(conversion.Operand);
+        }
+
+        return value;
+    }
+
     /// <summary>
     /// Unwraps one view: <c>a.AsSpan(s, n)</c>, <c>a.AsMemory(s)</c>, <c>x.Slice(s, n)</c>, <c>new Span&lt;T&gt;(a, s, n)</c>,
     /// implicit array-to-span conversions.
@@ -285,6 +297,23 @@ internal static class CopyApi
                 }
 
                 break;
+            case IImplicitIndexerReferenceOperation { Argument: IRangeOperation range } indexer
+                when indexer.Instance is not null && indexer.Instance.Type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" }:
+                {
+                    // x[..n] is x.Slice(0, n); other ranges (a..b, ^n) are left alone.
+                    var end = IndexValue(range.RightOperand);
+                    var begin = IndexValue(range.LeftOperand);
+                    var rangeInner = View(indexer.Instance, out var rangeInnerLength);
+                    if (end is null || end.Type?.SpecialType != SpecialType.System_Int32
+                        || (begin is not null && begin.ConstantValue is not { HasValue: true, Value: 0 })
+                        || !rangeInner.StartsAtZero || rangeInnerLength is not null)
+                    {
+                        return CopyOperand.Whole(operation);
+                    }
+
+                    return new CopyOperand(rangeInner.Buffer, null, end);
+                }
+
             case IObjectCreationOperation { Constructor.ContainingType.Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" } creation
                 when creation.Arguments.Length is 1 or 3 && creation.Arguments[0].Value.Type is IArrayTypeSymbol:
                 buffer = creation.Arguments[0].Value;

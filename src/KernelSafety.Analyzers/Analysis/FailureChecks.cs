@@ -202,16 +202,100 @@ internal static class FailureChecks
         return false;
     }
 
-    private static bool EndsWithDoesNotReturn(IOperation statement)
+    /// <summary>
+    /// True when <paramref name="branch"/> leaves on some of its paths (a <c>return</c>, <c>throw</c> or throw-helper call
+    /// of its own, not in a nested function): the author decided which failures to leave on (<c>EINPROGRESS</c>,
+    /// <c>if (e.SocketErrorCode != SocketError.WouldBlock) throw;</c>) rather than only reporting them.
+    /// </summary>
+    public static bool LeavesOnSomePath(IOperation? branch)
     {
-        if (statement is IExpressionStatementOperation { Operation: IInvocationOperation invocation })
+        if (branch is null)
         {
-            foreach (var attribute in invocation.TargetMethod.GetAttributes())
+            return false;
+        }
+
+        foreach (var operation in branch.DescendantsAndSelf())
+        {
+            switch (operation)
             {
-                if (attribute.AttributeClass is { Name: "DoesNotReturnAttribute" })
-                {
-                    return true;
-                }
+                case IReturnOperation { IsImplicit: false }:
+                case IThrowOperation:
+                case IInvocationOperation invocation when IsThrowHelper(invocation.TargetMethod):
+                    return !IsInNestedFunction(operation, branch);
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ContainsReturn(SyntaxNode body)
+    {
+        foreach (var node in body.DescendantNodes())
+        {
+            if (node is ReturnStatementSyntax)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInNestedFunction(IOperation operation, IOperation branch)
+    {
+        for (var node = operation.Parent; node is not null && node != branch; node = node.Parent)
+        {
+            if (node is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool EndsWithDoesNotReturn(IOperation statement)
+        => statement is IExpressionStatementOperation { Operation: IInvocationOperation invocation }
+            && IsThrowHelper(invocation.TargetMethod);
+
+    /// <summary>
+    /// A call that never returns: <c>[DoesNotReturn]</c>, a <c>Throw...</c> helper (not <c>ThrowIf...</c>, which returns
+    /// when its condition is false), or a method in source whose body is only a <c>throw</c>.
+    /// </summary>
+    private static bool IsThrowHelper(IMethodSymbol method)
+    {
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "DoesNotReturnAttribute" })
+            {
+                return true;
+            }
+        }
+
+        if (!method.ReturnsVoid)
+        {
+            return false;
+        }
+
+        var name = method.Name;
+        if (name.StartsWith("Throw", StringComparison.Ordinal) && !name.StartsWith("ThrowIf", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        foreach (var reference in method.DeclaringSyntaxReferences)
+        {
+            var body = reference.GetSyntax() switch
+            {
+                MethodDeclarationSyntax declaration => (SyntaxNode?)declaration.ExpressionBody?.Expression ?? declaration.Body,
+                LocalFunctionStatementSyntax local => (SyntaxNode?)local.ExpressionBody?.Expression ?? local.Body,
+                _ => null,
+            };
+            if (body is ThrowExpressionSyntax
+                || (body is BlockSyntax block && block.Statements.Count > 0 && block.Statements[block.Statements.Count - 1] is ThrowStatementSyntax
+                    && !ContainsReturn(block)))
+            {
+                return true;
             }
         }
 

@@ -19,8 +19,8 @@ internal static class FailurePaths
     /// <summary>
     /// True when a path from <paramref name="start"/> reaches an operation matching <paramref name="isUse"/> while the
     /// result (recognised in conditions by <paramref name="isTestedValue"/>) may still be <paramref name="failureValue"/>;
-    /// false when no such path exists; <c>null</c> when the graph cannot be built here (inside a lambda or local
-    /// function, or code the graph does not cover).
+    /// false when no such path exists; <c>null</c> when the graph cannot be built here (a field initializer, or code
+    /// the graph does not cover; lambdas and local functions use their own graph).
     /// </summary>
     public static bool? ReachesUseOnFailure(
         IOperation start,
@@ -156,12 +156,14 @@ internal static class FailurePaths
 
     private static ControlFlowGraph? TryCreateGraph(IOperation start, CancellationToken cancellationToken)
     {
+        // Lambdas and local functions between the start and the root, innermost first.
+        List<IOperation>? functions = null;
         var node = start;
         while (node.Parent is { } parent)
         {
             if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
             {
-                return null;
+                (functions ??= new List<IOperation>()).Add(parent);
             }
 
             node = parent;
@@ -169,16 +171,66 @@ internal static class FailurePaths
 
         try
         {
-            return node switch
+            var graph = node switch
             {
                 IMethodBodyOperation body => ControlFlowGraph.Create(body, cancellationToken),
                 IConstructorBodyOperation constructor => ControlFlowGraph.Create(constructor, cancellationToken),
                 IBlockOperation block => ControlFlowGraph.Create(block, cancellationToken),
                 _ => null,
             };
+
+            for (var i = (functions?.Count ?? 0) - 1; graph is not null && i >= 0; i--)
+            {
+                graph = functions![i] switch
+                {
+                    ILocalFunctionOperation local => graph.LocalFunctions.Contains(local.Symbol)
+                        ? graph.GetLocalFunctionControlFlowGraph(local.Symbol, cancellationToken)
+                        : null,
+                    IAnonymousFunctionOperation lambda => FindLambda(graph, lambda.Symbol) is { } flow
+                        ? graph.GetAnonymousFunctionControlFlowGraph(flow, cancellationToken)
+                        : null,
+                    _ => null,
+                };
+            }
+
+            return graph;
         }
         catch (ArgumentException)
         {
+            return null;
+        }
+    }
+
+    private static IFlowAnonymousFunctionOperation? FindLambda(ControlFlowGraph graph, IMethodSymbol symbol)
+    {
+        foreach (var block in graph.Blocks)
+        {
+            foreach (var operation in block.Operations)
+            {
+                if (Find(operation) is { } found)
+                {
+                    return found;
+                }
+            }
+
+            if (block.BranchValue is { } branch && Find(branch) is { } inBranch)
+            {
+                return inBranch;
+            }
+        }
+
+        return null;
+
+        IFlowAnonymousFunctionOperation? Find(IOperation root)
+        {
+            foreach (var candidate in root.DescendantsAndSelf())
+            {
+                if (candidate is IFlowAnonymousFunctionOperation flow && SymbolEqualityComparer.Default.Equals(flow.Symbol, symbol))
+                {
+                    return flow;
+                }
+            }
+
             return null;
         }
     }

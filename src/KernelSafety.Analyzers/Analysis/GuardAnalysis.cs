@@ -153,6 +153,11 @@ internal sealed class PathFacts
                 var previous = block.Operations[index - 1];
                 return At(previous, cache, cancellationToken).After(previous, cache);
 
+            case ISwitchCaseOperation section when section.Body.IndexOf(child) is var position && position > 0:
+                // A switch section runs its statements in order, like a block.
+                var before = section.Body[position - 1];
+                return At(before, cache, cancellationToken).After(before, cache);
+
             case IConditionalOperation conditional when child == conditional.WhenTrue:
                 return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, true));
 
@@ -617,8 +622,38 @@ internal static class GuardAnalysis
             case IBinaryOperation { OperatorMethod: null } comparison:
                 AddComparison(comparison.OperatorKind, comparison.LeftOperand, comparison.RightOperand, whenTrue, facts);
                 break;
-            case IIsPatternOperation { Pattern: IRelationalPatternOperation relational } pattern:
-                AddComparison(relational.OperatorKind, pattern.Value, relational.Value, whenTrue, facts);
+            case IIsPatternOperation pattern:
+                CollectPatternFacts(pattern.Value, pattern.Pattern, whenTrue, facts, depth + 1);
+                break;
+        }
+    }
+
+    /// <summary><c>len is &gt; 80</c>, <c>len is &lt; 0 or &gt; Size</c>, <c>len is not (&gt;= 0 and &lt;= Size)</c>.</summary>
+    private static void CollectPatternFacts(IOperation value, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth)
+    {
+        if (depth > 8)
+        {
+            return;
+        }
+
+        switch (pattern)
+        {
+            case IRelationalPatternOperation relational:
+                AddComparison(relational.OperatorKind, value, relational.Value, whenTrue, facts);
+                break;
+            case IConstantPatternOperation constant when whenTrue:
+                AddComparison(BinaryOperatorKind.Equals, value, constant.Value, true, facts);
+                break;
+            case INegatedPatternOperation negated:
+                CollectPatternFacts(value, negated.Pattern, !whenTrue, facts, depth + 1);
+                break;
+            case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.And } both when whenTrue:
+                CollectPatternFacts(value, both.LeftPattern, true, facts, depth + 1);
+                CollectPatternFacts(value, both.RightPattern, true, facts, depth + 1);
+                break;
+            case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.Or } either when !whenTrue:
+                CollectPatternFacts(value, either.LeftPattern, false, facts, depth + 1);
+                CollectPatternFacts(value, either.RightPattern, false, facts, depth + 1);
                 break;
         }
     }

@@ -119,7 +119,23 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             descriptor = ResultUsage.GetReferencedSymbol(invocation.Arguments[0].Value);
         }
 
-        switch (ResultUsage.Classify(invocation, out _, out var local))
+        IOperation occurrence = invocation;
+        var use = ResultUsage.Classify(invocation, out var consumer, out var local);
+        if (use == ResultUseKind.StoredInLocal
+            && consumer is ISimpleAssignmentOperation assignment
+            && ResultUsage.SkipConversionsUp(assignment).Parent is not IExpressionStatementOperation)
+        {
+            // if ((rc = connect(...)) < 0): the value of the assignment is what the code tests.
+            occurrence = assignment;
+            if (ResultUsage.Classify(assignment, out _, out _) != ResultUseKind.Tested)
+            {
+                return; // while ((rc = connect(...)) ...), Check(rc = connect(...)): followed elsewhere
+            }
+
+            use = ResultUseKind.Tested;
+        }
+
+        switch (use)
         {
             case ResultUseKind.Discarded:
                 Report(context, invocation, NativeDiscarded, entryPoint,
@@ -130,19 +146,22 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
             case ResultUseKind.Tested:
                 {
-                    if (!FailureChecks.TryGetFailureTest(invocation, NativeFailure, success, out var test)
+                    var assigned = occurrence == invocation ? null : local;
+                    if (!FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var test)
                         || FailureChecks.Leaves(test.FailureBranch, model)
+                        || FailureChecks.LeavesOnSomePath(test.FailureBranch)
                         || !test.IsStatement
                         || test.FailureBranch is null
                         || FailureChecks.RecordsState(test.FailureBranch)
+                        || FailureChecks.RecordsState(SuccessBranch(test))
                         || descriptor is null
                         || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols)
-                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == invocation.Syntax, success, descriptor, symbols))
+                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, symbols))
                     {
                         return;
                     }
 
-                    ReportFallsThrough(context, invocation, entryPoint, test, descriptor.Name, resultLocal: null);
+                    ReportFallsThrough(context, invocation, entryPoint, test, descriptor.Name, resultLocal: assigned?.Name);
                     return;
                 }
 
@@ -195,7 +214,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         firstHandled = test.Conditional.Syntax.SpanStart;
                     }
                 }
-                else if (test.IsStatement && !FailureChecks.RecordsState(test.FailureBranch))
+                else if (test.IsStatement
+                    && !FailureChecks.RecordsState(test.FailureBranch)
+                    && !FailureChecks.RecordsState(SuccessBranch(test))
+                    && !FailureChecks.LeavesOnSomePath(test.FailureBranch))
                 {
                     fallThrough ??= test;
                 }
@@ -260,6 +282,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 : $"'{local.Name}' is never tested for failure before {name} is used; test it and leave the method on failure",
             resultLocal: local.Name);
     }
+
+    /// <summary>The branch taken on success (<c>else { connected = true; }</c>); a flag set there may guard the use.</summary>
+    private static IOperation? SuccessBranch(FailureTest test)
+        => test.FailureIsTrue ? test.Conditional.WhenFalse : test.Conditional.WhenTrue;
 
     private static void ReportFallsThrough(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, FailureTest test, string descriptorName, string? resultLocal)
     {
@@ -474,8 +500,13 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             }
 
             var callback = ResultUsage.SkipConversionsDown(argument.Value);
-            if (callback is IDelegateCreationOperation { Target: IAnonymousFunctionOperation })
+            if (callback is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
             {
+                if (HandsOnAsyncResult(lambda))
+                {
+                    return; // ar => OnConnected(ar): the handler is trusted to end the call, like a method group
+                }
+
                 break;
             }
 
@@ -525,6 +556,28 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
         Report(context, invocation, MissingEndConnect, display,
             "'EndConnect' is never called, so a failed connect goes unnoticed; call EndConnect (or await ConnectAsync)");
+    }
+
+    /// <summary>True when the callback passes its <c>IAsyncResult</c> parameter on to another call.</summary>
+    private static bool HandsOnAsyncResult(IAnonymousFunctionOperation lambda)
+    {
+        if (lambda.Symbol.Parameters.Length != 1)
+        {
+            return false;
+        }
+
+        var parameter = lambda.Symbol.Parameters[0];
+        foreach (var operation in lambda.Body.Descendants())
+        {
+            if (operation is IParameterReferenceOperation reference
+                && SymbolEqualityComparer.Default.Equals(reference.Parameter, parameter)
+                && ResultUsage.SkipConversionsUp(reference).Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: not "EndConnect" } })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -587,6 +640,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             if (clause.Filter is not null
                 || !CatchesSocketFailure(clause.ExceptionType, symbols)
                 || FailureChecks.Leaves(clause.Handler, model)
+                || FailureChecks.LeavesOnSomePath(clause.Handler)
                 || WritesOrMentions(clause.Handler, socket))
             {
                 continue;
@@ -595,7 +649,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             (swallowing ??= new List<Location>()).Add(clause.Handler.Syntax.GetLocation());
         }
 
-        if (swallowing is null || !IsSocketUsedAfter(ResultUsage.GetRoot(invocation), socket, tryOperation.Syntax.Span.End))
+        if (swallowing is null || !IsSocketUsedAfter(ResultUsage.GetRoot(invocation), socket, tryOperation.Syntax))
         {
             return;
         }
@@ -607,6 +661,39 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             properties: Properties(SwallowedFailure),
             display,
             $"the catch swallows the failure and '{socket.Name}' is used after it unconnected; rethrow or leave the method in the catch"));
+    }
+
+    /// <summary>
+    /// True when <paramref name="later"/> sits in a statement that follows <paramref name="statement"/> (or a statement
+    /// enclosing it) in the same block, switch section or top-level program, so control can fall from one to the other.
+    /// Another <c>case</c> of the same switch or the <c>else</c> of the same <c>if</c> does not follow.
+    /// </summary>
+    private static bool FollowsInStatementList(SyntaxNode statement, SyntaxNode later)
+    {
+        for (var node = statement; node.Parent is { } parent; node = parent)
+        {
+            if (parent is not (Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.SwitchSectionSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.CompilationUnitSyntax))
+            {
+                continue;
+            }
+
+            for (var candidate = later; candidate.Parent is not null; candidate = candidate.Parent)
+            {
+                if (candidate.Parent == parent)
+                {
+                    if (candidate.SpanStart >= node.Span.End)
+                    {
+                        return true;
+                    }
+
+                    break;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool CatchesSocketFailure(ITypeSymbol? caught, KnownSymbols symbols)
@@ -642,12 +729,14 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     /// True when the socket is used (a member other than Close/Dispose, or handed to something) after
     /// <paramref name="position"/>; false as soon as the code reads <c>Connected</c> (that is the check).
     /// </summary>
-    private static bool IsSocketUsedAfter(IOperation root, ISymbol socket, int position)
+    private static bool IsSocketUsedAfter(IOperation root, ISymbol socket, SyntaxNode tryStatement)
     {
+        var position = tryStatement.Span.End;
         var used = false;
         foreach (var operation in root.Descendants())
         {
             if (operation.Syntax.SpanStart < position
+                || !FollowsInStatementList(tryStatement, operation.Syntax)
                 || !SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket)
                 || ResultUsage.IsWrite(operation))
             {

@@ -26,12 +26,12 @@ namespace KernelSafety.CodeFixes.Fixes;
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(IgnoredSocketSetupFix)), Shared]
 public sealed class IgnoredSocketSetupFix : CodeFixProvider
 {
-    public const string TestAndLeaveKey = "KS0002.TestAndLeave";
-    public const string LeaveOnFailureKey = "KS0002.LeaveOnFailure";
-    public const string AwaitKey = "KS0002.Await";
-    public const string ConnectSynchronouslyKey = "KS0002.ConnectSynchronously";
-    public const string RethrowKey = "KS0002.Rethrow";
-    public const string ThrowOnTimeoutKey = "KS0002.ThrowOnTimeout";
+    /// <summary>
+    /// One equivalence key for every variant: each diagnostic's shape (its <c>Kind</c> property) admits exactly one
+    /// fix, so fix-all (and <c>dotnet format analyzers</c>, which applies one key per pass) fixes every KS0002 in a
+    /// single pass.
+    /// </summary>
+    public const string EquivalenceKey = "KS0002.CheckSetupResult";
 
     private const string TimeoutMessage = "The connection attempt timed out.";
 
@@ -109,7 +109,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 "Test the result and leave on failure",
                 ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
                     WithBlankLineAfter(IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null)), statement), ct),
-                TestAndLeaveKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -137,10 +137,10 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 {
                     var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
                     var guard = IfFailed(IdentifierName(localName), Leave(editor.SemanticModel, editor.Generator, statement, local));
-                    editor.InsertAfter(statement, WithBlankLineAfter(guard, statement).WithLeadingTrivia());
+                    editor.InsertAfter(statement, AsStatementAfter(guard, statement));
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
-                TestAndLeaveKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -176,7 +176,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
 
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
-                LeaveOnFailureKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -250,7 +250,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                     "Await the connect",
                     ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
                         statement.WithExpression(AwaitExpression(taskExpression.WithoutTrivia())).WithAdditionalAnnotations(Formatter.Annotation), ct),
-                    AwaitKey),
+                    EquivalenceKey),
                 diagnostic);
             return;
         }
@@ -268,7 +268,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 "Connect synchronously",
                 ct => ReplaceStatementAsync(context.Document, statement, (_, _) =>
                     statement.WithExpression(RenameToConnect(invocation).WithoutTrivia()).WithAdditionalAnnotations(Formatter.Annotation), ct),
-                ConnectSynchronouslyKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -356,7 +356,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
 
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
-                RethrowKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -388,7 +388,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                             .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation),
                         statement);
                 }, ct),
-                ThrowOnTimeoutKey),
+                EquivalenceKey),
             diagnostic);
     }
 
@@ -440,11 +440,42 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
     /// Gives <paramref name="replacement"/> the trivia of <paramref name="original"/>, plus a blank line after it when it
     /// ends in a block and another statement follows (the layout a careful engineer writes).
     /// </summary>
+    /// <summary>
+    /// Trivia for a statement inserted after <paramref name="original"/>: the original keeps its own trailing
+    /// comment; the new statement ends its line and is followed by one blank line when another statement follows
+    /// and does not already start with one.
+    /// </summary>
+    private static TNode AsStatementAfter<TNode>(TNode inserted, StatementSyntax original)
+        where TNode : SyntaxNode
+    {
+        var endOfLine = original.GetTrailingTrivia().LastOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        if (!endOfLine.IsKind(SyntaxKind.EndOfLineTrivia))
+        {
+            endOfLine = ElasticCarriageReturnLineFeed;
+        }
+
+        var trailing = TriviaList(endOfLine);
+        var statements = original.Parent switch
+        {
+            BlockSyntax block => block.Statements,
+            SwitchSectionSyntax section => section.Statements,
+            _ => default,
+        };
+        var index = statements.IndexOf(original);
+        if (index >= 0 && index < statements.Count - 1
+            && !statements[index + 1].GetLeadingTrivia().Any(t => t.IsKind(SyntaxKind.EndOfLineTrivia)))
+        {
+            trailing = trailing.Add(endOfLine);
+        }
+
+        return inserted.WithLeadingTrivia().WithTrailingTrivia(trailing);
+    }
+
     private static TNode WithBlankLineAfter<TNode>(TNode replacement, StatementSyntax original)
         where TNode : SyntaxNode
     {
         var trailing = original.GetTrailingTrivia();
-        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax
+        var statement = original.Parent is BlockSyntax or SwitchSectionSyntax or ElseClauseSyntax or IfStatementSyntax or GlobalStatementSyntax
             ? original
             : null;
         var owner = original.Parent is IfStatementSyntax or ElseClauseSyntax ? original.FirstAncestorOrSelf<IfStatementSyntax>(n => n.Parent is not ElseClauseSyntax) : statement;
@@ -452,6 +483,8 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         {
             BlockSyntax block => block.Statements.IndexOf((StatementSyntax)owner) is var i && i >= 0 && i < block.Statements.Count - 1,
             SwitchSectionSyntax section => section.Statements.IndexOf((StatementSyntax)owner) is var j && j >= 0 && j < section.Statements.Count - 1,
+            GlobalStatementSyntax { Parent: CompilationUnitSyntax unit } global
+                => unit.Members.IndexOf(global) is var k && k >= 0 && k < unit.Members.Count - 1 && unit.Members[k + 1] is GlobalStatementSyntax,
             _ => false,
         };
         followed &= owner is not null && original.GetLastToken() == owner.GetLastToken();
@@ -471,7 +504,16 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        editor.ReplaceNode(statement, build(editor.SemanticModel, editor.Generator));
+        var replacement = build(editor.SemanticModel, editor.Generator);
+        if (replacement is IfStatementSyntax && statement.Parent is not (BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax))
+        {
+            // An embedded statement (if (x) connect(...); else ...): a bare 'if' would capture the outer 'else'.
+            replacement = Block(replacement.WithoutTrivia())
+                .WithTriviaFrom(replacement)
+                .WithAdditionalAnnotations(Formatter.Annotation);
+        }
+
+        editor.ReplaceNode(statement, replacement);
         return await FinishAsync(editor.GetChangedDocument(), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1547,4 +1547,519 @@ public class KS0001_UncheckedCopyLengthTests
         };
         await test.RunAsync();
     }
+
+    // ---------------------------------------------------------------- review: look-alikes
+
+    [Fact]
+    public Task Review_ThrowIfGreaterThan_bounds_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private const int RecordSize = 80;
+                private static readonly byte[] msg = new byte[RecordSize];
+
+                void Write(byte[] buff, int len)
+                {
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(len, msg.Length);
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+
+                void WriteRecord(ReadOnlySpan<byte> data, int count)
+                {
+                    ArgumentOutOfRangeException.ThrowIfNegative(count);
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(count, RecordSize);
+                    data.Slice(0, count).CopyTo(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_unsigned_cast_guard_bounds_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    if ((uint)len > (uint)msg.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len));
+                    }
+
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+
+                bool TryWrite(ReadOnlySpan<byte> data, int len)
+                {
+                    Span<byte> scratch = stackalloc byte[64];
+                    if (len < 0 || len > scratch.Length)
+                        return false;
+                    data.Slice(0, len).CopyTo(scratch);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_destinations_sized_from_the_source_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Framer
+            {
+                byte[] Clone(byte[] src)
+                {
+                    var copy = new byte[src.Length];
+                    Buffer.BlockCopy(src, 0, copy, 0, src.Length);
+                    return copy;
+                }
+
+                byte[] Frame(byte[] payload)
+                {
+                    var frame = new byte[payload.Length + 4];
+                    Array.Copy(payload, 0, frame, 4, payload.Length);
+                    return frame;
+                }
+
+                byte[] Prefix(ReadOnlySpan<byte> data, int n)
+                {
+                    var result = new byte[n];
+                    data[..n].CopyTo(result);
+                    return result;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_counts_clamped_inline_by_Math_Min_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    buff.AsSpan(0, Math.Min(len, msg.Length)).CopyTo(msg);
+                }
+
+                void WriteRange(byte[] buff, int len)
+                {
+                    var n = Math.Min(len, msg.Length);
+                    buff.AsSpan()[..n].CopyTo(msg);
+                }
+
+                void WriteGuarded(ReadOnlySpan<byte> data, int n)
+                {
+                    if (n > msg.Length) return;
+                    data[..n].CopyTo(msg);
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- review: flagged
+
+    [Fact]
+    public Task Review_Debug_Assert_is_not_a_guard()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Diagnostics;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    Debug.Assert(len <= msg.Length);
+                    {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                }
+            }
+            """);
+
+    // ---------------------------------------------------------------- review: fixes
+
+    [Fact]
+    public Task Review_clamp_fix_in_a_checked_lambda_keeps_compiling()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                Action<byte[], int> Writer() => (buff, len) =>
+                {
+                    checked
+                    {
+                        {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                    }
+                };
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                Action<byte[], int> Writer() => (buff, len) =>
+                {
+                    checked
+                    {
+                        Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    }
+                };
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Review_guard_fix_in_a_switch_section()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(int kind, byte[] buff, int len)
+                {
+                    switch (kind)
+                    {
+                        case 1:
+                            {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                            break;
+                    }
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(int kind, byte[] buff, int len)
+                {
+                    switch (kind)
+                    {
+                        case 1:
+                            if (len > msg.Length)
+                            {
+                                throw new ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'msg'.");
+                            }
+
+                            Buffer.BlockCopy(buff, 0, msg, 0, len);
+                            break;
+                    }
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Review_clamp_fix_when_the_user_declares_a_Math_type()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            namespace Device
+            {
+                static class Math { public static int Square(int x) => x * x; }
+
+                class Writer
+                {
+                    private static readonly byte[] msg = new byte[80];
+
+                    void Write(byte[] buff, int len)
+                    {
+                        {|KS0001:Buffer.BlockCopy(buff, 0, msg, 0, len)|};
+                    }
+                }
+            }
+            """, """
+            using System;
+
+            namespace Device
+            {
+                static class Math { public static int Square(int x) => x * x; }
+
+                class Writer
+                {
+                    private static readonly byte[] msg = new byte[80];
+
+                    void Write(byte[] buff, int len)
+                    {
+                        Buffer.BlockCopy(buff, 0, msg, 0, System.Math.Min(len, msg.Length));
+                    }
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Review_guard_in_a_switch_section_bounds_the_copy_after_it()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(int kind, byte[] buff, int len)
+                {
+                    switch (kind)
+                    {
+                        case 1:
+                            if (len > msg.Length)
+                                throw new ArgumentOutOfRangeException(nameof(len));
+                            Buffer.BlockCopy(buff, 0, msg, 0, len);
+                            break;
+                        default:
+                            len = Math.Min(len, msg.Length);
+                            Buffer.BlockCopy(buff, 0, msg, 0, len);
+                            break;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_pattern_and_negated_guards_bound_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private const int Size = 80;
+                private static readonly byte[] msg = new byte[Size];
+
+                void WritePattern(byte[] buff, int len)
+                {
+                    if (len is < 0 or > Size)
+                        throw new ArgumentOutOfRangeException(nameof(len));
+                    Buffer.BlockCopy(buff, 0, msg, 0, len);
+                }
+
+                void WriteNotInRange(byte[] buff, int len)
+                {
+                    if (len is not (>= 0 and <= Size))
+                        return;
+                    msg.AsSpan().Clear();
+                    buff.AsSpan(0, len).CopyTo(msg);
+                }
+
+                bool WriteNegated(byte[] buff, int len)
+                {
+                    if (!(len <= msg.Length))
+                        return false;
+                    Array.Copy(buff, msg, len);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_stackalloc_or_array_chosen_by_the_count_is_made_from_the_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Encoder
+            {
+                int Checksum(ReadOnlySpan<byte> src, int len)
+                {
+                    Span<byte> scratch = len <= 256 ? stackalloc byte[len] : new byte[len];
+                    src.Slice(0, len).CopyTo(scratch);
+                    int sum = 0;
+                    foreach (var b in scratch) sum += b;
+                    return sum;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_field_sized_by_the_count_in_the_same_constructor_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Packet
+            {
+                private readonly byte[] payload;
+
+                public Packet(byte[] data, int size)
+                {
+                    payload = new byte[size];
+                    Array.Copy(data, payload, size);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_guards_inside_try_lock_and_checked_blocks_bound_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private readonly object gate = new object();
+                private readonly byte[] msg = new byte[80];
+
+                void Write(byte[] buff, int len)
+                {
+                    lock (gate)
+                    {
+                        try
+                        {
+                            checked
+                            {
+                                if (len > msg.Length) throw new ArgumentOutOfRangeException(nameof(len));
+                                Buffer.BlockCopy(buff, 0, msg, 0, len);
+                            }
+                        }
+                        finally
+                        {
+                            Console.WriteLine("written");
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_clamp_fix_names_the_field_when_a_parameter_shadows_it()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                void Write(byte[] msg, int len)
+                {
+                    {|KS0001:Buffer.BlockCopy(msg, 0, this.msg, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                void Write(byte[] msg, int len)
+                {
+                    Buffer.BlockCopy(msg, 0, this.msg, 0, Math.Min(len, this.msg.Length));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Review_guard_fix_names_the_static_field_when_a_local_shadows_it()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] buffer = new byte[80];
+
+                void Write(byte[] data, int len)
+                {
+                    var buffer = data;
+                    {|KS0001:Buffer.BlockCopy(buffer, 0, Device.buffer, 0, len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] buffer = new byte[80];
+
+                void Write(byte[] data, int len)
+                {
+                    var buffer = data;
+                    if (len > Device.buffer.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'Device.buffer'.");
+                    }
+
+                    Buffer.BlockCopy(buffer, 0, Device.buffer, 0, len);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Review_range_with_a_caller_count_into_a_fixed_size_field_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(ReadOnlySpan<byte> data, int n)
+                {
+                    {|KS0001:data[..n].CopyTo(msg)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_clamp_fix_inside_a_range()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(ReadOnlySpan<byte> data, int n)
+                {
+                    {|KS0001:data[..n].CopyTo(msg)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Write(ReadOnlySpan<byte> data, int n)
+                {
+                    data[..Math.Min(n, msg.Length)].CopyTo(msg);
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
+    public Task Review_ranges_that_are_bounded_or_not_prefixes_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                private static readonly byte[] msg = new byte[80];
+
+                void Guarded(ReadOnlySpan<byte> data, int n)
+                {
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(n, msg.Length);
+                    data[..n].CopyTo(msg);
+                }
+
+                void Clamped(ReadOnlySpan<byte> data, int n)
+                {
+                    data[..Math.Min(n, msg.Length)].CopyTo(msg);
+                }
+
+                void IntoFresh(ReadOnlySpan<byte> data, int n)
+                {
+                    var copy = new byte[n];
+                    data[..n].CopyTo(copy);
+                }
+            }
+            """);
 }

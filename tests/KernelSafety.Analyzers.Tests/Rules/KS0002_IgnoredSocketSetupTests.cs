@@ -1095,7 +1095,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, message, message.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_tests_a_discarded_connect_and_returns_minus_one_in_an_int_method()
@@ -1125,7 +1125,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return fd;
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_tests_a_stored_result_right_after_it_is_stored()
@@ -1156,7 +1156,39 @@ public class KS0002_IgnoredSocketSetupTests
                     return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Fix_after_a_commented_statement_keeps_the_comment_and_one_blank_line()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|}; // sock_create(PF_INET, SOCK_STREAM, ...)
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0); // sock_create(PF_INET, SOCK_STREAM, ...)
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_seed_adds_the_leave_at_the_end_of_the_logging_branch()
@@ -1192,7 +1224,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, 80, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_logging_block_in_an_int_method_returns_the_result()
@@ -1231,7 +1263,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_awaits_ConnectAsync_in_an_async_method()
@@ -1261,7 +1293,7 @@ public class KS0002_IgnoredSocketSetupTests
                     await socket.SendAsync(msg, SocketFlags.None);
                 }
             }
-            """, IgnoredSocketSetupFix.AwaitKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_connects_synchronously_in_a_synchronous_method()
@@ -1287,7 +1319,7 @@ public class KS0002_IgnoredSocketSetupTests
                     client.GetStream().Write(msg, 0, msg.Length);
                 }
             }
-            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_rethrows_at_the_end_of_a_swallowing_catch()
@@ -1334,7 +1366,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
             }
-            """, IgnoredSocketSetupFix.RethrowKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_throws_TimeoutException_when_Wait_times_out()
@@ -1367,7 +1399,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
             }
-            """, IgnoredSocketSetupFix.ThrowOnTimeoutKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_throws_TimeoutException_for_a_stored_task()
@@ -1401,7 +1433,7 @@ public class KS0002_IgnoredSocketSetupTests
                     client.GetStream().Write(msg, 0, msg.Length);
                 }
             }
-            """, IgnoredSocketSetupFix.ThrowOnTimeoutKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_is_not_offered_for_a_discarded_socket_or_a_pending_flag()
@@ -1470,7 +1502,7 @@ public class KS0002_IgnoredSocketSetupTests
                     return fd;
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_awaits_a_discarded_task_inside_an_async_lambda()
@@ -1504,7 +1536,7 @@ public class KS0002_IgnoredSocketSetupTests
                         await Task.Yield();
                     };
             }
-            """, IgnoredSocketSetupFix.AwaitKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_connects_synchronously_instead_of_a_ConfigureAwait_chain()
@@ -1530,7 +1562,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Connect(address, 2001);
                 }
             }
-            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_is_not_offered_when_no_synchronous_overload_takes_the_same_arguments()
@@ -1587,7 +1619,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_logging_else_branch_leaves_without_disturbing_the_layout()
@@ -1625,7 +1657,7 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, msg.Length, 0);
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.LeaveOnFailureKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_connects_synchronously_inside_a_lock_where_await_is_not_allowed()
@@ -1667,7 +1699,7 @@ public class KS0002_IgnoredSocketSetupTests
                     await Task.Yield();
                 }
             }
-            """, IgnoredSocketSetupFix.ConnectSynchronouslyKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_rethrows_in_every_swallowing_catch_of_a_one_line_try()
@@ -1707,7 +1739,7 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
             }
-            """, IgnoredSocketSetupFix.RethrowKey);
+            """, IgnoredSocketSetupFix.EquivalenceKey);
 
     // =============================================================================================
     // Fix all
@@ -1744,14 +1776,14 @@ public class KS0002_IgnoredSocketSetupTests
                     }
                 }
             }
-            """ + Libc, IgnoredSocketSetupFix.TestAndLeaveKey);
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
     public Task Fix_all_awaits_unobserved_connects_across_documents()
     {
         var test = new VerifyCS.Test
         {
-            CodeActionEquivalenceKey = IgnoredSocketSetupFix.AwaitKey,
+            CodeActionEquivalenceKey = IgnoredSocketSetupFix.EquivalenceKey,
         };
         test.TestState.Sources.Add("""
             using System.Net;
@@ -1807,4 +1839,1030 @@ public class KS0002_IgnoredSocketSetupTests
             """);
         return test.RunAsync();
     }
+
+    // =============================================================================================
+    // Review: look-alikes a naive rule would flag
+
+    /// <summary>libc with poll and errno constants, as a non-blocking connector declares them.</summary>
+    private const string NonBlockingLibc = """
+
+        static class Posix
+        {
+            public const int EINPROGRESS = 115;
+            public const int SOCKET_ERROR = -1;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int connect(int fd, byte[] address, int length);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int poll(PollFd[] fds, int count, int timeout);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint send(int fd, byte[] buffer, nint length, int flags);
+
+            [DllImport("libc")]
+            public static extern int close(int fd);
+        }
+
+        struct PollFd { public int fd; public short events; public short revents; }
+        """;
+
+    [Fact]
+    public Task Review_EINPROGRESS_branch_that_leaves_on_other_errors_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public int Open(int fd, byte[] address, byte[] msg)
+                {
+                    int rc = Posix.connect(fd, address, address.Length);
+                    if (rc < 0)
+                    {
+                        int errno = Marshal.GetLastPInvokeError();
+                        if (errno != Posix.EINPROGRESS)
+                        {
+                            Posix.close(fd);
+                            return -errno;
+                        }
+
+                        var fds = new[] { new PollFd { fd = fd, events = 4 } };
+                        if (Posix.poll(fds, 1, 5000) <= 0)
+                        {
+                            return -110;
+                        }
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return 0;
+                }
+
+                public void Direct(int fd, byte[] address, byte[] msg)
+                {
+                    if (Posix.connect(fd, address, address.Length) == Posix.SOCKET_ERROR)
+                    {
+                        var errno = Marshal.GetLastPInvokeError();
+                        Console.WriteLine($"connect: {errno}");
+                        if (errno != Posix.EINPROGRESS)
+                        {
+                            throw new InvalidOperationException("connect failed: " + errno);
+                        }
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_failure_branch_calling_a_throw_helper_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            static class ThrowHelper
+            {
+                public static void ThrowSocketException(int errno) => throw new SocketException(errno);
+            }
+
+            class Connector
+            {
+                public void Open(int fd, byte[] address, byte[] msg)
+                {
+                    int rc = Posix.connect(fd, address, address.Length);
+                    if (rc < 0)
+                    {
+                        ThrowHelper.ThrowSocketException(Marshal.GetLastPInvokeError());
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                }
+
+                public void Direct(int fd, byte[] address, byte[] msg)
+                {
+                    if (Posix.connect(fd, address, address.Length) != 0)
+                        ThrowLastError();
+                    Posix.send(fd, msg, msg.Length, 0);
+                }
+
+                private static void ThrowLastError()
+                {
+                    throw new SocketException(Marshal.GetLastPInvokeError());
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_result_checked_by_a_helper_or_named_constant_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void ViaHelper(int fd, byte[] address, byte[] msg)
+                {
+                    int rc = Posix.connect(fd, address, address.Length);
+                    ThrowIfError(rc);
+                    Posix.send(fd, msg, msg.Length, 0);
+                }
+
+                public void ViaExtension(int fd, byte[] address, byte[] msg)
+                {
+                    Posix.connect(fd, address, address.Length).ThrowIfFailed("connect");
+                    Posix.send(fd, msg, msg.Length, 0);
+                }
+
+                public bool ViaConstant(int fd, byte[] address, byte[] msg)
+                {
+                    if (Posix.connect(fd, address, address.Length) == Posix.SOCKET_ERROR)
+                    {
+                        Console.WriteLine("connect failed: " + Marshal.GetLastPInvokeError());
+                        return false;
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return true;
+                }
+
+                public bool NonZero(int fd, byte[] address, byte[] msg)
+                {
+                    if (Posix.connect(fd, address, address.Length) != 0)
+                    {
+                        var errno = Marshal.GetLastPInvokeError();
+                        Console.Error.WriteLine($"connect: errno {errno}");
+                        return false;
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return true;
+                }
+
+                private static void ThrowIfError(int rc)
+                {
+                    if (rc < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+            }
+
+            static class Checks
+            {
+                public static void ThrowIfFailed(this int rc, string what)
+                {
+                    if (rc < 0) throw new Win32Exception(Marshal.GetLastPInvokeError(), what);
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_result_assigned_inside_the_condition_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public int Open(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    if ((rc = Posix.connect(fd, address, address.Length)) < 0)
+                    {
+                        return rc;
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return 0;
+                }
+
+                public void Throws(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    if ((rc = Posix.connect(fd, address, address.Length)) == -1)
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    Posix.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_logging_branch_inside_a_lambda_whose_use_is_on_the_success_path_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading.Tasks;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public Task OpenAsync(int fd, byte[] address, byte[] msg)
+                    => Task.Run(() =>
+                    {
+                        int rc = Posix.connect(fd, address, address.Length);
+                        if (rc < 0)
+                        {
+                            Console.WriteLine("connect failed");
+                        }
+                        else
+                        {
+                            Posix.send(fd, msg, msg.Length, 0);
+                        }
+                    });
+
+                public void Open(int fd, byte[] address, byte[] msg)
+                {
+                    Run();
+
+                    void Run()
+                    {
+                        if (Posix.connect(fd, address, address.Length) < 0)
+                        {
+                            Console.WriteLine("connect failed");
+                        }
+                        else
+                        {
+                            Posix.send(fd, msg, msg.Length, 0);
+                        }
+                    }
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_non_blocking_managed_connect_that_expects_WouldBlock_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Connector
+            {
+                public void Filtered(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    socket.Blocking = false;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                    }
+                    catch (SocketException ex) when (ex.SocketErrorCode == SocketError.WouldBlock)
+                    {
+                        // connect is in progress; completion is polled below
+                    }
+
+                    if (!socket.Poll(5_000_000, SelectMode.SelectWrite))
+                    {
+                        throw new TimeoutException();
+                    }
+
+                    socket.Send(msg);
+                }
+
+                public void RethrowsOthers(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    socket.Blocking = false;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                    }
+                    catch (SocketException ex)
+                    {
+                        if (ex.SocketErrorCode != SocketError.WouldBlock && ex.SocketErrorCode != SocketError.InProgress)
+                        {
+                            throw;
+                        }
+                    }
+
+                    socket.Poll(-1, SelectMode.SelectWrite);
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_observed_ConnectAsync_tasks_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Connector
+            {
+                public Task BothAsync(Socket a, Socket b, EndPoint endPoint)
+                    => Task.WhenAll(a.ConnectAsync(endPoint), b.ConnectAsync(endPoint));
+
+                public async Task WithTimeoutAsync(Socket socket, EndPoint endPoint)
+                {
+                    var connect = socket.ConnectAsync(endPoint);
+                    if (await Task.WhenAny(connect, Task.Delay(5000)) != connect)
+                    {
+                        socket.Dispose();
+                        throw new TimeoutException();
+                    }
+
+                    await connect;
+                }
+
+                public async Task ManyAsync(Socket[] sockets, EndPoint endPoint)
+                {
+                    var tasks = new Task[] { sockets[0].ConnectAsync(endPoint), sockets[1].ConnectAsync(endPoint) };
+                    await Task.WhenAll(tasks);
+                }
+
+                public ValueTask OpenAsync(Socket socket, EndPoint endPoint, CancellationToken token)
+                    => socket.ConnectAsync(endPoint, token);
+
+                public async Task CancellableAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await socket.ConnectAsync(endPoint, cts.Token);
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+
+                public void Blocking(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    socket.ConnectAsync(endPoint).GetAwaiter().GetResult();
+                    socket.Send(msg);
+                }
+
+                public Task OffloadedAsync(Socket socket, EndPoint endPoint)
+                    => Task.Run(() => socket.ConnectAsync(endPoint));
+
+                public async Task WrapsAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        await socket.ConnectAsync(endPoint);
+                    }
+                    catch (SocketException ex)
+                    {
+                        Console.WriteLine(ex.Message);
+                        throw new IOException($"Cannot connect to {endPoint}", ex);
+                    }
+
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+
+                public async Task<Socket?> TryOpenAsync(EndPoint endPoint)
+                {
+                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    try
+                    {
+                        await socket.ConnectAsync(endPoint);
+                    }
+                    catch (SocketException)
+                    {
+                        socket.Dispose();
+                        return null;
+                    }
+
+                    return socket;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_retry_wrappers_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            static class Retry
+            {
+                public static async Task ExecuteAsync(Func<Task> action, int attempts)
+                {
+                    for (var i = 1; ; i++)
+                    {
+                        try { await action(); return; }
+                        catch (SocketException) when (i < attempts) { await Task.Delay(100 * i); }
+                    }
+                }
+
+                public static void Execute(Action action) => action();
+            }
+
+            class Connector
+            {
+                public async Task OpenAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    await Retry.ExecuteAsync(() => socket.ConnectAsync(endPoint), 3);
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+
+                public void Open(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    Retry.Execute(() => socket.Connect(endPoint));
+                    socket.Send(msg);
+                }
+
+                public async Task WhileAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var attempt = 0;
+                    while (true)
+                    {
+                        try
+                        {
+                            await socket.ConnectAsync(endPoint);
+                            break;
+                        }
+                        catch (SocketException) when (++attempt < 5)
+                        {
+                            await Task.Delay(200);
+                        }
+                    }
+
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+            }
+            """);
+
+    // =============================================================================================
+    // Review: shapes RULES.md requires
+
+    [Fact]
+    public Task Review_discarded_connect_in_expression_bodied_members_and_lambdas_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Open(int fd, byte[] address) => {|KS0002:Posix.connect(fd, address, address.Length)|};
+
+                public void OpenLater(Socket socket, EndPoint endPoint) => {|KS0002:socket.ConnectAsync(endPoint)|};
+
+                public Action Opener(Socket socket, EndPoint endPoint) => () => { {|KS0002:socket.ConnectAsync(endPoint)|}; };
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_ignored_timed_wait_through_AsTask_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            class Connector
+            {
+                public void Open(Socket socket, EndPoint endPoint, CancellationToken token, byte[] msg)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint, token)|}.AsTask().Wait(3000);
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_swallowed_TcpClient_connect_then_GetStream_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Connector
+            {
+                public void Write(TcpClient client, byte[] msg)
+                {
+                    try
+                    {
+                        {|KS0002:client.Connect("device.local", 2001)|};
+                    }
+                    catch (SocketException ex)
+                    {
+                        Console.WriteLine(ex.Message);
+                    }
+
+                    client.GetStream().Write(msg, 0, msg.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_named_constant_test_whose_branch_only_logs_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Posix.connect(fd, address, address.Length)|};
+                    if (rc == Posix.SOCKET_ERROR)
+                    {
+                        var errno = Marshal.GetLastPInvokeError();
+                        Console.WriteLine($"connect failed: {errno}");
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + NonBlockingLibc);
+
+    // =============================================================================================
+    // Review: fix correctness
+
+    [Fact]
+    public Task Review_fix_of_a_discarded_connect_in_an_if_with_else_keeps_the_else_on_its_if()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Open(int fd, byte[] address, bool ready)
+                {
+                    if (ready)
+                        {|KS0002:Posix.connect(fd, address, address.Length)|};
+                    else
+                        Console.WriteLine("not ready");
+                }
+            }
+            """ + NonBlockingLibc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Open(int fd, byte[] address, bool ready)
+                {
+                    if (ready)
+                    {
+                        if (Posix.connect(fd, address, address.Length) < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+                    }
+                    else
+                        Console.WriteLine("not ready");
+                }
+            }
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Review_fix_in_a_lambda_returning_int_returns_minus_one()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public Func<int> Opener(int fd, byte[] address) => () =>
+                {
+                    {|KS0002:Posix.connect(fd, address, address.Length)|};
+                    return fd;
+                };
+            }
+            """ + NonBlockingLibc, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public Func<int> Opener(int fd, byte[] address) => () =>
+                {
+                    if (Posix.connect(fd, address, address.Length) < 0)
+                    {
+                        return -1;
+                    }
+
+                    return fd;
+                };
+            }
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Review_fix_in_a_checked_property_getter_returns_minus_one()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                private readonly int fd;
+                private readonly byte[] address = new byte[16];
+
+                public int Descriptor
+                {
+                    get
+                    {
+                        checked
+                        {
+                            {|KS0002:Posix.connect(fd, address, address.Length)|};
+                            return fd;
+                        }
+                    }
+                }
+            }
+            """ + NonBlockingLibc, """
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                private readonly int fd;
+                private readonly byte[] address = new byte[16];
+
+                public int Descriptor
+                {
+                    get
+                    {
+                        checked
+                        {
+                            if (Posix.connect(fd, address, address.Length) < 0)
+                            {
+                                return -1;
+                            }
+
+                            return fd;
+                        }
+                    }
+                }
+            }
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Review_fix_awaits_in_a_catch_block_of_an_async_method()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Connector
+            {
+                public async Task ReconnectAsync(Socket socket, EndPoint primary, EndPoint fallback)
+                {
+                    try
+                    {
+                        await socket.ConnectAsync(primary);
+                    }
+                    catch (SocketException)
+                    {
+                        {|KS0002:socket.ConnectAsync(fallback)|};
+                    }
+                }
+            }
+            """, """
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Connector
+            {
+                public async Task ReconnectAsync(Socket socket, EndPoint primary, EndPoint fallback)
+                {
+                    try
+                    {
+                        await socket.ConnectAsync(primary);
+                    }
+                    catch (SocketException)
+                    {
+                        await socket.ConnectAsync(fallback);
+                    }
+                }
+            }
+            """, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Review_swallowing_catch_in_one_switch_case_and_send_in_another_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            enum Command { Connect, Send }
+
+            class Session
+            {
+                private readonly Socket socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+                public void Handle(Command command, EndPoint endPoint, byte[] payload)
+                {
+                    switch (command)
+                    {
+                        case Command.Connect:
+                            try { socket.Connect(endPoint); }
+                            catch (SocketException ex) { Console.WriteLine(ex.Message); }
+                            break;
+                        case Command.Send:
+                            socket.Send(payload);
+                            break;
+                    }
+                }
+
+                public void Toggle(bool open, EndPoint endPoint, byte[] payload)
+                {
+                    if (open)
+                    {
+                        try { socket.Connect(endPoint); }
+                        catch (SocketException ex) { Console.WriteLine(ex.Message); }
+                    }
+                    else
+                    {
+                        socket.Send(payload);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public async Task Review_swallowing_catch_in_top_level_statements_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System;
+                using System.Net;
+                using System.Net.Sockets;
+
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    {|KS0002:socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001))|};
+                }
+                catch (SocketException ex)
+                {
+                    Console.WriteLine(ex.Message);
+                }
+
+                socket.Send(new byte[] { 1, 2, 3 });
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task Review_use_guarded_by_a_flag_set_on_success_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    var connected = false;
+                    int rc = Posix.connect(fd, address, address.Length);
+                    if (rc < 0)
+                    {
+                        Console.WriteLine("connect failed: " + Marshal.GetLastPInvokeError());
+                    }
+                    else
+                    {
+                        connected = true;
+                    }
+
+                    if (connected)
+                    {
+                        Posix.send(fd, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_logging_branch_in_a_lambda_with_a_later_success_test_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading.Tasks;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public Task OpenAsync(int fd, byte[] address, byte[] msg)
+                    => Task.Run(() =>
+                    {
+                        int rc = Posix.connect(fd, address, address.Length);
+                        if (rc < 0) Console.WriteLine("connect failed");
+                        if (rc == 0) Posix.send(fd, msg, msg.Length, 0);
+                    });
+
+                public void Open(int fd, byte[] address, byte[] msg)
+                {
+                    Run(fd);
+
+                    void Run(int descriptor)
+                    {
+                        int rc = Posix.connect(descriptor, address, address.Length);
+                        if (rc < 0) Console.WriteLine("connect failed");
+                        if (rc >= 0) Posix.send(descriptor, msg, msg.Length, 0);
+                    }
+                }
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_logging_branch_in_a_lambda_that_falls_through_to_the_send_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading.Tasks;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public Task OpenAsync(int fd, byte[] address, byte[] msg)
+                    => Task.Run(() =>
+                    {
+                        int rc = {|KS0002:Posix.connect(fd, address, address.Length)|};
+                        if (rc < 0) Console.WriteLine("connect failed");
+                        Posix.send(fd, msg, msg.Length, 0);
+                    });
+            }
+            """ + NonBlockingLibc);
+
+    [Fact]
+    public Task Review_discarded_winsock_connect_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Winsock
+            {
+                [DllImport("ws2_32.dll", SetLastError = true)]
+                public static extern int connect(IntPtr s, byte[] name, int namelen);
+            }
+
+            class Connector
+            {
+                public void Open(IntPtr s, byte[] name) => {|KS0002:Winsock.connect(s, name, name.Length)|};
+            }
+            """);
+
+    [Fact]
+    public Task Review_ignored_timed_waits_with_TimeSpan_or_token_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            class Connector
+            {
+                public void Open(Socket socket, EndPoint endPoint, byte[] msg, CancellationToken token)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.Wait(TimeSpan.FromSeconds(3));
+                    socket.Send(msg);
+                }
+
+                public void OpenCancellable(Socket socket, EndPoint endPoint, byte[] msg, CancellationToken token)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.Wait(3000, token);
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_tasks_observed_by_continuations_or_fault_checks_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Connector
+            {
+                public void Open(Socket socket, EndPoint endPoint)
+                {
+                    socket.ConnectAsync(endPoint).ContinueWith(
+                        t => Console.WriteLine(t.Exception),
+                        TaskContinuationOptions.OnlyOnFaulted);
+                }
+
+                public bool TryOpen(Socket socket, EndPoint endPoint)
+                {
+                    var connect = socket.ConnectAsync(endPoint);
+                    connect.Wait(5000);
+                    return connect.IsCompletedSuccessfully;
+                }
+
+                public bool OpenWithin(Socket socket, EndPoint endPoint, int milliseconds)
+                    => socket.ConnectAsync(endPoint).Wait(milliseconds);
+            }
+            """);
+
+    [Fact]
+    public async Task Review_fix_of_a_discarded_connect_in_top_level_statements_throws()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System.Runtime.InteropServices;
+
+                var address = new byte[16];
+                {|KS0002:Posix.connect(3, address, address.Length)|};
+                Posix.send(3, address, 1, 0);
+                """ + NonBlockingLibc,
+            FixedCode = """
+                using System.ComponentModel;
+                using System.Runtime.InteropServices;
+
+                var address = new byte[16];
+                if (Posix.connect(3, address, address.Length) < 0)
+                {
+                    throw new Win32Exception(Marshal.GetLastPInvokeError());
+                }
+
+                Posix.send(3, address, 1, 0);
+                """ + NonBlockingLibc,
+            CodeActionEquivalenceKey = IgnoredSocketSetupFix.EquivalenceKey,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        test.FixedState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public Task Review_fix_of_a_condition_assignment_that_only_logs_returns_the_result()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public int Open(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    if ((rc = {|KS0002:Posix.connect(fd, address, address.Length)|}) < 0)
+                        Console.WriteLine("connect failed");
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return 0;
+                }
+            }
+            """ + NonBlockingLibc, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public int Open(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    if ((rc = Posix.connect(fd, address, address.Length)) < 0)
+                    {
+                        Console.WriteLine("connect failed");
+                        return rc;
+                    }
+
+                    Posix.send(fd, msg, msg.Length, 0);
+                    return 0;
+                }
+            }
+            """ + NonBlockingLibc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Review_BeginConnect_callback_lambda_that_hands_the_result_to_a_handler_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Connector
+            {
+                private readonly Socket socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+                public void Open(EndPoint endPoint)
+                {
+                    socket.BeginConnect(endPoint, ar => OnConnected(ar), null);
+                }
+
+                public void OpenWithState(TcpClient client, string host)
+                {
+                    client.BeginConnect(host, 2001, result => Complete(client, result), null);
+                }
+
+                private void OnConnected(IAsyncResult ar)
+                {
+                    socket.EndConnect(ar);
+                }
+
+                private static void Complete(TcpClient client, IAsyncResult result)
+                {
+                    client.EndConnect(result);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Review_BeginConnect_callback_lambda_that_ignores_the_result_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Connector
+            {
+                public void Open(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    {|KS0002:socket.BeginConnect(endPoint, ar => Console.WriteLine("connected"), null)|};
+                }
+            }
+            """);
 }

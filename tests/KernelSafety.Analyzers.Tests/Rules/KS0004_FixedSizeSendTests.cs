@@ -1637,4 +1637,407 @@ public class KS0004_FixedSizeSendTests
             }
             """);
     }
+
+    // ------------------------------------------------------------------------------------------
+    // Review: look-alikes a naive rule would flag.
+
+    [Fact]
+    public async Task Review_buffer_trimmed_by_AsSpan_or_AsMemory_before_the_send()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Forward(Stream input, Socket socket)
+                {
+                    var buffer = new byte[4096];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    socket.Send(buffer.AsSpan(0, n));
+                }
+
+                async Task ForwardAsync(Stream input, Socket socket)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(4096);
+                    int n = await input.ReadAsync(buffer, 0, 4096);
+                    await socket.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+
+                void ForwardSlice(Stream input, Stream output)
+                {
+                    var buffer = new byte[4096];
+                    int n = input.Read(buffer);
+                    output.Write(buffer.AsSpan()[..n]);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Review_buffer_resized_to_the_valid_length_before_the_send()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Forward(Stream input, Socket socket)
+                {
+                    var buffer = new byte[4096];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    Array.Resize(ref buffer, n);
+                    socket.Send(buffer);
+                }
+
+                void Encode(Socket socket, string text)
+                {
+                    var buffer = new byte[256];
+                    int n = Encoding.UTF8.GetBytes(text, 0, text.Length, buffer, 0);
+                    buffer = buffer[..n];
+                    socket.Send(buffer, 0, buffer.Length, SocketFlags.None);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Review_whole_buffer_sent_only_when_the_read_filled_it()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Forward(Stream input, Socket socket)
+                {
+                    var buffer = new byte[512];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    if (n == buffer.Length)
+                    {
+                        socket.Send(buffer);
+                    }
+                    else
+                    {
+                        socket.Send(buffer, 0, n, SocketFlags.None);
+                    }
+                }
+
+                void ForwardFixed(Stream input, Stream output)
+                {
+                    var block = new byte[512];
+                    int n = input.Read(block, 0, 512);
+                    if (n < 512)
+                    {
+                        return;
+                    }
+
+                    output.Write(block, 0, 512);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Review_classic_copy_loop_and_size_overloads_send_the_valid_length()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Pump(Stream input, Stream output)
+                {
+                    var buffer = new byte[81920];
+                    int n;
+                    while ((n = input.Read(buffer, 0, buffer.Length)) > 0)
+                    {
+                        output.Write(buffer, 0, n);
+                    }
+                }
+
+                void Echo(Socket socket)
+                {
+                    var buffer = new byte[1024];
+                    int n = socket.Receive(buffer);
+                    socket.Send(buffer, n, SocketFlags.None);
+                }
+
+                void Datagram(UdpClient udp, Stream input, IPEndPoint peer)
+                {
+                    var buffer = new byte[1500];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    udp.Send(buffer, n, peer);
+                }
+
+                void ReadIntoOneSendAnother(Stream input, Socket socket, byte[] reply)
+                {
+                    var request = new byte[256];
+                    input.ReadExactly(request, 0, 16);
+                    socket.Send(reply);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Review_read_until_full_then_whole_buffer_write_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void CopyBlock(Stream input, Socket socket)
+                {
+                    var block = new byte[512];
+                    int total = 0;
+                    while (total < block.Length)
+                    {
+                        int read = input.Read(block, total, block.Length - total);
+                        if (read == 0) throw new EndOfStreamException();
+                        total += read;
+                    }
+
+                    socket.Send(block);
+                }
+
+                void Exactly(Stream input, Socket socket)
+                {
+                    var block = new byte[512];
+                    input.ReadExactly(block);
+                    socket.Send(block);
+                }
+            }
+            """);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Review: shapes RULES.md requires.
+
+    [Fact]
+    public async Task Review_UdpClient_send_of_the_whole_received_buffer_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Datagram(UdpClient udp, Stream input, IPEndPoint peer)
+                {
+                    var buffer = new byte[1500];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    {|KS0004:udp.Send(buffer, buffer.Length, peer)|};
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Review_async_span_read_then_whole_array_SendAsync_is_flagged()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                async Task ForwardAsync(Stream input, Socket socket)
+                {
+                    var buffer = new byte[4096];
+                    int n = await input.ReadAsync(buffer.AsMemory());
+                    await {|KS0004:socket.SendAsync(buffer, SocketFlags.None)|};
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(source);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Review: fix correctness.
+
+    [Fact]
+    public async Task Review_fix_in_an_expression_bodied_lambda_and_checked_context()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                static byte[] msg = new byte[80];
+
+                Func<int> Forward(Socket socket, byte[] data, int len)
+                {
+                    checked
+                    {
+                        Buffer.BlockCopy(data, 0, msg, 0, len);
+                        return () => 0;
+                    }
+                }
+
+                int Write(Socket socket, byte[] data, int len)
+                {
+                    checked
+                    {
+                        Buffer.BlockCopy(data, 0, msg, 0, len);
+                        return {|KS0004:socket.Send(msg, 0, 80, SocketFlags.None)|};
+                    }
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Relay
+            {
+                static byte[] msg = new byte[80];
+
+                Func<int> Forward(Socket socket, byte[] data, int len)
+                {
+                    checked
+                    {
+                        Buffer.BlockCopy(data, 0, msg, 0, len);
+                        return () => 0;
+                    }
+                }
+
+                int Write(Socket socket, byte[] data, int len)
+                {
+                    checked
+                    {
+                        Buffer.BlockCopy(data, 0, msg, 0, len);
+                        return socket.Send(msg, 0, len, SocketFlags.None);
+                    }
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Review_fix_expands_a_whole_buffer_send_in_top_level_statements()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = Usings + """
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                var buffer = new byte[1024];
+                int n = Console.OpenStandardInput().Read(buffer, 0, buffer.Length);
+                {|KS0004:socket.Send(buffer)|};
+                """,
+            FixedCode = Usings + """
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                var buffer = new byte[1024];
+                int n = Console.OpenStandardInput().Read(buffer, 0, buffer.Length);
+                socket.Send(buffer, 0, n, SocketFlags.None);
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        test.FixedState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task Review_fix_with_a_long_valid_length_keeps_compiling()
+    {
+        var source = Usings + """
+            class Relay
+            {
+                void Forward(Stream output, Stream input)
+                {
+                    var buffer = new byte[64];
+                    long n = input.Read(buffer, 0, buffer.Length);
+                    {|KS0004:output.Write(buffer, 0, 64)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Relay
+            {
+                void Forward(Stream output, Stream input)
+                {
+                    var buffer = new byte[64];
+                    long n = input.Read(buffer, 0, buffer.Length);
+                    output.Write(buffer, 0, (int)n);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Review_fix_of_a_native_recv_length_written_to_a_stream_casts_to_int()
+    {
+        var source = Usings + """
+            class Bridge
+            {
+                [DllImport("libc", SetLastError = true)]
+                static extern nint recv(int fd, byte[] buffer, nint length, int flags);
+
+                void Forward(int fd, Stream output)
+                {
+                    var buffer = new byte[512];
+                    nint n = recv(fd, buffer, buffer.Length, 0);
+                    if (n <= 0) return;
+                    {|KS0004:output.Write(buffer, 0, buffer.Length)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Bridge
+            {
+                [DllImport("libc", SetLastError = true)]
+                static extern nint recv(int fd, byte[] buffer, nint length, int flags);
+
+                void Forward(int fd, Stream output)
+                {
+                    var buffer = new byte[512];
+                    nint n = recv(fd, buffer, buffer.Length, 0);
+                    if (n <= 0) return;
+                    output.Write(buffer, 0, (int)n);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task Review_reused_buffer_refilled_by_a_second_read_is_judged_by_the_last_read()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Forward(Stream input, Stream output)
+                {
+                    var buffer = new byte[512];
+                    int header = input.Read(buffer, 0, 4);
+                    input.ReadExactly(buffer, 0, buffer.Length);
+                    output.Write(buffer, 0, buffer.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Review_padded_or_replaced_buffers_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Terminal
+            {
+                void SendLine(Stream input, Socket socket)
+                {
+                    var line = new byte[80];
+                    int n = input.Read(line, 0, line.Length);
+                    line.AsSpan(n).Fill((byte)' ');
+                    socket.Send(line);
+                }
+
+                void SendCleared(Stream input, Socket socket)
+                {
+                    var record = new byte[64];
+                    int n = input.Read(record, 0, record.Length);
+                    Array.Clear(record, n, record.Length - n);
+                    socket.Send(record, 0, 64, SocketFlags.None);
+                }
+
+                void SendReplacement(Stream input, Socket socket, string text)
+                {
+                    var buffer = new byte[256];
+                    int n = input.Read(buffer, 0, buffer.Length);
+                    Console.WriteLine(n);
+                    buffer = Encoding.UTF8.GetBytes(text);
+                    socket.Send(buffer);
+                }
+
+                void SendBuilt(Socket socket, int value)
+                {
+                    using var ms = new MemoryStream();
+                    ms.Write(BitConverter.GetBytes(value));
+                    var frame = ms.ToArray();
+                    socket.Send(frame);
+                }
+            }
+            """);
+    }
 }
