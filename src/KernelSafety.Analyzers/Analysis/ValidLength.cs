@@ -355,7 +355,11 @@ internal static class ValidLength
             }
         }
 
-        if (IsComparedBefore(root, candidate, site, siteFunction, buffer, usedConstant, cancellationToken))
+        // 'if (n != 4) throw' against 'new byte[4]' sent whole: the constant is the whole buffer's length.
+        long? allocatedLength = allocation is { } sized && TryGetInteger(StripCasts(sized.Size), out var size) ? size : null;
+        if (IsComparedBefore(root, candidate, site, siteFunction, buffer, usedConstant, cancellationToken)
+            || (usedConstant is null && allocatedLength is not null
+                && IsComparedBefore(root, candidate, site, siteFunction, buffer, allocatedLength, cancellationToken)))
         {
             return false;
         }

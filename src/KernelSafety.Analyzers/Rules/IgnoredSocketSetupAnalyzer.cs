@@ -537,9 +537,19 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        var socket = ResultUsage.GetReferencedSymbol(invocation.Instance);
         foreach (var operation in root.Descendants())
         {
             if (operation is IInvocationOperation { TargetMethod.Name: "EndConnect" })
+            {
+                return;
+            }
+
+            // 'if (success && client.Connected)' after the wait: the failure is noticed without EndConnect.
+            if (socket is not null
+                && operation is IPropertyReferenceOperation { Property.Name: "Connected", Instance: { } connectedOf }
+                && operation.Syntax.SpanStart > invocation.Syntax.SpanStart
+                && SymbolEqualityComparer.Default.Equals(ResultUsage.GetReferencedSymbol(connectedOf), socket))
             {
                 return;
             }

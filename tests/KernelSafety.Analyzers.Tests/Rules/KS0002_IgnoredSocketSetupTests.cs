@@ -907,6 +907,32 @@ public class KS0002_IgnoredSocketSetupTests
             }
             """ + Libc);
 
+    // Real code (a device client retrying BeginConnect): the wait result and 'Connected' are the check.
+    [Fact]
+    public Task BeginConnect_followed_by_a_Connected_check_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                private readonly TcpClient _client = new TcpClient();
+
+                public bool Open(string host, int port)
+                {
+                    IAsyncResult result = _client.BeginConnect(host, port, null, null);
+                    bool success = result.AsyncWaitHandle.WaitOne(5000, true);
+                    if (success && _client.Connected)
+                    {
+                        return true;
+                    }
+
+                    _client.Close();
+                    return false;
+                }
+            }
+            """);
+
     [Fact]
     public Task BeginConnect_result_handed_on_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""

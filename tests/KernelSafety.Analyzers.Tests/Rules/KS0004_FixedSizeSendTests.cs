@@ -1522,6 +1522,44 @@ public class KS0004_FixedSizeSendTests
             """);
     }
 
+    // Real code (a D-Bus client reading its auth line byte by byte): the read is checked against the
+    // array's constant size, so the whole array is valid.
+    [Fact]
+    public async Task Short_read_rejected_against_the_allocated_size_before_the_whole_buffer_is_used()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class BusConnection
+            {
+                [DllImport("libc")]
+                static extern int recv(int sockfd, byte[] buf, int len, int flags);
+
+                static string ReadLine(int fd)
+                {
+                    var line = "";
+                    var receiveByte = new byte[1];
+                    while (!line.EndsWith("\r\n"))
+                    {
+                        var result = recv(fd, receiveByte, 1, 0);
+                        if (result != 1)
+                            throw new InvalidOperationException("recv failed: " + result);
+                        line += Encoding.ASCII.GetString(receiveByte);
+                    }
+
+                    return line;
+                }
+
+                static void ForwardHeader(Stream input, Socket output)
+                {
+                    var header = new byte[4];
+                    int n = input.Read(header, 0, 4);
+                    if (n != 4)
+                        throw new EndOfStreamException();
+                    output.Send(header);
+                }
+            }
+            """);
+    }
+
     [Fact]
     public async Task Length_checked_against_the_record_size_before_the_copy()
     {

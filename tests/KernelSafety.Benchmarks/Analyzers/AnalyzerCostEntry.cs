@@ -14,7 +14,8 @@ namespace KernelSafety.Benchmarks.Analyzers;
 /// The analyzer cost harness. In one process it compiles each corpus, times the compiler's own
 /// diagnostics pass, then runs KernelSafety's analyzers and the SDK's NetAnalyzers for the comparable
 /// rules (CA1806, CA2022, CA2000) on the same compilation with execution-time logging, and reports
-/// ratios. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [file.cs|folder ...]</c>.
+/// ratios. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [--list] [file.cs|folder ...]</c>;
+/// <c>--list</c> prints every KernelSafety diagnostic of the user sources (file:line: id message).
 /// </summary>
 public static class AnalyzerCostEntry
 {
@@ -24,6 +25,7 @@ public static class AnalyzerCostEntry
     {
         var lines = 200_000;
         var runs = 3;
+        var list = false;
         var userPaths = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -39,10 +41,13 @@ public static class AnalyzerCostEntry
                 case "--runs" when i + 1 < args.Length:
                     runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
+                case "--list":
+                    list = true;
+                    break;
                 default:
                     if (!File.Exists(args[i]) && !Directory.Exists(args[i]))
                     {
-                        Console.Error.WriteLine($"error: '{args[i]}' is neither an option (--lines N, --runs N, --smoke) nor an existing .cs file or folder");
+                        Console.Error.WriteLine($"error: '{args[i]}' is neither an option (--lines N, --runs N, --smoke, --list) nor an existing .cs file or folder");
                         return 2;
                     }
 
@@ -69,7 +74,7 @@ public static class AnalyzerCostEntry
         };
         if (userPaths.Count > 0)
         {
-            results.Add(Measure("user sources", ReadUserSources(userPaths), references, ours, baseline, runs));
+            results.Add(Measure("user sources", ReadUserSources(userPaths), references, ours, baseline, runs, list: list));
         }
 
         Console.WriteLine();
@@ -102,7 +107,8 @@ public static class AnalyzerCostEntry
         ImmutableArray<DiagnosticAnalyzer> ours,
         ImmutableArray<DiagnosticAnalyzer> baseline,
         int runs,
-        bool quiet = false)
+        bool quiet = false,
+        bool list = false)
     {
         var lines = files.Sum(f => CorpusGenerator.CountLines(f.Text));
         var compileTimes = new List<TimeSpan>();
@@ -174,9 +180,29 @@ public static class AnalyzerCostEntry
                 .Select(g => $"{g.Key}={g.Count()}")
                 .ToList();
             Console.WriteLine($"  diagnostics: {(counts.Count == 0 ? "none" : string.Join(", ", counts))}");
+            if (list && !lastDiagnostics.IsDefault)
+            {
+                PrintDiagnostics(lastDiagnostics);
+            }
         }
 
         return r;
+    }
+
+    /// <summary>Prints each KernelSafety diagnostic (and analyzer failure, AD0001) as <c>file:line: id message</c>, in file order.</summary>
+    private static void PrintDiagnostics(ImmutableArray<Diagnostic> diagnostics)
+    {
+        var listed = diagnostics
+            .Where(d => d.Id.StartsWith("KS", StringComparison.Ordinal) || d.Id == "AD0001")
+            .Select(d => (Span: d.Location.GetLineSpan(), Diagnostic: d))
+            .OrderBy(p => p.Span.Path, StringComparer.Ordinal)
+            .ThenBy(p => p.Span.StartLinePosition.Line)
+            .ThenBy(p => p.Span.StartLinePosition.Character);
+        foreach (var (span, diagnostic) in listed)
+        {
+            var where = span.IsValid ? $"{span.Path}:{span.StartLinePosition.Line + 1}" : "(no location)";
+            Console.WriteLine($"    {where}: {diagnostic.Id} {diagnostic.GetMessage(CultureInfo.InvariantCulture)}");
+        }
     }
 
     private static CSharpCompilation CreateCompilation(IReadOnlyList<(string Path, string Text)> files, ImmutableArray<MetadataReference> references)
