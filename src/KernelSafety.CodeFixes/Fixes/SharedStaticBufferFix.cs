@@ -274,7 +274,173 @@ public sealed class SharedStaticBufferFix : CodeFixProvider
             Apply(editor, plan);
         }
 
-        return editor.GetChangedDocument();
+        // The fields go last, line by line: the editor's node removal keeps the field's line break and leaves a
+        // blank line where the field was.
+        var root = editor.GetChangedRoot();
+        while (root.GetAnnotatedNodes(RemovedField).FirstOrDefault() is FieldDeclarationSyntax field)
+        {
+            root = RemoveFieldLines(root, field);
+        }
+
+        return document.WithSyntaxRoot(root);
+    }
+
+    private static readonly SyntaxAnnotation RemovedField = new("KS0006.RemovedField");
+
+    /// <summary>
+    /// Removes a field with its whole line(s): the comments just above it (up to a blank line or a directive, which
+    /// stay) and a trailing comment on its line go with it; the blank lines around it collapse to the one the
+    /// surrounding members had (none after the type's opening brace or before its closing brace).
+    /// </summary>
+    private static SyntaxNode RemoveFieldLines(SyntaxNode root, FieldDeclarationSyntax field)
+    {
+        if (field.Parent is not TypeDeclarationSyntax type
+            || !field.GetTrailingTrivia().Any(SyntaxKind.EndOfLineTrivia))
+        {
+            // Another declaration on the same line (or no type around it): remove the node alone.
+            return root.RemoveNode(field, SyntaxRemoveOptions.KeepExteriorTrivia | SyntaxRemoveOptions.KeepUnbalancedDirectives)!;
+        }
+
+        var index = type.Members.IndexOf(field);
+        var leading = field.GetLeadingTrivia();
+
+        // Keep the leading trivia up to the last blank line or directive: what follows belongs to the field.
+        var keep = 0;
+        var lineStart = 0;
+        for (var i = 0; i < leading.Count; i++)
+        {
+            var trivia = leading[i];
+            if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                if (IsBlank(leading, lineStart, i))
+                {
+                    keep = i + 1;
+                }
+
+                lineStart = i + 1;
+            }
+            else if (trivia.IsDirective || trivia.IsKind(SyntaxKind.DisabledTextTrivia))
+            {
+                keep = i + 1;
+                lineStart = i + 1;
+            }
+            else if (trivia.HasStructure)
+            {
+                // A documentation comment ends with its own line break.
+                lineStart = i + 1;
+            }
+        }
+
+        var kept = SyntaxFactory.TriviaList(leading.Take(keep));
+        var last = index == type.Members.Count - 1;
+        var next = last ? type.CloseBraceToken.LeadingTrivia : type.Members[index + 1].GetLeadingTrivia();
+
+        if (last || StartsWithBlankLine(next))
+        {
+            // The next member brings its own separation (or the brace needs none): drop the field's.
+            kept = TrimTrailingBlankLines(kept);
+        }
+
+        if (index == 0 && kept.All(t => t.IsKind(SyntaxKind.WhitespaceTrivia) || t.IsKind(SyntaxKind.EndOfLineTrivia)))
+        {
+            // Right after the opening brace: no blank line before the next member.
+            kept = SyntaxFactory.TriviaList();
+            next = TrimLeadingBlankLines(next);
+        }
+
+        var members = type.Members.RemoveAt(index);
+        TypeDeclarationSyntax updated;
+        if (last)
+        {
+            updated = type.WithMembers(members).WithCloseBraceToken(type.CloseBraceToken.WithLeadingTrivia(kept.AddRange(next)));
+        }
+        else
+        {
+            members = members.Replace(members[index], members[index].WithLeadingTrivia(kept.AddRange(next)));
+            updated = type.WithMembers(members);
+        }
+
+        return root.ReplaceNode(type, updated);
+    }
+
+    private static bool IsBlank(SyntaxTriviaList trivia, int start, int end)
+    {
+        for (var i = start; i < end; i++)
+        {
+            if (!trivia[i].IsKind(SyntaxKind.WhitespaceTrivia))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool StartsWithBlankLine(SyntaxTriviaList trivia)
+    {
+        foreach (var t in trivia)
+        {
+            if (t.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                return true;
+            }
+
+            if (!t.IsKind(SyntaxKind.WhitespaceTrivia))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static SyntaxTriviaList TrimLeadingBlankLines(SyntaxTriviaList trivia)
+    {
+        var start = 0;
+        for (var i = 0; i < trivia.Count; i++)
+        {
+            if (trivia[i].IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                start = i + 1;
+            }
+            else if (!trivia[i].IsKind(SyntaxKind.WhitespaceTrivia))
+            {
+                break;
+            }
+        }
+
+        return SyntaxFactory.TriviaList(trivia.Skip(start));
+    }
+
+    private static SyntaxTriviaList TrimTrailingBlankLines(SyntaxTriviaList trivia)
+    {
+        // kept ends at a line start; drop the whitespace-only lines at its end.
+        var end = trivia.Count;
+        var lineStart = end;
+        while (lineStart > 0)
+        {
+            var i = lineStart - 1;
+            if (!trivia[i].IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                break;
+            }
+
+            var start = i;
+            while (start > 0 && trivia[start - 1].IsKind(SyntaxKind.WhitespaceTrivia))
+            {
+                start--;
+            }
+
+            if (start > 0 && !trivia[start - 1].IsKind(SyntaxKind.EndOfLineTrivia) && !trivia[start - 1].HasStructure)
+            {
+                // The line holds something else (a comment): keep it.
+                break;
+            }
+
+            lineStart = start;
+        }
+
+        return SyntaxFactory.TriviaList(trivia.Take(lineStart));
     }
 
     private static bool IsBufferDeclaration(StatementSyntax statement)
@@ -318,6 +484,6 @@ public sealed class SharedStaticBufferFix : CodeFixProvider
             editor.ReplaceNode(body, body.AddStatements(local));
         }
 
-        editor.RemoveNode(plan.Field);
+        editor.ReplaceNode(plan.Field, (current, _) => current.WithAdditionalAnnotations(RemovedField));
     }
 }

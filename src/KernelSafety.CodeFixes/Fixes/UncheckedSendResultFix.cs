@@ -22,7 +22,8 @@ namespace KernelSafety.CodeFixes.Fixes;
 
 /// <summary>
 /// KS0005 fixes. "Send the rest": replace the send statement with a loop that sends the rest and fails on
-/// error (native send: pointer/offset arithmetic, throw Win32Exception or return -1; non-blocking Socket.Send:
+/// error (native send: pointer/offset arithmetic, or a byte[] tail copy <c>msg[(int)sent..]</c> on C# 8+, throw
+/// Win32Exception or return -1; non-blocking Socket.Send:
 /// offset advanced, WouldBlock waited out with Poll). "Check the SocketError": check the out SocketError.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UncheckedSendResultFix)), Shared]
@@ -425,8 +426,14 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
             case { SpecialType: SpecialType.System_IntPtr }:
                 advanced = accumulatorType.SpecialType == SpecialType.System_Int64 ? $"{buffer} + (nint){sent}" : $"{buffer} + {sent}";
                 break;
+            case IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte } when CanSliceArrays(model):
+                // No offset form of the native call: resend the tail as a copy (msg[(int)sent..]). The copy is
+                // only made on the rare partial-send path; the first attempt passes the array itself.
+                var index = accumulatorType.SpecialType == SpecialType.System_Int32 ? sent : $"(int){sent}";
+                advanced = $"{sent} == 0 ? {buffer} : {buffer}[{index}..]";
+                break;
             default:
-                // byte[], spans, refs: there is no offset form of the native call.
+                // Spans, refs, and arrays without C# 8 ranges: there is no offset form of the native call.
                 return null;
         }
 
@@ -443,7 +450,18 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
         }
 
         var accumulatorName = accumulatorType.ToMinimalDisplayString(model, position);
-        var length = Parenthesize(lengthArgument.Expression);
+        var lengthExpression = lengthArgument.Expression;
+
+        // send(fd, msg, (nuint)len, flags): count up to len itself rather than to (nint)(nuint)len.
+        if (Unwrap(lengthExpression) is CastExpressionSyntax { Expression: var uncast }
+            && model.GetTypeInfo(uncast, cancellationToken).Type is { } uncastType
+            && IsInteger(uncastType)
+            && compilation.ClassifyConversion(uncastType, accumulatorType).IsImplicit)
+        {
+            (lengthExpression, lengthType) = (uncast, uncastType);
+        }
+
+        var length = Parenthesize(lengthExpression);
         var total = compilation.ClassifyConversion(lengthType, accumulatorType).IsImplicit ? length : $"({accumulatorName}){length}";
         var rest = $"{total} - {sent}";
         var lengthParameter = lengthOperation.Parameter.Type;
@@ -483,6 +501,16 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
         var lastError = marshal?.GetMembers("GetLastPInvokeError").Length > 0 ? "GetLastPInvokeError" : "GetLastWin32Error";
         return $"throw new global::System.ComponentModel.Win32Exception(global::System.Runtime.InteropServices.Marshal.{lastError}());";
     }
+
+    /// <summary>
+    /// Whether <c>array[i..]</c> compiles here: C# 8 or later and a runtime with
+    /// <c>RuntimeHelpers.GetSubArray</c> (and <c>System.Range</c>).
+    /// </summary>
+    private static bool CanSliceArrays(SemanticModel model)
+        => model.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp8 }
+            && model.Compilation.GetTypeByMetadataName("System.Range") is not null
+            && model.Compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.RuntimeHelpers") is { } helpers
+            && helpers.GetMembers("GetSubArray").Length > 0;
 
     private static bool IsTopLevelMain(IMethodSymbol method)
         => method.Name == "<Main>$" || (method.IsImplicitlyDeclared && method.MethodKind == MethodKind.Ordinary);

@@ -1,5 +1,6 @@
 using KernelSafety.Analyzers.Rules;
 using KernelSafety.CodeFixes.Fixes;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Testing;
 using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<
     KernelSafety.Analyzers.Rules.UncheckedSendResultAnalyzer,
@@ -853,9 +854,123 @@ public class KS0005_UncheckedSendResultTests
             UncheckedSendResultFix.EquivalenceKey);
 
     [Fact]
-    public Task SendAll_is_not_offered_for_a_byte_array_buffer_without_an_offset_form()
+    public Task SendAll_resends_the_tail_of_a_byte_array_buffer_in_the_listing_shape()
         => VerifyCS.VerifyCodeFixAsync(
             """
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static void DeviceWrite(int fd, byte[] msg)
+                {
+                    nint sent = {|KS0005:send(fd, msg, 80, MSG_NOSIGNAL)|}; // the listing's sock_sendmsg
+                    if (sent != 0)
+                    {
+                        Console.WriteLine("native: OK");
+                    }
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static void DeviceWrite(int fd, byte[] msg)
+                {
+                    nint sent = 0;
+                    while (sent < 80)
+                    {
+                        nint n = send(fd, sent == 0 ? msg : msg[(int)sent..], (nuint)(80 - sent), MSG_NOSIGNAL);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    } // the listing's sock_sendmsg
+                    if (sent != 0)
+                    {
+                        Console.WriteLine("native: OK");
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.EquivalenceKey);
+
+    [Fact]
+    public Task SendAll_counts_up_to_a_variable_length_cast_for_the_byte_array_send_and_returns_minus_one()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static int DeviceWrite(int fd, byte[] msg, int len, int flags)
+                {
+                    nint sent = {|KS0005:send(fd, msg, (nuint)len, flags)|};
+                    if (sent != 0)
+                    {
+                        return len;
+                    }
+
+                    return 0;
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static int DeviceWrite(int fd, byte[] msg, int len, int flags)
+                {
+                    nint sent = 0;
+                    while (sent < len)
+                    {
+                        nint n = send(fd, sent == 0 ? msg : msg[(int)sent..], (nuint)(len - sent), flags);
+                        if (n < 0)
+                        {
+                            return -1;
+                        }
+
+                        sent += n;
+                    }
+                    if (sent != 0)
+                    {
+                        return len;
+                    }
+
+                    return 0;
+                }
+            }
+            """,
+            UncheckedSendResultFix.EquivalenceKey);
+
+    [Fact]
+    public Task SendAll_indexes_a_byte_array_with_an_int_total_without_a_cast()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.ComponentModel;
             using System.Runtime.InteropServices;
 
             class Device
@@ -870,6 +985,91 @@ public class KS0005_UncheckedSendResultTests
             }
             """,
             """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    for (int sent = 0; sent < msg.Length;)
+                    {
+                        int n = send(fd, sent == 0 ? msg : msg[sent..], msg.Length - sent, 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.EquivalenceKey);
+
+    [Fact]
+    public Task SendAll_fixes_every_byte_array_send_of_a_method_in_one_fix_all()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public int Write(int fd, byte[] header, byte[] body, int len)
+                {
+                    {|KS0005:send(fd, header, 8, 0)|};
+                    nint sent = {|KS0005:send(fd, body, (nuint)len, 0)|};
+                    return sent == 0 ? 0 : len;
+                }
+            }
+            """,
+            """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public int Write(int fd, byte[] header, byte[] body, int len)
+                {
+                    for (nint total = 0; total < 8;)
+                    {
+                        nint n = send(fd, total == 0 ? header : header[(int)total..], (nuint)(8 - total), 0);
+                        if (n < 0)
+                        {
+                            return -1;
+                        }
+
+                        total += n;
+                    }
+                    nint sent = 0;
+                    while (sent < len)
+                    {
+                        nint n = send(fd, sent == 0 ? body : body[(int)sent..], (nuint)(len - sent), 0);
+                        if (n < 0)
+                        {
+                            return -1;
+                        }
+
+                        sent += n;
+                    }
+                    return sent == 0 ? 0 : len;
+                }
+            }
+            """,
+            UncheckedSendResultFix.EquivalenceKey);
+
+    [Fact]
+    public Task SendAll_is_not_offered_for_a_byte_array_buffer_before_CSharp_8()
+    {
+        const string Source = """
             using System.Runtime.InteropServices;
 
             class Device
@@ -880,6 +1080,96 @@ public class KS0005_UncheckedSendResultTests
                 public void Write(int fd, byte[] msg)
                 {
                     {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """;
+        var test = new VerifyCS.Test
+        {
+            TestCode = Source,
+            FixedCode = Source,
+        };
+        test.SolutionTransforms.Add((solution, projectId) => solution.WithProjectParseOptions(
+            projectId,
+            ((CSharpParseOptions)solution.GetProject(projectId)!.ParseOptions!).WithLanguageVersion(LanguageVersion.CSharp7_3)));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task SendAll_is_not_offered_for_a_byte_array_buffer_without_GetSubArray()
+    {
+        const string Source = """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte[] buf, int len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    {|KS0005:send(fd, msg, msg.Length, 0)|};
+                }
+            }
+            """;
+        var test = new VerifyCS.Test
+        {
+            TestCode = Source,
+            FixedCode = Source,
+            ReferenceAssemblies = ReferenceAssemblies.NetStandard.NetStandard20,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task SendAll_is_not_offered_for_a_byte_array_send_with_MSG_DONTWAIT()
+    {
+        const string Source = """
+            using System.Runtime.InteropServices;
+
+            class Device
+            {
+                private const int MSG_DONTWAIT = 0x40;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public void Write(int fd, byte[] msg)
+                {
+                    nint n = {|KS0005:send(fd, msg, 80, MSG_DONTWAIT)|};
+                    if (n < 0)
+                    {
+                        throw new System.InvalidOperationException();
+                    }
+                }
+            }
+            """;
+        return VerifyCS.VerifyCodeFixAsync(Source, Source, UncheckedSendResultFix.EquivalenceKey);
+    }
+
+    [Fact]
+    public Task Byte_array_send_loop_written_by_the_fix_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static void DeviceWrite(int fd, byte[] msg, int len)
+                {
+                    nint sent = 0;
+                    while (sent < len)
+                    {
+                        nint n = send(fd, sent == 0 ? msg : msg[(int)sent..], (nuint)(len - sent), 0x4000);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
                 }
             }
             """);

@@ -1319,6 +1319,184 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
+    public async Task Fix_removes_the_field_line_and_its_trailing_comment_without_leaving_a_blank_line()
+    {
+        // The LegacyBridge sample's layout: constants, a blank line, the field with a trailing comment, a blank
+        // line, a documented method.
+        const string source = """
+            using System;
+
+            public static class NativeDevice
+            {
+                private const int AF_INET = 2;
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                private static readonly byte[] {|KS0006:msg|} = new byte[80]; // KS0006: static char msg[80];
+
+                /// <summary>Forwards the first <paramref name="len"/> bytes.</summary>
+                public static int DeviceWrite(byte[] buff, int len)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, 80));
+                    return msg[0] + AF_INET + MSG_NOSIGNAL;
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+
+            public static class NativeDevice
+            {
+                private const int AF_INET = 2;
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                /// <summary>Forwards the first <paramref name="len"/> bytes.</summary>
+                public static int DeviceWrite(byte[] buff, int len)
+                {
+                    var msg = new byte[80];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, 80));
+                    return msg[0] + AF_INET + MSG_NOSIGNAL;
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource, SharedStaticBufferFix.EquivalenceKey);
+    }
+
+    [Fact]
+    public async Task Fix_takes_the_comment_above_the_field_and_keeps_a_section_comment_and_directives()
+    {
+        const string source = """
+            using System;
+
+            static class Device
+            {
+                private const int Size = 80;
+
+                // ---- scratch ----
+
+            #if DEBUG
+                // Scratch space for Write.
+                // Sized for one frame.
+                private static byte[] {|KS0006:msg|} = new byte[Size]; // the listing's msg
+            #endif
+
+                public static void Write(byte[] buff)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(buff.Length, Size));
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+
+            static class Device
+            {
+                private const int Size = 80;
+
+                // ---- scratch ----
+
+            #if DEBUG
+            #endif
+
+                public static void Write(byte[] buff)
+                {
+                    var msg = new byte[Size];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(buff.Length, Size));
+                }
+            }
+            """;
+        var test = new VerifyCS.Test
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            CodeActionEquivalenceKey = SharedStaticBufferFix.EquivalenceKey,
+        };
+        test.SolutionTransforms.Add((solution, projectId) => solution.WithProjectParseOptions(
+            projectId,
+            ((Microsoft.CodeAnalysis.CSharp.CSharpParseOptions)solution.GetProject(projectId)!.ParseOptions!).WithPreprocessorSymbols("DEBUG")));
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task Fix_removes_a_last_field_with_the_blank_line_before_it()
+    {
+        const string source = """
+            using System;
+
+            static class Device
+            {
+                public static void Write(byte[] buff)
+                {
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(buff.Length, 80));
+                }
+
+                // Scratch space for Write.
+                private static byte[] {|KS0006:msg|} = new byte[80]; // the listing's msg
+            }
+            """;
+        const string fixedSource = """
+            using System;
+
+            static class Device
+            {
+                public static void Write(byte[] buff)
+                {
+                    var msg = new byte[80];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(buff.Length, 80));
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource, SharedStaticBufferFix.EquivalenceKey);
+    }
+
+    [Fact]
+    public async Task Fix_all_removes_fields_between_members_line_by_line()
+    {
+        const string source = """
+            using System;
+
+            static class Device
+            {
+                private const int Size = 80;
+
+                private static byte[] {|KS0006:input|} = new byte[Size]; // input
+                // Text scratch.
+                private static char[] {|KS0006:text|} = new char[Size];
+
+                private static int count;
+
+                public static string Show(byte[] buff)
+                {
+                    Buffer.BlockCopy(buff, 0, input, 0, Math.Min(buff.Length, Size));
+                    text[0] = (char)input[0];
+                    count++;
+                    return new string(text, 0, 1);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+
+            static class Device
+            {
+                private const int Size = 80;
+
+                private static int count;
+
+                public static string Show(byte[] buff)
+                {
+                    var input = new byte[Size];
+                    var text = new char[Size];
+                    Buffer.BlockCopy(buff, 0, input, 0, Math.Min(buff.Length, Size));
+                    text[0] = (char)input[0];
+                    count++;
+                    return new string(text, 0, 1);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task Fix_qualified_reference_in_a_generic_async_method()
     {
         const string source = """
