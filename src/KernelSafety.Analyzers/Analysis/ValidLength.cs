@@ -213,6 +213,47 @@ internal static class ValidLength
     /// method compares the valid length with it before the site (<c>if (n != buf.Length) throw ...</c>,
     /// <c>Debug.Assert(len == 80)</c>), the two are taken to agree and no fact is reported.
     /// </param>
+    /// <summary>
+    /// KS0004's finding: a send at <paramref name="site"/> of <paramref name="count"/> elements of <paramref name="buffer"/>
+    /// (a constant, the buffer's own length, or <c>null</c> for the whole buffer) while fewer are known to be valid.
+    /// Shared with the KS0005 fix, which rewrites such a send into a loop and must send the valid length too.
+    /// </summary>
+    public static bool TryGetShorterValidLength(IOperation site, ISymbol buffer, IOperation? count, KnownSymbols symbols, CancellationToken cancellationToken, out ValidLengthFact? fact)
+    {
+        fact = null;
+        long? constantCount = null;
+        if (count is not null)
+        {
+            // Casts do not change what is sent: (nuint)buf.Length is still the whole buffer.
+            var unwrapped = StripCasts(count);
+            if (TryGetInteger(unwrapped, out var constant))
+            {
+                constantCount = constant;
+            }
+            else if (!IsLengthOf(unwrapped, buffer))
+            {
+                return false;
+            }
+        }
+
+        if (!TryGetAt(site, buffer, symbols, constantCount, cancellationToken, out fact) || fact is null)
+        {
+            return false;
+        }
+
+        if (fact.Constant is { } validConstant
+            ? constantCount is null || validConstant >= constantCount.Value
+            : fact.IsInvariant)
+        {
+            // A constant valid length against the whole buffer: the buffer may be exactly that long. A length
+            // made of readonly fields (HeaderSize) has a value the analysis cannot compare with the count.
+            fact = null;
+            return false;
+        }
+
+        return true;
+    }
+
     public static bool TryGetAt(IOperation site, ISymbol buffer, KnownSymbols symbols, long? usedConstant, CancellationToken cancellationToken, out ValidLengthFact? fact)
     {
         fact = null;

@@ -127,34 +127,10 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // What is sent: a constant count or the whole buffer.
+        // What is sent: a constant count or the whole buffer, while fewer bytes are valid.
         var countExpression = count?.Value ?? view.Length;
-        long? constantCount = null;
-        if (countExpression is not null)
+        if (!ValidLength.TryGetShorterValidLength(invocation, view.Symbol, countExpression, symbols, context.CancellationToken, out var fact) || fact is null)
         {
-            // Casts do not change what is sent: (nuint)buf.Length is still the whole buffer.
-            var unwrapped = ValidLength.StripCasts(countExpression);
-            if (ValidLength.TryGetInteger(unwrapped, out var constant))
-            {
-                constantCount = constant;
-            }
-            else if (!ValidLength.IsLengthOf(unwrapped, view.Symbol))
-            {
-                return;
-            }
-        }
-
-        if (!ValidLength.TryGetAt(invocation, view.Symbol, symbols, constantCount, context.CancellationToken, out var fact) || fact is null)
-        {
-            return;
-        }
-
-        if (fact.Constant is { } validConstant
-            ? constantCount is null || validConstant >= constantCount.Value
-            : fact.IsInvariant)
-        {
-            // A constant valid length against the whole buffer: the buffer may be exactly that long. A length
-            // made of readonly fields (HeaderSize) has a value the analysis cannot compare with the count.
             return;
         }
 

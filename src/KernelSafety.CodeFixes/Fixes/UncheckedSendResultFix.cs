@@ -450,7 +450,22 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
         }
 
         var accumulatorName = accumulatorType.ToMinimalDisplayString(model, position);
-        var lengthExpression = lengthArgument.Expression;
+        ExpressionSyntax lengthExpression = lengthArgument.Expression;
+
+        // The listing's send(fd, msg, 80, 0) after a copy of len bytes (KS0004 on the same call): the loop must send
+        // the valid length, not the fixed size, whichever of the two fixes runs first.
+        var symbols = KnownSymbols.Get(compilation);
+        if (BufferViews.TryGetView(bufferOperation.Value, symbols, out var view)
+            && ValidLength.TryGetShorterValidLength(operation, view.Symbol, lengthOperation.Value, symbols, cancellationToken, out var fact)
+            && fact is not null)
+        {
+            var valid = SyntaxFactory.ParseExpression(fact.Text);
+            var validType = fact.Type ?? model.GetSpeculativeTypeInfo(position, valid, SpeculativeBindingOption.BindAsExpression).Type;
+            if (validType is not null && IsInteger(validType))
+            {
+                (lengthExpression, lengthType) = (valid, validType);
+            }
+        }
 
         // send(fd, msg, (nuint)len, flags): count up to len itself rather than to (nint)(nuint)len.
         if (Unwrap(lengthExpression) is CastExpressionSyntax { Expression: var uncast }

@@ -911,6 +911,68 @@ public class KS0005_UncheckedSendResultTests
             """,
             UncheckedSendResultFix.EquivalenceKey);
 
+    /// <summary>
+    /// The send also has KS0004's bug (80 bytes sent, len valid). Whichever fix runs first, the result must send
+    /// len bytes: the loop counts up to the valid length, not the fixed size.
+    /// </summary>
+    [Fact]
+    public Task SendAll_sends_the_valid_length_when_the_count_is_a_fixed_size_over_a_shorter_copy()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static void DeviceWrite(int fd, byte[] buff, int len)
+                {
+                    var msg = new byte[80];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    nint sent = {|KS0005:send(fd, msg, 80, 0)|};
+                    if (sent != 0)
+                    {
+                        Console.WriteLine("native: OK");
+                    }
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static void DeviceWrite(int fd, byte[] buff, int len)
+                {
+                    var msg = new byte[80];
+                    Buffer.BlockCopy(buff, 0, msg, 0, Math.Min(len, msg.Length));
+                    nint sent = 0;
+                    while (sent < Math.Min(len, msg.Length))
+                    {
+                        nint n = send(fd, sent == 0 ? msg : msg[(int)sent..], (nuint)(Math.Min(len, msg.Length) - sent), 0);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    if (sent != 0)
+                    {
+                        Console.WriteLine("native: OK");
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.EquivalenceKey);
+
     [Fact]
     public Task SendAll_counts_up_to_a_variable_length_cast_for_the_byte_array_send_and_returns_minus_one()
         => VerifyCS.VerifyCodeFixAsync(
