@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using KernelSafety.Analyzers;
 using KernelSafety.Analyzers.Analysis;
 using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Editing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -108,7 +109,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
             CodeAction.Create(
                 "Test the result and leave on failure",
                 ct => ReplaceStatementAsync(context.Document, statement, (m, g) =>
-                    WithBlankLineAfter(IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null)), statement), ct),
+                    WithBlankLineAfter(IfFailed(call.WithoutTrivia(), Leave(m, g, statement, resultLocal: null, setup: invocation)), statement), ct),
                 EquivalenceKey),
             diagnostic);
     }
@@ -136,7 +137,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 async ct =>
                 {
                     var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
-                    var guard = IfFailed(IdentifierName(localName), Leave(editor.SemanticModel, editor.Generator, statement, local));
+                    var guard = IfFailed(IdentifierName(localName), Leave(editor.SemanticModel, editor.Generator, statement, local, invocation));
                     editor.InsertAfter(statement, AsStatementAfter(guard, statement));
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
                 },
@@ -164,14 +165,17 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                 async ct =>
                 {
                     var editor = await DocumentEditor.CreateAsync(context.Document, ct).ConfigureAwait(false);
-                    var leave = Leave(editor.SemanticModel, editor.Generator, branch, local);
+                    var setup = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is { } found
+                        ? found as InvocationExpressionSyntax ?? found.FirstAncestorOrSelf<InvocationExpressionSyntax>()
+                        : null;
+                    var leave = Leave(editor.SemanticModel, editor.Generator, branch, local, setup);
                     if (branch is BlockSyntax block)
                     {
                         editor.ReplaceNode(block, block.AddStatements(leave).WithAdditionalAnnotations(Formatter.Annotation));
                     }
                     else
                     {
-                        editor.ReplaceNode(branch, WithBlankLineAfter(Block(branch.WithoutTrivia(), leave), branch).WithAdditionalAnnotations(Formatter.Annotation));
+                        editor.ReplaceNode(branch, WithBlankLineAfter(Block(new[] { branch.WithoutTrivia() }.Concat(leave)), branch).WithAdditionalAnnotations(Formatter.Annotation));
                     }
 
                     return await FinishAsync(editor.GetChangedDocument(), ct).ConfigureAwait(false);
@@ -181,7 +185,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
     }
 
     /// <summary><c>if (value &lt; 0) { leave }</c>.</summary>
-    private static IfStatementSyntax IfFailed(ExpressionSyntax value, StatementSyntax leave)
+    private static IfStatementSyntax IfFailed(ExpressionSyntax value, StatementSyntax[] leave)
         => IfStatement(
                 BinaryExpression(SyntaxKind.LessThanExpression, value, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(0))),
                 Block(leave))
@@ -191,8 +195,9 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
     /// How to leave the enclosing function on failure: return the (negative) result or -1 from an integer-returning
     /// method, otherwise throw a Win32Exception carrying the P/Invoke error.
     /// </summary>
-    private static StatementSyntax Leave(SemanticModel model, SyntaxGenerator generator, SyntaxNode at, ILocalSymbol? resultLocal)
+    private static StatementSyntax[] Leave(SemanticModel model, SyntaxGenerator generator, SyntaxNode at, ILocalSymbol? resultLocal, InvocationExpressionSyntax? setup)
     {
+        var close = CloseDescriptor(model, setup, at.SpanStart);
         var function = model.GetEnclosingSymbol(at.SpanStart) as IMethodSymbol;
         if (function is { IsAsync: false, ReturnType.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_IntPtr or SpecialType.System_Int16 }
             && !IsIterator(at))
@@ -200,7 +205,7 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
             var value = resultLocal is not null && SymbolEqualityComparer.Default.Equals(resultLocal.Type, function.ReturnType)
                 ? (ExpressionSyntax)IdentifierName(resultLocal.Name)
                 : PrefixUnaryExpression(SyntaxKind.UnaryMinusExpression, LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1)));
-            return ReturnStatement(value);
+            return close is null ? new StatementSyntax[] { ReturnStatement(value) } : new StatementSyntax[] { close, ReturnStatement(value) };
         }
 
         var compilation = model.Compilation;
@@ -208,14 +213,65 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
         var marshal = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.Marshal");
         if (win32Exception is null || marshal is null)
         {
-            return ThrowStatement(ParseExpression("new System.InvalidOperationException(\"Socket setup failed.\")"));
+            return new StatementSyntax[] { ThrowStatement(ParseExpression("new System.InvalidOperationException(\"Socket setup failed.\")")) };
         }
 
         var lastError = marshal.GetMembers("GetLastPInvokeError").Length > 0 ? "GetLastPInvokeError" : "GetLastWin32Error";
         var errorCall = (ExpressionSyntax)generator.InvocationExpression(
             generator.MemberAccessExpression(QualifiedType(marshal), lastError));
-        var creation = (ExpressionSyntax)generator.ObjectCreationExpression(QualifiedType(win32Exception), errorCall);
-        return ThrowStatement(creation).WithAdditionalAnnotations(Simplifier.Annotation);
+        if (close is null)
+        {
+            var creation = (ExpressionSyntax)generator.ObjectCreationExpression(QualifiedType(win32Exception), errorCall);
+            return new StatementSyntax[] { ThrowStatement(creation).WithAdditionalAnnotations(Simplifier.Annotation) };
+        }
+
+        // close() overwrites the error: read it first.
+        var error = FreshNames.At(model, at, CancellationToken.None).Next("error", "lastError", "connectError");
+        var declaration = LocalDeclarationStatement(VariableDeclaration(IdentifierName("var"))
+            .AddVariables(VariableDeclarator(error).WithInitializer(EqualsValueClause(errorCall))))
+            .WithAdditionalAnnotations(Simplifier.Annotation);
+        var thrown = (ExpressionSyntax)generator.ObjectCreationExpression(QualifiedType(win32Exception), IdentifierName(error));
+        return new StatementSyntax[] { declaration, close, ThrowStatement(thrown).WithAdditionalAnnotations(Simplifier.Annotation) };
+    }
+
+    /// <summary>
+    /// <c>close(fd);</c> when the failed setup is a native <c>connect</c> on a descriptor the method itself opened
+    /// (a local) and a P/Invoke'd <c>close</c> is in scope: leaving without it leaks the descriptor.
+    /// A descriptor the caller passed in stays the caller's to close.
+    /// </summary>
+    private static StatementSyntax? CloseDescriptor(SemanticModel model, InvocationExpressionSyntax? setup, int position)
+    {
+        if (setup is null
+            || setup.ArgumentList.Arguments.Count == 0
+            || model.GetSymbolInfo(setup).Symbol is not IMethodSymbol method
+            || NativeMethods.GetEntryPoint(method, KnownSymbols.Get(model.Compilation)) != NativeMethods.Connect
+            || setup.ArgumentList.Arguments[0].Expression is not IdentifierNameSyntax descriptor
+            || model.GetSymbolInfo(descriptor).Symbol is not ILocalSymbol)
+        {
+            return null;
+        }
+
+        // The close declared beside the connect (Libc.close), else one in scope by its simple name.
+        var symbols = KnownSymbols.Get(model.Compilation);
+        foreach (var candidate in method.ContainingType.GetMembers().Concat(model.LookupSymbols(position)))
+        {
+            if (candidate is IMethodSymbol { Parameters.Length: 1 } close
+                && close.Parameters[0].Type.SpecialType is SpecialType.System_Int32 or SpecialType.System_IntPtr
+                && NativeMethods.GetEntryPoint(close, symbols) == "close"
+                && model.IsAccessible(position, close))
+            {
+                ExpressionSyntax target = model.LookupSymbols(position, name: close.Name).Contains(close, SymbolEqualityComparer.Default)
+                    ? IdentifierName(close.Name)
+                    : MemberAccessExpression(
+                        SyntaxKind.SimpleMemberAccessExpression,
+                        ParseTypeName(close.ContainingType.ToMinimalDisplayString(model, position)),
+                        IdentifierName(close.Name));
+                return ExpressionStatement(InvocationExpression(target)
+                    .AddArgumentListArguments(Argument(IdentifierName(descriptor.Identifier.ValueText))));
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A <c>global::</c>-qualified type name that the cleanup turns into a using plus the simple name.</summary>

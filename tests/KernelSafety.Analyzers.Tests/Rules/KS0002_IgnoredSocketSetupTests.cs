@@ -1159,6 +1159,103 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
+    public Task Fix_closes_the_descriptor_the_method_opened_before_returning_the_failed_connect()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] address, byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    int rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    if (rc < 0)
+                    {
+                        Console.Error.WriteLine("connect failed");
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] address, byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    int rc = Libc.connect(fd, address, address.Length);
+                    if (rc < 0)
+                    {
+                        Console.Error.WriteLine("connect failed");
+                        Libc.close(fd);
+                        return rc;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Fix_reads_the_error_before_closing_the_descriptor_and_throwing()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(byte[] address, byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return;
+                    }
+
+                    {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(byte[] address, byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return;
+                    }
+
+                    if (Libc.connect(fd, address, address.Length) < 0)
+                    {
+                        var error = Marshal.GetLastPInvokeError();
+                        Libc.close(fd);
+                        throw new Win32Exception(error);
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Fix_after_a_commented_statement_keeps_the_comment_and_one_blank_line()
         => VerifyCS.VerifyCodeFixAsync("""
             using System.Runtime.InteropServices;
