@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using KernelSafety.Analyzers;
 using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Editing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -145,32 +146,10 @@ public sealed class FixedSizeSendFix : CodeFixProvider
         }
 
         var newRoot = root.ReplaceNode(oldNode, newNode.WithAdditionalAnnotations(Formatter.Annotation));
-        if (needsSystem && newRoot is CompilationUnitSyntax unit && !unit.Usings.Any(u => u.Name?.ToString() == "System"))
+        if (needsSystem && newRoot is CompilationUnitSyntax unit)
         {
-            // AsSpan/AsMemory are extension methods in System: import it, in order.
-            var usingSystem = SyntaxFactory.UsingDirective(SyntaxFactory.IdentifierName("System")).WithAdditionalAnnotations(Formatter.Annotation);
-            var position = 0;
-            while (position < unit.Usings.Count
-                   && unit.Usings[position].StaticKeyword.RawKind == 0
-                   && unit.Usings[position].Alias is null
-                   && string.CompareOrdinal(unit.Usings[position].Name?.ToString(), "System") < 0)
-            {
-                position++;
-            }
-
-            var endOfLine = unit.Usings.Count > 0
-                ? unit.Usings[0].GetTrailingTrivia()
-                : SyntaxFactory.TriviaList(SyntaxFactory.ElasticCarriageReturnLineFeed);
-            var usings = unit.Usings;
-            usingSystem = usingSystem.WithTrailingTrivia(endOfLine);
-            if (position == 0 && usings.Count > 0)
-            {
-                // Keep a file header above the imports.
-                usingSystem = usingSystem.WithLeadingTrivia(usings[0].GetLeadingTrivia());
-                usings = usings.Replace(usings[0], usings[0].WithLeadingTrivia());
-            }
-
-            newRoot = unit.WithUsings(usings.Insert(position, usingSystem));
+            // AsSpan/AsMemory are extension methods in System.
+            newRoot = Imports.Add(unit, "System");
         }
 
         return document.WithSyntaxRoot(newRoot);

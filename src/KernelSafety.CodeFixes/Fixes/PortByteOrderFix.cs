@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using KernelSafety.Analyzers;
 using KernelSafety.Analyzers.Rules;
+using KernelSafety.CodeFixes.Editing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -104,7 +105,7 @@ public sealed class PortByteOrderFix : CodeFixProvider
 
                 if (addUsing)
                 {
-                    editor.ReplaceNode(root, (current, _) => current is CompilationUnitSyntax unit && !HasUsing(unit, SystemNet) ? AddUsing(unit, SystemNet) : current);
+                    editor.ReplaceNode(root, (current, _) => current is CompilationUnitSyntax unit && !Imports.Has(unit, SystemNet) ? Imports.Add(unit, SystemNet) : current);
                 }
 
                 break;
@@ -170,58 +171,13 @@ public sealed class PortByteOrderFix : CodeFixProvider
             return IdentifierName("IPAddress");
         }
 
-        if (ipAddress is not null && inScope.IsEmpty && root is CompilationUnitSyntax { Usings.Count: > 0 } compilationUnit && !HasUsing(compilationUnit, SystemNet))
+        if (ipAddress is not null && inScope.IsEmpty && root is CompilationUnitSyntax { Usings.Count: > 0 } compilationUnit && !Imports.Has(compilationUnit, SystemNet))
         {
             addUsing = true;
             return IdentifierName("IPAddress");
         }
 
         return ParseExpression("global::System.Net.IPAddress").WithAdditionalAnnotations(Simplifier.Annotation);
-    }
-
-    private static bool HasUsing(CompilationUnitSyntax unit, string name)
-    {
-        foreach (var directive in unit.Usings)
-        {
-            if (directive.Alias is null && directive.StaticKeyword.IsKind(SyntaxKind.None) && directive.Name?.ToString() == name)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Adds <c>using name;</c> in order among the plain usings (System ones first, as the IDE sorts them).</summary>
-    private static CompilationUnitSyntax AddUsing(CompilationUnitSyntax unit, string name)
-    {
-        var usings = unit.Usings;
-        var directive = UsingDirective(ParseName(name)).NormalizeWhitespace().WithTrailingTrivia(usings[0].GetTrailingTrivia());
-        var index = 0;
-        while (index < usings.Count
-            && usings[index].Alias is null
-            && usings[index].StaticKeyword.IsKind(SyntaxKind.None)
-            && Compare(usings[index].Name?.ToString() ?? string.Empty, name) < 0)
-        {
-            index++;
-        }
-
-        if (index == 0 && usings.Count > 0)
-        {
-            // Take over the leading trivia (file header) of the first using.
-            var first = usings[0];
-            directive = directive.WithLeadingTrivia(first.GetLeadingTrivia());
-            usings = usings.Replace(first, first.WithLeadingTrivia());
-        }
-
-        return unit.WithUsings(usings.Insert(index, directive));
-    }
-
-    private static int Compare(string a, string b)
-    {
-        var aSystem = a == "System" || a.StartsWith("System.", System.StringComparison.Ordinal);
-        var bSystem = b == "System" || b.StartsWith("System.", System.StringComparison.Ordinal);
-        return aSystem != bSystem ? (aSystem ? -1 : 1) : string.CompareOrdinal(a, b);
     }
 
     /// <summary>

@@ -158,36 +158,17 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
 
         private static SyntaxNode AddImports(SyntaxNode root, SortedSet<string> imports)
         {
-            if (imports.Count == 0 || root is not CompilationUnitSyntax unit)
+            if (root is not CompilationUnitSyntax unit)
             {
                 return root;
             }
 
-            // The document's own line break, not the platform's.
-            var newLine = unit.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
-            if (!newLine.IsKind(SyntaxKind.EndOfLineTrivia))
-            {
-                newLine = SyntaxFactory.LineFeed;
-            }
-
-            var usings = unit.Usings;
             foreach (var import in imports)
             {
-                var directive = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(import))
-                    .WithTrailingTrivia(usings.Count == 0 ? SyntaxFactory.TriviaList(newLine, newLine) : SyntaxFactory.TriviaList(newLine));
-                var index = 0;
-                while (index < usings.Count
-                    && usings[index].StaticKeyword.RawKind == 0
-                    && usings[index].Alias is null
-                    && string.CompareOrdinal(usings[index].Name?.ToString(), import) < 0)
-                {
-                    index++;
-                }
-
-                usings = usings.Insert(index, directive);
+                unit = Imports.Add(unit, import);
             }
 
-            return unit.WithUsings(usings);
+            return unit;
         }
     }
 
