@@ -51,18 +51,6 @@ internal static class ResultUse
     public static ResultUses Analyze(IOperation value, IOperation root, CancellationToken cancellationToken)
         => Analyze(value, root, depth: 0, cancellationToken);
 
-    /// <summary>The outermost operation above <paramref name="operation"/> (the method body, or a field initializer).</summary>
-    public static IOperation GetRoot(IOperation operation)
-    {
-        var current = operation;
-        while (current.Parent is not null)
-        {
-            current = current.Parent;
-        }
-
-        return current;
-    }
-
     /// <summary>The local that <paramref name="value"/> is stored in directly (<c>var n = value;</c> or <c>n = value;</c>), else null.</summary>
     public static ILocalSymbol? GetStoringLocal(IOperation value)
     {

@@ -257,7 +257,7 @@ internal static class ValidLength
     public static bool TryGetAt(IOperation site, ISymbol buffer, KnownSymbols symbols, long? usedConstant, CancellationToken cancellationToken, out ValidLengthFact? fact)
     {
         fact = null;
-        var root = GetRoot(site);
+        var root = ResultUsage.GetRoot(site);
         var siteFunction = GetFunction(site);
         var siteSpan = site.Syntax.Span;
 
@@ -1056,16 +1056,6 @@ internal static class ValidLength
             IReturnOperation => false,
             _ => false,
         };
-    }
-
-    private static IOperation GetRoot(IOperation operation)
-    {
-        while (operation.Parent is not null)
-        {
-            operation = operation.Parent;
-        }
-
-        return operation;
     }
 
     /// <summary>The innermost lambda or local function around <paramref name="operation"/>; null for the member body itself.</summary>

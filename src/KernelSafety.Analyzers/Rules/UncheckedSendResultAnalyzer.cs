@@ -149,7 +149,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             }
 
             var dontWait = entryPoint != NativeMethods.Write && HasDontWait(invocation);
-            var root = ResultUse.GetRoot(invocation);
+            var root = ResultUsage.GetRoot(invocation);
             var uses = ResultUse.Analyze(invocation, root, context.CancellationToken);
             if ((uses & Handled) != 0)
             {
@@ -192,7 +192,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
         private void AnalyzeSocketSend(OperationAnalysisContext context, IInvocationOperation invocation, IMethodSymbol method)
         {
-            var root = ResultUse.GetRoot(invocation);
+            var root = ResultUsage.GetRoot(invocation);
 
             // Send(..., out SocketError error): this overload does not throw, the error is the only report.
             foreach (var argument in invocation.Arguments)
