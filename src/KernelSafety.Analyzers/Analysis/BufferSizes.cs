@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -84,11 +85,22 @@ internal static class BufferSizes
     /// the path, a parameter reassigned on the path, a field's initializer or fixed size.
     /// </summary>
     public static BufferSize GetOfVariable(ISymbol variable, PathFacts facts, CancellationToken cancellationToken)
+        => GetOfVariable(variable, null, () => facts, cancellationToken);
+
+    /// <summary>
+    /// The size of the buffer a variable holds at <paramref name="use"/>; <paramref name="facts"/> (the path facts at
+    /// <paramref name="use"/>) is only asked for when <see cref="Definitions"/> cannot answer alone.
+    /// </summary>
+    public static BufferSize GetOfVariable(ISymbol variable, IOperation? use, Func<PathFacts> facts, CancellationToken cancellationToken)
     {
         switch (variable)
         {
             case ILocalSymbol or IParameterSymbol:
-                return facts.TryGetDefinition(variable, out var definition) && definition is not null
+                IOperation? definition;
+                var found = use is not null && Definitions.TryGetWithoutPath(variable, use, out var assigned, out definition)
+                    ? assigned
+                    : facts().TryGetDefinition(variable, out definition);
+                return found && definition is not null
                     ? Get(definition, 1, cancellationToken)
                     : BufferSize.Unknown;
             case IFieldSymbol { IsFixedSizeBuffer: true } fixedBuffer:
@@ -130,7 +142,7 @@ internal static class BufferSizes
                 return Sized(allocate.Arguments[0].Value, isFixed: false, ElementSize(allocate.Type), cancellationToken);
 
             case ILocalReferenceOperation local:
-                if (PathFacts.At(operation, cancellationToken).TryGetDefinition(local.Local, out var definition) && definition is not null)
+                if (TryGetDefinition(local.Local, operation, cancellationToken, out var definition) && definition is not null)
                 {
                     return Get(definition, depth + 1, cancellationToken);
                 }
@@ -197,7 +209,7 @@ internal static class BufferSizes
 
         // new byte[n] where n = data.Length: the size is data.Length (one level, where the buffer is made).
         if (LinearForm.Strip(size) is ILocalReferenceOperation local
-            && PathFacts.At(size, cancellationToken).TryGetDefinition(local.Local, out var definition)
+            && TryGetDefinition(local.Local, size, cancellationToken, out var definition)
             && LinearForm.From(definition) is { } defined)
         {
             return new BufferSize(defined, isFixed ?? false, elementSize, null);
@@ -206,6 +218,12 @@ internal static class BufferSizes
         var form = LinearForm.From(size);
         return form is null ? BufferSize.Unknown : new BufferSize(form, isFixed ?? false, elementSize, null);
     }
+
+    /// <summary>The definition of <paramref name="local"/> at <paramref name="use"/> (see <see cref="PathFacts.TryGetDefinition"/>).</summary>
+    private static bool TryGetDefinition(ILocalSymbol local, IOperation use, CancellationToken cancellationToken, out IOperation? definition)
+        => Definitions.TryGetWithoutPath(local, use, out var assigned, out definition)
+            ? assigned
+            : PathFacts.At(use, cancellationToken).TryGetDefinition(local, out definition);
 
     private static int ElementSize(ITypeSymbol? bufferType) => SizeOfElement(ElementType(bufferType));
 

@@ -781,7 +781,20 @@ internal static class GuardAnalysis
         {
             if (!cache.Assigned.TryGetValue(root, out var assigned))
             {
-                assigned = new List<ISymbol>(EnumerateAssignedVariables(root)).ToArray();
+                var found = new List<ISymbol>();
+                var stack = new Stack<IOperation>();
+                stack.Push(root);
+                while (stack.Count > 0)
+                {
+                    var operation = stack.Pop();
+                    AddAssigned(operation, found);
+                    foreach (var child in operation.ChildOperations)
+                    {
+                        stack.Push(child);
+                    }
+                }
+
+                assigned = found.Count == 0 ? System.Array.Empty<ISymbol>() : found.ToArray();
                 cache.Assigned[root] = assigned;
             }
 
@@ -789,48 +802,65 @@ internal static class GuardAnalysis
         }
     }
 
-    private static IEnumerable<ISymbol> EnumerateAssignedVariables(IOperation root)
+    /// <summary>
+    /// Calls <paramref name="visit"/> on <paramref name="root"/> and every operation below it, parents first, with an
+    /// explicit stack (no iterator objects: this runs over whole method bodies).
+    /// </summary>
+    public static void VisitDescendantsAndSelf(IOperation root, Action<IOperation> visit)
     {
-        foreach (var operation in root.DescendantsAndSelf())
+        var stack = new Stack<IOperation>();
+        stack.Push(root);
+        while (stack.Count > 0)
         {
-            if (operation is IVariableDeclaratorOperation declared)
+            var operation = stack.Pop();
+            visit(operation);
+            foreach (var child in operation.ChildOperations)
             {
-                yield return declared.Symbol;
-                continue;
+                stack.Push(child);
             }
+        }
+    }
 
-            IOperation? target = operation switch
-            {
-                IAssignmentOperation assignment => assignment.Target,
-                IIncrementOrDecrementOperation increment => increment.Target,
-                IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument => argument.Value,
-                IDeclarationExpressionOperation declaration => declaration.Expression,
-                _ => null,
-            };
+    /// <summary>The locals and parameters <paramref name="operation"/> itself assigns (not its children), added to <paramref name="assigned"/>.</summary>
+    private static void AddAssigned(IOperation operation, List<ISymbol> assigned)
+    {
+        if (operation is IVariableDeclaratorOperation declared)
+        {
+            assigned.Add(declared.Symbol);
+            return;
+        }
 
-            if (target is IVariableDeclaratorOperation declarator)
-            {
-                yield return declarator.Symbol;
-                continue;
-            }
+        IOperation? target = operation switch
+        {
+            IAssignmentOperation assignment => assignment.Target,
+            IIncrementOrDecrementOperation increment => increment.Target,
+            IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument => argument.Value,
+            IDeclarationExpressionOperation declaration => declaration.Expression,
+            _ => null,
+        };
 
-            if (operation is IAssignmentOperation { Target: ITupleOperation tuple })
+        if (target is IVariableDeclaratorOperation declarator)
+        {
+            assigned.Add(declarator.Symbol);
+            return;
+        }
+
+        if (operation is IAssignmentOperation { Target: ITupleOperation tuple })
+        {
+            foreach (var element in tuple.Elements)
             {
-                foreach (var element in tuple.Elements)
+                if (LinearForm.GetVariable(element) is { } symbol)
                 {
-                    if (LinearForm.GetVariable(element) is { } symbol)
-                    {
-                        yield return symbol;
-                    }
+                    assigned.Add(symbol);
                 }
-
-                continue;
             }
 
-            if (target is not null && LinearForm.GetVariable(target) is { } variable && variable is not IFieldSymbol)
-            {
-                yield return variable;
-            }
+            return;
+        }
+
+        if (target is not null && LinearForm.GetVariable(target) is { } variable && variable is not IFieldSymbol)
+        {
+            assigned.Add(variable);
         }
     }
 

@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 
 namespace KernelSafety.Analyzers.Analysis;
 
 /// <summary>
-/// The types the rules look at, resolved once per compilation and shared by every rule
+/// The types the rules look at, each resolved once per compilation, on first use, and shared by every rule
 /// (a compilation that lacks a type gets <c>null</c>). Rules call <see cref="Get"/> from their
 /// compilation-start action and register nothing when the types they need are absent.
 /// </summary>
@@ -13,108 +14,119 @@ internal sealed class KnownSymbols
     private static readonly ConditionalWeakTable<Compilation, KnownSymbols> Cache = new();
     private static readonly ConditionalWeakTable<Compilation, KnownSymbols>.CreateValueCallback Factory = c => new KnownSymbols(c);
 
+    /// <summary>Marks a type the compilation lacks (so the lookup is not repeated).</summary>
+    private static readonly object Missing = new();
+
     public static KnownSymbols Get(Compilation compilation) => Cache.GetValue(compilation, Factory);
+
+    private object? buffer;
+    private object? array;
+    private object? math;
+    private object? span;
+    private object? readOnlySpan;
+    private object? memory;
+    private object? readOnlyMemory;
+    private object? memoryExtensions;
+    private object? bitConverter;
+    private object? threadStaticAttribute;
+    private object? argumentOutOfRangeException;
+    private object? timeoutException;
+    private object? marshal;
+    private object? nativeMemory;
+    private object? memoryMarshal;
+    private object? dllImportAttribute;
+    private object? libraryImportAttribute;
+    private object? unsafeClass;
+    private object? binaryPrimitives;
+    private object? arrayPool;
+    private object? win32Exception;
+    private object? stream;
+    private object? textReader;
+    private object? encoding;
+    private object? task;
+    private object? taskOfT;
+    private object? valueTask;
+    private object? valueTaskOfT;
+    private object? threadLocal;
+    private object? asyncLocal;
+    private object? socket;
+    private object? socketAsyncEventArgs;
+    private object? socketError;
+    private object? socketException;
+    private object? socketFlags;
+    private object? tcpClient;
+    private object? udpClient;
+    private object? networkStream;
+    private object? iPAddress;
+    private object? iPEndPoint;
+    private object? dnsEndPoint;
+    private object? endPoint;
 
     private KnownSymbols(Compilation compilation)
     {
         Compilation = compilation;
-        INamedTypeSymbol? T(string name) => compilation.GetTypeByMetadataName(name);
-
-        // System
-        Buffer = T("System.Buffer");
-        Array = T("System.Array");
-        Math = T("System.Math");
-        Span = T("System.Span`1");
-        ReadOnlySpan = T("System.ReadOnlySpan`1");
-        Memory = T("System.Memory`1");
-        ReadOnlyMemory = T("System.ReadOnlyMemory`1");
-        MemoryExtensions = T("System.MemoryExtensions");
-        BitConverter = T("System.BitConverter");
-        ThreadStaticAttribute = T("System.ThreadStaticAttribute");
-        ArgumentOutOfRangeException = T("System.ArgumentOutOfRangeException");
-        TimeoutException = T("System.TimeoutException");
-
-        // Interop and unsafe memory
-        Marshal = T("System.Runtime.InteropServices.Marshal");
-        NativeMemory = T("System.Runtime.InteropServices.NativeMemory");
-        MemoryMarshal = T("System.Runtime.InteropServices.MemoryMarshal");
-        DllImportAttribute = T("System.Runtime.InteropServices.DllImportAttribute");
-        LibraryImportAttribute = T("System.Runtime.InteropServices.LibraryImportAttribute");
-        Unsafe = T("System.Runtime.CompilerServices.Unsafe");
-        BinaryPrimitives = T("System.Buffers.Binary.BinaryPrimitives");
-        ArrayPool = T("System.Buffers.ArrayPool`1");
-        Win32Exception = T("System.ComponentModel.Win32Exception");
-
-        // Streams, text and threading
-        Stream = T("System.IO.Stream");
-        TextReader = T("System.IO.TextReader");
-        Encoding = T("System.Text.Encoding");
-        Task = T("System.Threading.Tasks.Task");
-        TaskOfT = T("System.Threading.Tasks.Task`1");
-        ValueTask = T("System.Threading.Tasks.ValueTask");
-        ValueTaskOfT = T("System.Threading.Tasks.ValueTask`1");
-        ThreadLocal = T("System.Threading.ThreadLocal`1");
-        AsyncLocal = T("System.Threading.AsyncLocal`1");
-
-        // Networking
-        Socket = T("System.Net.Sockets.Socket");
-        SocketAsyncEventArgs = T("System.Net.Sockets.SocketAsyncEventArgs");
-        SocketError = T("System.Net.Sockets.SocketError");
-        SocketException = T("System.Net.Sockets.SocketException");
-        SocketFlags = T("System.Net.Sockets.SocketFlags");
-        TcpClient = T("System.Net.Sockets.TcpClient");
-        UdpClient = T("System.Net.Sockets.UdpClient");
-        NetworkStream = T("System.Net.Sockets.NetworkStream");
-        IPAddress = T("System.Net.IPAddress");
-        IPEndPoint = T("System.Net.IPEndPoint");
-        DnsEndPoint = T("System.Net.DnsEndPoint");
-        EndPoint = T("System.Net.EndPoint");
     }
 
     public Compilation Compilation { get; }
 
-    public INamedTypeSymbol? Buffer { get; }
-    public INamedTypeSymbol? Array { get; }
-    public INamedTypeSymbol? Math { get; }
-    public INamedTypeSymbol? Span { get; }
-    public INamedTypeSymbol? ReadOnlySpan { get; }
-    public INamedTypeSymbol? Memory { get; }
-    public INamedTypeSymbol? ReadOnlyMemory { get; }
-    public INamedTypeSymbol? MemoryExtensions { get; }
-    public INamedTypeSymbol? BitConverter { get; }
-    public INamedTypeSymbol? ThreadStaticAttribute { get; }
-    public INamedTypeSymbol? ArgumentOutOfRangeException { get; }
-    public INamedTypeSymbol? TimeoutException { get; }
-    public INamedTypeSymbol? Marshal { get; }
-    public INamedTypeSymbol? NativeMemory { get; }
-    public INamedTypeSymbol? MemoryMarshal { get; }
-    public INamedTypeSymbol? DllImportAttribute { get; }
-    public INamedTypeSymbol? LibraryImportAttribute { get; }
-    public INamedTypeSymbol? Unsafe { get; }
-    public INamedTypeSymbol? BinaryPrimitives { get; }
-    public INamedTypeSymbol? ArrayPool { get; }
-    public INamedTypeSymbol? Win32Exception { get; }
-    public INamedTypeSymbol? Stream { get; }
-    public INamedTypeSymbol? TextReader { get; }
-    public INamedTypeSymbol? Encoding { get; }
-    public INamedTypeSymbol? Task { get; }
-    public INamedTypeSymbol? TaskOfT { get; }
-    public INamedTypeSymbol? ValueTask { get; }
-    public INamedTypeSymbol? ValueTaskOfT { get; }
-    public INamedTypeSymbol? ThreadLocal { get; }
-    public INamedTypeSymbol? AsyncLocal { get; }
-    public INamedTypeSymbol? Socket { get; }
-    public INamedTypeSymbol? SocketAsyncEventArgs { get; }
-    public INamedTypeSymbol? SocketError { get; }
-    public INamedTypeSymbol? SocketException { get; }
-    public INamedTypeSymbol? SocketFlags { get; }
-    public INamedTypeSymbol? TcpClient { get; }
-    public INamedTypeSymbol? UdpClient { get; }
-    public INamedTypeSymbol? NetworkStream { get; }
-    public INamedTypeSymbol? IPAddress { get; }
-    public INamedTypeSymbol? IPEndPoint { get; }
-    public INamedTypeSymbol? DnsEndPoint { get; }
-    public INamedTypeSymbol? EndPoint { get; }
+    /// <summary>
+    /// Looks a type up on first use only: each lookup searches every referenced assembly, and a rule that returns
+    /// early (most do, on code without sockets or interop) should not pay for the types it never asks about.
+    /// </summary>
+    private INamedTypeSymbol? Resolve(ref object? slot, string metadataName)
+    {
+        var value = Volatile.Read(ref slot);
+        if (value is null)
+        {
+            value = (object?)Compilation.GetTypeByMetadataName(metadataName) ?? Missing;
+            value = Interlocked.CompareExchange(ref slot, value, null) ?? value;
+        }
+
+        return value as INamedTypeSymbol;
+    }
+
+    public INamedTypeSymbol? Buffer => Resolve(ref buffer, "System.Buffer");
+    public INamedTypeSymbol? Array => Resolve(ref array, "System.Array");
+    public INamedTypeSymbol? Math => Resolve(ref math, "System.Math");
+    public INamedTypeSymbol? Span => Resolve(ref span, "System.Span`1");
+    public INamedTypeSymbol? ReadOnlySpan => Resolve(ref readOnlySpan, "System.ReadOnlySpan`1");
+    public INamedTypeSymbol? Memory => Resolve(ref memory, "System.Memory`1");
+    public INamedTypeSymbol? ReadOnlyMemory => Resolve(ref readOnlyMemory, "System.ReadOnlyMemory`1");
+    public INamedTypeSymbol? MemoryExtensions => Resolve(ref memoryExtensions, "System.MemoryExtensions");
+    public INamedTypeSymbol? BitConverter => Resolve(ref bitConverter, "System.BitConverter");
+    public INamedTypeSymbol? ThreadStaticAttribute => Resolve(ref threadStaticAttribute, "System.ThreadStaticAttribute");
+    public INamedTypeSymbol? ArgumentOutOfRangeException => Resolve(ref argumentOutOfRangeException, "System.ArgumentOutOfRangeException");
+    public INamedTypeSymbol? TimeoutException => Resolve(ref timeoutException, "System.TimeoutException");
+    public INamedTypeSymbol? Marshal => Resolve(ref marshal, "System.Runtime.InteropServices.Marshal");
+    public INamedTypeSymbol? NativeMemory => Resolve(ref nativeMemory, "System.Runtime.InteropServices.NativeMemory");
+    public INamedTypeSymbol? MemoryMarshal => Resolve(ref memoryMarshal, "System.Runtime.InteropServices.MemoryMarshal");
+    public INamedTypeSymbol? DllImportAttribute => Resolve(ref dllImportAttribute, "System.Runtime.InteropServices.DllImportAttribute");
+    public INamedTypeSymbol? LibraryImportAttribute => Resolve(ref libraryImportAttribute, "System.Runtime.InteropServices.LibraryImportAttribute");
+    public INamedTypeSymbol? Unsafe => Resolve(ref unsafeClass, "System.Runtime.CompilerServices.Unsafe");
+    public INamedTypeSymbol? BinaryPrimitives => Resolve(ref binaryPrimitives, "System.Buffers.Binary.BinaryPrimitives");
+    public INamedTypeSymbol? ArrayPool => Resolve(ref arrayPool, "System.Buffers.ArrayPool`1");
+    public INamedTypeSymbol? Win32Exception => Resolve(ref win32Exception, "System.ComponentModel.Win32Exception");
+    public INamedTypeSymbol? Stream => Resolve(ref stream, "System.IO.Stream");
+    public INamedTypeSymbol? TextReader => Resolve(ref textReader, "System.IO.TextReader");
+    public INamedTypeSymbol? Encoding => Resolve(ref encoding, "System.Text.Encoding");
+    public INamedTypeSymbol? Task => Resolve(ref task, "System.Threading.Tasks.Task");
+    public INamedTypeSymbol? TaskOfT => Resolve(ref taskOfT, "System.Threading.Tasks.Task`1");
+    public INamedTypeSymbol? ValueTask => Resolve(ref valueTask, "System.Threading.Tasks.ValueTask");
+    public INamedTypeSymbol? ValueTaskOfT => Resolve(ref valueTaskOfT, "System.Threading.Tasks.ValueTask`1");
+    public INamedTypeSymbol? ThreadLocal => Resolve(ref threadLocal, "System.Threading.ThreadLocal`1");
+    public INamedTypeSymbol? AsyncLocal => Resolve(ref asyncLocal, "System.Threading.AsyncLocal`1");
+    public INamedTypeSymbol? Socket => Resolve(ref socket, "System.Net.Sockets.Socket");
+    public INamedTypeSymbol? SocketAsyncEventArgs => Resolve(ref socketAsyncEventArgs, "System.Net.Sockets.SocketAsyncEventArgs");
+    public INamedTypeSymbol? SocketError => Resolve(ref socketError, "System.Net.Sockets.SocketError");
+    public INamedTypeSymbol? SocketException => Resolve(ref socketException, "System.Net.Sockets.SocketException");
+    public INamedTypeSymbol? SocketFlags => Resolve(ref socketFlags, "System.Net.Sockets.SocketFlags");
+    public INamedTypeSymbol? TcpClient => Resolve(ref tcpClient, "System.Net.Sockets.TcpClient");
+    public INamedTypeSymbol? UdpClient => Resolve(ref udpClient, "System.Net.Sockets.UdpClient");
+    public INamedTypeSymbol? NetworkStream => Resolve(ref networkStream, "System.Net.Sockets.NetworkStream");
+    public INamedTypeSymbol? IPAddress => Resolve(ref iPAddress, "System.Net.IPAddress");
+    public INamedTypeSymbol? IPEndPoint => Resolve(ref iPEndPoint, "System.Net.IPEndPoint");
+    public INamedTypeSymbol? DnsEndPoint => Resolve(ref dnsEndPoint, "System.Net.DnsEndPoint");
+    public INamedTypeSymbol? EndPoint => Resolve(ref endPoint, "System.Net.EndPoint");
 
     /// <summary>True when the compilation can declare P/Invokes (every real compilation can).</summary>
     public bool HasInterop => DllImportAttribute is not null || LibraryImportAttribute is not null;

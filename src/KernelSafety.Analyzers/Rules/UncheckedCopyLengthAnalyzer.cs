@@ -149,20 +149,25 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         private readonly CopySite site;
         private readonly IMethodSymbol? method;
         private readonly CancellationToken cancellationToken;
-        private readonly PathFacts facts;
+        private PathFacts? facts;
         private readonly Dictionary<ISymbol, LinearForm?> lengths = new(SymbolEqualityComparer.Default);
         private readonly Func<ISymbol, LinearForm?> lengthOf;
+        private readonly Func<PathFacts> factsAtCopy;
 
         public Evaluation(CopySite site, IMethodSymbol? method, CancellationToken cancellationToken)
         {
             this.site = site;
             this.method = method;
             this.cancellationToken = cancellationToken;
-            facts = PathFacts.At(site.Invocation, cancellationToken);
             lengthOf = LengthOf;
+            factsAtCopy = () => Facts;
         }
 
         private string Unit => site.CountsBytes ? "bytes" : "elements";
+
+        /// <summary>What holds on every path to the copy: computed on first use, since most copies are proved safe (or
+        /// out of scope) without it and it walks the enclosing statements.</summary>
+        private PathFacts Facts => facts ??= PathFacts.At(site.Invocation, cancellationToken);
 
         public Finding? Run()
         {
@@ -390,7 +395,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         {
             if (!lengths.TryGetValue(symbol, out var length))
             {
-                length = BufferSizes.GetOfVariable(symbol, facts, cancellationToken).Elements;
+                length = BufferSizes.GetOfVariable(symbol, site.Invocation, factsAtCopy, cancellationToken).Elements;
                 lengths[symbol] = length;
             }
 
@@ -552,7 +557,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         private bool IsCallerBuffer(IOperation? buffer, out IParameterSymbol? parameter)
         {
             parameter = LinearForm.Strip(buffer) is IParameterReferenceOperation { Parameter: { RefKind: not RefKind.Out } p } ? p : null;
-            return parameter is not null && !facts.TryGetDefinition(parameter, out _);
+            return parameter is not null
+                && !(Definitions.TryGetWithoutPath(parameter, site.Invocation, out var assigned, out _) ? assigned : Facts.TryGetDefinition(parameter, out _));
         }
 
         /// <summary>An integer parameter that looks like the length of <paramref name="buffer"/>: <c>len</c>, <c>count</c>, <c>buffLen</c>...</summary>

@@ -1,0 +1,96 @@
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>
+/// The definition of a local or parameter where it is used, answered without <see cref="PathFacts"/> when the
+/// method body leaves no doubt: a parameter that nothing in the body assigns keeps its argument, and a local whose
+/// only assignment is the initializer of its declaration statement in a block holds that initializer wherever it
+/// can be read. Everything else (a use inside a lambda or local function, a variable assigned more than once, a
+/// declaration in a loop header, <c>using</c> or <c>fixed</c>) is left to <see cref="PathFacts"/>; on the cases
+/// taken here both give the same answer. Most copies are decided by such variables, and this costs one walk of the
+/// body per method instead of path states built and copied statement by statement.
+/// </summary>
+internal static class Definitions
+{
+    private static readonly ConditionalWeakTable<IOperation, Summary> Summaries = new();
+    private static readonly ConditionalWeakTable<IOperation, Summary>.CreateValueCallback Create = root => new Summary(root);
+
+    /// <summary>
+    /// True when the answer needs no path facts. Then <paramref name="assigned"/> and <paramref name="value"/> are what
+    /// <see cref="PathFacts.TryGetDefinition"/> at <paramref name="use"/> would return.
+    /// </summary>
+    public static bool TryGetWithoutPath(ISymbol variable, IOperation use, out bool assigned, out IOperation? value)
+    {
+        assigned = false;
+        value = null;
+        if (variable is not (ILocalSymbol or IParameterSymbol))
+        {
+            return false;
+        }
+
+        var root = use;
+        while (root.Parent is not null)
+        {
+            if (root.Parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false; // PathFacts start afresh inside lambdas and local functions.
+            }
+
+            root = root.Parent;
+        }
+
+        var summary = Summaries.GetValue(root, Create);
+        var count = summary.AssignmentCount(variable);
+        if (variable is IParameterSymbol)
+        {
+            return count == 0;
+        }
+
+        if (count == 1 && summary.TryGetBlockDeclarator((ILocalSymbol)variable, out var declarator)
+            && declarator.GetVariableInitializer()?.Value is { } initializer)
+        {
+            assigned = true;
+            value = initializer;
+            return true;
+        }
+
+        return false;
+    }
+
+    private sealed class Summary
+    {
+        private readonly Dictionary<ISymbol, int> counts = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<ILocalSymbol, IVariableDeclaratorOperation> declarators = new(SymbolEqualityComparer.Default);
+
+        public Summary(IOperation root)
+        {
+            // The same notion of "assigned" as PathFacts (declarations, assignments, ++/--, ref/out arguments, tuples).
+            foreach (var symbol in GuardAnalysis.AssignedVariables(root))
+            {
+                counts.TryGetValue(symbol, out var count);
+                counts[symbol] = count + 1;
+            }
+
+            GuardAnalysis.VisitDescendantsAndSelf(root, operation =>
+            {
+                // 'T x = v;' as a statement of a block or switch section: PathFacts record it as x's definition.
+                if (operation is IVariableDeclaratorOperation
+                    {
+                        Parent: IVariableDeclarationOperation { Parent: IVariableDeclarationGroupOperation { Parent: IBlockOperation or ISwitchCaseOperation } },
+                    } declarator)
+                {
+                    declarators[declarator.Symbol] = declarator;
+                }
+            });
+        }
+
+        public int AssignmentCount(ISymbol variable) => counts.TryGetValue(variable, out var count) ? count : 0;
+
+        public bool TryGetBlockDeclarator(ILocalSymbol local, out IVariableDeclaratorOperation declarator)
+            => declarators.TryGetValue(local, out declarator!);
+    }
+}
