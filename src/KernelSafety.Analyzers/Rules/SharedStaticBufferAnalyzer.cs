@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
@@ -38,21 +37,15 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private static void OnTypeStart(SymbolStartAnalysisContext context, KnownSymbols symbols)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>? candidates = null;
-        var hasPrivateHelpers = false;
-        foreach (var member in type.GetMembers())
+        // Filled here, before any operation callback runs, and only read afterwards (each Writes locks itself).
+        Dictionary<IFieldSymbol, Writes>? candidates = null;
+        var members = type.GetMembers();
+        foreach (var member in members)
         {
-            if (member is IFieldSymbol field)
+            if (member is IFieldSymbol field && IsCandidate(field, symbols))
             {
-                if (IsCandidate(field, symbols))
-                {
-                    candidates ??= new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>>(SymbolEqualityComparer.Default);
-                    candidates.TryAdd(field, new ConcurrentBag<Write>());
-                }
-            }
-            else if (member is IMethodSymbol { IsExtern: false, DeclaredAccessibility: Accessibility.Private, MethodKind: MethodKind.Ordinary })
-            {
-                hasPrivateHelpers = true;
+                candidates ??= new Dictionary<IFieldSymbol, Writes>(SymbolEqualityComparer.Default);
+                candidates[field] = new Writes();
             }
         }
 
@@ -61,13 +54,31 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        var hasPrivateHelpers = false;
+        foreach (var member in members)
+        {
+            if (member is IMethodSymbol { IsExtern: false, DeclaredAccessibility: Accessibility.Private, MethodKind: MethodKind.Ordinary })
+            {
+                hasPrivateHelpers = true;
+                break;
+            }
+        }
+
         var initialization = new InitializationCalls(type);
         var stores = new StoredValues();
         context.RegisterOperationAction(
-            operationContext => OnFieldReference(operationContext, candidates, symbols, stores),
-            OperationKind.FieldReference);
-        context.RegisterOperationAction(
-            operationContext => OnFieldInitializer(operationContext, candidates, stores),
+            operationContext =>
+            {
+                if (operationContext.Operation.Kind == OperationKind.FieldReference)
+                {
+                    OnFieldReference(operationContext, candidates, symbols, stores);
+                }
+                else
+                {
+                    OnFieldInitializer(operationContext, candidates, stores);
+                }
+            },
+            OperationKind.FieldReference,
             OperationKind.FieldInitializer);
 
         // Calls are only followed into private helpers (initialization called from the static constructor, or
@@ -106,7 +117,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
     private static void OnFieldReference(
         OperationAnalysisContext context,
-        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        Dictionary<IFieldSymbol, Writes> candidates,
         KnownSymbols symbols,
         StoredValues stores)
     {
@@ -149,7 +160,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
     private static void OnFieldInitializer(
         OperationAnalysisContext context,
-        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        Dictionary<IFieldSymbol, Writes> candidates,
         StoredValues stores)
     {
         var initializer = (IFieldInitializerOperation)context.Operation;
@@ -188,7 +199,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
     private static void Report(
         SymbolAnalysisContext context,
-        ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Write>> candidates,
+        Dictionary<IFieldSymbol, Writes> candidates,
         InitializationCalls initialization,
         StoredValues stores)
     {
@@ -201,7 +212,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             }
 
             Write? first = null;
-            foreach (var write in pair.Value)
+            foreach (var write in pair.Value.Snapshot())
             {
                 if (initialization.IsInitializationOnly(write.Member))
                 {
@@ -230,13 +241,47 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     /// <summary>Per field: whether every array stored into it (initializer or assignment) is provably zero-length.</summary>
     private sealed class StoredValues
     {
-        private readonly ConcurrentDictionary<IFieldSymbol, bool> _onlyZeroLength = new(SymbolEqualityComparer.Default);
+        // Per type, and most types store into no candidate: made on first store, under a lock (stores are rare).
+        private Dictionary<IFieldSymbol, bool>? onlyZeroLength;
 
         public void Add(IFieldSymbol field, bool zeroLength)
-            => _onlyZeroLength.AddOrUpdate(field, zeroLength, (_, existing) => existing && zeroLength);
+        {
+            lock (this)
+            {
+                onlyZeroLength ??= new Dictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+                onlyZeroLength[field] = (!onlyZeroLength.TryGetValue(field, out var existing) || existing) && zeroLength;
+            }
+        }
 
         public bool OnlyZeroLength(IFieldSymbol field)
-            => _onlyZeroLength.TryGetValue(field, out var onlyZeroLength) && onlyZeroLength;
+        {
+            lock (this)
+            {
+                return onlyZeroLength is not null && onlyZeroLength.TryGetValue(field, out var zeroLength) && zeroLength;
+            }
+        }
+    }
+
+    /// <summary>The writes of one candidate field's contents, added from concurrent operation callbacks.</summary>
+    private sealed class Writes
+    {
+        private List<Write>? writes;
+
+        public void Add(Write write)
+        {
+            lock (this)
+            {
+                (writes ??= new List<Write>()).Add(write);
+            }
+        }
+
+        public Write[] Snapshot()
+        {
+            lock (this)
+            {
+                return writes is null ? System.Array.Empty<Write>() : writes.ToArray();
+            }
+        }
     }
 
     /// <summary>A write of the buffer's contents: the member it is in and where.</summary>
@@ -271,8 +316,10 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private sealed class InitializationCalls
     {
         private readonly INamedTypeSymbol _type;
-        private readonly ConcurrentDictionary<IMethodSymbol, ConcurrentBag<ISymbol>> _callers = new(SymbolEqualityComparer.Default);
-        private readonly ConcurrentDictionary<IMethodSymbol, bool> _escaped = new(SymbolEqualityComparer.Default);
+
+        // Made on the first call to a private helper (most types have none worth recording), then guarded by 'this'.
+        private Dictionary<IMethodSymbol, List<ISymbol>>? _callers;
+        private HashSet<IMethodSymbol>? _escaped;
 
         public InitializationCalls(INamedTypeSymbol type)
         {
@@ -301,13 +348,26 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             method = method.OriginalDefinition;
             if (context.Operation is IMethodReferenceOperation)
             {
-                _escaped.TryAdd(method, true);
+                lock (this)
+                {
+                    (_escaped ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)).Add(method);
+                }
+
                 return;
             }
 
             // A call made while holding a lock (lock (gate) { Fill(); }) runs the helper under that lock.
-            _callers.GetOrAdd(method, static _ => new ConcurrentBag<ISymbol>()).Add(
-                SynchronizedRegion.IsSynchronized(context.Operation, context.ContainingSymbol) ? LockedCall : context.ContainingSymbol);
+            var caller = SynchronizedRegion.IsSynchronized(context.Operation, context.ContainingSymbol) ? LockedCall : context.ContainingSymbol;
+            lock (this)
+            {
+                _callers ??= new Dictionary<IMethodSymbol, List<ISymbol>>(SymbolEqualityComparer.Default);
+                if (!_callers.TryGetValue(method, out var callers))
+                {
+                    _callers[method] = callers = new List<ISymbol>();
+                }
+
+                callers.Add(caller);
+            }
         }
 
         private static bool IsModuleInitializer(IMethodSymbol method)
@@ -350,10 +410,12 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                     }
 
                     // A cycle (recursion) without another way in proves nothing.
+                    // Runs from the symbol-end action, after every operation callback of the type.
                     if (!inProgress.Add(method)
-                        || _escaped.ContainsKey(method)
+                        || _escaped?.Contains(method) == true
+                        || _callers is null
                         || !_callers.TryGetValue(method, out var callers)
-                        || callers.IsEmpty)
+                        || callers.Count == 0)
                     {
                         return false;
                     }
