@@ -68,15 +68,16 @@ internal static class Definitions
 
         public Summary(IOperation root)
         {
-            // The same notion of "assigned" as PathFacts (declarations, assignments, ++/--, ref/out arguments, tuples).
-            foreach (var symbol in GuardAnalysis.AssignedVariables(root))
+            // One walk: what is assigned, with the same notion of "assigned" as PathFacts (declarations, assignments,
+            // ++/--, ref/out arguments, tuples), and where locals are declared.
+            var assigned = new List<ISymbol>();
+            var stack = new Stack<IOperation>();
+            stack.Push(root);
+            while (stack.Count > 0)
             {
-                counts.TryGetValue(symbol, out var count);
-                counts[symbol] = count + 1;
-            }
+                var operation = stack.Pop();
+                GuardAnalysis.AddAssigned(operation, assigned);
 
-            GuardAnalysis.VisitDescendantsAndSelf(root, operation =>
-            {
                 // 'T x = v;' as a statement of a block or switch section: PathFacts record it as x's definition.
                 if (operation is IVariableDeclaratorOperation
                     {
@@ -85,7 +86,18 @@ internal static class Definitions
                 {
                     declarators[declarator.Symbol] = declarator;
                 }
-            });
+
+                foreach (var child in operation.ChildOperations)
+                {
+                    stack.Push(child);
+                }
+            }
+
+            foreach (var symbol in assigned)
+            {
+                counts.TryGetValue(symbol, out var count);
+                counts[symbol] = count + 1;
+            }
         }
 
         public int AssignmentCount(ISymbol variable) => counts.TryGetValue(variable, out var count) ? count : 0;

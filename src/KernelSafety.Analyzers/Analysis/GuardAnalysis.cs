@@ -802,27 +802,8 @@ internal static class GuardAnalysis
         }
     }
 
-    /// <summary>
-    /// Calls <paramref name="visit"/> on <paramref name="root"/> and every operation below it, parents first, with an
-    /// explicit stack (no iterator objects: this runs over whole method bodies).
-    /// </summary>
-    public static void VisitDescendantsAndSelf(IOperation root, Action<IOperation> visit)
-    {
-        var stack = new Stack<IOperation>();
-        stack.Push(root);
-        while (stack.Count > 0)
-        {
-            var operation = stack.Pop();
-            visit(operation);
-            foreach (var child in operation.ChildOperations)
-            {
-                stack.Push(child);
-            }
-        }
-    }
-
     /// <summary>The locals and parameters <paramref name="operation"/> itself assigns (not its children), added to <paramref name="assigned"/>.</summary>
-    private static void AddAssigned(IOperation operation, List<ISymbol> assigned)
+    public static void AddAssigned(IOperation operation, List<ISymbol> assigned)
     {
         if (operation is IVariableDeclaratorOperation declared)
         {

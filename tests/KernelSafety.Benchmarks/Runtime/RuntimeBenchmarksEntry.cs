@@ -8,6 +8,7 @@ namespace KernelSafety.Benchmarks.Runtime;
 /// Entry point of the runtime (SocketDevice) benchmarks.
 /// <code>
 ///   runtime --smoke                      quick timed harness (a few hundred ms), ratios against the raw loop
+///   runtime --ab [--rounds N]            interleaved A/B rounds: median throughput ratio against the raw loop, with quartiles
 ///   runtime [BenchmarkDotNet args]       the BenchmarkDotNet suite; defaults: --filter * --job short
 ///   runtime --job short --inProcess      what the report's table was measured with
 /// </code>
@@ -19,6 +20,11 @@ public static class RuntimeBenchmarksEntry
         if (args.Contains("--smoke"))
         {
             return Smoke.Run(TimeSpan.FromMilliseconds(25));
+        }
+
+        if (args.Contains("--ab"))
+        {
+            return Interleaved.Run(args);
         }
 
         var bdnArgs = args.ToList();

@@ -26,17 +26,17 @@ public static class Smoke
         {
             paths.RawSend(warm);
             paths.DeviceWrite(warm);
-            Wait(paths.DeviceWriteAsync(warmMemory));
+            WriteTiming.Wait(paths.DeviceWriteAsync(warmMemory));
         }
 
         foreach (int size in sizes)
         {
             byte[] buffer = new byte[size];
             ReadOnlyMemory<byte> memory = buffer;
-            var raw = Measure(() => paths.RawSend(buffer), perMeasurement);
-            var device = Measure(() => paths.DeviceWrite(buffer), perMeasurement);
-            var deviceAsync = Measure(() => Wait(paths.DeviceWriteAsync(memory)), perMeasurement);
-            var perWrite = Measure(() => paths.ConnectPerWrite(buffer), perMeasurement / 2);
+            var raw = WriteTiming.Measure(() => paths.RawSend(buffer), perMeasurement);
+            var device = WriteTiming.Measure(() => paths.DeviceWrite(buffer), perMeasurement);
+            var deviceAsync = WriteTiming.Measure(() => WriteTiming.Wait(paths.DeviceWriteAsync(memory)), perMeasurement);
+            var perWrite = WriteTiming.Measure(() => paths.ConnectPerWrite(buffer), perMeasurement / 2);
             Print(size, "raw Socket.Send loop", raw, raw);
             Print(size, "SocketDevice.Write", device, raw);
             Print(size, "SocketDevice.WriteAsync", deviceAsync, raw);
@@ -50,49 +50,6 @@ public static class Smoke
         return ok ? 0 : 1;
     }
 
-    private static readonly ManualResetEventSlim s_completed = new();
-    private static readonly Action s_signal = s_completed.Set;
-
-    /// <summary>Blocks on a ValueTask without allocating (no AsTask), so B/write shows the device's own allocations.</summary>
-    private static int Wait(ValueTask<int> pending)
-    {
-        if (!pending.IsCompleted)
-        {
-            s_completed.Reset();
-            pending.GetAwaiter().UnsafeOnCompleted(s_signal);
-            s_completed.Wait();
-        }
-
-        return pending.GetAwaiter().GetResult();
-    }
-
-    private static void Print(int size, string path, Result r, Result baseline) =>
+    private static void Print(int size, string path, WriteTiming.Result r, WriteTiming.Result baseline) =>
         Console.WriteLine($"{size,6} | {path,-28} | {r.PerSecond,10:N0} | {r.PerSecond * size / 1e6,8:N1} | {r.PerSecond / baseline.PerSecond,7:0.00} | {r.AllocatedPerWrite,7:0.#}");
-
-    private static Result Measure(Func<int> write, TimeSpan duration)
-    {
-        for (int i = 0; i < 50; i++)
-        {
-            write(); // warm up (JIT, connection)
-        }
-
-        long writes = 0;
-        long allocated = GC.GetAllocatedBytesForCurrentThread();
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < duration)
-        {
-            for (int i = 0; i < 16; i++)
-            {
-                write();
-            }
-
-            writes += 16;
-        }
-
-        watch.Stop();
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        return new Result(writes, writes / watch.Elapsed.TotalSeconds, (double)allocated / writes);
-    }
-
-    private readonly record struct Result(long Writes, double PerSecond, double AllocatedPerWrite);
 }

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace KernelSafety.Benchmarks.Runtime;
+
+/// <summary>Timing helpers shared by the runtime harnesses: a timed window of writes, and a ValueTask wait that does not allocate.</summary>
+public static class WriteTiming
+{
+    private static readonly ManualResetEventSlim s_completed = new();
+    private static readonly Action s_signal = s_completed.Set;
+
+    /// <summary>Blocks on a ValueTask without allocating (no AsTask), so B/write shows the device's own allocations.</summary>
+    public static int Wait(ValueTask<int> pending)
+    {
+        if (!pending.IsCompleted)
+        {
+            s_completed.Reset();
+            pending.GetAwaiter().UnsafeOnCompleted(s_signal);
+            s_completed.Wait();
+        }
+
+        return pending.GetAwaiter().GetResult();
+    }
+
+    public static Result Measure(Func<int> write, TimeSpan duration)
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            write(); // warm up (JIT, connection)
+        }
+
+        long writes = 0;
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < duration)
+        {
+            for (int i = 0; i < 16; i++)
+            {
+                write();
+            }
+
+            writes += 16;
+        }
+
+        watch.Stop();
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        return new Result(writes, writes / watch.Elapsed.TotalSeconds, (double)allocated / writes);
+    }
+
+    public readonly record struct Result(long Writes, double PerSecond, double AllocatedPerWrite);
+}
