@@ -343,7 +343,15 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         long success,
         ISymbol descriptor,
         KnownSymbols symbols)
-        => FailurePaths.ReachesUseOnFailure(
+    {
+        // The common shape needs no graph: the call's statement, then plain statements and ifs in the same block
+        // until one hands the descriptor to a P/Invoke. That path is in the graph too, so the answer is the same.
+        if (StraightLinePath.ReachesUse(invocation, isTestedValue, NativeFailure, success, descriptor, symbols))
+        {
+            return true;
+        }
+
+        return FailurePaths.ReachesUseOnFailure(
             invocation,
             isTestedValue,
             NativeFailure,
@@ -351,6 +359,175 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             operation => IsDescriptorUse(operation, descriptor, symbols),
             context.CancellationToken,
             context.GetControlFlowGraph) ?? true;
+    }
+
+    /// <summary>
+    /// A sufficient test for <see cref="FailurePaths.ReachesUseOnFailure"/> answering true, without building the control
+    /// flow graph: from the statement holding the call, the following statements of the same block are run in order; a
+    /// statement without branches (no <c>?:</c>, <c>&amp;&amp;</c>, <c>??</c>, <c>?.</c>, lambdas, throws, patterns,
+    /// interpolation handlers) runs whole, and an <c>if</c> whose condition has no branch either is followed on its
+    /// failure side (both sides when the test does not tell failure from success) when that side runs to its end. A use
+    /// in a statement reached that way is on a path the graph walk follows as well. Anything else: unknown (false), and
+    /// the graph decides.
+    /// </summary>
+    private static class StraightLinePath
+    {
+        private enum Outcome
+        {
+            Unknown,
+            Completes,
+            ReachesUse,
+        }
+
+        public static bool ReachesUse(IOperation start, Func<IOperation?, bool> isTestedValue, long failure, long success, ISymbol descriptor, KnownSymbols symbols)
+        {
+            var statement = start;
+            while (statement.Parent is { } parent and not IBlockOperation)
+            {
+                statement = parent;
+            }
+
+            if (statement.Parent is not IBlockOperation block || !IsPlain(statement))
+            {
+                return false;
+            }
+
+            var statements = block.Operations;
+            var index = statements.IndexOf(statement);
+            if (index < 0)
+            {
+                return false;
+            }
+
+            for (var i = index + 1; i < statements.Length; i++)
+            {
+                switch (Run(statements[i], isTestedValue, failure, success, descriptor, symbols))
+                {
+                    case Outcome.ReachesUse:
+                        return true;
+                    case Outcome.Unknown:
+                        return false;
+                }
+            }
+
+            return false;
+        }
+
+        private static Outcome Run(IOperation? statement, Func<IOperation?, bool> isTestedValue, long failure, long success, ISymbol descriptor, KnownSymbols symbols)
+        {
+            switch (statement)
+            {
+                case null:
+                    return Outcome.Completes;
+                case IBlockOperation block:
+                    foreach (var inner in block.Operations)
+                    {
+                        var outcome = Run(inner, isTestedValue, failure, success, descriptor, symbols);
+                        if (outcome != Outcome.Completes)
+                        {
+                            return outcome;
+                        }
+                    }
+
+                    return Outcome.Completes;
+                case IConditionalOperation conditional when conditional.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.IfStatementSyntax:
+                    {
+                        if (!IsPlainExpression(conditional.Condition) || ContainsUse(conditional.Condition, descriptor, symbols))
+                        {
+                            return Outcome.Unknown;
+                        }
+
+                        var onFailure = FailureChecks.Evaluate(conditional.Condition, isTestedValue, failure);
+                        var onSuccess = FailureChecks.Evaluate(conditional.Condition, isTestedValue, success);
+                        if (onFailure is bool failed && onSuccess is bool succeeded && failed != succeeded)
+                        {
+                            return Run(failed ? conditional.WhenTrue : conditional.WhenFalse, isTestedValue, failure, success, descriptor, symbols);
+                        }
+
+                        // Both sides are followed: either one reaching a use, or running to its end, will do.
+                        var whenTrue = Run(conditional.WhenTrue, isTestedValue, failure, success, descriptor, symbols);
+                        if (whenTrue == Outcome.ReachesUse)
+                        {
+                            return whenTrue;
+                        }
+
+                        var whenFalse = Run(conditional.WhenFalse, isTestedValue, failure, success, descriptor, symbols);
+                        if (whenFalse == Outcome.ReachesUse)
+                        {
+                            return whenFalse;
+                        }
+
+                        return whenTrue == Outcome.Completes || whenFalse == Outcome.Completes ? Outcome.Completes : Outcome.Unknown;
+                    }
+
+                default:
+                    if (!IsPlain(statement))
+                    {
+                        return Outcome.Unknown;
+                    }
+
+                    return ContainsUse(statement, descriptor, symbols) ? Outcome.ReachesUse : Outcome.Completes;
+            }
+        }
+
+        /// <summary>An expression statement or a declaration in which every operation runs, in one basic block.</summary>
+        private static bool IsPlain(IOperation statement)
+            => statement is IExpressionStatementOperation or IVariableDeclarationGroupOperation or IEmptyOperation && IsPlainExpression(statement);
+
+        /// <summary>An operation with no branch, lambda or throw anywhere in it: every part of it runs, in one basic block.</summary>
+        private static bool IsPlainExpression(IOperation operation)
+        {
+            foreach (var node in operation.DescendantsAndSelf())
+            {
+                switch (node)
+                {
+                    case IConditionalOperation:
+                    case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr }:
+                    case ICoalesceOperation:
+                    case ICoalesceAssignmentOperation:
+                    case IConditionalAccessOperation:
+                    case IConditionalAccessInstanceOperation:
+                    case IThrowOperation:
+                    case IAnonymousFunctionOperation:
+                    case ILocalFunctionOperation:
+                    case IDelegateCreationOperation:
+                    case ISwitchExpressionOperation:
+                    case IIsPatternOperation:
+                    case IPatternOperation:
+                    case IInterpolatedStringHandlerCreationOperation:
+                    case IInterpolatedStringOperation:
+                    case IInvalidOperation:
+                    case IDynamicInvocationOperation:
+                    case IDynamicMemberReferenceOperation:
+                    case IDynamicObjectCreationOperation:
+                    case IDynamicIndexerAccessOperation:
+                    case IObjectOrCollectionInitializerOperation:
+                    case IWithOperation:
+                    case IRangeOperation:
+                    case IAwaitOperation:
+                    case IIncrementOrDecrementOperation:
+                    case ICompoundAssignmentOperation:
+                    case IDeconstructionAssignmentOperation:
+                        return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static bool ContainsUse(IOperation operation, ISymbol descriptor, KnownSymbols symbols)
+        {
+            foreach (var node in operation.DescendantsAndSelf())
+            {
+                if (IsDescriptorUse(node, descriptor, symbols))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     private static Func<IOperation?, bool> IsRead(ILocalSymbol local)
         => candidate => candidate is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);
