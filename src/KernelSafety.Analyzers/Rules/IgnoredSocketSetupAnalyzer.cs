@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -66,11 +67,47 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
+            var bodies = new BodyReferences();
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, bodies), OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
+    /// <summary>
+    /// The references (locals, parameters, fields, properties) of the method body analyzed last, collected in one walk and
+    /// shared by the sites of that body (its <c>socket()</c> and its <c>connect()</c>), instead of a walk of the whole body
+    /// per question per site. One entry: the driver runs the operations of a body one after another.
+    /// </summary>
+    private sealed class BodyReferences
+    {
+        private Entry? last;
+
+        public List<IOperation> Get(IOperation root)
+        {
+            var entry = Volatile.Read(ref last);
+            if (entry is null || entry.Root != root)
+            {
+                entry = new Entry(root, ResultUsage.GetReferences(root));
+                Volatile.Write(ref last, entry);
+            }
+
+            return entry.References;
+        }
+
+        private sealed class Entry
+        {
+            public Entry(IOperation root, List<IOperation> references)
+            {
+                Root = root;
+                References = references;
+            }
+
+            public IOperation Root { get; }
+
+            public List<IOperation> References { get; }
+        }
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols, BodyReferences bodies)
     {
         if (context.Operation is not IInvocationOperation invocation)
         {
@@ -98,14 +135,14 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var entryPoint = NativeMethods.GetEntryPoint(method, symbols);
         if (entryPoint is NativeMethods.Connect or NativeMethods.SocketCreate)
         {
-            AnalyzeNative(context, invocation, entryPoint, symbols);
+            AnalyzeNative(context, invocation, entryPoint, symbols, bodies);
         }
     }
 
     // ---------------------------------------------------------------------------------------------
     // Native connect / socket
 
-    private static void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, KnownSymbols symbols)
+    private static void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, KnownSymbols symbols, BodyReferences bodies)
     {
         var isSocket = entryPoint == NativeMethods.SocketCreate;
         var success = isSocket ? DescriptorSample : ConnectSuccess;
@@ -155,7 +192,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         || FailureChecks.RecordsState(test.FailureBranch)
                         || FailureChecks.RecordsState(SuccessBranch(test))
                         || descriptor is null
-                        || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols)
+                        || !IsDescriptorUsedAfter(bodies.Get(root), descriptor, test.Conditional.Syntax.Span.End, symbols)
                         || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, symbols))
                     {
                         return;
@@ -166,7 +203,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 }
 
             case ResultUseKind.StoredInLocal when local is not null:
-                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, root, symbols);
+                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, bodies.Get(root), symbols);
                 return;
 
             default:
@@ -182,7 +219,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         bool isSocket,
         ISymbol? descriptor,
         ILocalSymbol local,
-        IOperation root,
+        List<IOperation> references,
         KnownSymbols symbols)
     {
         var success = isSocket ? DescriptorSample : ConnectSuccess;
@@ -192,7 +229,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         FailureTest? fallThrough = null;
         var testedUpTo = -1;
         var usedAt = -1;
-        foreach (var read in ResultUsage.GetReadsAfter(root, local, invocation))
+        foreach (var read in ResultUsage.GetReadsAfter(references, local, invocation))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
 
@@ -250,7 +287,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             // Tested, but is the descriptor used before the test?
             if (descriptor is not null
-                && FirstDescriptorUse(root, descriptor, invocation.Syntax.Span.End, symbols) is int use
+                && FirstDescriptorUse(references, descriptor, invocation.Syntax.Span.End, symbols) is int use
                 && use < firstHandled
                 && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
             {
@@ -267,7 +304,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         if (fallThrough is FailureTest logged)
         {
             if (descriptor is not null
-                && IsDescriptorUsedAfter(root, descriptor, logged.Conditional.Syntax.Span.End, symbols)
+                && IsDescriptorUsedAfter(references, descriptor, logged.Conditional.Syntax.Span.End, symbols)
                 && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
             {
                 ReportFallsThrough(context, invocation, entryPoint, logged, descriptor.Name, local.Name);
@@ -315,10 +352,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>The position of the first time the descriptor is handed to a P/Invoke other than <c>close</c> after <paramref name="position"/>.</summary>
-    private static int? FirstDescriptorUse(IOperation root, ISymbol descriptor, int position, KnownSymbols symbols)
+    private static int? FirstDescriptorUse(List<IOperation> references, ISymbol descriptor, int position, KnownSymbols symbols)
     {
         int? first = null;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in references)
         {
             if (operation.Syntax.SpanStart >= position
                 && (first is null || operation.Syntax.SpanStart < first)
@@ -553,8 +590,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool IsDescriptorUsedAfter(IOperation root, ISymbol descriptor, int position, KnownSymbols symbols)
-        => FirstDescriptorUse(root, descriptor, position, symbols) is not null;
+    private static bool IsDescriptorUsedAfter(List<IOperation> references, ISymbol descriptor, int position, KnownSymbols symbols)
+        => FirstDescriptorUse(references, descriptor, position, symbols) is not null;
 
     // ---------------------------------------------------------------------------------------------
     // Managed Connect / ConnectAsync / BeginConnect
