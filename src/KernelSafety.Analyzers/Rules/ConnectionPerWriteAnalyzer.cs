@@ -142,16 +142,29 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         }
 
         var reported = new HashSet<IOperation>();
+        var localFunctions = new List<ILocalFunctionOperation>();
         if (tainted is not null)
         {
-            AnalyzeBody(context, block, method, tainted, symbols, reported);
+            // The body holds a connect (the analysis starts from one), and the walk that collects its operations
+            // collects its local functions too.
+            AnalyzeBody(context, block, method, tainted, symbols, reported, localFunctions, knownToConnect: true);
+        }
+        else
+        {
+            foreach (var operation in block.Descendants())
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                if (operation is ILocalFunctionOperation localFunction)
+                {
+                    localFunctions.Add(localFunction);
+                }
+            }
         }
 
         // Local functions (also those of top-level statements) are methods that take their own data.
-        foreach (var operation in block.Descendants())
+        foreach (var localFunction in localFunctions)
         {
-            context.CancellationToken.ThrowIfCancellationRequested();
-            if (operation is not ILocalFunctionOperation { Body: { } body } localFunction)
+            if (localFunction.Body is not { } body)
             {
                 continue;
             }
@@ -167,15 +180,27 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
             if (localTainted is not null)
             {
-                AnalyzeBody(context, body, localFunction.Symbol, localTainted, symbols, reported);
+                AnalyzeBody(context, body, localFunction.Symbol, localTainted, symbols, reported, localFunctions: null, knownToConnect: false);
             }
         }
     }
 
-    private static void AnalyzeBody(OperationAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols, HashSet<IOperation> reported)
+    /// <remarks>
+    /// <paramref name="localFunctions"/>, when given, receives the local functions met in the walk of the body, which always
+    /// runs to its end when <paramref name="knownToConnect"/> is true.
+    /// </remarks>
+    private static void AnalyzeBody(
+        OperationAnalysisContext context,
+        IOperation body,
+        IMethodSymbol method,
+        HashSet<ISymbol> tainted,
+        KnownSymbols symbols,
+        HashSet<IOperation> reported,
+        List<ILocalFunctionOperation>? localFunctions,
+        bool knownToConnect)
     {
         // Most methods that take data never connect: find that out before collecting anything.
-        if (!ContainsConnect(body, symbols))
+        if (!knownToConnect && !ContainsConnect(body, symbols))
         {
             return;
         }
@@ -209,6 +234,9 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                     break;
                 case IUsingOperation @using:
                     usings.Add(@using);
+                    break;
+                case ILocalFunctionOperation localFunction:
+                    localFunctions?.Add(localFunction);
                     break;
             }
         }
