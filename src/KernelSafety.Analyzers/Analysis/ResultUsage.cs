@@ -153,11 +153,39 @@ internal static class ResultUsage
     /// source, up to the next write of the local (the value stored by <paramref name="after"/> is gone after it).
     /// </summary>
     public static List<ILocalReferenceOperation> GetReadsAfter(IOperation root, ILocalSymbol local, IOperation after)
+        => GetReadsAfter(root.Descendants(), local, after);
+
+    /// <summary>
+    /// <see cref="GetReadsAfter(IOperation, ILocalSymbol, IOperation)"/> over the references of a method body collected once
+    /// by <see cref="GetReferences"/>, for callers that ask about several locals of the same body.
+    /// </summary>
+    public static List<ILocalReferenceOperation> GetReadsAfter(List<IOperation> references, ILocalSymbol local, IOperation after)
+        => GetReadsAfter((IEnumerable<IOperation>)references, local, after);
+
+    /// <summary>
+    /// The operations under <paramref name="root"/> that name a local, parameter, field or property
+    /// (<see cref="GetSymbolOfReference"/> is not null), in the order <c>Descendants()</c> yields them.
+    /// </summary>
+    public static List<IOperation> GetReferences(IOperation root)
+    {
+        var references = new List<IOperation>();
+        foreach (var operation in root.Descendants())
+        {
+            if (GetSymbolOfReference(operation) is not null)
+            {
+                references.Add(operation);
+            }
+        }
+
+        return references;
+    }
+
+    private static List<ILocalReferenceOperation> GetReadsAfter(IEnumerable<IOperation> operations, ILocalSymbol local, IOperation after)
     {
         var start = after.Syntax.Span.End;
         var references = new List<ILocalReferenceOperation>();
         var nextWrite = int.MaxValue;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in operations)
         {
             if (operation is not ILocalReferenceOperation reference
                 || !SymbolEqualityComparer.Default.Equals(reference.Local, local)

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -37,90 +39,98 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var arraySegment = compilationContext.Compilation.GetTypeByMetadataName("System.ArraySegment`1");
-            compilationContext.RegisterOperationBlockStartAction(blockStart => OnMethodStart(blockStart, symbols, arraySegment));
+            var state = new CompilationState(compilationContext.Compilation, symbols);
+            compilationContext.RegisterOperationAction(state.AnalyzeInvocation, OperationKind.Invocation);
+            compilationContext.RegisterOperationAction(state.AnalyzeObjectCreation, OperationKind.ObjectCreation);
         });
     }
 
     /// <summary>
-    /// Cheap gate per method: only a method that takes data gets callbacks, and only one whose invocations or
-    /// creations include a connect gets the whole-method analysis at its end.
+    /// Per compilation: the analysis starts from the connects (a connect call, or <c>new TcpClient(host, port)</c>), so a
+    /// method without one costs one cheap rejected callback per call; the method body holding a connect is analyzed
+    /// once, however many connects it holds.
     /// </summary>
-    private static void OnMethodStart(OperationBlockStartAnalysisContext context, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    private sealed class CompilationState
     {
-        if (context.OwningSymbol is not IMethodSymbol method)
+        private readonly Compilation compilation;
+        private readonly KnownSymbols symbols;
+        private readonly ConcurrentDictionary<SyntaxNode, bool> analyzedBodies = new();
+        private INamedTypeSymbol? arraySegment;
+        private int arraySegmentResolved;
+
+        public CompilationState(Compilation compilation, KnownSymbols symbols)
         {
-            return;
+            this.compilation = compilation;
+            this.symbols = symbols;
         }
 
-        var takesData = false;
-        foreach (var parameter in method.Parameters)
+        public void AnalyzeInvocation(OperationAnalysisContext context)
         {
-            if (IsDataType(parameter.Type, symbols, arraySegment))
+            var method = ((IInvocationOperation)context.Operation).TargetMethod;
+
+            // Reject by name first: a managed connect is Connect/ConnectAsync/BeginConnect; any other name can only be
+            // a P/Invoke of connect (a static extern or partial method), told apart by flags before any symbol lookup.
+            switch (method.Name)
             {
-                takesData = true;
-                break;
+                case "Connect" or "ConnectAsync" or "BeginConnect":
+                    break;
+                default:
+                    if (!method.IsStatic || !(method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null))
+                    {
+                        return;
+                    }
+
+                    break;
+            }
+
+            if (SocketApi.GetConnectKind(method, symbols) != ConnectKind.None)
+            {
+                OnConnect(context);
             }
         }
 
-        if (!takesData)
+        public void AnalyzeObjectCreation(OperationAnalysisContext context)
         {
-            // A method that takes no data may still hold local functions that do (top-level programs do):
-            // watch only for local functions (rare), and analyze the method when one is seen.
-            var holder = new MethodState();
-            context.RegisterOperationAction(_ => holder.HasLocalFunction = true, OperationKind.LocalFunction);
-            context.RegisterOperationBlockEndAction(blockContext =>
-            {
-                if (holder.HasLocalFunction)
-                {
-                    AnalyzeMethod(blockContext, symbols, arraySegment);
-                }
-            });
-            return;
-        }
+            var creation = (IObjectCreationOperation)context.Operation;
 
-        var state = new MethodState();
-        context.RegisterOperationAction(
-            operationContext =>
+            // A connecting constructor takes (host, port): one argument per parameter, so count before any symbol work.
+            if (creation.Arguments.Length == 2 && ConnectsOnCreation(creation, symbols))
             {
-                if (state.HasConnect)
-                {
-                    return;
-                }
-
-                switch (operationContext.Operation)
-                {
-                    case IInvocationOperation invocation when SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None:
-                    case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
-                        state.HasConnect = true;
-                        break;
-                }
-            },
-            OperationKind.Invocation,
-            OperationKind.ObjectCreation);
-        context.RegisterOperationBlockEndAction(blockContext =>
-        {
-            if (state.HasConnect)
-            {
-                AnalyzeMethod(blockContext, symbols, arraySegment);
+                OnConnect(context);
             }
-        });
-    }
-
-    private sealed class MethodState
-    {
-        public volatile bool HasConnect;
-
-        public volatile bool HasLocalFunction;
-    }
-
-    private static void AnalyzeMethod(OperationBlockAnalysisContext context, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
-    {
-        if (context.OwningSymbol is not IMethodSymbol method)
-        {
-            return;
         }
 
+        private void OnConnect(OperationAnalysisContext context)
+        {
+            // The whole-method analysis runs on method bodies (and the local functions in them), once per body.
+            var body = ResultUsage.GetRoot(context.Operation);
+            if (body is not (IMethodBodyOperation or IBlockOperation)
+                || context.ContainingSymbol is not IMethodSymbol method
+                || !analyzedBodies.TryAdd(body.Syntax, true))
+            {
+                return;
+            }
+
+            AnalyzeMethod(context, body, method, symbols, ArraySegment);
+        }
+
+        private INamedTypeSymbol? ArraySegment
+        {
+            get
+            {
+                if (Volatile.Read(ref arraySegmentResolved) == 0)
+                {
+                    arraySegment = compilation.GetTypeByMetadataName("System.ArraySegment`1");
+                    Volatile.Write(ref arraySegmentResolved, 1);
+                }
+
+                return arraySegment;
+            }
+        }
+    }
+
+    private static void AnalyzeMethod(OperationAnalysisContext context, IOperation block, IMethodSymbol method, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    {
         // Cheap first: the method must take the data to send.
         HashSet<ISymbol>? tainted = null;
         foreach (var parameter in method.Parameters)
@@ -132,48 +142,65 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         }
 
         var reported = new HashSet<IOperation>();
-        foreach (var block in context.OperationBlocks)
+        var localFunctions = new List<ILocalFunctionOperation>();
+        if (tainted is not null)
         {
-            if (block is not (IMethodBodyOperation or IBlockOperation))
+            // The body holds a connect (the analysis starts from one), and the walk that collects its operations
+            // collects its local functions too.
+            AnalyzeBody(context, block, method, tainted, symbols, reported, localFunctions, knownToConnect: true);
+        }
+        else
+        {
+            foreach (var operation in block.Descendants())
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                if (operation is ILocalFunctionOperation localFunction)
+                {
+                    localFunctions.Add(localFunction);
+                }
+            }
+        }
+
+        // Local functions (also those of top-level statements) are methods that take their own data.
+        foreach (var localFunction in localFunctions)
+        {
+            if (localFunction.Body is not { } body)
             {
                 continue;
             }
 
-            if (tainted is not null)
+            HashSet<ISymbol>? localTainted = null;
+            foreach (var parameter in localFunction.Symbol.Parameters)
             {
-                AnalyzeBody(context, block, method, tainted, symbols, reported);
+                if (IsDataType(parameter.Type, symbols, arraySegment))
+                {
+                    (localTainted ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(parameter);
+                }
             }
 
-            // Local functions (also those of top-level statements) are methods that take their own data.
-            foreach (var operation in block.Descendants())
+            if (localTainted is not null)
             {
-                context.CancellationToken.ThrowIfCancellationRequested();
-                if (operation is not ILocalFunctionOperation { Body: { } body } localFunction)
-                {
-                    continue;
-                }
-
-                HashSet<ISymbol>? localTainted = null;
-                foreach (var parameter in localFunction.Symbol.Parameters)
-                {
-                    if (IsDataType(parameter.Type, symbols, arraySegment))
-                    {
-                        (localTainted ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(parameter);
-                    }
-                }
-
-                if (localTainted is not null)
-                {
-                    AnalyzeBody(context, body, localFunction.Symbol, localTainted, symbols, reported);
-                }
+                AnalyzeBody(context, body, localFunction.Symbol, localTainted, symbols, reported, localFunctions: null, knownToConnect: false);
             }
         }
     }
 
-    private static void AnalyzeBody(OperationBlockAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols, HashSet<IOperation> reported)
+    /// <remarks>
+    /// <paramref name="localFunctions"/>, when given, receives the local functions met in the walk of the body, which always
+    /// runs to its end when <paramref name="knownToConnect"/> is true.
+    /// </remarks>
+    private static void AnalyzeBody(
+        OperationAnalysisContext context,
+        IOperation body,
+        IMethodSymbol method,
+        HashSet<ISymbol> tainted,
+        KnownSymbols symbols,
+        HashSet<IOperation> reported,
+        List<ILocalFunctionOperation>? localFunctions,
+        bool knownToConnect)
     {
         // Most methods that take data never connect: find that out before collecting anything.
-        if (!ContainsConnect(body, symbols))
+        if (!knownToConnect && !ContainsConnect(body, symbols))
         {
             return;
         }
@@ -207,6 +234,9 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                     break;
                 case IUsingOperation @using:
                     usings.Add(@using);
+                    break;
+                case ILocalFunctionOperation localFunction:
+                    localFunctions?.Add(localFunction);
                     break;
             }
         }
@@ -258,7 +288,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
     }
 
     private static void CheckConnection(
-        OperationBlockAnalysisContext context,
+        OperationAnalysisContext context,
         IOperation body,
         IMethodSymbol method,
         ILocalSymbol connection,

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -66,11 +67,47 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
+            var bodies = new BodyReferences();
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, bodies), OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
+    /// <summary>
+    /// The references (locals, parameters, fields, properties) of the method body analyzed last, collected in one walk and
+    /// shared by the sites of that body (its <c>socket()</c> and its <c>connect()</c>), instead of a walk of the whole body
+    /// per question per site. One entry: the driver runs the operations of a body one after another.
+    /// </summary>
+    private sealed class BodyReferences
+    {
+        private Entry? last;
+
+        public List<IOperation> Get(IOperation root)
+        {
+            var entry = Volatile.Read(ref last);
+            if (entry is null || entry.Root != root)
+            {
+                entry = new Entry(root, ResultUsage.GetReferences(root));
+                Volatile.Write(ref last, entry);
+            }
+
+            return entry.References;
+        }
+
+        private sealed class Entry
+        {
+            public Entry(IOperation root, List<IOperation> references)
+            {
+                Root = root;
+                References = references;
+            }
+
+            public IOperation Root { get; }
+
+            public List<IOperation> References { get; }
+        }
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols, BodyReferences bodies)
     {
         if (context.Operation is not IInvocationOperation invocation)
         {
@@ -98,14 +135,14 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var entryPoint = NativeMethods.GetEntryPoint(method, symbols);
         if (entryPoint is NativeMethods.Connect or NativeMethods.SocketCreate)
         {
-            AnalyzeNative(context, invocation, entryPoint, symbols);
+            AnalyzeNative(context, invocation, entryPoint, symbols, bodies);
         }
     }
 
     // ---------------------------------------------------------------------------------------------
     // Native connect / socket
 
-    private static void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, KnownSymbols symbols)
+    private static void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, KnownSymbols symbols, BodyReferences bodies)
     {
         var isSocket = entryPoint == NativeMethods.SocketCreate;
         var success = isSocket ? DescriptorSample : ConnectSuccess;
@@ -155,7 +192,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         || FailureChecks.RecordsState(test.FailureBranch)
                         || FailureChecks.RecordsState(SuccessBranch(test))
                         || descriptor is null
-                        || !IsDescriptorUsedAfter(root, descriptor, test.Conditional.Syntax.Span.End, symbols)
+                        || !IsDescriptorUsedAfter(bodies.Get(root), descriptor, test.Conditional.Syntax.Span.End, symbols)
                         || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, symbols))
                     {
                         return;
@@ -166,7 +203,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 }
 
             case ResultUseKind.StoredInLocal when local is not null:
-                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, root, symbols);
+                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, bodies.Get(root), symbols);
                 return;
 
             default:
@@ -182,7 +219,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         bool isSocket,
         ISymbol? descriptor,
         ILocalSymbol local,
-        IOperation root,
+        List<IOperation> references,
         KnownSymbols symbols)
     {
         var success = isSocket ? DescriptorSample : ConnectSuccess;
@@ -192,7 +229,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         FailureTest? fallThrough = null;
         var testedUpTo = -1;
         var usedAt = -1;
-        foreach (var read in ResultUsage.GetReadsAfter(root, local, invocation))
+        foreach (var read in ResultUsage.GetReadsAfter(references, local, invocation))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
 
@@ -250,7 +287,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             // Tested, but is the descriptor used before the test?
             if (descriptor is not null
-                && FirstDescriptorUse(root, descriptor, invocation.Syntax.Span.End, symbols) is int use
+                && FirstDescriptorUse(references, descriptor, invocation.Syntax.Span.End, symbols) is int use
                 && use < firstHandled
                 && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
             {
@@ -267,7 +304,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         if (fallThrough is FailureTest logged)
         {
             if (descriptor is not null
-                && IsDescriptorUsedAfter(root, descriptor, logged.Conditional.Syntax.Span.End, symbols)
+                && IsDescriptorUsedAfter(references, descriptor, logged.Conditional.Syntax.Span.End, symbols)
                 && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
             {
                 ReportFallsThrough(context, invocation, entryPoint, logged, descriptor.Name, local.Name);
@@ -315,10 +352,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>The position of the first time the descriptor is handed to a P/Invoke other than <c>close</c> after <paramref name="position"/>.</summary>
-    private static int? FirstDescriptorUse(IOperation root, ISymbol descriptor, int position, KnownSymbols symbols)
+    private static int? FirstDescriptorUse(List<IOperation> references, ISymbol descriptor, int position, KnownSymbols symbols)
     {
         int? first = null;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in references)
         {
             if (operation.Syntax.SpanStart >= position
                 && (first is null || operation.Syntax.SpanStart < first)
@@ -343,7 +380,15 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         long success,
         ISymbol descriptor,
         KnownSymbols symbols)
-        => FailurePaths.ReachesUseOnFailure(
+    {
+        // The common shape needs no graph: the call's statement, then plain statements and ifs in the same block
+        // until one hands the descriptor to a P/Invoke. That path is in the graph too, so the answer is the same.
+        if (StraightLinePath.ReachesUse(invocation, isTestedValue, NativeFailure, success, descriptor, symbols))
+        {
+            return true;
+        }
+
+        return FailurePaths.ReachesUseOnFailure(
             invocation,
             isTestedValue,
             NativeFailure,
@@ -351,6 +396,175 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             operation => IsDescriptorUse(operation, descriptor, symbols),
             context.CancellationToken,
             context.GetControlFlowGraph) ?? true;
+    }
+
+    /// <summary>
+    /// A sufficient test for <see cref="FailurePaths.ReachesUseOnFailure"/> answering true, without building the control
+    /// flow graph: from the statement holding the call, the following statements of the same block are run in order; a
+    /// statement without branches (no <c>?:</c>, <c>&amp;&amp;</c>, <c>??</c>, <c>?.</c>, lambdas, throws, patterns,
+    /// interpolation handlers) runs whole, and an <c>if</c> whose condition has no branch either is followed on its
+    /// failure side (both sides when the test does not tell failure from success) when that side runs to its end. A use
+    /// in a statement reached that way is on a path the graph walk follows as well. Anything else: unknown (false), and
+    /// the graph decides.
+    /// </summary>
+    private static class StraightLinePath
+    {
+        private enum Outcome
+        {
+            Unknown,
+            Completes,
+            ReachesUse,
+        }
+
+        public static bool ReachesUse(IOperation start, Func<IOperation?, bool> isTestedValue, long failure, long success, ISymbol descriptor, KnownSymbols symbols)
+        {
+            var statement = start;
+            while (statement.Parent is { } parent and not IBlockOperation)
+            {
+                statement = parent;
+            }
+
+            if (statement.Parent is not IBlockOperation block || !IsPlain(statement))
+            {
+                return false;
+            }
+
+            var statements = block.Operations;
+            var index = statements.IndexOf(statement);
+            if (index < 0)
+            {
+                return false;
+            }
+
+            for (var i = index + 1; i < statements.Length; i++)
+            {
+                switch (Run(statements[i], isTestedValue, failure, success, descriptor, symbols))
+                {
+                    case Outcome.ReachesUse:
+                        return true;
+                    case Outcome.Unknown:
+                        return false;
+                }
+            }
+
+            return false;
+        }
+
+        private static Outcome Run(IOperation? statement, Func<IOperation?, bool> isTestedValue, long failure, long success, ISymbol descriptor, KnownSymbols symbols)
+        {
+            switch (statement)
+            {
+                case null:
+                    return Outcome.Completes;
+                case IBlockOperation block:
+                    foreach (var inner in block.Operations)
+                    {
+                        var outcome = Run(inner, isTestedValue, failure, success, descriptor, symbols);
+                        if (outcome != Outcome.Completes)
+                        {
+                            return outcome;
+                        }
+                    }
+
+                    return Outcome.Completes;
+                case IConditionalOperation conditional when conditional.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.IfStatementSyntax:
+                    {
+                        if (!IsPlainExpression(conditional.Condition) || ContainsUse(conditional.Condition, descriptor, symbols))
+                        {
+                            return Outcome.Unknown;
+                        }
+
+                        var onFailure = FailureChecks.Evaluate(conditional.Condition, isTestedValue, failure);
+                        var onSuccess = FailureChecks.Evaluate(conditional.Condition, isTestedValue, success);
+                        if (onFailure is bool failed && onSuccess is bool succeeded && failed != succeeded)
+                        {
+                            return Run(failed ? conditional.WhenTrue : conditional.WhenFalse, isTestedValue, failure, success, descriptor, symbols);
+                        }
+
+                        // Both sides are followed: either one reaching a use, or running to its end, will do.
+                        var whenTrue = Run(conditional.WhenTrue, isTestedValue, failure, success, descriptor, symbols);
+                        if (whenTrue == Outcome.ReachesUse)
+                        {
+                            return whenTrue;
+                        }
+
+                        var whenFalse = Run(conditional.WhenFalse, isTestedValue, failure, success, descriptor, symbols);
+                        if (whenFalse == Outcome.ReachesUse)
+                        {
+                            return whenFalse;
+                        }
+
+                        return whenTrue == Outcome.Completes || whenFalse == Outcome.Completes ? Outcome.Completes : Outcome.Unknown;
+                    }
+
+                default:
+                    if (!IsPlain(statement))
+                    {
+                        return Outcome.Unknown;
+                    }
+
+                    return ContainsUse(statement, descriptor, symbols) ? Outcome.ReachesUse : Outcome.Completes;
+            }
+        }
+
+        /// <summary>An expression statement or a declaration in which every operation runs, in one basic block.</summary>
+        private static bool IsPlain(IOperation statement)
+            => statement is IExpressionStatementOperation or IVariableDeclarationGroupOperation or IEmptyOperation && IsPlainExpression(statement);
+
+        /// <summary>An operation with no branch, lambda or throw anywhere in it: every part of it runs, in one basic block.</summary>
+        private static bool IsPlainExpression(IOperation operation)
+        {
+            foreach (var node in operation.DescendantsAndSelf())
+            {
+                switch (node)
+                {
+                    case IConditionalOperation:
+                    case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr }:
+                    case ICoalesceOperation:
+                    case ICoalesceAssignmentOperation:
+                    case IConditionalAccessOperation:
+                    case IConditionalAccessInstanceOperation:
+                    case IThrowOperation:
+                    case IAnonymousFunctionOperation:
+                    case ILocalFunctionOperation:
+                    case IDelegateCreationOperation:
+                    case ISwitchExpressionOperation:
+                    case IIsPatternOperation:
+                    case IPatternOperation:
+                    case IInterpolatedStringHandlerCreationOperation:
+                    case IInterpolatedStringOperation:
+                    case IInvalidOperation:
+                    case IDynamicInvocationOperation:
+                    case IDynamicMemberReferenceOperation:
+                    case IDynamicObjectCreationOperation:
+                    case IDynamicIndexerAccessOperation:
+                    case IObjectOrCollectionInitializerOperation:
+                    case IWithOperation:
+                    case IRangeOperation:
+                    case IAwaitOperation:
+                    case IIncrementOrDecrementOperation:
+                    case ICompoundAssignmentOperation:
+                    case IDeconstructionAssignmentOperation:
+                        return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static bool ContainsUse(IOperation operation, ISymbol descriptor, KnownSymbols symbols)
+        {
+            foreach (var node in operation.DescendantsAndSelf())
+            {
+                if (IsDescriptorUse(node, descriptor, symbols))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     private static Func<IOperation?, bool> IsRead(ILocalSymbol local)
         => candidate => candidate is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local);
@@ -376,8 +590,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool IsDescriptorUsedAfter(IOperation root, ISymbol descriptor, int position, KnownSymbols symbols)
-        => FirstDescriptorUse(root, descriptor, position, symbols) is not null;
+    private static bool IsDescriptorUsedAfter(List<IOperation> references, ISymbol descriptor, int position, KnownSymbols symbols)
+        => FirstDescriptorUse(references, descriptor, position, symbols) is not null;
 
     // ---------------------------------------------------------------------------------------------
     // Managed Connect / ConnectAsync / BeginConnect

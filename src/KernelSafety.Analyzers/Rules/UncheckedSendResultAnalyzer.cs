@@ -47,20 +47,28 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            // Per type: one state object and its callbacks, nothing else (the operation kinds are shared arrays, not a
+            // params array copied for every type).
             start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
                     var state = new TypeState(symbols);
-                    symbolStart.RegisterOperationAction(state.AnalyzeInvocation, OperationKind.Invocation);
-                    if (symbols.Socket is not null)
+                    if (symbols.Socket is null)
                     {
-                        symbolStart.RegisterOperationAction(state.AnalyzeAssignment, OperationKind.SimpleAssignment);
-                        symbolStart.RegisterSymbolEndAction(state.ReportNonBlockingSends);
+                        symbolStart.RegisterOperationAction(state.AnalyzeInvocation, InvocationKind);
+                        return;
                     }
+
+                    symbolStart.RegisterOperationAction(state.AnalyzeOperation, InvocationAndAssignmentKinds);
+                    symbolStart.RegisterSymbolEndAction(state.ReportNonBlockingSends);
                 },
                 SymbolKind.NamedType);
         });
     }
+
+    private static readonly ImmutableArray<OperationKind> InvocationKind = ImmutableArray.Create(OperationKind.Invocation);
+
+    private static readonly ImmutableArray<OperationKind> InvocationAndAssignmentKinds = ImmutableArray.Create(OperationKind.Invocation, OperationKind.SimpleAssignment);
 
     private const ResultUses Handled = ResultUses.PassedOn | ResultUses.LengthComparison | ResultUses.Accumulated | ResultUses.Other;
 
@@ -76,9 +84,20 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
         public TypeState(KnownSymbols symbols) => this.symbols = symbols;
 
-        public void AnalyzeAssignment(OperationAnalysisContext context)
+        public void AnalyzeOperation(OperationAnalysisContext context)
         {
-            var assignment = (ISimpleAssignmentOperation)context.Operation;
+            if (context.Operation is ISimpleAssignmentOperation assignment)
+            {
+                AnalyzeAssignment(context, assignment);
+            }
+            else
+            {
+                AnalyzeInvocation(context);
+            }
+        }
+
+        private void AnalyzeAssignment(OperationAnalysisContext context, ISimpleAssignmentOperation assignment)
+        {
             if (assignment.Target is not IPropertyReferenceOperation { Property: { Name.Length: 8 } property } || property.Name != "Blocking")
             {
                 return;
