@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
@@ -53,28 +54,46 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(context => AnalyzeInvocation(context, symbols), OperationKind.Invocation);
+            var kinds = new ConcurrentDictionary<IMethodSymbol, SendKind>(SymbolEqualityComparer.Default);
+            start.RegisterOperationAction(context => AnalyzeInvocation(context, symbols, kinds), OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
+    /// <summary>What <see cref="GetKind"/> caches for an encoding's <c>GetString</c>.</summary>
+    private const SendKind Decode = (SendKind)(-1);
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols, ConcurrentDictionary<IMethodSymbol, SendKind> kinds)
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
 
-        // Cheap filter first: managed send names, or a static method taking (fd, byte[] buf, count, ...)
-        // that may be a P/Invoke'd send/sendto/write.
-        var isManagedName = method.Name is "Send" or "SendAsync" or "SendTo" or "SendToAsync" or "BeginSend" or "Write" or "WriteAsync" or "GetString";
-        if (!isManagedName && !(method.IsStatic && method.Parameters.Length >= 3 && method.Parameters[1].Type is IArrayTypeSymbol or IPointerTypeSymbol))
+        // Cheap filter first, by name: managed send names; any other name can only be a P/Invoke'd send/sendto/write,
+        // a static extern (DllImport) or partial (LibraryImport) method, taking (fd, byte[]/pointer buf, count, ...).
+        switch (method.Name)
+        {
+            case "Send" or "SendAsync" or "SendTo" or "SendToAsync" or "BeginSend" or "Write" or "WriteAsync" or "GetString":
+                break;
+            default:
+                if (!method.IsStatic
+                    || (!method.IsExtern && !method.IsPartialDefinition && method.PartialDefinitionPart is null)
+                    || !(method.Parameters.Length >= 3 && method.Parameters[1].Type is IArrayTypeSymbol or IPointerTypeSymbol))
+                {
+                    return;
+                }
+
+                break;
+        }
+
+        var kind = GetKind(method, symbols, kinds);
+        if (kind == SendKind.None)
         {
             return;
         }
 
-        var isDecode = method.Name == "GetString" && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Encoding);
-        var kind = isDecode ? SendKind.None : SocketApi.GetSendKind(method, symbols);
-        if (!isDecode && kind == SendKind.None)
+        var isDecode = kind == Decode;
+        if (isDecode)
         {
-            return;
+            kind = SendKind.None;
         }
 
         IArgumentOperation? data;
@@ -175,6 +194,25 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             GetApiName(method, kind, symbols),
             sent,
             fact.Text));
+    }
+
+    /// <summary>
+    /// The send kind of <paramref name="method"/> (<see cref="Decode"/> for an encoding's <c>GetString</c>), computed once
+    /// per method definition: it depends only on the method's name, its type's base types and its P/Invoke entry point.
+    /// </summary>
+    private static SendKind GetKind(IMethodSymbol method, KnownSymbols symbols, ConcurrentDictionary<IMethodSymbol, SendKind> kinds)
+    {
+        var definition = method.OriginalDefinition;
+        if (kinds.TryGetValue(definition, out var kind))
+        {
+            return kind;
+        }
+
+        kind = definition.Name == "GetString" && KnownSymbols.IsOrDerivesFrom(definition.ContainingType, symbols.Encoding)
+            ? Decode
+            : SocketApi.GetSendKind(definition, symbols);
+        kinds.TryAdd(definition, kind);
+        return kind;
     }
 
     private static IArgumentOperation? FindByOrdinal(IInvocationOperation invocation, int ordinal)
