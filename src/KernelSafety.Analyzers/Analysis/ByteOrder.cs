@@ -330,7 +330,8 @@ internal static class ByteOrder
         };
 
         return name is not null
-            && (name.StartsWith(verb, StringComparison.Ordinal) || name.StartsWith("Try" + verb, StringComparison.Ordinal))
+            && (name.StartsWith(verb, StringComparison.Ordinal)
+                || (name.StartsWith("Try", StringComparison.Ordinal) && string.CompareOrdinal(name, 3, verb, 0, verb.Length) == 0))
             && name.EndsWith("BigEndian", StringComparison.Ordinal);
     }
 

@@ -65,9 +65,16 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols, ConcurrentDictionary<IMethodSymbol, SendKind> kinds)
     {
         var invocation = (IInvocationOperation)context.Operation;
+
+        // Cheapest first, without touching the method symbol: every send, write or decode passes the buffer.
+        if (invocation.Arguments.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
         var method = invocation.TargetMethod;
 
-        // Cheap filter first, by name: managed send names; any other name can only be a P/Invoke'd send/sendto/write,
+        // Then by name: managed send names; any other name can only be a P/Invoke'd send/sendto/write,
         // a static extern (DllImport) or partial (LibraryImport) method, taking (fd, byte[]/pointer buf, count, ...).
         switch (method.Name)
         {
