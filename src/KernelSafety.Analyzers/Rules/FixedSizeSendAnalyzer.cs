@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
@@ -54,15 +53,11 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var kinds = new ConcurrentDictionary<IMethodSymbol, SendKind>(SymbolEqualityComparer.Default);
-            start.RegisterOperationAction(context => AnalyzeInvocation(context, symbols, kinds), OperationKind.Invocation);
+            start.RegisterOperationAction(context => AnalyzeInvocation(context, symbols), OperationKind.Invocation);
         });
     }
 
-    /// <summary>What <see cref="GetKind"/> caches for an encoding's <c>GetString</c>.</summary>
-    private const SendKind Decode = (SendKind)(-1);
-
-    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols, ConcurrentDictionary<IMethodSymbol, SendKind> kinds)
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
     {
         var invocation = (IInvocationOperation)context.Operation;
 
@@ -91,16 +86,11 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
                 break;
         }
 
-        var kind = GetKind(method, symbols, kinds);
-        if (kind == SendKind.None)
+        var isDecode = method.Name == "GetString" && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Encoding);
+        var kind = isDecode ? SendKind.None : SocketApi.GetSendKind(method, symbols);
+        if (!isDecode && kind == SendKind.None)
         {
             return;
-        }
-
-        var isDecode = kind == Decode;
-        if (isDecode)
-        {
-            kind = SendKind.None;
         }
 
         IArgumentOperation? data;
@@ -201,25 +191,6 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             GetApiName(method, kind, symbols),
             sent,
             fact.Text));
-    }
-
-    /// <summary>
-    /// The send kind of <paramref name="method"/> (<see cref="Decode"/> for an encoding's <c>GetString</c>), computed once
-    /// per method definition: it depends only on the method's name, its type's base types and its P/Invoke entry point.
-    /// </summary>
-    private static SendKind GetKind(IMethodSymbol method, KnownSymbols symbols, ConcurrentDictionary<IMethodSymbol, SendKind> kinds)
-    {
-        var definition = method.OriginalDefinition;
-        if (kinds.TryGetValue(definition, out var kind))
-        {
-            return kind;
-        }
-
-        kind = definition.Name == "GetString" && KnownSymbols.IsOrDerivesFrom(definition.ContainingType, symbols.Encoding)
-            ? Decode
-            : SocketApi.GetSendKind(definition, symbols);
-        kinds.TryAdd(definition, kind);
-        return kind;
     }
 
     private static IArgumentOperation? FindByOrdinal(IInvocationOperation invocation, int ordinal)
