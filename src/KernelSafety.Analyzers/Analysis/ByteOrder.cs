@@ -200,7 +200,11 @@ internal static class ByteOrder
     // Destinations
 
     /// <summary>Classifies the target of an assignment (a field or property store, or an object-initializer member).</summary>
-    public static PortDestination ClassifyAssignmentTarget(IOperation target, KnownSymbols symbols, CancellationToken cancellationToken = default)
+    /// <param name="deferWrittenBigEndian">
+    /// True to classify a sockaddr port field without the costly <see cref="IsWrittenBigEndian"/> test: the caller makes
+    /// it when it matters (a field it holds is then no destination).
+    /// </param>
+    public static PortDestination ClassifyAssignmentTarget(IOperation target, KnownSymbols symbols, CancellationToken cancellationToken = default, bool deferWrittenBigEndian = false)
     {
         switch (target)
         {
@@ -208,7 +212,7 @@ internal static class ByteOrder
             {
                 var field = fieldReference.Field;
                 if (IsSockaddrPortField(field)
-                        ? IsIntegral(field.Type) && !IsWrittenBigEndian(field, fieldReference.SemanticModel, symbols, cancellationToken)
+                        ? IsIntegral(field.Type) && (deferWrittenBigEndian || !IsWrittenBigEndian(field, fieldReference.SemanticModel, symbols, cancellationToken))
                         : Is16Bit(field.Type) && HasNetworkByteOrderAttribute(field))
                 {
                     return new PortDestination(PortDestinationKind.NetworkField, field.Type, "'" + TargetDisplay(target, field) + "'");
@@ -326,7 +330,8 @@ internal static class ByteOrder
         };
 
         return name is not null
-            && (name.StartsWith(verb, StringComparison.Ordinal) || name.StartsWith("Try" + verb, StringComparison.Ordinal))
+            && (name.StartsWith(verb, StringComparison.Ordinal)
+                || (name.StartsWith("Try", StringComparison.Ordinal) && string.CompareOrdinal(name, 3, verb, 0, verb.Length) == 0))
             && name.EndsWith("BigEndian", StringComparison.Ordinal);
     }
 
@@ -361,12 +366,7 @@ internal static class ByteOrder
 
         if (parameter.Name == "port")
         {
-            if (KnownSymbols.IsOrDerivesFrom(type, symbols.IPEndPoint)
-                || KnownSymbols.IsOrDerivesFrom(type, symbols.DnsEndPoint)
-                || KnownSymbols.IsOrDerivesFrom(type, symbols.TcpClient)
-                || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient)
-                || KnownSymbols.IsOrDerivesFrom(type, symbols.Socket)
-                || IsNetType(type, "System.Net.Sockets", "TcpListener"))
+            if (TakesHostOrderPort(type, symbols))
             {
                 return new PortDestination(PortDestinationKind.HostPort, parameter.Type, "the 'port' argument of '" + MethodDisplay(method) + "'");
             }
@@ -412,6 +412,71 @@ internal static class ByteOrder
 
         return PortDestination.None;
     }
+
+    /// <summary>
+    /// False only when no argument of any call to <paramref name="method"/> (any construction of it, when generic)
+    /// can be a destination for <see cref="ClassifyArgument"/>: no <c>port</c> parameter of an endpoint or client,
+    /// no <c>value</c> parameter of a byte writer, no parameter marked <c>[NetworkByteOrder]</c> that is or may be 16 bits.
+    /// A fact about the definition, meant to be computed once per method and cached.
+    /// </summary>
+    public static bool MayHaveDestinationParameter(IMethodSymbol method, KnownSymbols symbols)
+    {
+        if (method.ContainingType is not { } type)
+        {
+            return false;
+        }
+
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.Name == "port" && TakesHostOrderPort(type, symbols))
+            {
+                return true;
+            }
+
+            if (parameter.Name == "value"
+                && (KnownSymbols.Is(type, symbols.BinaryPrimitives) || KnownSymbols.Is(type, symbols.BitConverter) || KnownSymbols.Is(type, symbols.MemoryMarshal)))
+            {
+                return true;
+            }
+
+            if (MayBe16Bit(parameter.Type) && HasNetworkByteOrderAttribute(parameter))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// False only when no reference to <paramref name="member"/> (a field or property; any construction of it, when its
+    /// type is generic) can be a <c>[NetworkByteOrder]</c> destination for <see cref="ClassifyAssignmentTarget"/>.
+    /// A fact about the definition, meant to be computed once per member and cached.
+    /// </summary>
+    public static bool MayBeNetworkOrderMember(ISymbol member)
+    {
+        var type = member switch
+        {
+            IFieldSymbol field => field.Type,
+            IPropertySymbol property => property.Type,
+            _ => null,
+        };
+
+        return MayBe16Bit(type) && HasNetworkByteOrderAttribute(member);
+    }
+
+    /// <summary>A 16-bit type, or a type parameter that a construction may substitute with one.</summary>
+    private static bool MayBe16Bit(ITypeSymbol? type)
+        => Is16Bit(type) || type?.TypeKind == TypeKind.TypeParameter;
+
+    /// <summary>The managed endpoints and clients whose <c>port</c> parameter takes a port in host order.</summary>
+    private static bool TakesHostOrderPort(INamedTypeSymbol type, KnownSymbols symbols)
+        => KnownSymbols.IsOrDerivesFrom(type, symbols.IPEndPoint)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.DnsEndPoint)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.TcpClient)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.Socket)
+            || IsNetType(type, "System.Net.Sockets", "TcpListener");
 
     private static string MethodDisplay(IMethodSymbol method)
         => method.MethodKind == MethodKind.Constructor

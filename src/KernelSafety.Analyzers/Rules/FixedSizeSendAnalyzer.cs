@@ -60,14 +60,30 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        var method = invocation.TargetMethod;
 
-        // Cheap filter first: managed send names, or a static method taking (fd, byte[] buf, count, ...)
-        // that may be a P/Invoke'd send/sendto/write.
-        var isManagedName = method.Name is "Send" or "SendAsync" or "SendTo" or "SendToAsync" or "BeginSend" or "Write" or "WriteAsync" or "GetString";
-        if (!isManagedName && !(method.IsStatic && method.Parameters.Length >= 3 && method.Parameters[1].Type is IArrayTypeSymbol or IPointerTypeSymbol))
+        // Cheapest first, without touching the method symbol: every send, write or decode passes the buffer.
+        if (invocation.Arguments.IsDefaultOrEmpty)
         {
             return;
+        }
+
+        var method = invocation.TargetMethod;
+
+        // Then by name: managed send names; any other name can only be a P/Invoke'd send/sendto/write,
+        // a static extern (DllImport) or partial (LibraryImport) method, taking (fd, byte[]/pointer buf, count, ...).
+        switch (method.Name)
+        {
+            case "Send" or "SendAsync" or "SendTo" or "SendToAsync" or "BeginSend" or "Write" or "WriteAsync" or "GetString":
+                break;
+            default:
+                if (!method.IsStatic
+                    || (!method.IsExtern && !method.IsPartialDefinition && method.PartialDefinitionPart is null)
+                    || !(method.Parameters.Length >= 3 && method.Parameters[1].Type is IArrayTypeSymbol or IPointerTypeSymbol))
+                {
+                    return;
+                }
+
+                break;
         }
 
         var isDecode = method.Name == "GetString" && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Encoding);

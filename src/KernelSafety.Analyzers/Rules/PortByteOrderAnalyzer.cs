@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
@@ -50,61 +51,90 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => AnalyzeAssignment(c, symbols), OperationKind.SimpleAssignment);
+            // One set of per-symbol facts per compilation: every callback rejects by a name test or a cached fact
+            // about the member or method, without touching types or attributes again.
+            var facts = new MemberFacts(symbols);
+            start.RegisterOperationAction(c => AnalyzeAssignment(c, symbols, facts), OperationKind.SimpleAssignment);
 
-            // Arguments through their call (far fewer callbacks than one per argument): invocations, constructors,
-            // indexers. Each argument goes through the same cheap parameter filter as before.
-            start.RegisterOperationAction(c => AnalyzeArguments(c, symbols), OperationKind.Invocation, OperationKind.ObjectCreation, OperationKind.PropertyReference);
+            // Arguments through their call (far fewer callbacks than one per argument): invocations (constructor
+            // initializers included) and object creations. Indexer arguments are never destinations (their parameters
+            // belong to the property, not to a method), so property references need no callback.
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, facts), OperationKind.Invocation);
+            start.RegisterOperationAction(c => AnalyzeObjectCreation(c, symbols, facts), OperationKind.ObjectCreation);
         });
     }
 
-    private static void AnalyzeAssignment(OperationAnalysisContext context, KnownSymbols symbols)
+    private static void AnalyzeAssignment(OperationAnalysisContext context, KnownSymbols symbols, MemberFacts facts)
     {
         var assignment = (ISimpleAssignmentOperation)context.Operation;
-        if (assignment.IsRef)
-        {
-            return;
-        }
 
-        // Cheap first: a destination is a 16-bit member ([NetworkByteOrder]), sin_port/sin6_port, or a property named Port.
+        // Cheap first: a destination is sin_port/sin6_port, a property named Port, or a member marked [NetworkByteOrder]
+        // (a cached fact per member, so no type or attribute is read here).
         switch (assignment.Target)
         {
-            case IFieldReferenceOperation { Field: { } field }
-                when field.Type.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16
-                    || (field.Name.Length is 8 or 9 && field.Name[0] == 's'):
+            case IFieldReferenceOperation { Field: { } field }:
+                if (field.Name is not ("sin_port" or "sin6_port") && !facts.MayBeNetworkOrderMember(field))
+                {
+                    return;
+                }
+
                 break;
-            case IPropertyReferenceOperation { Property: { } property }
-                when property.Type.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16
-                    || (property.Name.Length == 4 && property.Name[0] == 'P'):
+            case IPropertyReferenceOperation { Property: { } property }:
+                if (property.Name != "Port" && !facts.MayBeNetworkOrderMember(property))
+                {
+                    return;
+                }
+
                 break;
             default:
                 return;
         }
 
-        var destination = ByteOrder.ClassifyAssignmentTarget(assignment.Target, symbols, context.CancellationToken);
+        if (assignment.IsRef)
+        {
+            return;
+        }
+
+        // A sockaddr port field is no destination when its struct is (de)serialized big-endian explicitly; finding
+        // that out walks the whole syntax tree, so it is asked last, only when the value is evidently in host order.
+        var destination = ByteOrder.ClassifyAssignmentTarget(assignment.Target, symbols, context.CancellationToken, deferWrittenBigEndian: true);
         if (destination.Kind == PortDestinationKind.None)
         {
             return;
         }
 
-        Check(context, symbols, destination, assignment.Value, assignment.Syntax);
+        var sockaddrPort = assignment.Target is IFieldReferenceOperation { Field: { } portField } && ByteOrder.IsSockaddrPortField(portField)
+            ? (IFieldReferenceOperation)assignment.Target
+            : null;
+        Check(context, symbols, destination, assignment.Value, assignment.Syntax, sockaddrPort);
     }
 
-    private static void AnalyzeArguments(OperationAnalysisContext context, KnownSymbols symbols)
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols, MemberFacts facts)
     {
-        var arguments = context.Operation switch
-        {
-            IInvocationOperation invocation => invocation.Arguments,
-            IObjectCreationOperation creation => creation.Arguments,
-            IPropertyReferenceOperation property => property.Arguments,
-            _ => default,
-        };
-
-        if (arguments.IsDefaultOrEmpty)
+        var invocation = (IInvocationOperation)context.Operation;
+        var arguments = invocation.Arguments;
+        if (arguments.IsDefaultOrEmpty || !facts.MayHaveDestinationParameter(invocation.TargetMethod))
         {
             return;
         }
 
+        AnalyzeArguments(context, symbols, arguments);
+    }
+
+    private static void AnalyzeObjectCreation(OperationAnalysisContext context, KnownSymbols symbols, MemberFacts facts)
+    {
+        var creation = (IObjectCreationOperation)context.Operation;
+        var arguments = creation.Arguments;
+        if (arguments.IsDefaultOrEmpty || creation.Constructor is not { } constructor || !facts.MayHaveDestinationParameter(constructor))
+        {
+            return;
+        }
+
+        AnalyzeArguments(context, symbols, arguments);
+    }
+
+    private static void AnalyzeArguments(OperationAnalysisContext context, KnownSymbols symbols, ImmutableArray<IArgumentOperation> arguments)
+    {
         foreach (var argument in arguments)
         {
             // Cheap first, no attribute read: a port/value parameter or a 16-bit one.
@@ -150,7 +180,11 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         Check(context, symbols, destination, argument.Value, argument.Syntax);
     }
 
-    private static void Check(OperationAnalysisContext context, KnownSymbols symbols, PortDestination destination, IOperation value, SyntaxNode reportOn)
+    /// <param name="sockaddrPort">
+    /// For a store into <c>sin_port</c>/<c>sin6_port</c>: the field, still to be checked with
+    /// <see cref="ByteOrder.IsWrittenBigEndian"/> once the value's order says it would be reported.
+    /// </param>
+    private static void Check(OperationAnalysisContext context, KnownSymbols symbols, PortDestination destination, IOperation value, SyntaxNode reportOn, IFieldReferenceOperation? sockaddrPort = null)
     {
         if (value is IInvalidOperation || value.Type is null || value.Type.TypeKind == TypeKind.Error)
         {
@@ -167,7 +201,8 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         var mismatch = destination.ExpectsNetworkOrder
             ? order.Kind == ByteOrderKind.HostOrder && order.SwapInput is null // a direct swap shows the author thought about the order
             : order.Kind == ByteOrderKind.NetworkOrder;
-        if (!mismatch)
+        if (!mismatch
+            || (sockaddrPort is not null && ByteOrder.IsWrittenBigEndian(sockaddrPort.Field, sockaddrPort.SemanticModel, symbols, context.CancellationToken)))
         {
             return;
         }
@@ -285,6 +320,49 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Per-compilation facts about the members and methods the callbacks meet, computed once per definition:
+    /// which fields and properties may be <c>[NetworkByteOrder]</c> destinations, which methods may take a port
+    /// argument in some order. Lookups allocate nothing; a miss computes and stores the fact.
+    /// </summary>
+    private sealed class MemberFacts
+    {
+        private readonly KnownSymbols _symbols;
+        private readonly ConcurrentDictionary<ISymbol, bool> _networkOrderMembers = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IMethodSymbol, bool> _destinationMethods = new(SymbolEqualityComparer.Default);
+
+        public MemberFacts(KnownSymbols symbols)
+        {
+            _symbols = symbols;
+        }
+
+        public bool MayBeNetworkOrderMember(ISymbol member)
+        {
+            var definition = member.OriginalDefinition;
+            if (_networkOrderMembers.TryGetValue(definition, out var known))
+            {
+                return known;
+            }
+
+            known = ByteOrder.MayBeNetworkOrderMember(definition);
+            _networkOrderMembers.TryAdd(definition, known);
+            return known;
+        }
+
+        public bool MayHaveDestinationParameter(IMethodSymbol method)
+        {
+            var definition = method.OriginalDefinition;
+            if (_destinationMethods.TryGetValue(definition, out var known))
+            {
+                return known;
+            }
+
+            known = ByteOrder.MayHaveDestinationParameter(definition, _symbols);
+            _destinationMethods.TryAdd(definition, known);
+            return known;
+        }
     }
 
     private static string? Keyword(ITypeSymbol? type)

@@ -681,6 +681,30 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task Indexer_arguments_are_not_destinations()
+        => VerifyCS.VerifyAnalyzerAsync(Usings + """
+            sealed class NetworkByteOrderAttribute : Attribute { }
+
+            class Endpoint : IPEndPoint
+            {
+                public Endpoint() : base(0, 0) { }
+                public int this[int port] { get => 0; set { } }
+            }
+
+            class Table
+            {
+                public int this[[NetworkByteOrder] ushort key] { get => 0; set { } }
+
+                static void Use(Table table, Endpoint endPoint, ushort port)
+                {
+                    var read = table[port];
+                    table[port] = 1;
+                    var swapped = endPoint[IPAddress.HostToNetworkOrder(port)];
+                }
+            }
+            """);
+
+    [Fact]
     public Task NetworkByteOrder_members_wider_than_16_bits_are_not_treated_as_ports()
         => VerifyCS.VerifyAnalyzerAsync(Usings + """
             sealed class NetworkByteOrderAttribute : Attribute { }
