@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -57,6 +58,7 @@ internal static class BufferSizes
     }
 
     private static readonly ConditionalWeakTable<IFieldSymbol, FieldSize> FieldSizes = new();
+    private static readonly ConditionalWeakTable<INamedTypeSymbol, NameSet> AssignedNames = new();
 
     public static BufferSize Get(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, cancellationToken);
 
@@ -318,8 +320,16 @@ internal static class BufferSizes
 
     /// <summary>True when the field's type (constructors included) assigns a name equal to the field's outside its initializer (conservative: any such name).</summary>
     private static bool IsReassigned(IFieldSymbol field, CancellationToken cancellationToken)
+        => AssignedNames.GetValue(field.ContainingType, type => new NameSet(ReadAssignedNames(type, cancellationToken))).Names.Contains(field.Name);
+
+    /// <summary>
+    /// The names assigned (<c>x = ...</c>, <c>this.x = ...</c>, <c>ref x</c>, <c>out x</c>) anywhere in the type's
+    /// declarations: read from syntax once per type, for all of its fields.
+    /// </summary>
+    private static HashSet<string> ReadAssignedNames(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        foreach (var reference in field.ContainingType.DeclaringSyntaxReferences)
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in type.DeclaringSyntaxReferences)
         {
             foreach (var node in reference.GetSyntax(cancellationToken).DescendantNodes())
             {
@@ -335,13 +345,20 @@ internal static class BufferSizes
                     MemberAccessExpressionSyntax memberAccess => memberAccess.Name.Identifier.ValueText,
                     _ => null,
                 };
-                if (name == field.Name)
+                if (name is not null)
                 {
-                    return true;
+                    names.Add(name);
                 }
             }
         }
 
-        return false;
+        return names;
+    }
+
+    private sealed class NameSet
+    {
+        public NameSet(HashSet<string> names) => Names = names;
+
+        public HashSet<string> Names { get; }
     }
 }

@@ -142,6 +142,64 @@ public static class AnalyzerCostEntry
         var perRule = new Dictionary<string, List<TimeSpan>>();
         ImmutableArray<Diagnostic> lastDiagnostics = default;
 
+        // No full blocking collections while measuring (both the compiler and the analyzers): a gen2 GC of this heap is
+        // charged to whatever callback triggers it, and would swamp the per-rule numbers.
+        var latencyMode = System.Runtime.GCSettings.LatencyMode;
+        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.LowLatency;
+        try
+        {
+            MeasureRuns(files, references, ours, baseline, runs, compileTimes, ourTimes, baselineTimes, floorTimes, perRule, out lastDiagnostics, quiet, name);
+        }
+        finally
+        {
+            System.Runtime.GCSettings.LatencyMode = latencyMode;
+            GC.Collect();
+        }
+
+        var r = new Result(name, lines, Median(compileTimes), Median(ourTimes), Median(baselineTimes), Median(floorTimes));
+        if (!quiet)
+        {
+            Console.WriteLine($"{name}: {files.Count:N0} files, {lines:N0} lines; compile {Ms(r.CompileTime)}, KernelSafety {Ms(r.OurTime)}, NetAnalyzers {Ms(r.BaselineTime)}");
+            Console.WriteLine($"  floor: an analyzer that asks for every invocation and reads its method's type costs {Ms(r.FloorTime)} ({100 * r.FloorTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% of compile)");
+            // Medians: a GC pause is charged to whichever callback happens to trigger it, so one run can put 100+ ms of
+            // the compiler's garbage on any rule; the median over runs keeps that lottery out of the per-rule numbers.
+            foreach (var (id, times) in perRule.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"  {id,-16} {Median(times).TotalMilliseconds,10:F1} ms   (runs: {string.Join(", ", times.Select(t => t.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))})");
+            }
+
+            var counts = lastDiagnostics.IsDefault ? [] : lastDiagnostics
+                .Where(d => d.Id.StartsWith("KS", StringComparison.Ordinal) || BaselineRuleIds.Contains(d.Id))
+                .GroupBy(d => d.Id)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => $"{g.Key}={g.Count()}")
+                .ToList();
+            Console.WriteLine($"  diagnostics: {(counts.Count == 0 ? "none" : string.Join(", ", counts))}");
+            if (list && !lastDiagnostics.IsDefault)
+            {
+                PrintDiagnostics(lastDiagnostics);
+            }
+        }
+
+        return r;
+    }
+
+    private static void MeasureRuns(
+        IReadOnlyList<(string Path, string Text)> files,
+        ImmutableArray<MetadataReference> references,
+        ImmutableArray<DiagnosticAnalyzer> ours,
+        ImmutableArray<DiagnosticAnalyzer> baseline,
+        int runs,
+        List<TimeSpan> compileTimes,
+        List<TimeSpan> ourTimes,
+        List<TimeSpan> baselineTimes,
+        List<TimeSpan> floorTimes,
+        Dictionary<string, List<TimeSpan>> perRule,
+        out ImmutableArray<Diagnostic> lastDiagnostics,
+        bool quiet,
+        string name)
+    {
+        lastDiagnostics = default;
         for (var run = 0; run < runs; run++)
         {
             // The compiler's own time: parse and bind everything (GetDiagnostics), on a fresh compilation, on one thread.
@@ -201,33 +259,6 @@ public static class AnalyzerCostEntry
             ourTimes.Add(ourTotal);
             baselineTimes.Add(baselineTotal);
         }
-
-        var r = new Result(name, lines, Median(compileTimes), Median(ourTimes), Median(baselineTimes), Median(floorTimes));
-        if (!quiet)
-        {
-            Console.WriteLine($"{name}: {files.Count:N0} files, {lines:N0} lines; compile {Ms(r.CompileTime)}, KernelSafety {Ms(r.OurTime)}, NetAnalyzers {Ms(r.BaselineTime)}");
-            Console.WriteLine($"  floor: an analyzer that asks for every invocation and reads its method's type costs {Ms(r.FloorTime)} ({100 * r.FloorTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% of compile)");
-            // Medians: a GC pause is charged to whichever callback happens to trigger it, so one run can put 100+ ms of
-            // the compiler's garbage on any rule; the median over runs keeps that lottery out of the per-rule numbers.
-            foreach (var (id, times) in perRule.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                Console.WriteLine($"  {id,-16} {Median(times).TotalMilliseconds,10:F1} ms   (runs: {string.Join(", ", times.Select(t => t.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))})");
-            }
-
-            var counts = lastDiagnostics.IsDefault ? [] : lastDiagnostics
-                .Where(d => d.Id.StartsWith("KS", StringComparison.Ordinal) || BaselineRuleIds.Contains(d.Id))
-                .GroupBy(d => d.Id)
-                .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => $"{g.Key}={g.Count()}")
-                .ToList();
-            Console.WriteLine($"  diagnostics: {(counts.Count == 0 ? "none" : string.Join(", ", counts))}");
-            if (list && !lastDiagnostics.IsDefault)
-            {
-                PrintDiagnostics(lastDiagnostics);
-            }
-        }
-
-        return r;
     }
 
     /// <summary>Prints each KernelSafety diagnostic (and analyzer failure, AD0001) as <c>file:line: id message</c>, in file order.</summary>
