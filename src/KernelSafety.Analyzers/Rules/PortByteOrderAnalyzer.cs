@@ -113,7 +113,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var arguments = invocation.Arguments;
-        if (arguments.IsDefaultOrEmpty || !facts.MayHaveDestinationParameter(invocation.TargetMethod))
+        if (arguments.IsDefaultOrEmpty || !HasPortLikeParameter(arguments) || !facts.MayHaveDestinationParameter(invocation.TargetMethod))
         {
             return;
         }
@@ -125,7 +125,8 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     {
         var creation = (IObjectCreationOperation)context.Operation;
         var arguments = creation.Arguments;
-        if (arguments.IsDefaultOrEmpty || creation.Constructor is not { } constructor || !facts.MayHaveDestinationParameter(constructor))
+        if (arguments.IsDefaultOrEmpty || !HasPortLikeParameter(arguments) || creation.Constructor is not { } constructor
+            || !facts.MayHaveDestinationParameter(constructor))
         {
             return;
         }
@@ -137,18 +138,32 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     {
         foreach (var argument in arguments)
         {
-            // Cheap first, no attribute read: a port/value parameter or a 16-bit one.
-            var parameter = argument.Parameter;
-            if (parameter is null
-                || (parameter.Type.SpecialType is not (SpecialType.System_Int16 or SpecialType.System_UInt16)
-                    && !(parameter.Name.Length is 4 or 5 && parameter.Name[0] is 'p' or 'v')))
+            if (IsPortLike(argument.Parameter))
             {
-                continue;
+                AnalyzeArgument(context, symbols, argument);
             }
-
-            AnalyzeArgument(context, symbols, argument);
         }
     }
+
+    /// <summary>The cheap test every call goes through first (before any symbol lookup): some parameter could carry a port.</summary>
+    private static bool HasPortLikeParameter(ImmutableArray<IArgumentOperation> arguments)
+    {
+        foreach (var argument in arguments)
+        {
+            if (IsPortLike(argument.Parameter))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>No attribute read: a port/value parameter (by name) or a 16-bit one.</summary>
+    private static bool IsPortLike(IParameterSymbol? parameter)
+        => parameter is not null
+           && (parameter.Type.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16
+               || (parameter.Name.Length is 4 or 5 && parameter.Name[0] is 'p' or 'v'));
 
     private static void AnalyzeArgument(OperationAnalysisContext context, KnownSymbols symbols, IArgumentOperation argument)
     {
