@@ -6,8 +6,9 @@ namespace KernelSafety.Analyzers.Analysis;
 
 /// <summary>
 /// The types the rules look at, each resolved once per compilation, on first use, and shared by every rule
-/// (a compilation that lacks a type gets <c>null</c>). Rules call <see cref="Get"/> from their
-/// compilation-start action and register nothing when the types they need are absent.
+/// (a compilation that lacks a type gets <c>null</c>). Rules call <see cref="Get"/> from their compilation-start
+/// action but do not look types up there: each lookup searches every reference (milliseconds per compilation), so a
+/// type is resolved only when a callback has found a candidate (a call with the right name, say) and needs it.
 /// </summary>
 internal sealed class KnownSymbols
 {

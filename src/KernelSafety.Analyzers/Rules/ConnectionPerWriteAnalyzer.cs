@@ -33,12 +33,9 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static compilationContext =>
         {
+            // No gate on the socket and interop types here: every real compilation has them, and each lookup searches
+            // every reference (milliseconds). Types are resolved on first use, by callbacks that found a candidate.
             var symbols = KnownSymbols.Get(compilationContext.Compilation);
-            if (!symbols.HasManagedSockets && !symbols.HasInterop)
-            {
-                return;
-            }
-
             var state = new CompilationState(compilationContext.Compilation, symbols);
             compilationContext.RegisterOperationAction(state.AnalyzeInvocation, OperationKind.Invocation);
             compilationContext.RegisterOperationAction(state.AnalyzeObjectCreation, OperationKind.ObjectCreation);

@@ -47,12 +47,8 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
+            // No gate on the socket, stream and interop types: see KnownSymbols (types are resolved on first use).
             var symbols = KnownSymbols.Get(start.Compilation);
-            if (!symbols.HasManagedSockets && symbols.Stream is null && symbols.Encoding is null && !symbols.HasInterop)
-            {
-                return;
-            }
-
             start.RegisterOperationAction(context => AnalyzeInvocation(context, symbols), OperationKind.Invocation);
         });
     }

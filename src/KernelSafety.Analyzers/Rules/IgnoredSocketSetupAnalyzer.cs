@@ -61,12 +61,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
+            // No gate on the socket and interop types: see KnownSymbols (types are resolved on first use).
             var symbols = KnownSymbols.Get(start.Compilation);
-            if (!symbols.HasInterop && !symbols.HasManagedSockets)
-            {
-                return;
-            }
-
             var bodies = new BodyReferences();
             start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, bodies), OperationKind.Invocation);
         });

@@ -44,12 +44,9 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
+            // System.Net (IPAddress) is checked where a finding is reported, not here: the lookup searches every
+            // reference, and code without ports should not pay for it.
             var symbols = KnownSymbols.Get(start.Compilation);
-            if (symbols.IPAddress is null)
-            {
-                // The fixes and the managed endpoints need System.Net; without it there is nothing to compare with.
-                return;
-            }
 
             // One set of per-symbol facts per compilation: every callback rejects by a name test or a cached fact
             // about the member or method, without touching types or attributes again.
@@ -270,6 +267,12 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
                 properties[FixProperty] = FixToHost;
                 advice = "convert it with 'IPAddress.NetworkToHostOrder' where it enters the destination";
             }
+        }
+
+        if (symbols.IPAddress is null)
+        {
+            // The fixes and the managed endpoints need System.Net; without it there is nothing to compare with.
+            return;
         }
 
         context.ReportDiagnostic(Diagnostic.Create(

@@ -55,12 +55,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
+            // No gate on Buffer/Array: see KnownSymbols (types are resolved on first use).
             var symbols = KnownSymbols.Get(start.Compilation);
-            if (symbols.Buffer is null && symbols.Array is null)
-            {
-                return;
-            }
-
             start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
         });
     }

@@ -41,12 +41,8 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
+            // No gate on the socket and interop types: see KnownSymbols (types are resolved on first use).
             var symbols = KnownSymbols.Get(start.Compilation);
-            if (!symbols.HasInterop && symbols.Socket is null)
-            {
-                return;
-            }
-
             // Per type: one state object and its callbacks, nothing else (the operation kinds are shared arrays, not a
             // params array copied for every type).
             start.RegisterSymbolStartAction(
