@@ -599,10 +599,17 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         while (offset < buffer.Length);
 
         _buffered = at;
-        if (wasEmpty && !_timerArmed)
+        if (wasEmpty)
         {
-            _timerArmed = true;
-            _flushTimer!.Change(_coalesceDelayMs, Timeout.Infinite);
+            // A flush the timer asked for concerned bytes already sent (it re-armed itself, so these are covered too).
+            _flushDue = false;
+            if (!_timerArmed)
+            {
+                _timerArmed = true;
+                _flushTimer!.Change(_coalesceDelayMs, Timeout.Infinite);
+            }
+
+            // else: armed for bytes already sent; it fires sooner than CoalesceDelay, which is allowed.
         }
     }
 

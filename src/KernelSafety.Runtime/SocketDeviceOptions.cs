@@ -94,7 +94,10 @@ public sealed class SocketDeviceOptions
     public int CoalesceBufferSize { get; set; } = 64 * 1024;
 
     /// <summary>With <see cref="Coalesce"/>, the longest a written byte may wait in the buffer before it is sent,
-    /// <see cref="MinCoalesceDelay"/>..<see cref="MaxCoalesceDelay"/> (whole milliseconds are used). Default 1 ms.</summary>
+    /// <see cref="MinCoalesceDelay"/>..<see cref="MaxCoalesceDelay"/> (whole milliseconds are used). Default 1 ms.
+    /// The delayed flush runs on the thread pool (a <see cref="System.Threading.Timer"/>, which never blocks waiting for a
+    /// writer): while the pool is starved, e.g. by many threads blocked in synchronous waits, it runs late; the next write
+    /// that fills the buffer, <see cref="SocketDevice.Flush"/> or disposal still sends everything.</summary>
     public TimeSpan CoalesceDelay { get; set; } = TimeSpan.FromMilliseconds(1);
 
     internal SocketDeviceOptions Clone() => (SocketDeviceOptions)MemberwiseClone();

@@ -62,27 +62,33 @@ public class AllocationTests
             }
         });
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < count; i++)
-        {
-            device.Write(msg);
-        }
-
-        device.Flush();
-        long syncAllocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
+        // The smallest of a few attempts: a per-write allocation shows in every attempt, while one-off allocations
+        // (thread-pool growth, the test runner reporting earlier results, a timer's first firing) do not repeat.
+        long syncAllocated = long.MaxValue, asyncAllocated = long.MaxValue;
         ReadOnlyMemory<byte> memory = msg;
-        long asyncAllocated = await Task.Run(async () =>
+        for (int attempt = 0; attempt < 3 && (syncAllocated > 0 || asyncAllocated >= count); attempt++)
         {
-            long start = GC.GetTotalAllocatedBytes(precise: true);
+            long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < count; i++)
             {
-                await device.WriteAsync(memory, cts.Token);
+                device.Write(msg);
             }
 
-            await device.FlushAsync(cts.Token);
-            return GC.GetTotalAllocatedBytes(precise: true) - start;
-        });
+            device.Flush();
+            syncAllocated = Math.Min(syncAllocated, GC.GetAllocatedBytesForCurrentThread() - before);
+
+            asyncAllocated = Math.Min(asyncAllocated, await Task.Run(async () =>
+            {
+                long start = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < count; i++)
+                {
+                    await device.WriteAsync(memory, cts.Token);
+                }
+
+                await device.FlushAsync(cts.Token);
+                return GC.GetTotalAllocatedBytes(precise: true) - start;
+            }));
+        }
 
         device.Dispose();
         Assert.True(drain.Join(TimeSpan.FromSeconds(10)));

@@ -75,58 +75,6 @@ public class CoalescingTests
         Assert.Equal(1, device.ConnectionCount);
     }
 
-    [Fact(Timeout = T)]
-    public async Task Flush_delivers_at_once()
-    {
-        var token = Budget();
-        using var peer = new LoopbackPeer();
-        using var device = new SocketDevice(Coalescing(peer, delayMs: 10_000));
-        var accept = peer.AcceptAsync(token);
-        byte[] first = Pattern(100, 1);
-        Assert.Equal(100, device.Write(first));
-
-        await Task.Delay(200, token);
-        Assert.False(accept.IsCompleted, "nothing is sent (not even a connect) before the delay or a flush");
-
-        var watch = Stopwatch.StartNew();
-        device.Flush();
-        using Socket conn = await accept;
-        Assert.Equal(first, await LoopbackPeer.ReadExactlyAsync(conn, 100, token));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"Flush took {watch.Elapsed}");
-
-        byte[] second = Pattern(300, 2);
-        Assert.Equal(300, await device.WriteAsync(second, token));
-        await Task.Delay(100, token);
-        Assert.Equal(0, conn.Available);
-        await device.FlushAsync(token);
-        Assert.Equal(second, await LoopbackPeer.ReadExactlyAsync(conn, 300, token));
-    }
-
-    [Fact(Timeout = T)]
-    public async Task Without_flush_bytes_arrive_shortly_after_the_delay()
-    {
-        var token = Budget();
-        using var peer = new LoopbackPeer();
-        const int delayMs = 50;
-        using var device = new SocketDevice(Coalescing(peer, delayMs: delayMs));
-        var accept = peer.AcceptAsync(token);
-        device.Write("connect"u8);
-        using Socket conn = await accept; // the timer's flush connected
-        Assert.Equal("connect"u8.ToArray(), await LoopbackPeer.ReadExactlyAsync(conn, 7, token));
-
-        for (int i = 0; i < 5; i++)
-        {
-            await Task.Delay(delayMs * 2, token); // the timer is idle again
-            byte[] msg = Pattern(64, i);
-            var watch = Stopwatch.StartNew();
-            device.Write(msg);
-            Assert.Equal(msg, await LoopbackPeer.ReadExactlyAsync(conn, msg.Length, token));
-            TimeSpan waited = watch.Elapsed;
-            Assert.True(waited >= TimeSpan.FromMilliseconds(delayMs - 10), $"arrived after {waited.TotalMilliseconds:0} ms, before the delay");
-            Assert.True(waited < TimeSpan.FromMilliseconds(delayMs + 500), $"arrived after {waited.TotalMilliseconds:0} ms");
-        }
-    }
-
     [Theory(Timeout = T)]
     [InlineData(false)]
     [InlineData(true)]
@@ -215,47 +163,6 @@ public class CoalescingTests
         }
 
         Assert.Equal(1, device.ConnectionCount);
-    }
-
-    [Fact(Timeout = T)]
-    public async Task Background_flush_failure_surfaces_on_the_next_write_with_the_count()
-    {
-        var token = Budget();
-        var peer = new LoopbackPeer();
-        var device = new SocketDevice(Coalescing(peer, delayMs: 50));
-        var accept = peer.AcceptAsync(token);
-        device.Write("hello"u8);
-        device.Flush();
-        using (Socket conn = await accept)
-        {
-            Assert.Equal("hello"u8.ToArray(), await LoopbackPeer.ReadExactlyAsync(conn, 5, token));
-            conn.LingerState = new LingerOption(true, 0); // abortive close: RST
-            conn.Close();
-        }
-
-        peer.Dispose(); // nothing listens any more: the reconnect is refused
-        await Task.Delay(100, token);
-
-        for (int i = 0; i < 3; i++)
-        {
-            Assert.Equal(10, device.Write(Pattern(10, i))); // accepted into the buffer
-        }
-
-        await Task.Delay(400, token); // the timer's flush fails meanwhile
-
-        var ex = Assert.Throws<SocketDeviceException>(() => device.Write("next"u8));
-        Assert.Equal(SocketError.ConnectionRefused, ex.SocketError);
-        Assert.Equal(30, ex.BufferedBytesLost);
-        Assert.Equal(0, ex.BytesWritten);
-        Assert.Contains("30 buffered bytes were not delivered", ex.Message);
-        Assert.Contains("This write (4 bytes) was not accepted", ex.Message);
-        Assert.False(device.IsConnected);
-
-        // Reported once: the next write is accepted again (and its own failure reported later, here by Dispose).
-        Assert.Equal(7, await device.WriteAsync("another"u8.ToArray(), token));
-        var disposeError = Assert.Throws<SocketDeviceException>(() => device.Dispose());
-        Assert.Equal(7, disposeError.BufferedBytesLost);
-        Assert.Throws<ObjectDisposedException>(() => device.Write("x"u8));
     }
 
     [Theory(Timeout = T)]
@@ -422,5 +329,128 @@ public class CoalescingTests
         using var largest = new SocketDevice(new SocketDeviceOptions { Coalesce = true, CoalesceBufferSize = 16 << 20, CoalesceDelay = TimeSpan.FromSeconds(10) });
         Assert.True(smallest.IsCoalescing);
         await Task.CompletedTask;
+    }
+}
+
+[CollectionDefinition(nameof(TimingCollection), DisableParallelization = true)]
+public sealed class TimingCollection
+{
+}
+
+/// <summary>Coalescing tests that bound delivery times: they run alone, because the flush timer and the test's own
+/// continuations need thread-pool threads, which other tests' blocked synchronous writers can hold for seconds.</summary>
+[Collection(nameof(TimingCollection))]
+public class CoalescingTimingTests
+{
+    private const int T = 20_000;
+
+    private static CancellationToken Budget(int seconds = 15) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
+    private static byte[] Pattern(int length, int seed = 1)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    private static SocketDeviceOptions Coalescing(LoopbackPeer peer, int delayMs)
+    {
+        var options = peer.Options();
+        options.Coalesce = true;
+        options.CoalesceDelay = TimeSpan.FromMilliseconds(delayMs);
+        return options;
+    }
+
+    [Fact(Timeout = T)]
+    public async Task Flush_delivers_at_once()
+    {
+        var token = Budget();
+        using var peer = new LoopbackPeer();
+        using var device = new SocketDevice(Coalescing(peer, delayMs: 10_000));
+        var accept = peer.AcceptAsync(token);
+        byte[] first = Pattern(100, 1);
+        Assert.Equal(100, device.Write(first));
+
+        await Task.Delay(200, token);
+        Assert.False(accept.IsCompleted, "nothing is sent (not even a connect) before the delay or a flush");
+
+        var watch = Stopwatch.StartNew();
+        device.Flush();
+        using Socket conn = await accept;
+        Assert.Equal(first, await LoopbackPeer.ReadExactlyAsync(conn, 100, token));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"Flush took {watch.Elapsed}");
+
+        byte[] second = Pattern(300, 2);
+        Assert.Equal(300, await device.WriteAsync(second, token));
+        await Task.Delay(100, token);
+        Assert.Equal(0, conn.Available);
+        await device.FlushAsync(token);
+        Assert.Equal(second, await LoopbackPeer.ReadExactlyAsync(conn, 300, token));
+    }
+
+    [Fact(Timeout = T)]
+    public async Task Without_flush_bytes_arrive_shortly_after_the_delay()
+    {
+        var token = Budget();
+        using var peer = new LoopbackPeer();
+        const int delayMs = 50;
+        using var device = new SocketDevice(Coalescing(peer, delayMs: delayMs));
+        var accept = peer.AcceptAsync(token);
+        device.Write("connect"u8);
+        using Socket conn = await accept; // the timer's flush connected
+        Assert.Equal("connect"u8.ToArray(), await LoopbackPeer.ReadExactlyAsync(conn, 7, token));
+
+        for (int i = 0; i < 5; i++)
+        {
+            await Task.Delay(delayMs * 2, token); // the timer is idle again
+            byte[] msg = Pattern(64, i);
+            var watch = Stopwatch.StartNew();
+            device.Write(msg);
+            Assert.Equal(msg, await LoopbackPeer.ReadExactlyAsync(conn, msg.Length, token));
+            TimeSpan waited = watch.Elapsed;
+            Assert.True(waited >= TimeSpan.FromMilliseconds(delayMs - 10), $"arrived after {waited.TotalMilliseconds:0} ms, before the delay");
+            Assert.True(waited < TimeSpan.FromMilliseconds(delayMs + 500), $"arrived after {waited.TotalMilliseconds:0} ms");
+        }
+    }
+
+    [Fact(Timeout = T)]
+    public async Task Background_flush_failure_surfaces_on_the_next_write_with_the_count()
+    {
+        var token = Budget();
+        var peer = new LoopbackPeer();
+        var device = new SocketDevice(Coalescing(peer, delayMs: 50));
+        var accept = peer.AcceptAsync(token);
+        device.Write("hello"u8);
+        device.Flush();
+        using (Socket conn = await accept)
+        {
+            Assert.Equal("hello"u8.ToArray(), await LoopbackPeer.ReadExactlyAsync(conn, 5, token));
+            conn.LingerState = new LingerOption(true, 0); // abortive close: RST
+            conn.Close();
+        }
+
+        peer.Dispose(); // nothing listens any more: the reconnect is refused
+        await Task.Delay(100, token);
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(10, device.Write(Pattern(10, i))); // accepted into the buffer
+        }
+
+        await Task.Delay(400, token); // the timer's flush fails meanwhile
+
+        var ex = Assert.Throws<SocketDeviceException>(() => device.Write("next"u8));
+        Assert.Equal(SocketError.ConnectionRefused, ex.SocketError);
+        Assert.Equal(30, ex.BufferedBytesLost);
+        Assert.Equal(0, ex.BytesWritten);
+        Assert.Contains("30 buffered bytes were not delivered", ex.Message);
+        Assert.Contains("This write (4 bytes) was not accepted", ex.Message);
+        Assert.False(device.IsConnected);
+
+        // Reported once: the next write is accepted again (and its own failure reported later, here by Dispose).
+        Assert.Equal(7, await device.WriteAsync("another"u8.ToArray(), token));
+        var disposeError = Assert.Throws<SocketDeviceException>(() => device.Dispose());
+        Assert.Equal(7, disposeError.BufferedBytesLost);
+        Assert.Throws<ObjectDisposedException>(() => device.Write("x"u8));
     }
 }
