@@ -41,6 +41,34 @@ internal sealed class Bridge
             {
                 Forward(buffer.AsSpan(0, n)); // exactly the n bytes read, never the whole buffer
             }
+
+            if (_device.IsCoalescing)
+            {
+                Flush(); // the writer closed the device: send what is buffered now rather than after CoalesceDelay
+            }
+        }
+    }
+
+    private void Flush()
+    {
+        try
+        {
+            _device.Flush();
+        }
+        catch (SocketDeviceException ex)
+        {
+            Lost(ex);
+        }
+    }
+
+    /// <summary>With coalescing, bytes of earlier writes that were accepted (counted as forwarded) but never delivered.</summary>
+    private void Lost(SocketDeviceException ex)
+    {
+        if (ex.BufferedBytesLost > 0)
+        {
+            BytesForwarded -= ex.BufferedBytesLost;
+            BytesDropped += ex.BufferedBytesLost;
+            _log($"error: {ex.Message} [{ex.SocketError}]; {ex.BufferedBytesLost} buffered byte(s) of earlier writes dropped");
         }
     }
 
@@ -50,10 +78,11 @@ internal sealed class Bridge
         {
             int sent = _device.Write(data);
             BytesForwarded += sent;
-            _log($"forwarded {sent} byte(s) to {_device.RemoteEndPoint}");
+            _log(_device.IsCoalescing ? $"accepted {sent} byte(s) for {_device.RemoteEndPoint}" : $"forwarded {sent} byte(s) to {_device.RemoteEndPoint}");
         }
         catch (SocketDeviceException ex)
         {
+            Lost(ex);
             BytesForwarded += ex.BytesWritten;
             BytesDropped += data.Length - ex.BytesWritten;
             _log($"error: {ex.Message} [{ex.SocketError}]; {data.Length - ex.BytesWritten} byte(s) of this write dropped");

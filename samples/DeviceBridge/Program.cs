@@ -14,8 +14,9 @@ const string Usage = """
       demo    [--port 2001] [--framing raw|length|record] [--keep]
               bridge and peer in one process; writes into the FIFO (also via `echo`) and verifies what arrives
       bridge  [--fifo /tmp/kernelsafety-device] [--host 127.0.0.1] [--port 2001] [--framing raw|length|record]
-              [--record-size 80] [--allow-remote]
+              [--record-size 80] [--allow-remote] [--coalesce]
               forwards every write into the FIFO to the peer: try `echo hello > /tmp/kernelsafety-device`
+              (--coalesce: buffer small writes, send within 1 ms, report delivery failures on a later write)
       listen  [--host 127.0.0.1] [--port 2001] [--framing raw|length|record] [--record-size 80]
               the TCP peer: prints what arrives
     """;
@@ -63,7 +64,7 @@ static int Fail(string message)
 
 static Dictionary<string, string?> ParseOptions(ReadOnlySpan<string> args)
 {
-    var flags = new HashSet<string> { "--allow-remote", "--keep" };
+    var flags = new HashSet<string> { "--allow-remote", "--keep", "--coalesce" };
     var values = new HashSet<string> { "--fifo", "--host", "--port", "--framing", "--record-size" };
     var result = new Dictionary<string, string?>();
     for (int i = 0; i < args.Length; i++)
@@ -146,6 +147,7 @@ static int RunBridge(Dictionary<string, string?> o)
         RecordSize = int.Parse(Get(o, "--record-size", "80")),
         OversizedWrite = OversizedWriteBehavior.Split, // a pipe read can exceed one record: send several
         AllowNonLoopback = o.ContainsKey("--allow-remote"),
+        Coalesce = o.ContainsKey("--coalesce"),
     };
     using var device = new SocketDevice(deviceOptions);
     bool created = Fifo.Create(fifo);
@@ -159,6 +161,18 @@ static int RunBridge(Dictionary<string, string?> o)
         stop.Token.WaitHandle.WaitOne();
         Fifo.Poke(fifo);
         thread.Join(TimeSpan.FromSeconds(2));
+        if (device.IsCoalescing)
+        {
+            try
+            {
+                device.Flush(); // report a delivery failure here rather than from Dispose
+            }
+            catch (SocketDeviceException ex)
+            {
+                Print("bridge", $"error: {ex.Message} [{ex.SocketError}]");
+            }
+        }
+
         Print("bridge", $"stopped: {bridge.BytesForwarded} byte(s) forwarded, {bridge.BytesDropped} dropped");
         return 0;
     }

@@ -19,6 +19,13 @@ namespace KernelSafety.Runtime;
 /// socket error and <see cref="SocketDeviceException.BytesWritten"/>. An oversized write throws
 /// <see cref="ArgumentOutOfRangeException"/> naming the limit (or is split, if <see cref="SocketDeviceOptions.OversizedWrite"/> says so).</para>
 /// <para>Steady-state writes allocate nothing.</para>
+/// <para>Opt-in coalescing (<see cref="SocketDeviceOptions.Coalesce"/>): writes are framed into an internal buffer and
+/// return at once; the buffer is sent when the next message does not fit, within <see cref="SocketDeviceOptions.CoalesceDelay"/>
+/// (a timer armed when a byte enters the empty buffer), on <see cref="Flush"/>/<see cref="FlushAsync"/>, and on disposal.
+/// A message never straddles another writer's message. If sending the buffer fails in the background, the failure is
+/// remembered and the next <see cref="Write"/>, <see cref="WriteAsync"/>, <see cref="Flush"/> or dispose throws a
+/// <see cref="SocketDeviceException"/> with <see cref="SocketDeviceException.BufferedBytesLost"/> (that call's own
+/// write is then not accepted); the lost bytes are dropped once reported and the next write re-establishes the connection.</para>
 /// </remarks>
 public sealed class SocketDevice : IDisposable, IAsyncDisposable
 {
@@ -36,6 +43,7 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
 
     private static readonly Action<object?> s_abortCancelled = static state => ((SocketDevice)state!).AbortPendingSend(AbortCancelled);
     private static readonly Action<object?> s_abortTimedOut = static state => ((SocketDevice)state!).AbortPendingSend(AbortTimedOut);
+    private static readonly TimerCallback s_flushTimer = static state => ((SocketDevice)state!).OnFlushTimer();
 
     private readonly SocketDeviceOptions _options;
     private readonly IPEndPoint _endPoint;
@@ -43,6 +51,15 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
     private readonly byte[] _scratch;
     private readonly int _frameLimit;
     private readonly string _limitName;
+
+    // Coalescing (null/unused unless SocketDeviceOptions.Coalesce); all state below is guarded by _gate.
+    private readonly byte[]? _coalesceBuffer;
+    private readonly Timer? _flushTimer;
+    private readonly long _coalesceDelayMs;
+    private int _buffered;
+    private bool _timerArmed;
+    private volatile bool _flushDue; // set by the timer when the gate was busy: the holder flushes before releasing it
+    private SocketDeviceException? _deferredFailure;
 
     private Socket? _socket;
     private AwaitableSocketArgs? _sendArgs;
@@ -115,6 +132,38 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
                     : [];
                 break;
         }
+
+        if (_options.CoalesceBufferSize < SocketDeviceOptions.MinCoalesceBufferSize || _options.CoalesceBufferSize > SocketDeviceOptions.MaxCoalesceBufferSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.CoalesceBufferSize,
+                $"SocketDeviceOptions.CoalesceBufferSize must be {SocketDeviceOptions.MinCoalesceBufferSize}..{SocketDeviceOptions.MaxCoalesceBufferSize} bytes (default 65536).");
+        }
+
+        if (_options.CoalesceDelay < SocketDeviceOptions.MinCoalesceDelay || _options.CoalesceDelay > SocketDeviceOptions.MaxCoalesceDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.CoalesceDelay,
+                $"SocketDeviceOptions.CoalesceDelay must be {SocketDeviceOptions.MinCoalesceDelay.TotalMilliseconds:0} ms..{SocketDeviceOptions.MaxCoalesceDelay.TotalSeconds:0} s (default 1 ms).");
+        }
+
+        if (_options.Coalesce)
+        {
+            _coalesceBuffer = new byte[_options.CoalesceBufferSize];
+            _coalesceDelayMs = (long)Math.Ceiling(_options.CoalesceDelay.TotalMilliseconds);
+            bool suppress = !ExecutionContext.IsFlowSuppressed();
+            AsyncFlowControl flow = suppress ? ExecutionContext.SuppressFlow() : default;
+            try
+            {
+                // Not armed yet; while armed it keeps the device reachable, so buffered bytes go out even if the owner forgets it.
+                _flushTimer = new Timer(s_flushTimer, this, Timeout.Infinite, Timeout.Infinite);
+            }
+            finally
+            {
+                if (suppress)
+                {
+                    flow.Undo();
+                }
+            }
+        }
     }
 
     /// <summary>The destination (host-order port).</summary>
@@ -131,6 +180,9 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
 
     /// <summary>How many connections this device has established so far (1 while the first one is reused).</summary>
     public long ConnectionCount => Interlocked.Read(ref _connectionCount);
+
+    /// <summary>True when writes are coalesced (<see cref="SocketDeviceOptions.Coalesce"/>).</summary>
+    public bool IsCoalescing => _coalesceBuffer is not null;
 
     /// <summary>
     /// Sends <paramref name="buffer"/> as one write: connects if needed, sends every byte (completing partial sends)
@@ -152,6 +204,33 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         try
         {
             ThrowIfDisposed();
+            if (_coalesceBuffer is not null)
+            {
+                ThrowDeferredFailure(buffer.Length);
+                long framed = FramedLength(buffer.Length);
+                if (framed > _coalesceBuffer.Length - _buffered)
+                {
+                    if (_buffered > 0)
+                    {
+                        FlushBufferLocked(buffer.Length);
+                    }
+
+                    if (framed > _coalesceBuffer.Length)
+                    {
+                        goto direct; // larger than the buffer: sent now, after the bytes buffered before it
+                    }
+                }
+
+                AppendFrames(buffer);
+                if (_flushDue)
+                {
+                    FlushDueLocked();
+                }
+
+                return buffer.Length;
+            }
+
+        direct:
             bool retried = false;
             while (true)
             {
@@ -199,6 +278,33 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         try
         {
             ThrowIfDisposed();
+            if (_coalesceBuffer is not null)
+            {
+                ThrowDeferredFailure(buffer.Length);
+                long framed = FramedLength(buffer.Length);
+                if (framed > _coalesceBuffer.Length - _buffered)
+                {
+                    if (_buffered > 0)
+                    {
+                        await FlushBufferLockedAsync(buffer.Length, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (framed > _coalesceBuffer.Length)
+                    {
+                        goto direct;
+                    }
+                }
+
+                AppendFrames(buffer.Span);
+                if (_flushDue)
+                {
+                    await FlushDueLockedAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return buffer.Length;
+            }
+
+        direct:
             bool retried = false;
             while (true)
             {
@@ -272,11 +378,17 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for writes in progress, then closes the connection gracefully (every accepted byte is handed to the
-    /// kernel before the FIN). Later writes throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
+    /// <summary>
+    /// With <see cref="SocketDeviceOptions.Coalesce"/>, sends every buffered byte now (connecting if needed) and returns
+    /// when the kernel has accepted them all. Without coalescing there is nothing to flush and it returns at once.
+    /// </summary>
+    /// <exception cref="SocketDeviceException">Sending the buffer failed now or in the background;
+    /// <see cref="SocketDeviceException.BufferedBytesLost"/> tells how many buffered bytes were not delivered (they are dropped).</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public void Flush()
     {
-        if (_disposed)
+        ThrowIfDisposed();
+        if (_coalesceBuffer is null)
         {
             return;
         }
@@ -284,11 +396,94 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         _gate.Wait();
         try
         {
+            ThrowIfDisposed();
+            ThrowDeferredFailure(0);
+            if (_buffered > 0)
+            {
+                FlushBufferLocked(0);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="Flush"/>. Cancellation before any byte went out throws
+    /// <see cref="OperationCanceledException"/> and keeps the buffered bytes; after some went out, the connection is closed
+    /// and <see cref="SocketDeviceException"/> (<see cref="SocketError.OperationAborted"/>) reports the bytes not delivered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_coalesceBuffer is null)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            ThrowDeferredFailure(0);
+            if (_buffered > 0)
+            {
+                await FlushBufferLockedAsync(0, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Waits for writes in progress, sends any coalesced bytes, then closes the connection gracefully (every
+    /// accepted byte is handed to the kernel before the FIN). Later writes throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <exception cref="SocketDeviceException">With coalescing: buffered bytes could not be delivered (now or by an earlier
+    /// background flush); the device is disposed all the same.</exception>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        SocketDeviceException? failure = null;
+        _gate.Wait();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_coalesceBuffer is not null)
+            {
+                try
+                {
+                    ThrowDeferredFailure(0);
+                    if (_buffered > 0)
+                    {
+                        FlushBufferLocked(0);
+                    }
+                }
+                catch (SocketDeviceException ex)
+                {
+                    failure = ex;
+                }
+            }
+
             DisposeLocked();
         }
         finally
         {
             _gate.Release();
+        }
+
+        if (failure is not null)
+        {
+            throw failure;
         }
     }
 
@@ -300,14 +495,41 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
             return;
         }
 
+        SocketDeviceException? failure = null;
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_coalesceBuffer is not null)
+            {
+                try
+                {
+                    ThrowDeferredFailure(0);
+                    if (_buffered > 0)
+                    {
+                        await FlushBufferLockedAsync(0, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
+                catch (SocketDeviceException ex)
+                {
+                    failure = ex;
+                }
+            }
+
             DisposeLocked();
         }
         finally
         {
             _gate.Release();
+        }
+
+        if (failure is not null)
+        {
+            throw failure;
         }
     }
 
@@ -323,9 +545,277 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         }
 
         _disposed = true;
+        _flushTimer?.Dispose(); // a callback already waiting for the gate finds the device disposed and returns
+        _buffered = 0;
         CloseConnection(graceful: true);
         _timeoutCts?.Dispose();
         _timeoutCts = null;
+    }
+
+    /// <summary>Bytes the write occupies on the wire: payload plus length prefixes, or whole records.</summary>
+    private long FramedLength(int length)
+    {
+        long frames = ((long)length + _frameLimit - 1) / _frameLimit;
+        return _options.Framing switch
+        {
+            SocketDeviceFraming.LengthPrefixed => length + (frames * LengthPrefixSize),
+            SocketDeviceFraming.FixedRecord => frames * _frameLimit,
+            _ => length,
+        };
+    }
+
+    /// <summary>Frames the write into the coalescing buffer (the caller checked it fits) and arms the flush timer if the buffer was empty.</summary>
+    private void AppendFrames(ReadOnlySpan<byte> buffer)
+    {
+        Span<byte> target = _coalesceBuffer;
+        bool wasEmpty = _buffered == 0;
+        int at = _buffered;
+        int offset = 0;
+        do
+        {
+            int chunk = Math.Min(buffer.Length - offset, _frameLimit);
+            ReadOnlySpan<byte> payload = buffer.Slice(offset, chunk);
+            switch (_options.Framing)
+            {
+                case SocketDeviceFraming.LengthPrefixed:
+                    BinaryPrimitives.WriteUInt32BigEndian(target.Slice(at), (uint)chunk);
+                    at += LengthPrefixSize;
+                    payload.CopyTo(target.Slice(at));
+                    at += chunk;
+                    break;
+                case SocketDeviceFraming.FixedRecord:
+                    payload.CopyTo(target.Slice(at));
+                    target.Slice(at + chunk, _frameLimit - chunk).Clear();
+                    at += _frameLimit;
+                    break;
+                default:
+                    payload.CopyTo(target.Slice(at));
+                    at += chunk;
+                    break;
+            }
+
+            offset += chunk;
+        }
+        while (offset < buffer.Length);
+
+        _buffered = at;
+        if (wasEmpty)
+        {
+            // A flush the timer asked for concerned bytes already sent (it re-armed itself, so these are covered too).
+            _flushDue = false;
+            if (!_timerArmed)
+            {
+                _timerArmed = true;
+                _flushTimer!.Change(_coalesceDelayMs, Timeout.Infinite);
+            }
+
+            // else: armed for bytes already sent; it fires sooner than CoalesceDelay, which is allowed.
+        }
+    }
+
+    /// <summary>
+    /// The flush timer: sends what is buffered; a failure is remembered and thrown by the next call. It never blocks a
+    /// thread-pool thread waiting for the gate: if a writer holds it, the writer is asked to flush before releasing it
+    /// (<see cref="_flushDue"/>), and the timer retries shortly in case that writer had already passed the check.
+    /// </summary>
+    private void OnFlushTimer()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        if (!_gate.Wait(0))
+        {
+            _flushDue = true;
+            if (!_gate.Wait(0))
+            {
+                try
+                {
+                    _flushTimer!.Change(1, Timeout.Infinite); // still armed (_timerArmed stays true)
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Disposed meanwhile: Dispose flushed.
+                }
+
+                return;
+            }
+        }
+
+        try
+        {
+            _timerArmed = false;
+            if (!_disposed && _buffered > 0)
+            {
+                FlushDueLocked();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A flush of bytes already accepted (timer, or a writer asked by the timer): a failure is remembered for the next call.</summary>
+    private void FlushDueLocked()
+    {
+        try
+        {
+            FlushBufferLocked(0);
+        }
+        catch (SocketDeviceException ex)
+        {
+            _deferredFailure = ex; // the buffer was empty when the last failure was reported, so none is pending
+        }
+        catch (Exception ex)
+        {
+            // Not expected; never let it escape on the timer thread (that would end the process).
+            int lost = _buffered;
+            _buffered = 0;
+            CloseConnection(graceful: false);
+            _deferredFailure = new SocketDeviceException(
+                $"Sending {lost} buffered bytes to {_endPoint} failed unexpectedly ({ex.GetType().Name}: {ex.Message}); they were not delivered and have been dropped.",
+                SocketError.SocketError, 0, ex) { BufferedBytesLost = lost };
+        }
+    }
+
+    /// <inheritdoc cref="FlushDueLocked"/>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushDueLockedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushBufferLockedAsync(0, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The write was accepted; nothing went out and the bytes stay buffered for the timer (still armed).
+            _flushDue = true;
+        }
+        catch (SocketDeviceException ex)
+        {
+            _deferredFailure = ex;
+        }
+    }
+
+    /// <summary>Throws (once) the failure of a background flush, if one happened since the last call.</summary>
+    private void ThrowDeferredFailure(int pendingWrite)
+    {
+        if (_deferredFailure is { } failure)
+        {
+            _deferredFailure = null;
+            throw new SocketDeviceException(
+                $"A background flush failed: {failure.Message}{NotAccepted(pendingWrite)}",
+                failure.SocketError, 0, failure) { BufferedBytesLost = failure.BufferedBytesLost };
+        }
+    }
+
+    private static string NotAccepted(int pendingWrite) =>
+        pendingWrite > 0 ? $" This write ({pendingWrite} bytes) was not accepted; nothing of it was sent." : "";
+
+    /// <summary>Sends the coalescing buffer (connecting if needed). On failure the buffered bytes are dropped and the
+    /// exception reports how many were not delivered; <paramref name="pendingWrite"/> is the size of the write waiting
+    /// for room (0 for none), which is then not accepted.</summary>
+    private void FlushBufferLocked(int pendingWrite)
+    {
+        _flushDue = false;
+        int length = _buffered;
+        bool retried = false;
+        while (true)
+        {
+            bool fresh;
+            try
+            {
+                fresh = EnsureConnected();
+            }
+            catch (SocketDeviceException ex)
+            {
+                _buffered = 0;
+                throw BufferFailed(ex.SocketError, $"failed: could not connect ({ex.SocketError})", 0, length, pendingWrite, ex);
+            }
+
+            SocketError error = SendAll(_coalesceBuffer.AsSpan(0, length), Deadline(_options.SendTimeout), out int sent);
+            if (error == SocketError.Success)
+            {
+                _buffered = 0;
+                return;
+            }
+
+            CloseConnection(graceful: false);
+            if (!fresh && !retried && sent == 0 && IsConnectionLoss(error))
+            {
+                retried = true; // the reused connection was dead and nothing went out: reconnect and resend
+                continue;
+            }
+
+            _buffered = 0;
+            throw BufferFailed(error, null, sent, length, pendingWrite, new SocketException((int)error));
+        }
+    }
+
+    /// <inheritdoc cref="FlushBufferLocked"/>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushBufferLockedAsync(int pendingWrite, CancellationToken cancellationToken)
+    {
+        _flushDue = false;
+        int length = _buffered;
+        bool retried = false;
+        while (true)
+        {
+            bool fresh;
+            try
+            {
+                fresh = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketDeviceException ex)
+            {
+                _buffered = 0;
+                throw BufferFailed(ex.SocketError, $"failed: could not connect ({ex.SocketError})", 0, length, pendingWrite, ex);
+            }
+
+            SendResult result = await SendAllAsync(_coalesceBuffer.AsMemory(0, length), Deadline(_options.SendTimeout), cancellationToken).ConfigureAwait(false);
+            if (result.Error == SocketError.Success)
+            {
+                _buffered = 0;
+                return;
+            }
+
+            if (result.Cancelled)
+            {
+                if (result.Sent == 0 && Volatile.Read(ref _abortReason) == AbortNone)
+                {
+                    throw new OperationCanceledException(cancellationToken); // nothing went out: the bytes stay buffered
+                }
+
+                CloseConnection(graceful: false);
+                _buffered = 0;
+                throw BufferFailed(SocketError.OperationAborted, "was cancelled", result.Sent, length, pendingWrite, new OperationCanceledException(cancellationToken));
+            }
+
+            CloseConnection(graceful: false);
+            if (!fresh && !retried && result.Sent == 0 && IsConnectionLoss(result.Error))
+            {
+                retried = true;
+                continue;
+            }
+
+            _buffered = 0;
+            throw BufferFailed(result.Error, null, result.Sent, length, pendingWrite, new SocketException((int)result.Error));
+        }
+    }
+
+    private SocketDeviceException BufferFailed(SocketError error, string? what, int sent, int length, int pendingWrite, Exception inner)
+    {
+        what ??= error == SocketError.TimedOut
+            ? $"timed out after {_options.SendTimeout.TotalMilliseconds:0} ms (SocketDeviceOptions.SendTimeout)"
+            : $"failed with {error}";
+        int lost = length - sent;
+        return new SocketDeviceException(
+            $"Sending {length} buffered bytes (earlier writes, framing included) to {_endPoint} {what}; {sent} went out, " +
+            $"{lost} buffered bytes were not delivered and have been dropped (the peer may hold a partial message); " +
+            $"the connection will be re-established on the next write.{NotAccepted(pendingWrite)}",
+            error, 0, inner) { BufferedBytesLost = lost };
     }
 
     private SocketError SendFrames(ReadOnlySpan<byte> buffer, ref Progress progress)

@@ -24,4 +24,12 @@ public class SocketDeviceException : IOException
     /// <summary>How many bytes of the caller's buffer were handed to the connection before the failure.
     /// Those bytes may have reached the peer; the rest did not go out.</summary>
     public int BytesWritten { get; }
+
+    /// <summary>
+    /// With <see cref="SocketDeviceOptions.Coalesce"/>: how many buffered bytes of earlier, already accepted writes
+    /// (framing included) were not delivered because sending the buffer failed. Those bytes are dropped once reported;
+    /// the peer may have received the bytes before them, possibly ending in a partial message. 0 when no buffered
+    /// bytes were lost.
+    /// </summary>
+    public int BufferedBytesLost { get; init; }
 }

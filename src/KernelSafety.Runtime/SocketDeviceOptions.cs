@@ -28,11 +28,23 @@ public enum OversizedWriteBehavior
 }
 
 /// <summary>Settings of a <see cref="SocketDevice"/>. Safe defaults: loopback only, port 2001, raw stream,
-/// 1 MiB largest write, 5 s connect timeout, 30 s send timeout.</summary>
+/// 1 MiB largest write, 5 s connect timeout, 30 s send timeout, no coalescing.</summary>
 public sealed class SocketDeviceOptions
 {
     /// <summary>The largest record size accepted for <see cref="SocketDeviceFraming.FixedRecord"/>.</summary>
     public const int MaxRecordSize = 1 << 20;
+
+    /// <summary>The smallest <see cref="CoalesceBufferSize"/> accepted.</summary>
+    public const int MinCoalesceBufferSize = 256;
+
+    /// <summary>The largest <see cref="CoalesceBufferSize"/> accepted.</summary>
+    public const int MaxCoalesceBufferSize = 16 << 20;
+
+    /// <summary>The smallest <see cref="CoalesceDelay"/> accepted (the resolution of the flush timer).</summary>
+    public static readonly TimeSpan MinCoalesceDelay = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The largest <see cref="CoalesceDelay"/> accepted.</summary>
+    public static readonly TimeSpan MaxCoalesceDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>Destination address. Default <see cref="IPAddress.Loopback"/>.</summary>
     public IPAddress Address { get; set; } = IPAddress.Loopback;
@@ -65,6 +77,28 @@ public sealed class SocketDeviceOptions
 
     /// <summary>Disable Nagle's algorithm so every write leaves at once. Default true.</summary>
     public bool NoDelay { get; set; } = true;
+
+    /// <summary>
+    /// Opt-in write coalescing. Default false: every write is sent before it returns (write(2) to the socket).
+    /// When true, <see cref="SocketDevice.Write"/> and <see cref="SocketDevice.WriteAsync"/> frame the message into an
+    /// internal buffer of <see cref="CoalesceBufferSize"/> bytes and return; the buffer is sent when it cannot take the
+    /// next message, at most <see cref="CoalesceDelay"/> after a byte entered it, on <see cref="SocketDevice.Flush"/>,
+    /// and on disposal. Trade-off: far fewer send calls for small writes, but a byte may wait up to
+    /// <see cref="CoalesceDelay"/>, and a failure to send buffered bytes is reported by a later call
+    /// (see <see cref="SocketDeviceException.BufferedBytesLost"/>).
+    /// </summary>
+    public bool Coalesce { get; set; }
+
+    /// <summary>Size of the coalescing buffer, <see cref="MinCoalesceBufferSize"/>..<see cref="MaxCoalesceBufferSize"/>
+    /// bytes. A write whose framed size exceeds it is sent directly (after the buffered bytes). Default 64 KiB.</summary>
+    public int CoalesceBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>With <see cref="Coalesce"/>, the longest a written byte may wait in the buffer before it is sent,
+    /// <see cref="MinCoalesceDelay"/>..<see cref="MaxCoalesceDelay"/> (whole milliseconds are used). Default 1 ms.
+    /// The delayed flush runs on the thread pool (a <see cref="System.Threading.Timer"/>, which never blocks waiting for a
+    /// writer): while the pool is starved, e.g. by many threads blocked in synchronous waits, it runs late; the next write
+    /// that fills the buffer, <see cref="SocketDevice.Flush"/> or disposal still sends everything.</summary>
+    public TimeSpan CoalesceDelay { get; set; } = TimeSpan.FromMilliseconds(1);
 
     internal SocketDeviceOptions Clone() => (SocketDeviceOptions)MemberwiseClone();
 }

@@ -34,20 +34,22 @@ public static class Interleaved
 
         using var paths = new WritePaths();
         Console.WriteLine($"runtime A/B: loopback, {Environment.ProcessorCount} cores, {rounds} rounds of {window.TotalMilliseconds:0} ms windows per path and size, order rotating");
-        Console.WriteLine($"{"Size",6} | {"Path",-28} | {"msg/s",10} | {"MB/s",8} | {"vs raw (median)",15} | {"quartiles",13} | {"B/write",7}");
-        Console.WriteLine(new string('-', 104));
+        Console.WriteLine($"{"Size",6} | {"Path",-31} | {"msg/s",10} | {"MB/s",8} | {"vs raw (median)",15} | {"quartiles",13} | {"B/write",7}");
+        Console.WriteLine(new string('-', 107));
 
         foreach (var size in new[] { 80, 4096, 65536 })
         {
             var buffer = new byte[size];
             new Random(42).NextBytes(buffer);
             ReadOnlyMemory<byte> memory = buffer;
-            var candidates = new (string Name, Func<int> Write, TimeSpan Window)[]
+            const int device = 1, coalescing = 3, connectPerWrite = 4;
+            var candidates = new (string Name, Func<int> Write, TimeSpan Window, Action? EndOfWindow)[]
             {
-                ("raw Socket.Send loop", () => paths.RawSend(buffer), window),
-                ("SocketDevice.Write", () => paths.DeviceWrite(buffer), window),
-                ("SocketDevice.WriteAsync", () => WriteTiming.Wait(paths.DeviceWriteAsync(memory)), window),
-                ("connect-per-write (listing)", () => paths.ConnectPerWrite(buffer), window / 3), // fewer connections: TIME_WAIT ports
+                ("raw Socket.Send loop", () => paths.RawSend(buffer), window, null),
+                ("SocketDevice.Write", () => paths.DeviceWrite(buffer), window, null),
+                ("SocketDevice.WriteAsync", () => WriteTiming.Wait(paths.DeviceWriteAsync(memory)), window, null),
+                ("SocketDevice.Write (coalescing)", () => paths.CoalescingWrite(buffer), window, paths.CoalescingFlush), // Flush ends each window, timed
+                ("connect-per-write (listing)", () => paths.ConnectPerWrite(buffer), window / 3, null), // fewer connections: TIME_WAIT ports
             };
 
             var results = candidates.Select(_ => new List<WriteTiming.Result>()).ToArray();
@@ -57,7 +59,7 @@ public static class Interleaved
                 {
                     var index = (k + round) % candidates.Length;
                     var candidate = candidates[index];
-                    results[index].Add(WriteTiming.Measure(candidate.Write, candidate.Window));
+                    results[index].Add(WriteTiming.Measure(candidate.Write, candidate.Window, candidate.EndOfWindow));
                 }
             }
 
@@ -67,11 +69,14 @@ public static class Interleaved
                 var rates = results[k].Select(r => r.PerSecond).Order().ToArray();
                 var allocated = results[k].Average(r => r.AllocatedPerWrite);
                 Console.WriteLine(
-                    $"{size,6} | {candidates[k].Name,-28} | {Median(rates),10:N0} | {Median(rates) * size / 1e6,8:N1} | {Median(ratios),15:0.000} | {Quantile(ratios, 0.25),5:0.000}-{Quantile(ratios, 0.75),5:0.000} | {allocated,7:0.#}");
+                    $"{size,6} | {candidates[k].Name,-31} | {Median(rates),10:N0} | {Median(rates) * size / 1e6,8:N1} | {Median(ratios),15:0.000} | {Quantile(ratios, 0.25),5:0.000}-{Quantile(ratios, 0.75),5:0.000} | {allocated,7:0.#}");
             }
 
-            var perWrite = Enumerable.Range(0, rounds).Select(round => results[1][round].PerSecond / results[3][round].PerSecond).Order().ToArray();
-            Console.WriteLine($"{"",6} | SocketDevice.Write vs connect-per-write: {Median(perWrite):0.0}x (quartiles {Quantile(perWrite, 0.25):0.0}-{Quantile(perWrite, 0.75):0.0})");
+            foreach (var k in new[] { device, coalescing })
+            {
+                var perWrite = Enumerable.Range(0, rounds).Select(round => results[k][round].PerSecond / results[connectPerWrite][round].PerSecond).Order().ToArray();
+                Console.WriteLine($"{"",6} | {candidates[k].Name} vs connect-per-write: {Median(perWrite):0.0}x (quartiles {Quantile(perWrite, 0.25):0.0}-{Quantile(perWrite, 0.75):0.0})");
+            }
         }
 
         Console.WriteLine($"drain server received {paths.Server.BytesReceived:N0} bytes");

@@ -4,12 +4,13 @@ using KernelSafety.Runtime;
 
 namespace KernelSafety.Benchmarks.Runtime;
 
-/// <summary>The three write paths compared, each writing one buffer to the drain server.</summary>
+/// <summary>The write paths compared, each writing one buffer to the drain server.</summary>
 public sealed class WritePaths : IDisposable
 {
-    private readonly DrainServer _server = new(dedicatedReaders: 2); // the raw loop's and the device's connections
+    private readonly DrainServer _server = new(dedicatedReaders: 3); // the raw loop's, the device's and the coalescing device's connections
     private readonly Socket _raw;
     private readonly SocketDevice _device;
+    private readonly SocketDevice _coalescing;
 
     public WritePaths()
     {
@@ -17,6 +18,9 @@ public sealed class WritePaths : IDisposable
         _raw.Connect(_server.EndPoint);
         _device = new SocketDevice(new SocketDeviceOptions { Port = _server.Port, Framing = SocketDeviceFraming.Raw, NoDelay = true });
         _device.Write([0]); // connect now: the server's second long-lived connection
+        _coalescing = new SocketDevice(new SocketDeviceOptions { Port = _server.Port, Framing = SocketDeviceFraming.Raw, NoDelay = true, Coalesce = true });
+        _coalescing.Write([0]);
+        _coalescing.Flush(); // connect now: the third long-lived connection
     }
 
     public DrainServer Server => _server;
@@ -39,6 +43,13 @@ public sealed class WritePaths : IDisposable
     /// <summary>SocketDevice.WriteAsync on its persistent connection.</summary>
     public ValueTask<int> DeviceWriteAsync(ReadOnlyMemory<byte> data) => _device.WriteAsync(data);
 
+    /// <summary>SocketDevice.Write with <see cref="SocketDeviceOptions.Coalesce"/> (64 KiB buffer, 1 ms delay) on its own connection:
+    /// the bytes may still be buffered when it returns, so timings must end with <see cref="CoalescingFlush"/>.</summary>
+    public int CoalescingWrite(ReadOnlySpan<byte> data) => _coalescing.Write(data);
+
+    /// <summary>Sends what the coalescing device has buffered.</summary>
+    public void CoalescingFlush() => _coalescing.Flush();
+
     /// <summary>The listing's design: sock_create, connect, sendmsg, release for every write.</summary>
     public int ConnectPerWrite(ReadOnlySpan<byte> data)
     {
@@ -56,6 +67,7 @@ public sealed class WritePaths : IDisposable
     public void Dispose()
     {
         _device.Dispose();
+        _coalescing.Dispose();
         _raw.Dispose();
         _server.Dispose();
     }

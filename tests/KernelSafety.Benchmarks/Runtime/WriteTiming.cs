@@ -21,12 +21,16 @@ public static class WriteTiming
         return pending.GetAwaiter().GetResult();
     }
 
-    public static Result Measure(Func<int> write, TimeSpan duration)
+    /// <param name="endOfWindow">Called once at the end of the window, inside the timed region (a coalescing device's
+    /// Flush, so that its writes count only once their bytes were sent).</param>
+    public static Result Measure(Func<int> write, TimeSpan duration, Action? endOfWindow = null)
     {
         for (int i = 0; i < 50; i++)
         {
             write(); // warm up (JIT, connection)
         }
+
+        endOfWindow?.Invoke();
 
         long writes = 0;
         long allocated = GC.GetAllocatedBytesForCurrentThread();
@@ -41,6 +45,7 @@ public static class WriteTiming
             writes += 16;
         }
 
+        endOfWindow?.Invoke();
         watch.Stop();
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         return new Result(writes, writes / watch.Elapsed.TotalSeconds, (double)allocated / writes);
