@@ -104,6 +104,12 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
 
         CheckTimeout(_options.ConnectTimeout, "ConnectTimeout");
         CheckTimeout(_options.SendTimeout, "SendTimeout");
+        if (_options.SendBufferSize != 0
+            && (_options.SendBufferSize < SocketDeviceOptions.MinSendBufferSize || _options.SendBufferSize > SocketDeviceOptions.MaxSendBufferSize))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.SendBufferSize,
+                $"SocketDeviceOptions.SendBufferSize must be 0 (the OS decides) or {SocketDeviceOptions.MinSendBufferSize}..{SocketDeviceOptions.MaxSendBufferSize} bytes.");
+        }
 
         _endPoint = new IPEndPoint(address, _options.Port.Value);
         switch (_options.Framing)
@@ -1133,7 +1139,16 @@ public sealed class SocketDevice : IDisposable, IAsyncDisposable
         return true;
     }
 
-    private Socket NewSocket() => new(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+    private Socket NewSocket()
+    {
+        var socket = new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (_options.SendBufferSize != 0)
+        {
+            socket.SendBufferSize = _options.SendBufferSize; // before connecting, so the connection starts with it
+        }
+
+        return socket;
+    }
 
     private void Connected(Socket socket)
     {

@@ -78,6 +78,19 @@ public sealed class SocketDeviceOptions
     /// <summary>Disable Nagle's algorithm so every write leaves at once. Default true.</summary>
     public bool NoDelay { get; set; } = true;
 
+    /// <summary>Smallest explicit <see cref="SendBufferSize"/>.</summary>
+    public const int MinSendBufferSize = 4096;
+
+    /// <summary>Largest explicit <see cref="SendBufferSize"/>.</summary>
+    public const int MaxSendBufferSize = 64 << 20;
+
+    /// <summary>
+    /// The connection's kernel send buffer (SO_SNDBUF), set before connecting; 0 (the default) leaves it to the OS, which
+    /// tunes it per connection. A fixed size makes throughput predictable (and comparable between connections) at the
+    /// cost of that tuning. 0 or <see cref="MinSendBufferSize"/>..<see cref="MaxSendBufferSize"/> bytes.
+    /// </summary>
+    public int SendBufferSize { get; set; }
+
     /// <summary>
     /// Opt-in write coalescing. Default false: every write is sent before it returns (write(2) to the socket).
     /// When true, <see cref="SocketDevice.Write"/> and <see cref="SocketDevice.WriteAsync"/> frame the message into an

@@ -43,6 +43,28 @@ public class SocketDeviceTests
     }
 
     [Fact(Timeout = T)]
+    public async Task A_fixed_send_buffer_carries_large_writes_exactly()
+    {
+        var token = Budget();
+        using var peer = new LoopbackPeer();
+        var options = peer.Options();
+        options.SendBufferSize = SocketDeviceOptions.MinSendBufferSize; // far smaller than a write: many partial sends
+        var device = new SocketDevice(options);
+        var accept = peer.AcceptAsync(token);
+        var received = Task.Run(async () =>
+        {
+            using Socket conn = await accept;
+            return await LoopbackPeer.ReadToEndAsync(conn, token); // reads while the device writes
+        });
+
+        byte[] data = Pattern(256 * 1024, 7);
+        Assert.Equal(data.Length, device.Write(data));
+        Assert.Equal(data.Length, await device.WriteAsync(data, token));
+        await device.DisposeAsync();
+        Assert.Equal(data.Concat(data).ToArray(), await received);
+    }
+
+    [Fact(Timeout = T)]
     public async Task Design_note_api_compiles_and_defaults_are_safe()
     {
         var options = new SocketDeviceOptions { Port = 2001 };
@@ -513,6 +535,10 @@ public class SocketDeviceTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new SocketDevice(new SocketDeviceOptions { Framing = SocketDeviceFraming.FixedRecord, RecordSize = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SocketDevice(new SocketDeviceOptions { MaxWriteSize = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SocketDevice(new SocketDeviceOptions { SendTimeout = TimeSpan.Zero }));
+        var small = Assert.Throws<ArgumentOutOfRangeException>(() => new SocketDevice(new SocketDeviceOptions { SendBufferSize = 100 }));
+        Assert.Contains("SendBufferSize", small.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SocketDevice(new SocketDeviceOptions { SendBufferSize = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SocketDevice(new SocketDeviceOptions { SendBufferSize = SocketDeviceOptions.MaxSendBufferSize + 1 }));
         Assert.Throws<ArgumentNullException>(() => new SocketDevice(null!));
         await Task.CompletedTask;
     }

@@ -142,19 +142,10 @@ public static class AnalyzerCostEntry
         var perRule = new Dictionary<string, List<TimeSpan>>();
         ImmutableArray<Diagnostic> lastDiagnostics = default;
 
-        // No full blocking collections while measuring (both the compiler and the analyzers): a gen2 GC of this heap is
-        // charged to whatever callback triggers it, and would swamp the per-rule numbers.
-        var latencyMode = System.Runtime.GCSettings.LatencyMode;
-        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.LowLatency;
-        try
-        {
-            MeasureRuns(files, references, ours, baseline, runs, compileTimes, ourTimes, baselineTimes, floorTimes, perRule, out lastDiagnostics, quiet, name);
-        }
-        finally
-        {
-            System.Runtime.GCSettings.LatencyMode = latencyMode;
-            GC.Collect();
-        }
+        // Every corpus starts from a collected heap, so garbage of the previous one is not collected on its time.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        MeasureRuns(files, references, ours, baseline, runs, compileTimes, ourTimes, baselineTimes, floorTimes, perRule, out lastDiagnostics, quiet, name);
 
         var r = new Result(name, lines, Median(compileTimes), Median(ourTimes), Median(baselineTimes), Median(floorTimes));
         if (!quiet)

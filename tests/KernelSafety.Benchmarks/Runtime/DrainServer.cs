@@ -14,10 +14,16 @@ public sealed class DrainServer : IDisposable
     private volatile bool _stopped;
 
     /// <param name="dedicatedReaders">How many of the first connections get a reader thread of their own.</param>
-    public DrainServer(int dedicatedReaders = 2)
+    /// <param name="receiveBufferSize">The accepted connections' kernel receive buffer (set on the listener, which they inherit); 0 leaves it to the OS.</param>
+    public DrainServer(int dedicatedReaders = 2, int receiveBufferSize = 0)
     {
         _dedicatedReaders = dedicatedReaders;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBufferSize > 0)
+        {
+            _listener.ReceiveBufferSize = receiveBufferSize;
+        }
+
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(512);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
