@@ -146,21 +146,7 @@ public class CoalescingTests
         Assert.Equal("w9-m0:", Encoding.ASCII.GetString(frames[0]));
         frames.RemoveAt(0);
         Assert.Equal(writers * perWriter, frames.Count);
-        var seen = new HashSet<string>();
-        foreach (var frame in frames)
-        {
-            string text = Encoding.ASCII.GetString(frame);
-            string head = text[..(text.IndexOf(':') + 1)];
-            Assert.True(seen.Add(head), $"duplicate {head}");
-            int w = int.Parse(head[1..head.IndexOf('-')]);
-            Assert.True(text[head.Length..].All(c => c == (char)('a' + w)), $"message {head} is not whole");
-        }
-
-        for (int w = 0; w < writers; w++)
-        {
-            var order = frames.Select(f => Encoding.ASCII.GetString(f)).Where(t => t.StartsWith($"w{w}-")).Select(t => int.Parse(t[(t.IndexOf('m') + 1)..t.IndexOf(':')])).ToList();
-            Assert.Equal(Enumerable.Range(0, perWriter), order);
-        }
+        WriterMessages.AssertWholeOnceAndInOrder(frames, writers, perWriter);
 
         Assert.Equal(1, device.ConnectionCount);
     }
