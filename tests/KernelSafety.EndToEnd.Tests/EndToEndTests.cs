@@ -102,7 +102,7 @@ public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutp
             foreach (var format in passes)
             {
                 Log(format.ToString());
-                Assert.True(format.ExitCode == 0, $"dotnet format analyzers failed, or a second run still found something to fix:\n{format}");
+                Assert.True(format.ExitCode == 0, $"dotnet format analyzers failed, or still found something to fix after its last run:\n{format}");
                 Assert.Empty(BuildDiagnostics.LoadFailures(format.Output));
             }
 
