@@ -353,7 +353,8 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
         IArgumentOperation? bufferOperation = null, lengthOperation = null;
         foreach (var argument in operation.Arguments)
         {
-            if (argument.Syntax is not ArgumentSyntax syntax || argument.Parameter is null || !IsSimple(syntax.Expression))
+            if (argument.Syntax is not ArgumentSyntax syntax || argument.Parameter is null
+                || !(IsSimple(syntax.Expression) || IsMinOrMaxOfSimple(argument.Value)))
             {
                 return null;
             }
@@ -585,6 +586,24 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
         ElementAccessExpressionSyntax element => IsSimple(element.Expression) && element.ArgumentList.Arguments.All(a => IsSimple(a.Expression)),
         _ => false,
     };
+
+    /// <summary>
+    /// <c>Math.Min(a, b)</c>, <c>Math.Max(a, b)</c> or <c>Math.Clamp(v, lo, hi)</c> (System.Math) over simple operands, the
+    /// way KS0004's fix bounds a length: as free of side effects as its operands, so the loop may evaluate it again.
+    /// </summary>
+    private static bool IsMinOrMaxOfSimple(IOperation value)
+    {
+        while (value is IConversionOperation { IsImplicit: true } conversion)
+        {
+            value = conversion.Operand;
+        }
+
+        return value is IInvocationOperation
+        {
+            TargetMethod: { Name: "Min" or "Max" or "Clamp", ContainingType: { Name: "Math", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } },
+        } invocation
+            && invocation.Arguments.All(a => a.Syntax is ArgumentSyntax argument && IsSimple(argument.Expression));
+    }
 
     private static string Parenthesize(ExpressionSyntax expression)
     {

@@ -912,6 +912,69 @@ public class KS0005_UncheckedSendResultTests
             UncheckedSendResultFix.EquivalenceKey);
 
     /// <summary>
+    /// The shape KS0004's fix leaves (the count bounded with Math.Min in the call): the loop sends up to that bound.
+    /// Before, the fix declined any count that was not a plain name or constant, so when dotnet format applied KS0004's
+    /// fix first, KS0005 could never be fixed.
+    /// </summary>
+    [Fact]
+    public Task SendAll_keeps_a_Math_Min_count_as_the_total()
+        => VerifyCS.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static void DeviceWrite(int fd, byte[] msg, int len)
+                {
+                    nint sent = {|KS0005:send(fd, msg, Math.Min((nuint)len, (nuint)msg.Length), MSG_NOSIGNAL)|};
+                    if (sent != 0)
+                    {
+                        Console.WriteLine("native: OK");
+                    }
+                }
+            }
+            """,
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            static class NativeDevice
+            {
+                private const int MSG_NOSIGNAL = 0x4000;
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint send(int sockfd, byte[] buf, nuint len, int flags);
+
+                public static void DeviceWrite(int fd, byte[] msg, int len)
+                {
+                    nint sent = 0;
+                    while (sent < (nint)Math.Min((nuint)len, (nuint)msg.Length))
+                    {
+                        nint n = send(fd, sent == 0 ? msg : msg[(int)sent..], (nuint)((nint)Math.Min((nuint)len, (nuint)msg.Length) - sent), MSG_NOSIGNAL);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        sent += n;
+                    }
+                    if (sent != 0)
+                    {
+                        Console.WriteLine("native: OK");
+                    }
+                }
+            }
+            """,
+            UncheckedSendResultFix.EquivalenceKey);
+
+    /// <summary>
     /// The send also has KS0004's bug (80 bytes sent, len valid). Whichever fix runs first, the result must send
     /// len bytes: the loop counts up to the valid length, not the fixed size.
     /// </summary>
