@@ -5,6 +5,7 @@ using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace KernelSafety.Analyzers.Rules;
@@ -189,7 +190,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         || FailureChecks.RecordsState(SuccessBranch(test))
                         || descriptor is null
                         || !IsDescriptorUsedAfter(bodies.Get(root), descriptor, test.Conditional.Syntax.Span.End, symbols)
-                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, symbols))
+                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, bodies.Get(root), symbols))
                     {
                         return;
                     }
@@ -285,7 +286,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             if (descriptor is not null
                 && FirstDescriptorUse(references, descriptor, invocation.Syntax.Span.End, symbols) is int use
                 && use < firstHandled
-                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
+                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, references, symbols))
             {
                 Report(context, invocation, NativeUntested, entryPoint,
                     isSocket
@@ -301,7 +302,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             if (descriptor is not null
                 && IsDescriptorUsedAfter(references, descriptor, logged.Conditional.Syntax.Span.End, symbols)
-                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, symbols))
+                && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, references, symbols))
             {
                 ReportFallsThrough(context, invocation, entryPoint, logged, descriptor.Name, local.Name);
             }
@@ -375,6 +376,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         Func<IOperation?, bool> isTestedValue,
         long success,
         ISymbol descriptor,
+        List<IOperation> references,
         KnownSymbols symbols)
     {
         // The common shape needs no graph: the call's statement, then plain statements and ifs in the same block
@@ -384,12 +386,25 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
+        // In the graph, a descriptor argument evaluated before a later '?:' argument (send(fd, n == 0 ? a : b, ...), the
+        // loop KS0005's fix writes) is captured first and the call gets a capture reference: the capture, made from the
+        // very syntax of a P/Invoke argument, is the use.
+        HashSet<SyntaxNode>? nativeArguments = null;
+        foreach (var reference in references)
+        {
+            if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(reference), descriptor) && IsNativeArgument(reference, symbols))
+            {
+                (nativeArguments ??= new HashSet<SyntaxNode>()).Add(reference.Syntax);
+            }
+        }
+
         return FailurePaths.ReachesUseOnFailure(
             invocation,
             isTestedValue,
             NativeFailure,
             success,
-            operation => IsDescriptorUse(operation, descriptor, symbols),
+            operation => IsDescriptorUse(operation, descriptor, symbols)
+                || (nativeArguments is not null && operation is IFlowCaptureOperation { Value: { } captured } && nativeArguments.Contains(captured.Syntax)),
             context.CancellationToken,
             context.GetControlFlowGraph) ?? true;
     }

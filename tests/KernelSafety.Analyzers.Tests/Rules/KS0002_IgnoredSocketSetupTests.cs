@@ -1039,6 +1039,41 @@ public class KS0002_IgnoredSocketSetupTests
                 "connect",
                 "the failure branch only reports it and falls through to use 'fd'; leave the method on failure"));
 
+    /// <summary>The loop exactly as KS0005's fix writes it: a '?:' among the send's arguments (the graph captures 'fd' first).</summary>
+    [Fact]
+    public Task Logging_branch_falling_through_to_a_send_loop_with_a_conditional_argument_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0)
+                    {
+                        Console.WriteLine("connect failed");
+                    }
+
+                    nint sent = 0;
+                    while (sent < 80)
+                    {
+                        nint n = Libc.send(fd, sent == 0 ? msg : msg[(int)sent..], (int)(80 - sent), 0);
+                        if (n < 0)
+                        {
+                            return;
+                        }
+
+                        sent += n;
+                    }
+                }
+            }
+            """ + Libc,
+            VerifyCS.Diagnostic("KS0002").WithSpan(8, 17, 8, 58).WithSpan(10, 9, 12, 10).WithArguments(
+                "connect",
+                "the failure branch only reports it and falls through to use 'fd'; leave the method on failure"));
+
     [Fact]
     public Task Logging_branch_whose_use_is_on_another_path_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
