@@ -71,11 +71,8 @@ internal static class Definitions
             // One walk: what is assigned, with the same notion of "assigned" as PathFacts (declarations, assignments,
             // ++/--, ref/out arguments, tuples), and where locals are declared.
             var assigned = new List<ISymbol>();
-            var stack = new Stack<IOperation>();
-            stack.Push(root);
-            while (stack.Count > 0)
+            GuardAnalysis.Visit(root, operation =>
             {
-                var operation = stack.Pop();
                 GuardAnalysis.AddAssigned(operation, assigned);
 
                 // 'T x = v;' as a statement of a block or switch section: PathFacts record it as x's definition.
@@ -86,12 +83,7 @@ internal static class Definitions
                 {
                     declarators[declarator.Symbol] = declarator;
                 }
-
-                foreach (var child in operation.ChildOperations)
-                {
-                    stack.Push(child);
-                }
-            }
+            });
 
             foreach (var symbol in assigned)
             {

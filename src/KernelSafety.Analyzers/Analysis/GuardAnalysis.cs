@@ -782,23 +782,31 @@ internal static class GuardAnalysis
             if (!cache.Assigned.TryGetValue(root, out var assigned))
             {
                 var found = new List<ISymbol>();
-                var stack = new Stack<IOperation>();
-                stack.Push(root);
-                while (stack.Count > 0)
-                {
-                    var operation = stack.Pop();
-                    AddAssigned(operation, found);
-                    foreach (var child in operation.ChildOperations)
-                    {
-                        stack.Push(child);
-                    }
-                }
-
+                Visit(root, operation => AddAssigned(operation, found));
                 assigned = found.Count == 0 ? System.Array.Empty<ISymbol>() : found.ToArray();
                 cache.Assigned[root] = assigned;
             }
 
             return assigned;
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="visit"/> on <paramref name="root"/> and every operation below it, with an explicit stack (no
+    /// iterator objects: this runs over whole method bodies). The order is unspecified.
+    /// </summary>
+    public static void Visit(IOperation root, Action<IOperation> visit)
+    {
+        var stack = new Stack<IOperation>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var operation = stack.Pop();
+            visit(operation);
+            foreach (var child in operation.ChildOperations)
+            {
+                stack.Push(child);
+            }
         }
     }
 

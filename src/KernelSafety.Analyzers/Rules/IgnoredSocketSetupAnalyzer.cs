@@ -356,8 +356,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             if (operation.Syntax.SpanStart >= position
                 && (first is null || operation.Syntax.SpanStart < first)
-                && SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), descriptor)
-                && IsNativeArgument(operation, symbols))
+                && IsNativeUseOf(operation, descriptor, symbols))
             {
                 first = operation.Syntax.SpanStart;
             }
@@ -365,6 +364,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
         return first;
     }
+
+    /// <summary>True when <paramref name="reference"/> reads <paramref name="descriptor"/> as an argument of a P/Invoke other than <c>close</c>.</summary>
+    private static bool IsNativeUseOf(IOperation reference, ISymbol descriptor, KnownSymbols symbols)
+        => SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(reference), descriptor) && IsNativeArgument(reference, symbols);
 
     /// <summary>
     /// Confirms on the control flow graph that the descriptor can be handed to a P/Invoke after <paramref name="invocation"/>
@@ -392,7 +395,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         HashSet<SyntaxNode>? nativeArguments = null;
         foreach (var reference in references)
         {
-            if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(reference), descriptor) && IsNativeArgument(reference, symbols))
+            if (IsNativeUseOf(reference, descriptor, symbols))
             {
                 (nativeArguments ??= new HashSet<SyntaxNode>()).Add(reference.Syntax);
             }
