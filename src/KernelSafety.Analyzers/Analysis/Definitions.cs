@@ -1,5 +1,5 @@
+using System;
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -16,8 +16,7 @@ namespace KernelSafety.Analyzers.Analysis;
 /// </summary>
 internal static class Definitions
 {
-    private static readonly ConditionalWeakTable<IOperation, Summary> Summaries = new();
-    private static readonly ConditionalWeakTable<IOperation, Summary>.CreateValueCallback Create = root => new Summary(root);
+    private static readonly Func<IOperation, Summary> Create = root => new Summary(root);
 
     /// <summary>
     /// True when the answer needs no path facts. Then <paramref name="assigned"/> and <paramref name="value"/> are what
@@ -43,7 +42,7 @@ internal static class Definitions
             root = root.Parent;
         }
 
-        var summary = Summaries.GetValue(root, Create);
+        var summary = BodyCache<Summary>.Get(root, Create);
         var count = summary.AssignmentCount(variable);
         if (variable is IParameterSymbol)
         {

@@ -29,13 +29,12 @@ internal sealed class PathFacts
 {
     private static readonly PathFacts Empty = new();
     /// <summary>
-    /// One cache per operation tree (keyed by its root), so the GC tracks one weak entry per method rather than
-    /// one per operation.
+    /// One cache per operation tree (the body analyzed last on the thread, see <see cref="BodyCache{T}"/>), rather than
+    /// one entry per operation.
     /// </summary>
     internal sealed class TreeCache
     {
-        private static readonly ConditionalWeakTable<IOperation, TreeCache> Trees = new();
-        private static readonly ConditionalWeakTable<IOperation, TreeCache>.CreateValueCallback Create = _ => new TreeCache();
+        private static readonly Func<IOperation, TreeCache> Create = _ => new TreeCache();
 
         public Dictionary<IOperation, PathFacts> States { get; } = new();
 
@@ -43,16 +42,7 @@ internal sealed class PathFacts
 
         public Dictionary<IOperation, ISymbol[]> Assigned { get; } = new();
 
-        public static TreeCache Of(IOperation operation)
-        {
-            var root = operation;
-            while (root.Parent is not null)
-            {
-                root = root.Parent;
-            }
-
-            return Trees.GetValue(root, Create);
-        }
+        public static TreeCache Of(IOperation operation) => BodyCache<TreeCache>.Get(BodyCache<TreeCache>.RootOf(operation), Create);
     }
 
     private readonly List<LinearForm> bounds = new();
@@ -797,18 +787,31 @@ internal static class GuardAnalysis
     /// </summary>
     public static void Visit(IOperation root, Action<IOperation> visit)
     {
-        var stack = new Stack<IOperation>();
-        stack.Push(root);
-        while (stack.Count > 0)
+        // One stack per thread, reused: a walk allocates nothing. A visit that walks again (re-entrancy) gets its own.
+        var stack = visitStack ?? new Stack<IOperation>();
+        visitStack = null;
+        try
         {
-            var operation = stack.Pop();
-            visit(operation);
-            foreach (var child in operation.ChildOperations)
+            stack.Push(root);
+            while (stack.Count > 0)
             {
-                stack.Push(child);
+                var operation = stack.Pop();
+                visit(operation);
+                foreach (var child in operation.ChildOperations)
+                {
+                    stack.Push(child);
+                }
             }
         }
+        finally
+        {
+            stack.Clear();
+            visitStack = stack;
+        }
     }
+
+    [ThreadStatic]
+    private static Stack<IOperation>? visitStack;
 
     /// <summary>The locals and parameters <paramref name="operation"/> itself assigns (not its children), added to <paramref name="assigned"/>.</summary>
     public static void AddAssigned(IOperation operation, List<ISymbol> assigned)

@@ -33,14 +33,15 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static compilationContext =>
         {
-            // No gate on the socket and interop types here: every real compilation has them, and each lookup searches
-            // every reference (milliseconds). Types are resolved on first use, by callbacks that found a candidate.
+            // Only types whose source spells a connect (or a client made with a host and port) are looked at; the
+            // socket and interop types are resolved on first use, by callbacks that found a candidate.
             var symbols = KnownSymbols.Get(compilationContext.Compilation);
             var state = new CompilationState(compilationContext.Compilation, symbols);
-            compilationContext.RegisterOperationAction(state.AnalyzeInvocation, OperationKind.Invocation);
-            compilationContext.RegisterOperationAction(state.AnalyzeObjectCreation, OperationKind.ObjectCreation);
+            compilationContext.RegisterOperationActionInTypesUsing(SourceNames.ConnectsOrClients, state.Analyze, InvocationAndCreation);
         });
     }
+
+    private static readonly ImmutableArray<OperationKind> InvocationAndCreation = ImmutableArray.Create(OperationKind.Invocation, OperationKind.ObjectCreation);
 
     /// <summary>
     /// Per compilation: the analysis starts from the connects (a connect call, or <c>new TcpClient(host, port)</c>), so a
@@ -61,7 +62,19 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             this.symbols = symbols;
         }
 
-        public void AnalyzeInvocation(OperationAnalysisContext context)
+        public void Analyze(OperationAnalysisContext context)
+        {
+            if (context.Operation.Kind == OperationKind.Invocation)
+            {
+                AnalyzeInvocation(context);
+            }
+            else
+            {
+                AnalyzeObjectCreation(context);
+            }
+        }
+
+        private void AnalyzeInvocation(OperationAnalysisContext context)
         {
             var method = ((IInvocationOperation)context.Operation).TargetMethod;
 
@@ -86,7 +99,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        public void AnalyzeObjectCreation(OperationAnalysisContext context)
+        private void AnalyzeObjectCreation(OperationAnalysisContext context)
         {
             var creation = (IObjectCreationOperation)context.Operation;
 

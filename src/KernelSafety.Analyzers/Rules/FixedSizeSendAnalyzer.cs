@@ -47,11 +47,14 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            // No gate on the socket, stream and interop types: see KnownSymbols (types are resolved on first use).
+            // Only types whose source spells a send, write or decode are looked at (SourceIndex); the socket, stream and
+            // interop types are resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);
-            start.RegisterOperationAction(context => AnalyzeInvocation(context, symbols), OperationKind.Invocation);
+            start.RegisterOperationActionInTypesUsing(SourceNames.SendsWritesAndDecodes, context => AnalyzeInvocation(context, symbols), InvocationKind);
         });
     }
+
+    private static readonly ImmutableArray<OperationKind> InvocationKind = ImmutableArray.Create(OperationKind.Invocation);
 
     private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
     {

@@ -56,16 +56,19 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.IgnoredSocketSetup);
 
+    private static readonly ImmutableArray<OperationKind> InvocationKind = ImmutableArray.Create(OperationKind.Invocation);
+
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            // No gate on the socket and interop types: see KnownSymbols (types are resolved on first use).
+            // Only types whose source spells a connect or socket call are looked at (SourceIndex); the socket and interop
+            // types are resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);
             var bodies = new BodyReferences();
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, bodies), OperationKind.Invocation);
+            start.RegisterOperationActionInTypesUsing(SourceNames.Connects, c => AnalyzeInvocation(c, symbols, bodies), InvocationKind);
         });
     }
 

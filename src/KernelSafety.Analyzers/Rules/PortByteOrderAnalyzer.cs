@@ -51,15 +51,34 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             // One set of per-symbol facts per compilation: every callback rejects by a name test or a cached fact
             // about the member or method, without touching types or attributes again.
             var facts = new MemberFacts(symbols);
-            start.RegisterOperationAction(c => AnalyzeAssignment(c, symbols, facts), OperationKind.SimpleAssignment);
 
-            // Arguments through their call (far fewer callbacks than one per argument): invocations (constructor
-            // initializers included) and object creations. Indexer arguments are never destinations (their parameters
-            // belong to the property, not to a method), so property references need no callback.
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols, facts), OperationKind.Invocation);
-            start.RegisterOperationAction(c => AnalyzeObjectCreation(c, symbols, facts), OperationKind.ObjectCreation);
+            // Only types whose source spells a port destination are looked at (SourceIndex). Stores, and arguments
+            // through their call (far fewer callbacks than one per argument): invocations (constructor initializers
+            // included) and object creations. Indexer arguments are never destinations (their parameters belong to the
+            // property, not to a method), so property references need no callback.
+            start.RegisterOperationActionInTypesUsing(
+                SourceNames.PortDestinations,
+                c =>
+                {
+                    switch (c.Operation.Kind)
+                    {
+                        case OperationKind.SimpleAssignment:
+                            AnalyzeAssignment(c, symbols, facts);
+                            break;
+                        case OperationKind.Invocation:
+                            AnalyzeInvocation(c, symbols, facts);
+                            break;
+                        default:
+                            AnalyzeObjectCreation(c, symbols, facts);
+                            break;
+                    }
+                },
+                AssignmentInvocationAndCreation);
         });
     }
+
+    private static readonly ImmutableArray<OperationKind> AssignmentInvocationAndCreation =
+        ImmutableArray.Create(OperationKind.SimpleAssignment, OperationKind.Invocation, OperationKind.ObjectCreation);
 
     private static void AnalyzeAssignment(OperationAnalysisContext context, KnownSymbols symbols, MemberFacts facts)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -30,7 +31,19 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static compilationContext =>
         {
             var symbols = KnownSymbols.Get(compilationContext.Compilation);
-            compilationContext.RegisterSymbolStartAction(symbolContext => OnTypeStart(symbolContext, symbols), SymbolKind.NamedType);
+
+            // Only types whose source declares a static buffer that the source may write (SourceIndex) are looked at:
+            // a lookup table read as table[i] costs no symbol work at all.
+            var index = SourceIndex.Get(compilationContext.Compilation).Build(compilationContext.CancellationToken);
+            compilationContext.RegisterSymbolStartAction(
+                symbolContext =>
+                {
+                    if (index.MayUse(symbolContext.Symbol, SourceNames.WrittenStaticBuffer))
+                    {
+                        OnTypeStart(symbolContext, symbols);
+                    }
+                },
+                SymbolKind.NamedType);
         });
     }
 
@@ -42,7 +55,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         var members = type.GetMembers();
         foreach (var member in members)
         {
-            if (member is IFieldSymbol field && IsCandidate(field, symbols))
+            if (member is IFieldSymbol field && IsCandidate(field, symbols) && !IsEvidentlyOnlyRead(field, type, context.CancellationToken))
             {
                 candidates ??= new Dictionary<IFieldSymbol, Writes>(SymbolEqualityComparer.Default);
                 candidates[field] = new Writes();
@@ -89,6 +102,35 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         }
 
         context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization, stores));
+    }
+
+    /// <summary>
+    /// True when every place the type's source spells the field's name, but its declaration, evidently only reads it
+    /// (<see cref="TextReads"/>): a lookup table such as <c>static readonly int[] Weights = { 3, 5, 7 }</c> used as
+    /// <c>Weights[i % Weights.Length]</c>. Such a type needs no callback at all; anything less plain is left to the
+    /// operation analysis below.
+    /// </summary>
+    private static bool IsEvidentlyOnlyRead(IFieldSymbol field, INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var declaration = field.Locations.Length == 1 && field.Locations[0].IsInSource ? field.Locations[0] : null;
+        foreach (var part in type.DeclaringSyntaxReferences)
+        {
+            var text = part.SyntaxTree.GetText(cancellationToken).ToString();
+            foreach (var position in TextScan.FindIdentifier(text, field.Name, part.Span))
+            {
+                if (declaration is not null && declaration.SourceTree == part.SyntaxTree && declaration.SourceSpan.Start == position)
+                {
+                    continue;
+                }
+
+                if (!TextReads.IsEvidentRead(text, position, field.Name.Length))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private static bool IsCandidate(IFieldSymbol field, KnownSymbols symbols)

@@ -55,11 +55,14 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            // No gate on Buffer/Array: see KnownSymbols (types are resolved on first use).
+            // Only types whose source spells a copy call are looked at (SourceIndex); Buffer, Array and the others are
+            // resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
+            start.RegisterOperationActionInTypesUsing(SourceNames.Copies, c => AnalyzeInvocation(c, symbols), InvocationKind);
         });
     }
+
+    private static readonly ImmutableArray<OperationKind> InvocationKind = ImmutableArray.Create(OperationKind.Invocation);
 
     private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
     {

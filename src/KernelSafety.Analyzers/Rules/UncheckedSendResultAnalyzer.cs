@@ -41,13 +41,20 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            // No gate on the socket and interop types: see KnownSymbols (types are resolved on first use).
+            // Only types whose source spells a send are looked at (SourceIndex); the socket and interop types are
+            // resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);
+            var index = SourceIndex.Get(start.Compilation).Build(start.CancellationToken);
             // Per type: one state object and its callbacks, nothing else (the operation kinds are shared arrays, not a
             // params array copied for every type).
             start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
+                    if (!index.MayUse(symbolStart.Symbol, SourceNames.Sends))
+                    {
+                        return;
+                    }
+
                     var state = new TypeState(symbols);
                     if (symbols.Socket is null)
                     {

@@ -1,0 +1,221 @@
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>
+/// Tells, from the source text alone, that a use of an array variable can only read it: <c>table.Length</c>, or an
+/// element <c>table[i]</c> that is used as a value (an operand, an argument, a return value) and not assigned,
+/// incremented, passed by reference, taken the address of, or assigned through a deconstruction. Anything else, and any
+/// text it cannot follow (a string, a comment, a statement it would have to parse), answers false: "not evidently a
+/// read" leaves the decision to the semantic analysis. Used to skip the operation callbacks of types whose static
+/// buffers are plainly lookup tables.
+/// </summary>
+internal static class TextReads
+{
+    private const int MaxScan = 2000;
+
+    /// <summary>True when the identifier at <paramref name="index"/> (of <paramref name="length"/> chars) is evidently only read.</summary>
+    public static bool IsEvidentRead(string text, int index, int length)
+    {
+        var next = SkipSpaces(text, index + length);
+        if (next >= text.Length)
+        {
+            return false;
+        }
+
+        switch (text[next])
+        {
+            case '.':
+                // table.Length, table.LongLength, table.Rank: a property of the array, not of its contents.
+                var start = SkipSpaces(text, next + 1);
+                var end = start;
+                while (end < text.Length && IsIdentifierPart(text[end]))
+                {
+                    end++;
+                }
+
+                var member = text.Substring(start, end - start);
+                return member is "Length" or "LongLength" or "Rank" && !IsAssignmentAt(text, SkipSpaces(text, end));
+
+            case '[':
+                return !IsWrittenBefore(text, index) && FollowsAsValue(text, index, next);
+
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>True when the text before the element access passes it by reference or takes its address.</summary>
+    private static bool IsWrittenBefore(string text, int index)
+    {
+        var previous = index - 1;
+        while (previous >= 0 && char.IsWhiteSpace(text[previous]))
+        {
+            previous--;
+        }
+
+        if (previous < 0)
+        {
+            return false;
+        }
+
+        if (text[previous] == '&')
+        {
+            // &table[0] takes the address; a && b is a logical and.
+            return previous == 0 || text[previous - 1] != '&';
+        }
+
+        var wordEnd = previous + 1;
+        var wordStart = wordEnd;
+        while (wordStart > 0 && IsIdentifierPart(text[wordStart - 1]))
+        {
+            wordStart--;
+        }
+
+        var word = text.Substring(wordStart, wordEnd - wordStart);
+        return word is "ref" or "out" or "in";
+    }
+
+    /// <summary>True when the element access that opens at <paramref name="bracket"/> is followed by what only uses its value.</summary>
+    private static bool FollowsAsValue(string text, int index, int bracket)
+    {
+        var close = MatchClose(text, bracket);
+        if (close < 0)
+        {
+            return false;
+        }
+
+        var next = SkipSpaces(text, close + 1);
+        if (next >= text.Length)
+        {
+            return false;
+        }
+
+        var c = text[next];
+        var c1 = next + 1 < text.Length ? text[next + 1] : '\0';
+        var c2 = next + 2 < text.Length ? text[next + 2] : '\0';
+        switch (c)
+        {
+            case ';' or ':' or ']' or '}':
+                return true;
+            case ')' or ',':
+                return !MayBeDeconstructionTarget(text, next);
+            case '=':
+                return c1 == '=';
+            case '!':
+                return c1 == '=';
+            case '+' or '-':
+                return c1 != '=' && c1 != c;
+            case '*' or '%' or '^':
+                return c1 != '=';
+            case '/':
+                return c1 != '=' && c1 != '/' && c1 != '*';
+            case '&' or '|':
+                return c1 == c || c1 != '=';
+            case '<' or '>':
+                // <, <=, <<, but not <<= (and >, >=, >>, >>>, not >>= or >>>=).
+                if (c1 != c)
+                {
+                    return true;
+                }
+
+                return c2 != '=' && !(c2 == c && next + 3 < text.Length && text[next + 3] == '=');
+            case '?':
+                // a ternary or ??, but not ??= nor ?. / ?[ (a member of the element, which may be assigned).
+                return c1 == '?' ? c2 != '=' : c1 != '.' && c1 != '[';
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// False when the tuple groups around the position end before the statement without being assigned to:
+    /// <c>(table[0], x) = pair;</c> writes the element, <c>Use(table[0], x);</c> does not.
+    /// </summary>
+    private static bool MayBeDeconstructionTarget(string text, int position)
+    {
+        var depth = 0;
+        var limit = System.Math.Min(text.Length, position + MaxScan);
+        for (var i = position; i < limit; i++)
+        {
+            switch (text[i])
+            {
+                case '(' or '[':
+                    depth++;
+                    break;
+                case ')' or ']':
+                    if (depth > 0)
+                    {
+                        depth--;
+                        break;
+                    }
+
+                    // Closes a group around the element: assigned to as a whole?
+                    if (IsAssignmentAt(text, SkipSpaces(text, i + 1)))
+                    {
+                        return true;
+                    }
+
+                    break;
+                case ';' or '{' or '}' when depth == 0:
+                    return false;
+                case '"' or '\'' or '@' or '$':
+                    return true;
+                case '/' when i + 1 < text.Length && (text[i + 1] == '/' || text[i + 1] == '*'):
+                    return true;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The index of the <c>]</c> closing the bracket at <paramref name="open"/>, or -1 when the text is not plain.</summary>
+    private static int MatchClose(string text, int open)
+    {
+        var depth = 0;
+        var limit = System.Math.Min(text.Length, open + MaxScan);
+        for (var i = open; i < limit; i++)
+        {
+            switch (text[i])
+            {
+                case '(' or '[':
+                    depth++;
+                    break;
+                case ')' or ']':
+                    depth--;
+                    if (depth == 0)
+                    {
+                        return text[i] == ']' ? i : -1;
+                    }
+
+                    if (depth < 0)
+                    {
+                        return -1;
+                    }
+
+                    break;
+                case ';' or '{' or '}' or '"' or '\'' or '@' or '$':
+                    return -1;
+                case '/' when i + 1 < text.Length && (text[i + 1] == '/' || text[i + 1] == '*'):
+                    return -1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>True at a simple or compound assignment operator (<c>=</c> but not <c>==</c> or <c>=&gt;</c>).</summary>
+    private static bool IsAssignmentAt(string text, int index)
+        => index < text.Length && text[index] == '='
+            && (index + 1 >= text.Length || (text[index + 1] != '=' && text[index + 1] != '>'));
+
+    private static int SkipSpaces(string text, int index)
+    {
+        while (index < text.Length && char.IsWhiteSpace(text[index]))
+        {
+            index++;
+        }
+
+        return index;
+    }
+
+    private static bool IsIdentifierPart(char c) => char.IsLetterOrDigit(c) || c == '_';
+}
