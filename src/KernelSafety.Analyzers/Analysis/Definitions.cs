@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace KernelSafety.Analyzers.Analysis;
@@ -42,6 +43,13 @@ internal static class Definitions
             root = root.Parent;
         }
 
+        // Cheapest first: the body's text shows that nothing assigns the variable (PathFacts' notion: assignment,
+        // ++/--, ref/out, deconstruction), so a parameter keeps its argument and a local keeps its initializer.
+        if (TryFromText(variable, root, use, out assigned, out value))
+        {
+            return true;
+        }
+
         var summary = BodyCache<Summary>.Get(root, Create);
         var count = summary.AssignmentCount(variable);
         if (variable is IParameterSymbol)
@@ -58,6 +66,35 @@ internal static class Definitions
         }
 
         return false;
+    }
+
+    private static bool TryFromText(ISymbol variable, IOperation root, IOperation use, out bool assigned, out IOperation? value)
+    {
+        assigned = false;
+        value = null;
+        var body = root.Syntax;
+        var text = body.SyntaxTree.GetText().ToString();
+        if (variable is IParameterSymbol parameter)
+        {
+            return !TextReads.MayAssign(text, body.SpanStart, body.Span.End, parameter.Name, declaration: -1);
+        }
+
+        // A local declared by a statement of a block or switch section ('T x = v;'), with its initializer.
+        var local = (ILocalSymbol)variable;
+        if (local.DeclaringSyntaxReferences.Length != 1
+            || local.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: { } initializer } declarator
+            || declarator.Parent?.Parent is not LocalDeclarationStatementSyntax { UsingKeyword.RawKind: 0 } statement
+            || statement.Parent is not (BlockSyntax or SwitchSectionSyntax)
+            || !body.Span.Contains(declarator.Span)
+            || TextReads.MayAssign(text, body.SpanStart, body.Span.End, local.Name, declarator.Identifier.SpanStart)
+            || use.SemanticModel?.GetOperation(initializer) is not { } initialValue)
+        {
+            return false;
+        }
+
+        assigned = true;
+        value = initialValue;
+        return true;
     }
 
     private sealed class Summary

@@ -71,7 +71,7 @@ internal sealed class LinearForm
 
     public IReadOnlyList<(LinearTerm Term, long Coefficient)> Terms => terms;
 
-    public bool IsConstant => Terms.Count == 0;
+    public bool IsConstant => terms.Length == 0;
 
     public static LinearForm Zero { get; } = new(0, NoTerms);
 
@@ -213,19 +213,24 @@ internal sealed class LinearForm
             return Zero;
         }
 
-        var terms = new (LinearTerm, long)[Terms.Count];
-        for (var i = 0; i < terms.Length; i++)
+        if (factor == 1)
         {
-            terms[i] = (Terms[i].Term, Terms[i].Coefficient * factor);
+            return this;
         }
 
-        return new LinearForm(Constant * factor, terms);
+        var scaled = terms.Length == 0 ? NoTerms : new (LinearTerm, long)[terms.Length];
+        for (var i = 0; i < scaled.Length; i++)
+        {
+            scaled[i] = (terms[i].Term, terms[i].Coefficient * factor);
+        }
+
+        return new LinearForm(Constant * factor, scaled);
     }
 
     /// <summary>True when the form mentions <paramref name="symbol"/> (as a value or a length).</summary>
     public bool Mentions(ISymbol symbol)
     {
-        foreach (var (term, _) in Terms)
+        foreach (var (term, _) in terms)
         {
             if (SymbolEqualityComparer.Default.Equals(term.Symbol, symbol))
             {
@@ -240,7 +245,7 @@ internal sealed class LinearForm
     public LinearForm Substitute(Func<LinearTerm, LinearForm?> replace)
     {
         var result = Of(Constant);
-        foreach (var (term, coefficient) in Terms)
+        foreach (var (term, coefficient) in terms)
         {
             var replacement = replace(term);
             result = result.Add(replacement is null ? Of(term).Scale(coefficient) : replacement.Scale(coefficient));
@@ -260,7 +265,7 @@ internal sealed class LinearForm
             return false;
         }
 
-        foreach (var (term, coefficient) in Terms)
+        foreach (var (term, coefficient) in terms)
         {
             if (coefficient > 0 || !term.IsNonNegative)
             {
@@ -273,22 +278,59 @@ internal sealed class LinearForm
 
     private LinearForm Combine(LinearForm other, long sign)
     {
-        var terms = new List<(LinearTerm Term, long Coefficient)>(Terms.Count + other.Terms.Count);
-        terms.AddRange(Terms);
-        foreach (var (term, coefficient) in other.Terms)
+        var constant = Constant + (other.Constant * sign);
+        var otherTerms = other.terms;
+        if (otherTerms.Length == 0)
         {
-            var index = terms.FindIndex(t => t.Term.Equals(term));
-            if (index < 0)
+            return new LinearForm(constant, terms);
+        }
+
+        if (terms.Length == 0 && sign == 1)
+        {
+            return new LinearForm(constant, otherTerms);
+        }
+
+        // Small forms (one or two terms, nearly always): arrays and loops, no lists or delegates.
+        var combined = new (LinearTerm Term, long Coefficient)[terms.Length + otherTerms.Length];
+        Array.Copy(terms, combined, terms.Length);
+        var count = terms.Length;
+        foreach (var (term, coefficient) in otherTerms)
+        {
+            var index = 0;
+            while (index < count && !combined[index].Term.Equals(term))
             {
-                terms.Add((term, coefficient * sign));
+                index++;
+            }
+
+            if (index < count)
+            {
+                combined[index] = (term, combined[index].Coefficient + (coefficient * sign));
             }
             else
             {
-                terms[index] = (term, terms[index].Coefficient + (coefficient * sign));
+                combined[count++] = (term, coefficient * sign);
             }
         }
 
-        terms.RemoveAll(t => t.Coefficient == 0);
-        return new LinearForm(Constant + (other.Constant * sign), terms.ToArray());
+        var kept = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (combined[i].Coefficient != 0)
+            {
+                combined[kept++] = combined[i];
+            }
+        }
+
+        if (kept == 0)
+        {
+            return constant == 0 ? Zero : Of(constant);
+        }
+
+        if (kept != combined.Length)
+        {
+            Array.Resize(ref combined, kept);
+        }
+
+        return new LinearForm(constant, combined);
     }
 }

@@ -25,7 +25,13 @@ internal sealed class SourceIndex
 {
     private static readonly ConditionalWeakTable<Compilation, SourceIndex> Indexes = new();
     private static readonly ConditionalWeakTable<Compilation, SourceIndex>.CreateValueCallback Factory = c => new SourceIndex(c);
-    private static readonly ConditionalWeakTable<SyntaxTree, TreeScan> TreeScans = new();
+
+    /// <summary>
+    /// The scans of the indexes built last, most recent first: an editor makes a new compilation for every edit, and
+    /// its unchanged trees (the same objects) are looked up here instead of scanned again. Weak, so no old compilation
+    /// is kept alive; a handful, so a solution's projects each find their previous compilation.
+    /// </summary>
+    private static readonly WeakReference<Dictionary<SyntaxTree, TreeScan>>?[] RecentScans = new WeakReference<Dictionary<SyntaxTree, TreeScan>>?[8];
     private static readonly ConditionalWeakTable<IAssemblySymbol, string[]> AssemblyNetworkOrderMembers = new();
 
     private const string NetworkByteOrderAttributeName = "NetworkByteOrderAttribute";
@@ -96,11 +102,14 @@ internal sealed class SourceIndex
     {
         var result = new Dictionary<SyntaxTree, ulong>();
         var scans = new List<(SyntaxTree Tree, TreeScan Scan)>();
+        var byTree = new Dictionary<SyntaxTree, TreeScan>();
+        var recent = RecentDictionaries();
         HashSet<string>? declaredNative = null;
         foreach (var tree in compilation.SyntaxTrees)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var scan = GetScan(tree, cancellationToken);
+            var scan = FindRecent(recent, tree) ?? TreeScan.Create(tree, cancellationToken);
+            byTree[tree] = scan;
             scans.Add((tree, scan));
             result[tree] = scan.Names;
             foreach (var name in scan.DeclaredNative)
@@ -114,23 +123,52 @@ internal sealed class SourceIndex
         var networkOrder = NetworkOrderMembers(scans, cancellationToken);
         AddDynamicNames(result, scans, declaredNative, SourceNames.DeclaredNative.Bits, cancellationToken);
         AddDynamicNames(result, scans, networkOrder, SourceNames.NetworkOrderMember.Bits, cancellationToken);
+        Remember(byTree);
         return result;
+    }
+
+    private static List<Dictionary<SyntaxTree, TreeScan>> RecentDictionaries()
+    {
+        var found = new List<Dictionary<SyntaxTree, TreeScan>>();
+        lock (RecentScans)
+        {
+            foreach (var reference in RecentScans)
+            {
+                if (reference is not null && reference.TryGetTarget(out var scans))
+                {
+                    found.Add(scans);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static TreeScan? FindRecent(List<Dictionary<SyntaxTree, TreeScan>> recent, SyntaxTree tree)
+    {
+        foreach (var scans in recent)
+        {
+            if (scans.TryGetValue(tree, out var scan))
+            {
+                return scan;
+            }
+        }
+
+        return null;
+    }
+
+    private static void Remember(Dictionary<SyntaxTree, TreeScan> scans)
+    {
+        lock (RecentScans)
+        {
+            Array.Copy(RecentScans, 0, RecentScans, 1, RecentScans.Length - 1);
+            RecentScans[0] = new WeakReference<Dictionary<SyntaxTree, TreeScan>>(scans);
+        }
     }
 
     // A tree's text as one string: free for the usual string-backed text; a large file's text is copied once per
     // question (the index keeps no copy, so idle trees hold no second copy of their text).
     private static string GetText(SyntaxTree tree, CancellationToken cancellationToken) => tree.GetText(cancellationToken).ToString();
-
-    private static TreeScan GetScan(SyntaxTree tree, CancellationToken cancellationToken)
-    {
-        if (TreeScans.TryGetValue(tree, out var scan))
-        {
-            return scan;
-        }
-
-        scan = TreeScan.Create(tree, cancellationToken);
-        return TreeScans.GetValue(tree, _ => scan);
-    }
 
     private static void AddDynamicNames(
         Dictionary<SyntaxTree, ulong> result,
@@ -699,6 +737,11 @@ internal static class TextScan
     /// <summary>Where <paramref name="text"/> spells <paramref name="name"/> as a whole identifier inside <paramref name="span"/>.</summary>
     public static IEnumerable<int> FindIdentifier(string text, string name, TextSpan span)
     {
+        if (name.Length == 0)
+        {
+            yield break;
+        }
+
         var index = span.Start;
         while (index < span.End && (index = text.IndexOf(name, index, span.End - index, StringComparison.Ordinal)) >= 0)
         {
@@ -714,6 +757,11 @@ internal static class TextScan
     /// <summary>True when <paramref name="text"/> spells <paramref name="name"/> as a whole identifier.</summary>
     public static bool ContainsIdentifier(string text, string name)
     {
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
         var index = 0;
         while ((index = text.IndexOf(name, index, StringComparison.Ordinal)) >= 0)
         {

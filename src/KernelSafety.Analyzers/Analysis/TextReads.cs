@@ -43,6 +43,90 @@ internal static class TextReads
         }
     }
 
+    /// <summary>
+    /// False when no place in <paramref name="text"/> between <paramref name="start"/> and <paramref name="end"/> that
+    /// spells <paramref name="name"/> (but <paramref name="declaration"/>) can assign the variable itself: none is the
+    /// target of <c>=</c>, of a compound assignment, of <c>++</c>/<c>--</c> or of a deconstruction, none is passed
+    /// <c>ref</c>, <c>out</c> or <c>in</c>, none has its address taken. Reading it, indexing it, calling its members and
+    /// passing it by value are not assignments. True (may assign) whenever the text is not plain: an identifier written
+    /// with a Unicode escape, a use it cannot follow.
+    /// </summary>
+    public static bool MayAssign(string text, int start, int end, string name, int declaration)
+    {
+        if (name.Length == 0 || text.IndexOf("\\u", start, end - start, System.StringComparison.OrdinalIgnoreCase) >= 0)
+        {
+            return true;
+        }
+
+        var index = start;
+        while (index < end && (index = text.IndexOf(name, index, end - index, System.StringComparison.Ordinal)) >= 0)
+        {
+            if (index != declaration && IsWhole(text, index, name.Length) && MayAssignAt(text, index, name.Length))
+            {
+                return true;
+            }
+
+            index += name.Length;
+        }
+
+        return false;
+    }
+
+    private static bool MayAssignAt(string text, int index, int length)
+    {
+        if (IsWrittenBefore(text, index) || IsIncrementedBefore(text, index))
+        {
+            return true;
+        }
+
+        var next = SkipSpaces(text, index + length);
+        if (next >= text.Length)
+        {
+            return true;
+        }
+
+        var c = text[next];
+        var c1 = next + 1 < text.Length ? text[next + 1] : '\0';
+        switch (c)
+        {
+            case '=':
+                return c1 != '=' && c1 != '>';
+            case '+' or '-':
+                return c1 == '=' || c1 == c;
+            case '*' or '/' or '%' or '&' or '|' or '^':
+                return c1 == '=';
+            case '<' or '>':
+                // <<= and >>= (and >>>=); comparisons and shifts read.
+                var i = next;
+                while (i < text.Length && text[i] == c)
+                {
+                    i++;
+                }
+
+                return i - next >= 2 && i < text.Length && text[i] == '=';
+            case '?':
+                return c1 == '?' && next + 2 < text.Length && text[next + 2] == '=';
+            case ')' or ',':
+                return MayBeDeconstructionTarget(text, next);
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsIncrementedBefore(string text, int index)
+    {
+        var previous = index - 1;
+        while (previous >= 0 && char.IsWhiteSpace(text[previous]))
+        {
+            previous--;
+        }
+
+        return previous >= 1 && (text[previous] == '+' && text[previous - 1] == '+' || text[previous] == '-' && text[previous - 1] == '-');
+    }
+
+    private static bool IsWhole(string text, int index, int length)
+        => (index == 0 || !IsIdentifierPart(text[index - 1])) && (index + length >= text.Length || !IsIdentifierPart(text[index + length]));
+
     /// <summary>True when the text before the element access passes it by reference or takes its address.</summary>
     private static bool IsWrittenBefore(string text, int index)
     {
