@@ -319,6 +319,10 @@ internal static class BufferWrites
                     return !(argument.Parent is IInvocationOperation { TargetMethod.ContainingType: { } type }
                         && type.Name is "Interlocked" or "Volatile"
                         && type.ContainingNamespace is { Name: "Threading", ContainingNamespace.Name: "System" });
+                case ITupleOperation tuple:
+                    // (table[0], table[1]) = pair: an element of a deconstruction's target tuple is assigned.
+                    current = tuple;
+                    continue;
                 case IFieldReferenceOperation member when member.Instance == current && current.Type?.IsValueType == true:
                     // structs[i].Length = n writes the element in place.
                     current = member;

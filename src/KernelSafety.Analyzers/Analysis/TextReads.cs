@@ -36,7 +36,7 @@ internal static class TextReads
                 return member is "Length" or "LongLength" or "Rank" && !IsAssignmentAt(text, SkipSpaces(text, end));
 
             case '[':
-                return !IsWrittenBefore(text, index) && FollowsAsValue(text, index, next);
+                return !IsWrittenBefore(text, index) && !IsIncrementedBefore(text, index) && FollowsAsValue(text, index, next);
 
             default:
                 return false;

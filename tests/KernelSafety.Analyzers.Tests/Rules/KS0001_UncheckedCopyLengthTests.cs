@@ -461,6 +461,39 @@ public class KS0001_UncheckedCopyLengthTests
             VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
                 .WithArguments("Array.Copy", "32", "elements", "nothing checks that the caller's buffer 'src' holds 32"));
 
+    [Fact]
+    public Task Renamed_memcpy_declared_in_another_file_is_flagged_where_it_is_called()
+        => new VerifyCS.Test
+        {
+            // The calling file spells no copy name: the P/Invoke's own name (found in the declaring file) leads to it.
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Runtime.InteropServices;
+
+                    static class Native
+                    {
+                        [DllImport("libc", EntryPoint = "memcpy")]
+                        public static extern nint Blit(byte[] destination, byte[] source, nuint count);
+                    }
+                    """,
+                    """
+                    class Device
+                    {
+                        private static readonly byte[] msg = new byte[80];
+
+                        void Write(byte[] buff, int len)
+                        {
+                            {|KS0001:Native.Blit(msg, buff, (nuint)len)|};
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
     // ---------------------------------------------------------------- not flagged
 
     [Fact]

@@ -219,6 +219,85 @@ public class KS0003_PortByteOrderTests
             }
             """);
 
+    [Fact]
+    public Task NetworkByteOrder_member_declared_in_another_file_is_flagged_where_it_is_stored()
+        => new VerifyCS.Test
+        {
+            // The storing file spells no port name: the marked member's own name (found in the declaring file) leads to it.
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Parameter)]
+                    sealed class NetworkByteOrderAttribute : Attribute { }
+
+                    struct Header
+                    {
+                        [NetworkByteOrder] public ushort Dst;
+                    }
+                    """,
+                    """
+                    static class Wire
+                    {
+                        public static Header Make(ushort p)
+                        {
+                            var header = new Header();
+                            {|KS0003:header.Dst = p|};
+                            return header;
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
+    [Fact]
+    public Task NetworkByteOrder_member_of_a_referenced_assembly_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    static class Wire
+                    {
+                        public static Protocol.Header Make(ushort p)
+                        {
+                            var header = new Protocol.Header();
+                            {|KS0003:header.Dst = p|};
+                            Protocol.Header.Announce({|KS0003:p|});
+                            return header;
+                        }
+                    }
+                    """,
+                },
+                AdditionalProjectReferences = { "Protocol" },
+            },
+        };
+        test.TestState.AdditionalProjects["Protocol"].Sources.Add("""
+            using System;
+
+            namespace Protocol
+            {
+                [AttributeUsage(AttributeTargets.Field | AttributeTargets.Property | AttributeTargets.Parameter)]
+                public sealed class NetworkByteOrderAttribute : Attribute { }
+
+                public struct Header
+                {
+                    [NetworkByteOrder] public ushort Dst;
+
+                    public static void Announce([NetworkByteOrder] ushort port) { }
+                }
+            }
+            """);
+        return test.RunAsync();
+    }
+
     private const string RuntimeLike = """
 
         namespace KernelSafety.Runtime

@@ -237,6 +237,37 @@ public class KS0005_UncheckedSendResultTests
             }
             """);
 
+    [Fact]
+    public Task Renamed_send_declared_in_another_file_is_flagged_where_it_is_called()
+        => new VerifyCS.Test
+        {
+            // The calling file spells no send name: the P/Invoke's own name (found in the declaring file) leads to it.
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Runtime.InteropServices;
+
+                    static unsafe class Posix
+                    {
+                        [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                        public static extern nint Transmit(int fd, byte* buf, nint count, int flags);
+                    }
+                    """,
+                    """
+                    unsafe class Logger
+                    {
+                        public void Log(int fd, byte* line, nint length)
+                        {
+                            {|KS0005:Posix.Transmit(fd, line, length, 0)|};
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
     // ---------------------------------------------------------------- flagged: managed sockets
 
     [Fact]

@@ -299,6 +299,32 @@ public class KS0006_SharedStaticBufferTests
         await test.RunAsync();
     }
 
+    [Fact]
+    public async Task Lookup_table_written_once_in_an_unusual_form_is_flagged()
+    {
+        // Every other use is plainly a read; the one write is a deconstruction, an increment before the element or an
+        // out argument. An Interlocked update through ref is atomic: the type is still analyzed, and stays quiet.
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            static class Stats
+            {
+                static readonly int[] {|KS0006:Pair|} = { 0, 0 };
+                static readonly int[] {|KS0006:Hits|} = new int[4];
+                static readonly int[] {|KS0006:Parsed|} = new int[1];
+                static readonly long[] Totals = new long[4];
+
+                public static int First => Pair[0] + Pair.Length + Parsed[0];
+                public static int Read(int i) => Hits[i % Hits.Length] + (int)Totals[i];
+
+                public static void Swap() => (Pair[0], Pair[1]) = (Pair[1], Pair[0]);
+                public static void Hit(int i) => ++Hits[i & 3];
+                public static bool Parse(string s) => int.TryParse(s, out Parsed[0]);
+                public static void Add(int i, long n) => Interlocked.Add(ref Totals[i & 3], n);
+            }
+            """);
+    }
+
     // ---------------------------------------------------------------- negatives
 
     [Fact]
