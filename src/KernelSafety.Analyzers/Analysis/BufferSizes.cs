@@ -58,7 +58,7 @@ internal static class BufferSizes
     }
 
     private static readonly ConditionalWeakTable<IFieldSymbol, FieldSize> FieldSizes = new();
-    private static readonly ConditionalWeakTable<INamedTypeSymbol, NameSet> AssignedNames = new();
+    private static readonly ConditionalWeakTable<INamedTypeSymbol, AssignedNameSet> AssignedNames = new();
 
     public static BufferSize Get(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, cancellationToken);
 
@@ -320,7 +320,28 @@ internal static class BufferSizes
 
     /// <summary>True when the field's type (constructors included) assigns a name equal to the field's outside its initializer (conservative: any such name).</summary>
     private static bool IsReassigned(IFieldSymbol field, CancellationToken cancellationToken)
-        => AssignedNames.GetValue(field.ContainingType, type => new NameSet(ReadAssignedNames(type, cancellationToken))).Names.Contains(field.Name);
+        => MayBeAssignedInText(field, cancellationToken)
+            && AssignedNames.GetValue(field.ContainingType, type => new AssignedNameSet(ReadAssignedNames(type, cancellationToken))).Names.Contains(field.Name);
+
+    /// <summary>
+    /// False when no place in the type's source that spells the field's name (but its declaration) can assign it
+    /// (<see cref="TextReads.MayAssign"/>): the usual case, answered without walking the type's syntax.
+    /// </summary>
+    private static bool MayBeAssignedInText(IFieldSymbol field, CancellationToken cancellationToken)
+    {
+        var declaration = field.Locations.Length == 1 && field.Locations[0].IsInSource ? field.Locations[0] : null;
+        foreach (var part in field.ContainingType.DeclaringSyntaxReferences)
+        {
+            var text = part.SyntaxTree.GetText(cancellationToken).ToString();
+            var declarationStart = declaration is not null && declaration.SourceTree == part.SyntaxTree ? declaration.SourceSpan.Start : -1;
+            if (TextReads.MayAssign(text, part.Span.Start, part.Span.End, field.Name, declarationStart))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// The names assigned (<c>x = ...</c>, <c>this.x = ...</c>, <c>ref x</c>, <c>out x</c>) anywhere in the type's
@@ -355,9 +376,9 @@ internal static class BufferSizes
         return names;
     }
 
-    private sealed class NameSet
+    private sealed class AssignedNameSet
     {
-        public NameSet(HashSet<string> names) => Names = names;
+        public AssignedNameSet(HashSet<string> names) => Names = names;
 
         public HashSet<string> Names { get; }
     }

@@ -338,7 +338,7 @@ internal sealed class SourceIndex
             var text = GetText(tree, cancellationToken);
             var names = TextScan.FindNames(text, cancellationToken);
             var declaredNative = SourceNames.PInvokeAttributes.Overlaps(names)
-                ? DeclaredNames(tree, text, SourceNames.PInvokeAttributes, cancellationToken)
+                ? DeclaredNames(text, SourceNames.PInvokeAttributes, cancellationToken)
                 : [];
             return new TreeScan(names, declaredNative);
         }
@@ -367,22 +367,18 @@ internal sealed class SourceIndex
                 : null;
         }
 
-        /// <summary>The methods (or local functions) carrying one of the P/Invoke attributes.</summary>
-        private static string[] DeclaredNames(SyntaxTree tree, string text, NameSet attributes, CancellationToken cancellationToken)
+        /// <summary>
+        /// The methods (or local functions) carrying one of the P/Invoke attributes, read from the text: after the
+        /// attribute lists that start at the attribute, the identifier before the first <c>(</c> is the method's name
+        /// (<c>[DllImport("libc")] static extern int socket(int domain, ...)</c>). Text it cannot follow (an unclosed
+        /// string or bracket) yields no name: the P/Invoke is then found only where its name is a fixed one.
+        /// </summary>
+        private static string[] DeclaredNames(string text, NameSet attributes, CancellationToken cancellationToken)
         {
-            var root = tree.GetRoot(cancellationToken);
             List<string>? names = null;
             foreach (var position in TextScan.FindPositions(text, attributes, cancellationToken))
             {
-                var attributeList = AttributeListAt(root, position);
-                var name = attributeList?.Parent switch
-                {
-                    MethodDeclarationSyntax method => method.Identifier.ValueText,
-                    LocalFunctionStatementSyntax localFunction => localFunction.Identifier.ValueText,
-                    _ => null,
-                };
-
-                if (name is not null)
+                if (TextScan.MethodNameAfterAttribute(text, position) is { } name)
                 {
                     (names ??= new List<string>()).Add(name);
                 }
@@ -716,6 +712,96 @@ internal static class TextScan
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The name of the method declared after the attribute whose name is at <paramref name="position"/>: the end of the
+    /// attribute list and of any lists after it, then the identifier before the first <c>(</c>. Null when the text is
+    /// not that plain.
+    /// </summary>
+    private static readonly char[] DeclarationEnds = ['{', '}', ';', '='];
+
+    public static string? MethodNameAfterAttribute(string text, int position)
+    {
+        // Back to the '[' that opens the attribute list, then past its ']' (strings and nested brackets skipped).
+        var open = text.LastIndexOf('[', position);
+        if (open < 0)
+        {
+            return null;
+        }
+
+        var index = open;
+        var limit = Math.Min(text.Length, position + 4000);
+        while (true)
+        {
+            index = SkipBracketed(text, index, limit);
+            if (index < 0)
+            {
+                return null;
+            }
+
+            index = SkipSpaces(text, index);
+            if (index >= limit || text[index] != '[')
+            {
+                break;
+            }
+        }
+
+        // Modifiers, the return type, the name: the identifier before the first '('.
+        var parenthesis = text.IndexOf('(', index, limit - index);
+        if (parenthesis < 0 || text.IndexOfAny(DeclarationEnds, index, parenthesis - index) >= 0)
+        {
+            return null;
+        }
+
+        var end = parenthesis;
+        while (end > index && char.IsWhiteSpace(text[end - 1]))
+        {
+            end--;
+        }
+
+        var start = end;
+        while (start > index && IsIdentifierPart(text[start - 1]))
+        {
+            start--;
+        }
+
+        return start < end ? text.Substring(start, end - start) : null;
+    }
+
+    /// <summary>The index after the bracketed group opening at <paramref name="open"/>, or -1 when it does not close plainly.</summary>
+    private static int SkipBracketed(string text, int open, int limit)
+    {
+        var depth = 0;
+        for (var i = open; i < limit; i++)
+        {
+            switch (text[i])
+            {
+                case '[' or '(':
+                    depth++;
+                    break;
+                case ']' or ')':
+                    if (--depth == 0)
+                    {
+                        return i + 1;
+                    }
+
+                    break;
+                case '"':
+                    // A regular string: up to the closing quote (escapes skipped).
+                    i++;
+                    while (i < limit && text[i] != '"')
+                    {
+                        i += text[i] == '\\' ? 2 : 1;
+                    }
+
+                    break;
+                case '\'' or '@' or '$' or '/':
+                    return -1;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Where an identifier that starts with <paramref name="prefix"/> begins.</summary>
