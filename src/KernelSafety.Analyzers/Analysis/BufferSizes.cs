@@ -60,7 +60,14 @@ internal static class BufferSizes
     private static readonly ConditionalWeakTable<IFieldSymbol, FieldSize> FieldSizes = new();
     private static readonly ConditionalWeakTable<INamedTypeSymbol, AssignedNameSet> AssignedNames = new();
 
-    public static BufferSize Get(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, cancellationToken);
+    public static BufferSize Get(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, fixedOnly: false, cancellationToken);
+
+    /// <summary>
+    /// The size of <paramref name="buffer"/> when it is fixed (<see cref="BufferSize.IsFixed"/>), else
+    /// <see cref="BufferSize.Unknown"/>: the same answer as <see cref="Get(IOperation?, CancellationToken)"/> for fixed
+    /// buffers, without computing the size of the others (most buffers follow their data).
+    /// </summary>
+    public static BufferSize GetFixed(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, fixedOnly: true, cancellationToken);
 
     /// <summary>Bytes per element of a primitive type, else 0.</summary>
     public static int SizeOfElement(ITypeSymbol? elementType) => elementType?.SpecialType switch
@@ -103,7 +110,7 @@ internal static class BufferSizes
                     ? assigned
                     : facts().TryGetDefinition(variable, out definition);
                 return found && definition is not null
-                    ? Get(definition, 1, cancellationToken)
+                    ? Get(definition, 1, fixedOnly: false, cancellationToken)
                     : BufferSize.Unknown;
             case IFieldSymbol { IsFixedSizeBuffer: true } fixedBuffer:
                 return new BufferSize(LinearForm.Of(fixedBuffer.FixedSize), true, ElementSize(fixedBuffer.Type), null);
@@ -114,7 +121,7 @@ internal static class BufferSizes
         }
     }
 
-    private static BufferSize Get(IOperation? buffer, int depth, CancellationToken cancellationToken)
+    private static BufferSize Get(IOperation? buffer, int depth, bool fixedOnly, CancellationToken cancellationToken)
     {
         if (buffer is null || depth > 6)
         {
@@ -125,28 +132,28 @@ internal static class BufferSizes
         switch (operation)
         {
             case IArrayCreationOperation { DimensionSizes.Length: 1 } creation:
-                return Sized(creation.DimensionSizes[0], isFixed: null, ElementSize(creation.Type), cancellationToken);
+                return Sized(creation.DimensionSizes[0], isFixed: null, ElementSize(creation.Type), fixedOnly, cancellationToken);
 
             case IObjectCreationOperation { Constructor.ContainingType.Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory", Arguments.Length: 1 } span:
-                return Get(span.Arguments[0].Value, depth + 1, cancellationToken);
+                return Get(span.Arguments[0].Value, depth + 1, fixedOnly, cancellationToken);
 
             case IInvocationOperation { TargetMethod: { Name: "AsSpan" or "AsMemory", ContainingType.Name: "MemoryExtensions" } } asSpan
                 when asSpan.Arguments.Length == 1:
-                return Get(asSpan.Arguments[0].Value, depth + 1, cancellationToken);
+                return Get(asSpan.Arguments[0].Value, depth + 1, fixedOnly, cancellationToken);
 
             case IInvocationOperation { TargetMethod: { Name: "Rent" } rent } invocation
                 when rent.ContainingType?.Name == "ArrayPool" && invocation.Arguments.Length == 1:
                 // Rent returns at least n elements: n is a safe capacity, never a fixed one.
-                return Sized(invocation.Arguments[0].Value, isFixed: false, ElementSize(invocation.Type), cancellationToken);
+                return fixedOnly ? BufferSize.Unknown : Sized(invocation.Arguments[0].Value, isFixed: false, ElementSize(invocation.Type), fixedOnly, cancellationToken);
 
             case IInvocationOperation { TargetMethod: { Name: "AllocateUninitializedArray" or "AllocateArray", ContainingType.Name: "GC" } } allocate
                 when allocate.Arguments.Length >= 1:
-                return Sized(allocate.Arguments[0].Value, isFixed: false, ElementSize(allocate.Type), cancellationToken);
+                return fixedOnly ? BufferSize.Unknown : Sized(allocate.Arguments[0].Value, isFixed: false, ElementSize(allocate.Type), fixedOnly, cancellationToken);
 
             case ILocalReferenceOperation local:
                 if (TryGetDefinition(local.Local, operation, cancellationToken, out var definition) && definition is not null)
                 {
-                    return Get(definition, depth + 1, cancellationToken);
+                    return Get(definition, depth + 1, fixedOnly, cancellationToken);
                 }
 
                 return BufferSize.Unknown;
@@ -164,7 +171,7 @@ internal static class BufferSizes
                 // fixed (byte* p = msg): the pointer covers the array.
                 foreach (var child in none.ChildOperations)
                 {
-                    return Get(child, depth + 1, cancellationToken);
+                    return Get(child, depth + 1, fixedOnly, cancellationToken);
                 }
 
                 return BufferSize.Unknown;
@@ -185,7 +192,7 @@ internal static class BufferSizes
             {
                 if (child.Syntax == size)
                 {
-                    return Sized(child, isFixed: true, elementSize, cancellationToken);
+                    return Sized(child, isFixed: true, elementSize, fixedOnly: false, cancellationToken);
                 }
             }
         }
@@ -201,12 +208,18 @@ internal static class BufferSizes
             : new BufferSize(LinearForm.Of(initializer.Expressions.Count), true, elementSize, null);
     }
 
-    private static BufferSize Sized(IOperation size, bool? isFixed, int elementSize, CancellationToken cancellationToken)
+    private static BufferSize Sized(IOperation size, bool? isFixed, int elementSize, bool fixedOnly, CancellationToken cancellationToken)
     {
         if (LinearForm.TryGetInteger(size, out var constant))
         {
             var text = size.Syntax is LiteralExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax ? size.Syntax.ToString() : null;
             return new BufferSize(LinearForm.Of(constant), isFixed ?? true, elementSize, text);
+        }
+
+        // A size that is not a constant only makes a fixed buffer for stackalloc (isFixed: true).
+        if (fixedOnly && isFixed != true)
+        {
+            return BufferSize.Unknown;
         }
 
         // new byte[n] where n = data.Length: the size is data.Length (one level, where the buffer is made).

@@ -79,15 +79,12 @@ internal static class Definitions
             return !TextReads.MayAssign(text, body.SpanStart, body.Span.End, parameter.Name, declaration: -1);
         }
 
-        // A local declared by a statement of a block or switch section ('T x = v;'), with its initializer.
+        // A local declared by a statement of a block or switch section ('T x = v;') around the use, with its initializer.
         var local = (ILocalSymbol)variable;
-        if (local.DeclaringSyntaxReferences.Length != 1
-            || local.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: { } initializer } declarator
-            || declarator.Parent?.Parent is not LocalDeclarationStatementSyntax { UsingKeyword.RawKind: 0 } statement
-            || statement.Parent is not (BlockSyntax or SwitchSectionSyntax)
-            || !body.Span.Contains(declarator.Span)
-            || TextReads.MayAssign(text, body.SpanStart, body.Span.End, local.Name, declarator.Identifier.SpanStart)
-            || use.SemanticModel?.GetOperation(initializer) is not { } initialValue)
+        if (FindBlockDeclarator(local, use) is not { } declarator
+            || declarator.GetVariableInitializer()?.Value is not { } initialValue
+            || declarator.Syntax is not VariableDeclaratorSyntax declaratorSyntax
+            || TextReads.MayAssign(text, body.SpanStart, body.Span.End, local.Name, declaratorSyntax.Identifier.SpanStart))
         {
             return false;
         }
@@ -95,6 +92,50 @@ internal static class Definitions
         assigned = true;
         value = initialValue;
         return true;
+    }
+
+    /// <summary>
+    /// The declarator of <paramref name="local"/> when a statement of a block (or switch section) enclosing
+    /// <paramref name="use"/> declares it: a local is in scope only in its block, so the blocks around the use are the
+    /// only places to look, statement by statement, without walking the body.
+    /// </summary>
+    private static IVariableDeclaratorOperation? FindBlockDeclarator(ILocalSymbol local, IOperation use)
+    {
+        for (var current = use; current.Parent is { } parent; current = parent)
+        {
+            var statements = parent switch
+            {
+                IBlockOperation block => block.Operations,
+                ISwitchCaseOperation section => section.Body,
+                _ => default,
+            };
+
+            if (statements.IsDefault)
+            {
+                continue;
+            }
+
+            foreach (var statement in statements)
+            {
+                if (statement is not IVariableDeclarationGroupOperation group)
+                {
+                    continue;
+                }
+
+                foreach (var declaration in group.Declarations)
+                {
+                    foreach (var declarator in declaration.Declarators)
+                    {
+                        if (SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                        {
+                            return declarator;
+                        }
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     private sealed class Summary

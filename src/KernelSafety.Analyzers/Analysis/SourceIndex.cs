@@ -205,15 +205,17 @@ internal sealed class SourceIndex
     private HashSet<string>? NetworkOrderMembers(List<(SyntaxTree Tree, TreeScan Scan)> scans, CancellationToken cancellationToken)
     {
         HashSet<string>? names = null;
-        if (compilation.ContainsSymbolsWithName(NetworkByteOrderAttributeName, SymbolFilter.Type, cancellationToken))
+        foreach (var (tree, scan) in scans)
         {
-            foreach (var (tree, scan) in scans)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!SourceNames.NetworkByteOrderAttribute.Overlaps(scan.Names))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                foreach (var name in scan.GetNetworkOrderMembers(tree, cancellationToken))
-                {
-                    (names ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
-                }
+                continue;
+            }
+
+            foreach (var name in scan.GetNetworkOrderMembers(tree, cancellationToken))
+            {
+                (names ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
             }
         }
 
@@ -349,9 +351,7 @@ internal sealed class SourceIndex
             if (members is null)
             {
                 var text = GetText(tree, cancellationToken);
-                members = TextScan.ContainsIdentifierStartingWith(text, "NetworkByteOrder")
-                    ? NetworkOrderDeclarations(tree, text, cancellationToken)
-                    : [];
+                members = NetworkOrderDeclarations(tree, text, cancellationToken);
                 Volatile.Write(ref networkOrderMembers, members);
             }
 
@@ -857,17 +857,6 @@ internal static class TextScan
             }
 
             index += name.Length;
-        }
-
-        return false;
-    }
-
-    /// <summary>True when <paramref name="text"/> holds an identifier starting with <paramref name="prefix"/>.</summary>
-    public static bool ContainsIdentifierStartingWith(string text, string prefix)
-    {
-        foreach (var _ in FindIdentifierPrefixPositions(text, prefix, CancellationToken.None))
-        {
-            return true;
         }
 
         return false;

@@ -53,6 +53,7 @@ internal static class SourceNames
         new("Listener", ["TcpListener"]),
         new("ort", ["Port", "sin_port", "sin6_port", "DllImport", "DllImportAttribute", "LibraryImport", "LibraryImportAttribute"]),
         new("socket", ["socket"]),
+        new("ByteOrder", ["NetworkByteOrder", "NetworkByteOrderAttribute"]),
     ];
 
     private static readonly Dictionary<string, int> Bits = CreateBits();
@@ -72,6 +73,9 @@ internal static class SourceNames
 
     /// <summary>The attributes that declare a P/Invoke (their matches are followed to the declared method's name).</summary>
     public static readonly NameSet PInvokeAttributes = Of("DllImport", "DllImportAttribute", "LibraryImport", "LibraryImportAttribute");
+
+    /// <summary>The attribute that marks network-order members (its uses are followed to the members' names).</summary>
+    public static readonly NameSet NetworkByteOrderAttribute = Of("NetworkByteOrder", "NetworkByteOrderAttribute");
 
     /// <summary>KS0001: the copy calls, managed and native.</summary>
     public static readonly NameSet Copies = Of("BlockCopy", "Copy", "ConstrainedCopy", "MemoryCopy", "CopyBlock", "CopyBlockUnaligned", "CopyTo", "memcpy", "memmove")

@@ -53,7 +53,7 @@ internal static class TextReads
     /// </summary>
     public static bool MayAssign(string text, int start, int end, string name, int declaration)
     {
-        if (name.Length == 0 || text.IndexOf("\\u", start, end - start, System.StringComparison.OrdinalIgnoreCase) >= 0)
+        if (name.Length == 0 || HasUnicodeEscape(text, start, end))
         {
             return true;
         }
@@ -67,6 +67,20 @@ internal static class TextReads
             }
 
             index += name.Length;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when the text holds <c>\\u</c> or <c>\\U</c> (an identifier may be spelled with an escape).</summary>
+    private static bool HasUnicodeEscape(string text, int start, int end)
+    {
+        for (var index = start; index < end && (index = text.IndexOf('\\', index, end - index)) >= 0; index++)
+        {
+            if (index + 1 < end && text[index + 1] is 'u' or 'U')
+            {
+                return true;
+            }
         }
 
         return false;

@@ -149,18 +149,20 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         private readonly IMethodSymbol? method;
         private readonly CancellationToken cancellationToken;
         private PathFacts? facts;
-        private readonly Dictionary<ISymbol, LinearForm?> lengths = new(SymbolEqualityComparer.Default);
-        private readonly Func<ISymbol, LinearForm?> lengthOf;
-        private readonly Func<PathFacts> factsAtCopy;
+
+        // Made on first use: most copies are decided without asking for a variable's length.
+        private Dictionary<ISymbol, LinearForm?>? lengths;
+        private Func<ISymbol, LinearForm?>? lengthOf;
+        private Func<PathFacts>? factsAtCopy;
 
         public Evaluation(CopySite site, IMethodSymbol? method, CancellationToken cancellationToken)
         {
             this.site = site;
             this.method = method;
             this.cancellationToken = cancellationToken;
-            lengthOf = LengthOf;
-            factsAtCopy = () => Facts;
         }
+
+        private Func<ISymbol, LinearForm?> LengthOfVariable => lengthOf ??= LengthOf;
 
         private string Unit => site.CountsBytes ? "bytes" : "elements";
 
@@ -206,7 +208,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// <summary>A count (or offset) from the caller into or out of a buffer whose size does not follow the data.</summary>
         private Finding? FixedSize(CopyOperand operand, bool isDestination)
         {
-            var size = SizeOf(operand);
+            var size = SizeOf(operand, fixedOnly: true);
             if (!size.IsKnown || !size.IsFixed)
             {
                 return null;
@@ -226,7 +228,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             bool bounded;
             bool definite;
             LinearForm? checkedForm = checkedValue is null ? ImplicitCount() : LinearForm.From(checkedValue);
-            var constant = checkedForm is null ? null : GuardAnalysis.SubstituteLengths(checkedForm.Subtract(capacity), lengthOf);
+            var constant = checkedForm is null ? null : GuardAnalysis.SubstituteLengths(checkedForm.Subtract(capacity), LengthOfVariable);
             if (constant is { IsConstant: true })
             {
                 definite = constant.Constant > 0;
@@ -245,8 +247,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 }
 
                 bounded = checkedValue is null
-                    ? checkedForm is not null && GuardAnalysis.IsBounded(checkedForm, site.Invocation, capacity, lengthOf, cancellationToken)
-                    : GuardAnalysis.IsBounded(checkedValue, capacity, lengthOf, cancellationToken);
+                    ? checkedForm is not null && GuardAnalysis.IsBounded(checkedForm, site.Invocation, capacity, LengthOfVariable, cancellationToken)
+                    : GuardAnalysis.IsBounded(checkedValue, capacity, LengthOfVariable, cancellationToken);
             }
 
             if (bounded)
@@ -263,7 +265,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
             else if (definite)
             {
-                var known = GuardAnalysis.SubstituteLengths(capacity, lengthOf);
+                var known = GuardAnalysis.SubstituteLengths(capacity, LengthOfVariable);
                 reason = known.IsConstant
                     ? $"'{bufferText}' {(isDestination ? "can take" : "holds")} only {known.Constant} {Unit}{(operand.StartsAtZero ? "" : " from that offset")}"
                     : $"'{countText}' does not fit in '{bufferText}'";
@@ -313,7 +315,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
 
             var countForm = LinearForm.From(site.Count);
-            if (countForm is null || !GuardAnalysis.SubstituteLengths(countForm, lengthOf).IsConstant)
+            if (countForm is null || !GuardAnalysis.SubstituteLengths(countForm, LengthOfVariable).IsConstant)
             {
                 return null;
             }
@@ -335,19 +337,19 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             var unitScale = site.CountsBytes ? BufferSizes.SizeOfElement(BufferSizes.ElementType(sourceType)) : 1;
             if (hasLength && unitScale > 0
-                && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, sourceParameter)).Scale(unitScale).Subtract(offset), lengthOf, cancellationToken))
+                && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, sourceParameter)).Scale(unitScale).Subtract(offset), LengthOfVariable, cancellationToken))
             {
                 return null;
             }
 
             if (lengthParameter is not null
-                && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Value, lengthParameter)).Subtract(offset), lengthOf, cancellationToken))
+                && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Value, lengthParameter)).Subtract(offset), LengthOfVariable, cancellationToken))
             {
                 return null;
             }
 
             var countText = site.Count.Syntax.ToString();
-            var count0 = GuardAnalysis.SubstituteLengths(countForm, lengthOf).Constant;
+            var count0 = GuardAnalysis.SubstituteLengths(countForm, LengthOfVariable).Constant;
             var finding = new Finding { CountText = countText };
             var offsetSuffix = site.Source.StartsAtZero ? "" : " - " + Parenthesize(site.Source.Offset!);
             string? capacityText;
@@ -392,27 +394,29 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
         private LinearForm? LengthOf(ISymbol symbol)
         {
+            lengths ??= new Dictionary<ISymbol, LinearForm?>(SymbolEqualityComparer.Default);
             if (!lengths.TryGetValue(symbol, out var length))
             {
-                length = BufferSizes.GetOfVariable(symbol, site.Invocation, factsAtCopy, cancellationToken).Elements;
+                length = BufferSizes.GetOfVariable(symbol, site.Invocation, factsAtCopy ??= () => Facts, cancellationToken).Elements;
                 lengths[symbol] = length;
             }
 
             return length;
         }
 
-        private BufferSize SizeOf(CopyOperand operand)
+        /// <param name="fixedOnly">True when only a fixed size matters (any other size is answered as unknown, cheaply).</param>
+        private BufferSize SizeOf(CopyOperand operand, bool fixedOnly = false)
         {
             if (operand.ViewLength is not null)
             {
                 var viewLength = LinearForm.From(operand.ViewLength);
-                var inner = BufferSizes.Get(operand.Buffer, cancellationToken);
+                var inner = viewLength is null || viewLength.IsConstant ? default : BufferSizes.GetFixed(operand.Buffer, cancellationToken);
                 return viewLength is null
                     ? BufferSize.Unknown
                     : new BufferSize(viewLength, inner.IsFixed || viewLength.IsConstant, BufferSizes.SizeOfElement(BufferSizes.ElementType(operand.Buffer?.Type)), null);
             }
 
-            return BufferSizes.Get(operand.Buffer, cancellationToken);
+            return fixedOnly ? BufferSizes.GetFixed(operand.Buffer, cancellationToken) : BufferSizes.Get(operand.Buffer, cancellationToken);
         }
 
         private long UnitScale(BufferSize size) => site.CountsBytes ? size.ElementSize : 1;

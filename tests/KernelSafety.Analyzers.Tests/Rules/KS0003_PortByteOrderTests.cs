@@ -298,6 +298,48 @@ public class KS0003_PortByteOrderTests
         return test.RunAsync();
     }
 
+    [Fact]
+    public Task Referenced_NetworkByteOrder_attribute_on_a_source_member_is_flagged_where_it_is_stored()
+    {
+        // The attribute comes from a referenced assembly (as KernelSafety.Runtime's does), the marked member is declared in
+        // one file and stored in another that spells no port name.
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    struct Header
+                    {
+                        [Protocol.NetworkByteOrder] public ushort Dst;
+                    }
+                    """,
+                    """
+                    static class Wire
+                    {
+                        public static Header Make(ushort p)
+                        {
+                            var header = new Header();
+                            {|KS0003:header.Dst = p|};
+                            return header;
+                        }
+                    }
+                    """,
+                },
+                AdditionalProjectReferences = { "Protocol" },
+            },
+        };
+        test.TestState.AdditionalProjects["Protocol"].Sources.Add("""
+            namespace Protocol
+            {
+                [System.AttributeUsage(System.AttributeTargets.Field | System.AttributeTargets.Property | System.AttributeTargets.Parameter)]
+                public sealed class NetworkByteOrderAttribute : System.Attribute { }
+            }
+            """);
+        return test.RunAsync();
+    }
+
     private const string RuntimeLike = """
 
         namespace KernelSafety.Runtime
