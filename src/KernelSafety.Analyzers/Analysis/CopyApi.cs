@@ -85,7 +85,8 @@ internal static class CopyApi
     /// <summary>Cheap pre-check on the method name (no symbol lookups).</summary>
     public static bool MayBeCopy(IMethodSymbol method)
         => method.Name is "BlockCopy" or "Copy" or "ConstrainedCopy" or "MemoryCopy" or "CopyBlock" or "CopyBlockUnaligned" or "CopyTo"
-           || (method.IsStatic && method.Parameters.Length == 3 && method.ContainingType?.SpecialType == SpecialType.None);
+           || (method.IsStatic && (method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null)
+               && method.Parameters.Length == 3);
 
     public static CopySite? TryGet(IInvocationOperation invocation, KnownSymbols symbols)
     {
@@ -102,7 +103,7 @@ internal static class CopyApi
                 return Site("Buffer.BlockCopy", invocation, "count", "src", "srcOffset", "dst", "dstOffset", countsBytes: true);
 
             case "Copy" or "ConstrainedCopy" when KnownSymbols.Is(type, symbols.Array):
-                return Site("Array." + method.Name, invocation, "length", "sourceArray", "sourceIndex", "destinationArray", "destinationIndex", countsBytes: false);
+                return Site(method.Name == "Copy" ? "Array.Copy" : "Array.ConstrainedCopy", invocation, "length", "sourceArray", "sourceIndex", "destinationArray", "destinationIndex", countsBytes: false);
 
             case "Copy" when KnownSymbols.Is(type, symbols.Marshal):
                 // Copy(T[] source, int startIndex, IntPtr destination, int length) or Copy(IntPtr source, T[] destination, int startIndex, int length).
@@ -141,7 +142,7 @@ internal static class CopyApi
             case "CopyBlock" or "CopyBlockUnaligned" when KnownSymbols.Is(type, symbols.Unsafe):
                 var byteCount = Argument(invocation, "byteCount");
                 return new CopySite(
-                    "Unsafe." + method.Name,
+                    method.Name == "CopyBlock" ? "Unsafe.CopyBlock" : "Unsafe.CopyBlockUnaligned",
                     invocation,
                     byteCount,
                     byteCount?.Value,
@@ -206,7 +207,13 @@ internal static class CopyApi
                 return null;
             }
 
-            api = type.Name + ".CopyTo";
+            api = type.Name switch
+            {
+                "Span" => "Span.CopyTo",
+                "ReadOnlySpan" => "ReadOnlySpan.CopyTo",
+                "Memory" => "Memory.CopyTo",
+                _ => "ReadOnlyMemory.CopyTo",
+            };
             sourceExpression = invocation.Instance;
             destinationExpression = invocation.Arguments[0].Value;
         }

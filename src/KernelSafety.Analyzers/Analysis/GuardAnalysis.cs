@@ -558,24 +558,16 @@ internal static class GuardAnalysis
     /// <summary>Replaces every <c>x.Length</c> whose size <paramref name="lengthOf"/> knows by that size.</summary>
     public static LinearForm SubstituteLengths(LinearForm form, Func<ISymbol, LinearForm?> lengthOf)
     {
+        // Two rounds: a length may be given by another variable's length (n = data.Length; msg = new byte[n]).
         for (var round = 0; round < 2; round++)
         {
-            var changed = false;
-            foreach (var (term, _) in form.Terms)
-            {
-                if (term.Kind == LinearTermKind.Length && lengthOf(term.Symbol) is not null)
-                {
-                    changed = true;
-                    break;
-                }
-            }
-
-            if (!changed)
+            var substituted = form.SubstituteLengths(lengthOf);
+            if (ReferenceEquals(substituted, form))
             {
                 break;
             }
 
-            form = form.Substitute(t => t.Kind == LinearTermKind.Length ? lengthOf(t.Symbol) : null);
+            form = substituted;
         }
 
         return form;

@@ -71,6 +71,9 @@ internal sealed class LinearForm
 
     public IReadOnlyList<(LinearTerm Term, long Coefficient)> Terms => terms;
 
+    /// <summary>The terms, for loops that must not allocate an enumerator.</summary>
+    public ReadOnlySpan<(LinearTerm Term, long Coefficient)> TermSpan => terms;
+
     public bool IsConstant => terms.Length == 0;
 
     public static LinearForm Zero { get; } = new(0, NoTerms);
@@ -239,6 +242,38 @@ internal sealed class LinearForm
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Replaces every length term whose length <paramref name="lengthOf"/> knows by that length (the form itself when it
+    /// knows none, without allocating).
+    /// </summary>
+    public LinearForm SubstituteLengths(Func<ISymbol, LinearForm?> lengthOf)
+    {
+        LinearForm? result = null;
+        for (var i = 0; i < terms.Length; i++)
+        {
+            var (term, coefficient) = terms[i];
+            var replacement = term.Kind == LinearTermKind.Length ? lengthOf(term.Symbol) : null;
+            if (replacement is null && result is null)
+            {
+                continue;
+            }
+
+            if (result is null)
+            {
+                // The first replaced term: the terms before it are kept as they are.
+                result = Of(Constant);
+                for (var j = 0; j < i; j++)
+                {
+                    result = result.Add(Of(terms[j].Term).Scale(terms[j].Coefficient));
+                }
+            }
+
+            result = result.Add(replacement is null ? Of(term).Scale(coefficient) : replacement.Scale(coefficient));
+        }
+
+        return result ?? this;
     }
 
     /// <summary>Replaces every term for which <paramref name="replace"/> returns a form by that form.</summary>

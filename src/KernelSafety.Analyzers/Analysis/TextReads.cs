@@ -32,8 +32,8 @@ internal static class TextReads
                     end++;
                 }
 
-                var member = text.Substring(start, end - start);
-                return member is "Length" or "LongLength" or "Rank" && !IsAssignmentAt(text, SkipSpaces(text, end));
+                return (IsWord(text, start, end, "Length") || IsWord(text, start, end, "LongLength") || IsWord(text, start, end, "Rank"))
+                    && !IsAssignmentAt(text, SkipSpaces(text, end));
 
             case '[':
                 return !IsWrittenBefore(text, index) && !IsIncrementedBefore(text, index) && FollowsAsValue(text, index, next);
@@ -168,8 +168,9 @@ internal static class TextReads
             wordStart--;
         }
 
-        var word = text.Substring(wordStart, wordEnd - wordStart);
-        return word is "ref" or "out" or "in";
+        var length = wordEnd - wordStart;
+        return (length == 3 && (string.CompareOrdinal(text, wordStart, "ref", 0, 3) == 0 || string.CompareOrdinal(text, wordStart, "out", 0, 3) == 0))
+            || (length == 2 && string.CompareOrdinal(text, wordStart, "in", 0, 2) == 0);
     }
 
     /// <summary>True when the element access that opens at <paramref name="bracket"/> is followed by what only uses its value.</summary>
@@ -304,6 +305,9 @@ internal static class TextReads
     private static bool IsAssignmentAt(string text, int index)
         => index < text.Length && text[index] == '='
             && (index + 1 >= text.Length || (text[index + 1] != '=' && text[index + 1] != '>'));
+
+    private static bool IsWord(string text, int start, int end, string word)
+        => end - start == word.Length && string.CompareOrdinal(text, start, word, 0, word.Length) == 0;
 
     private static int SkipSpaces(string text, int index)
     {

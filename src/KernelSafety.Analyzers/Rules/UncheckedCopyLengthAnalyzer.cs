@@ -78,7 +78,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var finding = new Evaluation(site, context.ContainingSymbol as IMethodSymbol, context.CancellationToken).Run();
+        var finding = Evaluation.Run(site, context.ContainingSymbol as IMethodSymbol, context.CancellationToken);
         if (finding is null)
         {
             return;
@@ -145,21 +145,44 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
     /// <summary>The checks for one copy site, in order: offset past the own length, fixed-size destination, fixed-size source, caller's buffer.</summary>
     private sealed class Evaluation
     {
-        private readonly CopySite site;
-        private readonly IMethodSymbol? method;
-        private readonly CancellationToken cancellationToken;
+        // One evaluation per thread, reset for each copy: a copy costs no allocation for the evaluation itself, and its
+        // delegates (bound to it) are made once per thread.
+        [ThreadStatic]
+        private static Evaluation? current;
+
+        private CopySite site = null!;
+        private IMethodSymbol? method;
+        private CancellationToken cancellationToken;
         private PathFacts? facts;
 
-        // Made on first use: most copies are decided without asking for a variable's length.
+        // Made on first use: most copies are decided without asking for a variable's length, or ask about one.
+        private ISymbol? firstLengthOf;
+        private LinearForm? firstLength;
         private Dictionary<ISymbol, LinearForm?>? lengths;
         private Func<ISymbol, LinearForm?>? lengthOf;
         private Func<PathFacts>? factsAtCopy;
 
-        public Evaluation(CopySite site, IMethodSymbol? method, CancellationToken cancellationToken)
+        public static Finding? Run(CopySite site, IMethodSymbol? method, CancellationToken cancellationToken)
         {
-            this.site = site;
-            this.method = method;
-            this.cancellationToken = cancellationToken;
+            var evaluation = current ?? new Evaluation();
+            current = null; // not shared with a nested evaluation, should one ever run
+            try
+            {
+                evaluation.site = site;
+                evaluation.method = method;
+                evaluation.cancellationToken = cancellationToken;
+                return evaluation.Run();
+            }
+            finally
+            {
+                evaluation.site = null!;
+                evaluation.method = null;
+                evaluation.facts = null;
+                evaluation.firstLengthOf = null;
+                evaluation.firstLength = null;
+                evaluation.lengths?.Clear();
+                current = evaluation;
+            }
         }
 
         private Func<ISymbol, LinearForm?> LengthOfVariable => lengthOf ??= LengthOf;
@@ -170,7 +193,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// out of scope) without it and it walks the enclosing statements.</summary>
         private PathFacts Facts => facts ??= PathFacts.At(site.Invocation, cancellationToken);
 
-        public Finding? Run()
+        private Finding? Run()
         {
             if (site.Count is null && site.Source.Buffer is null)
             {
@@ -314,6 +337,13 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
+            // Cheapest first: a count that reads a variable's value, or the length of a parameter nothing reassigns,
+            // is not a constant (the seed's count is), so no form need be built.
+            if (!MayBeConstantCount(site.Count))
+            {
+                return null;
+            }
+
             var countForm = LinearForm.From(site.Count);
             if (countForm is null || !GuardAnalysis.SubstituteLengths(countForm, LengthOfVariable).IsConstant)
             {
@@ -392,17 +422,64 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return finding;
         }
 
+        /// <summary>
+        /// False when <paramref name="count"/> cannot be a constant once lengths are known: it reads a variable's value,
+        /// is not linear, or reads the length of a parameter that nothing in the body reassigns (its size is the
+        /// caller's). True when it might (constants, lengths of locals and fields): <see cref="CallerBuffer"/> decides.
+        /// </summary>
+        private bool MayBeConstantCount(IOperation count)
+        {
+            var operation = LinearForm.Strip(count);
+            if (LinearForm.TryGetInteger(operation, out _))
+            {
+                return true;
+            }
+
+            switch (operation)
+            {
+                case IBinaryOperation { OperatorMethod: null, OperatorKind: BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply } binary:
+                    return MayBeConstantCount(binary.LeftOperand) && MayBeConstantCount(binary.RightOperand);
+                case IUnaryOperation { OperatorMethod: null, OperatorKind: UnaryOperatorKind.Minus or UnaryOperatorKind.Plus } unary:
+                    return MayBeConstantCount(unary.Operand);
+            }
+
+            if (LinearForm.GetTerm(operation) is not { Kind: LinearTermKind.Length } term)
+            {
+                return false;
+            }
+
+            return term.Symbol is not IParameterSymbol parameter
+                || !Definitions.TryGetWithoutPath(parameter, site.Invocation, out var assigned, out _)
+                || assigned;
+        }
+
         private LinearForm? LengthOf(ISymbol symbol)
         {
+            // One variable asked about (the usual case) needs no dictionary.
+            if (firstLengthOf is null)
+            {
+                firstLengthOf = symbol;
+                firstLength = ComputeLength(symbol);
+                return firstLength;
+            }
+
+            if (SymbolEqualityComparer.Default.Equals(firstLengthOf, symbol))
+            {
+                return firstLength;
+            }
+
             lengths ??= new Dictionary<ISymbol, LinearForm?>(SymbolEqualityComparer.Default);
             if (!lengths.TryGetValue(symbol, out var length))
             {
-                length = BufferSizes.GetOfVariable(symbol, site.Invocation, factsAtCopy ??= () => Facts, cancellationToken).Elements;
+                length = ComputeLength(symbol);
                 lengths[symbol] = length;
             }
 
             return length;
         }
+
+        private LinearForm? ComputeLength(ISymbol symbol)
+            => BufferSizes.GetOfVariable(symbol, site.Invocation, factsAtCopy ??= () => Facts, cancellationToken).Elements;
 
         /// <param name="fixedOnly">True when only a fixed size matters (any other size is answered as unknown, cheaply).</param>
         private BufferSize SizeOf(CopyOperand operand, bool fixedOnly = false)
