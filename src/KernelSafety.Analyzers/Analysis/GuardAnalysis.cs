@@ -805,6 +805,53 @@ internal static class GuardAnalysis
     [ThreadStatic]
     private static Stack<IOperation>? visitStack;
 
+    /// <summary>
+    /// True when <paramref name="root"/> or an operation inside it references (reads or names) a local, parameter or
+    /// field of <paramref name="symbols"/>. A plain reference is answered without a walk; the walk stops at the first hit.
+    /// </summary>
+    public static bool ReadsAny(IOperation root, HashSet<ISymbol> symbols)
+    {
+        if (ReferencedSymbol(root) is { } direct)
+        {
+            return symbols.Contains(direct);
+        }
+
+        var stack = visitStack ?? new Stack<IOperation>();
+        visitStack = null;
+        try
+        {
+            stack.Push(root);
+            while (stack.Count > 0)
+            {
+                var operation = stack.Pop();
+                if (ReferencedSymbol(operation) is { } symbol && symbols.Contains(symbol))
+                {
+                    return true;
+                }
+
+                foreach (var child in operation.ChildOperations)
+                {
+                    stack.Push(child);
+                }
+            }
+
+            return false;
+        }
+        finally
+        {
+            stack.Clear();
+            visitStack = stack;
+        }
+    }
+
+    private static ISymbol? ReferencedSymbol(IOperation operation) => operation switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation field => field.Field,
+        _ => null,
+    };
+
     /// <summary>The locals and parameters <paramref name="operation"/> itself assigns (not its children), added to <paramref name="assigned"/>.</summary>
     public static void AddAssigned(IOperation operation, List<ISymbol> assigned)
     {

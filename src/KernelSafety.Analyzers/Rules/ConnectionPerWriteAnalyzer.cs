@@ -251,6 +251,13 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        // Only a connection this body creates can be reported: a body that connects a socket it was given or keeps in a
+        // field (the reuse this rule asks for) needs none of the work below.
+        if (!CreatesConnection(declarators, assignments, symbols))
+        {
+            return;
+        }
+
         // A request/response exchange (whois, a query protocol) reads the reply on the connection it opened:
         // one connection per request is the protocol there, not the listing's connection per device write.
         foreach (var invocation in invocations)
@@ -279,6 +286,27 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 CheckConnection(context, body, method, local.Local, null, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
             }
         }
+    }
+
+    private static bool CreatesConnection(List<IVariableDeclaratorOperation> declarators, List<ISimpleAssignmentOperation> assignments, KnownSymbols symbols)
+    {
+        foreach (var declarator in declarators)
+        {
+            if (IsConnectionCreation(declarator.Initializer!.Value, symbols))
+            {
+                return true;
+            }
+        }
+
+        foreach (var assignment in assignments)
+        {
+            if (Unwrap(assignment.Target) is ILocalReferenceOperation && IsConnectionCreation(assignment.Value, symbols))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool ContainsConnect(IOperation body, KnownSymbols symbols)
@@ -794,26 +822,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             && SymbolEqualityComparer.Default.Equals(reference.Local, local);
 
     /// <summary>True when <paramref name="operation"/> reads a local, parameter or field of <paramref name="set"/>.</summary>
-    private static bool References(IOperation operation, HashSet<ISymbol> set)
-    {
-        foreach (var node in operation.DescendantsAndSelf())
-        {
-            ISymbol? symbol = node switch
-            {
-                ILocalReferenceOperation local => local.Local,
-                IParameterReferenceOperation parameter => parameter.Parameter,
-                IFieldReferenceOperation field => field.Field,
-                _ => null,
-            };
-
-            if (symbol is not null && set.Contains(symbol))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool References(IOperation operation, HashSet<ISymbol> set) => GuardAnalysis.ReadsAny(operation, set);
 
     private static IOperation Unwrap(IOperation operation)
     {
