@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime;
 using KernelSafety.Analyzers;
 using KernelSafety.Testing.Corpus;
 using Microsoft.CodeAnalysis;
@@ -15,7 +16,7 @@ namespace KernelSafety.Benchmarks.Analyzers;
 /// The analyzer cost harness. In one process it compiles each corpus, times the compiler's own
 /// diagnostics pass, then runs KernelSafety's analyzers and the SDK's NetAnalyzers for the comparable
 /// rules (CA1806, CA2022, CA2000) on the same compilation with execution-time logging, and reports
-/// ratios. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [--list] [file.cs|folder ...]</c>;
+/// ratios. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [--list] [--workstation-gc] [file.cs|folder ...]</c>;
 /// <c>--list</c> prints every KernelSafety diagnostic of the user sources (file:line: id message).
 /// </summary>
 public static class AnalyzerCostEntry
@@ -27,6 +28,7 @@ public static class AnalyzerCostEntry
         var lines = 200_000;
         var runs = 3;
         var list = false;
+        var workstationGc = false;
         var userPaths = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -45,10 +47,13 @@ public static class AnalyzerCostEntry
                 case "--list":
                     list = true;
                     break;
+                case "--workstation-gc":
+                    workstationGc = true;
+                    break;
                 default:
                     if (!File.Exists(args[i]) && !Directory.Exists(args[i]))
                     {
-                        Console.Error.WriteLine($"error: '{args[i]}' is neither an option (--lines N, --runs N, --smoke, --list) nor an existing .cs file or folder");
+                        Console.Error.WriteLine($"error: '{args[i]}' is neither an option (--lines N, --runs N, --smoke, --list, --workstation-gc) nor an existing .cs file or folder");
                         return 2;
                     }
 
@@ -57,12 +62,20 @@ public static class AnalyzerCostEntry
             }
         }
 
+        // The compiler runs analyzers under server GC (csc and VBCSCompiler set System.GC.Server), and a GC pause is
+        // charged to whichever callback allocates when it falls due: measure under the compiler's own GC, in a child
+        // process when this one was started with the workstation GC, unless told otherwise.
+        if (!workstationGc && !GCSettings.IsServerGC)
+        {
+            return RunUnderServerGc(args);
+        }
+
         var ours = LoadOurAnalyzers();
         var baseline = LoadNetAnalyzers(out var baselineSource);
         var references = PlatformReferences();
 
         Console.WriteLine($"KernelSafety analyzer cost harness: {ours.Length} KernelSafety analyzers; baseline {baseline.Length} NetAnalyzers analyzers for {string.Join(", ", BaselineRuleIds)} from {baselineSource}");
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformationText()}; {runs} timed run(s) per corpus after a warm-up, median reported");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformationText()}, {(GCSettings.IsServerGC ? "server GC (as csc and VBCSCompiler)" : "workstation GC")}; {runs} timed run(s) per corpus after a warm-up, median reported");
         Console.WriteLine();
 
         // Warm-up: JIT the compiler and all analyzers on a small corpus so the timed runs measure steady state.
@@ -250,6 +263,34 @@ public static class AnalyzerCostEntry
             ourTimes.Add(ourTotal);
             baselineTimes.Add(baselineTotal);
         }
+    }
+
+    /// <summary>Runs this harness again, with the same arguments, in a child process that uses the server GC; returns its exit code.</summary>
+    private static int RunUnderServerGc(string[] args)
+    {
+        var host = Environment.ProcessPath ?? throw new InvalidOperationException("the harness cannot find its own executable to rerun it under server GC; pass --workstation-gc");
+        var start = new ProcessStartInfo(host) { UseShellExecute = false };
+        if (string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location); // started as 'dotnet KernelSafety.Benchmarks.dll'
+        }
+
+        start.ArgumentList.Add("analyzers");
+        foreach (var argument in args)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_gcServer"] = "1";
+        using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start '{host}'");
+        child.WaitForExit();
+        if (child.ExitCode == 0)
+        {
+            return 0;
+        }
+
+        Console.Error.WriteLine($"error: the harness under server GC exited with {child.ExitCode}");
+        return child.ExitCode;
     }
 
     /// <summary>Prints each KernelSafety diagnostic (and analyzer failure, AD0001) as <c>file:line: id message</c>, in file order.</summary>
