@@ -43,6 +43,21 @@ internal static class Definitions
             root = root.Parent;
         }
 
+        // The copies of one body ask about the same few variables, and the answer does not depend on where in the body
+        // (outside nested functions) the variable is used: a local has one declaration, a parameter one argument.
+        var memo = Memo.Get();
+        if (memo.TryGet(root, variable, out var found, out assigned, out value))
+        {
+            return found;
+        }
+
+        found = Compute(variable, root, use, out assigned, out value);
+        memo.Add(root, variable, found, assigned, value);
+        return found;
+    }
+
+    private static bool Compute(ISymbol variable, IOperation root, IOperation use, out bool assigned, out IOperation? value)
+    {
         // Cheapest first: the body's text shows that nothing assigns the variable (PathFacts' notion: assignment,
         // ++/--, ref/out, deconstruction), so a parameter keeps its argument and a local keeps its initializer.
         if (TryFromText(variable, root, use, out assigned, out value))
@@ -136,6 +151,86 @@ internal static class Definitions
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The last answers of this thread for the body analyzed last. The memo itself is held weakly: it keeps no
+    /// compilation alive past the next garbage collection, and one is made again only after a collection took it.
+    /// </summary>
+    private sealed class Memo
+    {
+        private const int Capacity = 8;
+
+        [ThreadStatic]
+        private static WeakReference<Memo>? current;
+
+        private readonly ISymbol?[] variables = new ISymbol?[Capacity];
+        private readonly IOperation?[] values = new IOperation?[Capacity];
+        private readonly byte[] flags = new byte[Capacity];
+        private IOperation? root;
+        private int count;
+        private int next;
+
+        public static Memo Get()
+        {
+            var reference = current;
+            if (reference is not null && reference.TryGetTarget(out var memo))
+            {
+                return memo;
+            }
+
+            memo = new Memo();
+            if (reference is null)
+            {
+                current = new WeakReference<Memo>(memo);
+            }
+            else
+            {
+                reference.SetTarget(memo);
+            }
+
+            return memo;
+        }
+
+        public bool TryGet(IOperation body, ISymbol variable, out bool found, out bool assigned, out IOperation? value)
+        {
+            if (ReferenceEquals(root, body))
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(variables[i], variable))
+                    {
+                        found = (flags[i] & 1) != 0;
+                        assigned = (flags[i] & 2) != 0;
+                        value = values[i];
+                        return true;
+                    }
+                }
+            }
+
+            found = false;
+            assigned = false;
+            value = null;
+            return false;
+        }
+
+        public void Add(IOperation body, ISymbol variable, bool found, bool assigned, IOperation? value)
+        {
+            if (!ReferenceEquals(root, body))
+            {
+                Array.Clear(variables, 0, count);
+                Array.Clear(values, 0, count);
+                root = body;
+                count = 0;
+                next = 0;
+            }
+
+            // Eight answers cover the variables of a body's copies; past that, the oldest is replaced.
+            var slot = count < Capacity ? count++ : next++ % Capacity;
+            variables[slot] = variable;
+            values[slot] = value;
+            flags[slot] = (byte)((found ? 1 : 0) | (assigned ? 2 : 0));
+        }
     }
 
     private sealed class Summary

@@ -47,6 +47,32 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Copies_of_one_body_are_each_judged_by_the_size_of_the_same_local()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Device
+            {
+                void Small()
+                {
+                    var data = new byte[32];
+                    var msg = new byte[16];
+                    Buffer.BlockCopy(data, 0, msg, 0, 8);
+                    {|KS0001:Buffer.BlockCopy(data, 0, msg, 0, 32)|};
+                    Action late = () => Buffer.BlockCopy(data, 0, msg, 0, 16);
+                }
+
+                void Large()
+                {
+                    var data = new byte[32];
+                    var msg = new byte[64];
+                    Buffer.BlockCopy(data, 0, msg, 0, 32);
+                    {|KS0001:Buffer.BlockCopy(data, 0, msg, 0, 80)|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Caller_length_copied_into_a_fixed_size_field()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
