@@ -254,6 +254,12 @@ internal static class BufferSizes
             return BufferSize.Unknown;
         }
 
+        // Looked up before a value factory (a closure) is made: a field's size is read once and asked for at every copy.
+        if (FieldSizes.TryGetValue(field, out var known))
+        {
+            return known.Size;
+        }
+
         return FieldSizes.GetValue(field, f => new FieldSize(ReadField(f, arrayType, cancellationToken))).Size;
     }
 

@@ -84,11 +84,8 @@ internal sealed class PathFacts
     /// <summary>The facts at <paramref name="operation"/> (cached per operation; a result is never modified).</summary>
     public static PathFacts At(IOperation operation, CancellationToken cancellationToken)
     {
-        var cache = TreeCache.Of(operation);
-        lock (cache)
-        {
-            return At(operation, cache, cancellationToken);
-        }
+        // The cache belongs to this thread (BodyCache): no lock.
+        return At(operation, TreeCache.Of(operation), cancellationToken);
     }
 
     private static PathFacts At(IOperation operation, TreeCache cache, CancellationToken cancellationToken)
@@ -758,19 +755,17 @@ internal static class GuardAnalysis
     /// <summary>Locals and parameters assigned anywhere inside <paramref name="root"/> (including <c>ref</c>/<c>out</c> arguments); cached.</summary>
     public static ISymbol[] AssignedVariables(IOperation root)
     {
+        // The cache belongs to this thread (BodyCache): no lock.
         var cache = PathFacts.TreeCache.Of(root);
-        lock (cache)
+        if (!cache.Assigned.TryGetValue(root, out var assigned))
         {
-            if (!cache.Assigned.TryGetValue(root, out var assigned))
-            {
-                var found = new List<ISymbol>();
-                Visit(root, operation => AddAssigned(operation, found));
-                assigned = found.Count == 0 ? System.Array.Empty<ISymbol>() : found.ToArray();
-                cache.Assigned[root] = assigned;
-            }
-
-            return assigned;
+            var found = new List<ISymbol>();
+            Visit(root, operation => AddAssigned(operation, found));
+            assigned = found.Count == 0 ? System.Array.Empty<ISymbol>() : found.ToArray();
+            cache.Assigned[root] = assigned;
         }
+
+        return assigned;
     }
 
     /// <summary>
