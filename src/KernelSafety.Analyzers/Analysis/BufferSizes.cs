@@ -351,7 +351,7 @@ internal static class BufferSizes
         var declaration = field.Locations.Length == 1 && field.Locations[0].IsInSource ? field.Locations[0] : null;
         foreach (var part in field.ContainingType.DeclaringSyntaxReferences)
         {
-            var text = part.SyntaxTree.GetText(cancellationToken).ToString();
+            var text = TreeText.Of(part.SyntaxTree, cancellationToken);
             var declarationStart = declaration is not null && declaration.SourceTree == part.SyntaxTree ? declaration.SourceSpan.Start : -1;
             if (TextReads.MayAssign(text, part.Span.Start, part.Span.End, field.Name, declarationStart))
             {

@@ -262,6 +262,13 @@ internal static class ByteOrder
                 continue;
             }
 
+            // Both shapes call a method whose name ends in "BigEndian": a tree that does not spell it needs no walk.
+            var text = TreeText.Of(declaration.SyntaxTree, cancellationToken);
+            if (text.IndexOf("BigEndian", StringComparison.Ordinal) < 0 && !TextReads.HasUnicodeEscape(text, 0, text.Length))
+            {
+                continue;
+            }
+
             foreach (var node in declaration.SyntaxTree.GetRoot(cancellationToken).DescendantNodes())
             {
                 cancellationToken.ThrowIfCancellationRequested();

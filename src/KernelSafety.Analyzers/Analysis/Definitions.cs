@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -88,7 +89,7 @@ internal static class Definitions
         assigned = false;
         value = null;
         var body = root.Syntax;
-        var text = body.SyntaxTree.GetText().ToString();
+        var text = TreeText.Of(body.SyntaxTree, CancellationToken.None);
         if (variable is IParameterSymbol parameter)
         {
             return !TextReads.MayAssign(text, body.SpanStart, body.Span.End, parameter.Name, declaration: -1);

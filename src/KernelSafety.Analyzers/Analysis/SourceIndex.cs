@@ -166,10 +166,6 @@ internal sealed class SourceIndex
         }
     }
 
-    // A tree's text as one string: free for the usual string-backed text; a large file's text is copied once per
-    // question (the index keeps no copy, so idle trees hold no second copy of their text).
-    private static string GetText(SyntaxTree tree, CancellationToken cancellationToken) => tree.GetText(cancellationToken).ToString();
-
     private static void AddDynamicNames(
         Dictionary<SyntaxTree, ulong> result,
         List<(SyntaxTree Tree, TreeScan Scan)> scans,
@@ -185,7 +181,7 @@ internal sealed class SourceIndex
         foreach (var (tree, scan) in scans)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var text = GetText(tree, cancellationToken);
+            var text = TreeText.Of(tree, cancellationToken);
             foreach (var name in names)
             {
                 if (TextScan.ContainsIdentifier(text, name))
@@ -337,7 +333,7 @@ internal sealed class SourceIndex
 
         public static TreeScan Create(SyntaxTree tree, CancellationToken cancellationToken)
         {
-            var text = GetText(tree, cancellationToken);
+            var text = TreeText.Of(tree, cancellationToken);
             var names = TextScan.FindNames(text, cancellationToken);
             var declaredNative = SourceNames.PInvokeAttributes.Overlaps(names)
                 ? DeclaredNames(text, SourceNames.PInvokeAttributes, cancellationToken)
@@ -350,7 +346,7 @@ internal sealed class SourceIndex
             var members = Volatile.Read(ref networkOrderMembers);
             if (members is null)
             {
-                var text = GetText(tree, cancellationToken);
+                var text = TreeText.Of(tree, cancellationToken);
                 members = NetworkOrderDeclarations(tree, text, cancellationToken);
                 Volatile.Write(ref networkOrderMembers, members);
             }

@@ -73,7 +73,7 @@ internal static class TextReads
     }
 
     /// <summary>True when the text holds <c>\u</c> or <c>\U</c> (an identifier may be spelled with an escape).</summary>
-    private static bool HasUnicodeEscape(string text, int start, int end)
+    internal static bool HasUnicodeEscape(string text, int start, int end)
     {
         for (var index = start; index < end && (index = text.IndexOf('\\', index, end - index)) >= 0; index++)
         {

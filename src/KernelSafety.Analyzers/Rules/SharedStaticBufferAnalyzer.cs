@@ -115,7 +115,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         var declaration = field.Locations.Length == 1 && field.Locations[0].IsInSource ? field.Locations[0] : null;
         foreach (var part in type.DeclaringSyntaxReferences)
         {
-            var text = part.SyntaxTree.GetText(cancellationToken).ToString();
+            var text = TreeText.Of(part.SyntaxTree, cancellationToken);
             foreach (var position in TextScan.FindIdentifier(text, field.Name, part.Span))
             {
                 if (declaration is not null && declaration.SourceTree == part.SyntaxTree && declaration.SourceSpan.Start == position)
