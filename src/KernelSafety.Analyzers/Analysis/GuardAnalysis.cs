@@ -773,44 +773,28 @@ internal static class GuardAnalysis
     /// iterator objects: this runs over whole method bodies). The order is unspecified.
     /// </summary>
     public static void Visit(IOperation root, Action<IOperation> visit)
-    {
-        // One stack per thread, reused: a walk allocates nothing. A visit that walks again (re-entrancy) gets its own.
-        var stack = visitStack ?? new Stack<IOperation>();
-        visitStack = null;
-        try
+        => Find(root, visit, static (operation, visit) =>
         {
-            stack.Push(root);
-            while (stack.Count > 0)
-            {
-                var operation = stack.Pop();
-                visit(operation);
-                foreach (var child in operation.ChildOperations)
-                {
-                    stack.Push(child);
-                }
-            }
-        }
-        finally
-        {
-            stack.Clear();
-            visitStack = stack;
-        }
-    }
-
-    [ThreadStatic]
-    private static Stack<IOperation>? visitStack;
+            visit(operation);
+            return false;
+        });
 
     /// <summary>
     /// True when <paramref name="root"/> or an operation inside it references (reads or names) a local, parameter or
     /// field of <paramref name="symbols"/>. A plain reference is answered without a walk; the walk stops at the first hit.
     /// </summary>
     public static bool ReadsAny(IOperation root, HashSet<ISymbol> symbols)
-    {
-        if (ReferencedSymbol(root) is { } direct)
-        {
-            return symbols.Contains(direct);
-        }
+        => ReferencedSymbol(root) is { } direct
+            ? symbols.Contains(direct)
+            : Find(root, symbols, static (operation, symbols) => ReferencedSymbol(operation) is { } symbol && symbols.Contains(symbol));
 
+    /// <summary>
+    /// True when <paramref name="found"/> holds for <paramref name="root"/> or an operation below it; the walk stops at
+    /// the first. Explicit stack, in an unspecified order.
+    /// </summary>
+    private static bool Find<TState>(IOperation root, TState state, Func<IOperation, TState, bool> found)
+    {
+        // One stack per thread, reused: a walk allocates nothing. A walk started inside another (re-entrancy) gets its own.
         var stack = visitStack ?? new Stack<IOperation>();
         visitStack = null;
         try
@@ -819,7 +803,7 @@ internal static class GuardAnalysis
             while (stack.Count > 0)
             {
                 var operation = stack.Pop();
-                if (ReferencedSymbol(operation) is { } symbol && symbols.Contains(symbol))
+                if (found(operation, state))
                 {
                     return true;
                 }
@@ -838,6 +822,9 @@ internal static class GuardAnalysis
             visitStack = stack;
         }
     }
+
+    [ThreadStatic]
+    private static Stack<IOperation>? visitStack;
 
     private static ISymbol? ReferencedSymbol(IOperation operation) => operation switch
     {

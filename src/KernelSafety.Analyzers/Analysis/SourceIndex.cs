@@ -673,7 +673,7 @@ internal static class TextScan
         }
     }
 
-    private static int SkipSpaces(string text, int index)
+    public static int SkipSpaces(string text, int index)
     {
         while (index < text.Length && char.IsWhiteSpace(text[index]))
         {
@@ -858,11 +858,11 @@ internal static class TextScan
         return false;
     }
 
-    private static bool IsWholeIdentifier(string text, int index, int length)
+    public static bool IsWholeIdentifier(string text, int index, int length)
         => (index == 0 || !IsIdentifierPart(text[index - 1]))
             && (index + length == text.Length || !IsIdentifierPart(text[index + length]));
 
-    private static bool IsIdentifierPart(char c)
+    public static bool IsIdentifierPart(char c)
         => c < 128
             ? (uint)((c | 0x20) - 'a') <= 'z' - 'a' || (uint)(c - '0') <= 9 || c == '_'
             : SyntaxFacts.IsIdentifierPartCharacter(c);

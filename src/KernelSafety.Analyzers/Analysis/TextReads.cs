@@ -15,7 +15,7 @@ internal static class TextReads
     /// <summary>True when the identifier at <paramref name="index"/> (of <paramref name="length"/> chars) is evidently only read.</summary>
     public static bool IsEvidentRead(string text, int index, int length)
     {
-        var next = SkipSpaces(text, index + length);
+        var next = TextScan.SkipSpaces(text, index + length);
         if (next >= text.Length)
         {
             return false;
@@ -25,15 +25,15 @@ internal static class TextReads
         {
             case '.':
                 // table.Length, table.LongLength, table.Rank: a property of the array, not of its contents.
-                var start = SkipSpaces(text, next + 1);
+                var start = TextScan.SkipSpaces(text, next + 1);
                 var end = start;
-                while (end < text.Length && IsIdentifierPart(text[end]))
+                while (end < text.Length && TextScan.IsIdentifierPart(text[end]))
                 {
                     end++;
                 }
 
                 return (IsWord(text, start, end, "Length") || IsWord(text, start, end, "LongLength") || IsWord(text, start, end, "Rank"))
-                    && !IsAssignmentAt(text, SkipSpaces(text, end));
+                    && !IsAssignmentAt(text, TextScan.SkipSpaces(text, end));
 
             case '[':
                 return !IsWrittenBefore(text, index) && !IsIncrementedBefore(text, index) && FollowsAsValue(text, index, next);
@@ -61,7 +61,7 @@ internal static class TextReads
         var index = start;
         while (index < end && (index = text.IndexOf(name, index, end - index, System.StringComparison.Ordinal)) >= 0)
         {
-            if (index != declaration && IsWhole(text, index, name.Length) && MayAssignAt(text, index, name.Length))
+            if (index != declaration && TextScan.IsWholeIdentifier(text, index, name.Length) && MayAssignAt(text, index, name.Length))
             {
                 return true;
             }
@@ -93,7 +93,7 @@ internal static class TextReads
             return true;
         }
 
-        var next = SkipSpaces(text, index + length);
+        var next = TextScan.SkipSpaces(text, index + length);
         if (next >= text.Length)
         {
             return true;
@@ -138,9 +138,6 @@ internal static class TextReads
         return previous >= 1 && (text[previous] == '+' && text[previous - 1] == '+' || text[previous] == '-' && text[previous - 1] == '-');
     }
 
-    private static bool IsWhole(string text, int index, int length)
-        => (index == 0 || !IsIdentifierPart(text[index - 1])) && (index + length >= text.Length || !IsIdentifierPart(text[index + length]));
-
     /// <summary>True when the text before the element access passes it by reference or takes its address.</summary>
     private static bool IsWrittenBefore(string text, int index)
     {
@@ -163,7 +160,7 @@ internal static class TextReads
 
         var wordEnd = previous + 1;
         var wordStart = wordEnd;
-        while (wordStart > 0 && IsIdentifierPart(text[wordStart - 1]))
+        while (wordStart > 0 && TextScan.IsIdentifierPart(text[wordStart - 1]))
         {
             wordStart--;
         }
@@ -182,7 +179,7 @@ internal static class TextReads
             return false;
         }
 
-        var next = SkipSpaces(text, close + 1);
+        var next = TextScan.SkipSpaces(text, close + 1);
         if (next >= text.Length)
         {
             return false;
@@ -248,7 +245,7 @@ internal static class TextReads
                     }
 
                     // Closes a group around the element: assigned to as a whole?
-                    if (IsAssignmentAt(text, SkipSpaces(text, i + 1)))
+                    if (IsAssignmentAt(text, TextScan.SkipSpaces(text, i + 1)))
                     {
                         return true;
                     }
@@ -308,16 +305,4 @@ internal static class TextReads
 
     private static bool IsWord(string text, int start, int end, string word)
         => end - start == word.Length && string.CompareOrdinal(text, start, word, 0, word.Length) == 0;
-
-    private static int SkipSpaces(string text, int index)
-    {
-        while (index < text.Length && char.IsWhiteSpace(text[index]))
-        {
-            index++;
-        }
-
-        return index;
-    }
-
-    private static bool IsIdentifierPart(char c) => char.IsLetterOrDigit(c) || c == '_';
 }
