@@ -571,17 +571,7 @@ internal static class TextScan
                             return;
                         }
 
-                        var nameEnd = i;
-                        while (nameEnd > index && char.IsWhiteSpace(text[nameEnd - 1]))
-                        {
-                            nameEnd--;
-                        }
-
-                        var nameStart = nameEnd;
-                        while (nameStart > index && IsIdentifierPart(text[nameStart - 1]))
-                        {
-                            nameStart--;
-                        }
+                        var (nameStart, nameEnd) = IdentifierBefore(text, index, i);
 
                         if (nameStart == nameEnd)
                         {
@@ -750,19 +740,29 @@ internal static class TextScan
             return null;
         }
 
-        var end = parenthesis;
-        while (end > index && char.IsWhiteSpace(text[end - 1]))
+        var (start, end) = IdentifierBefore(text, index, parenthesis);
+        return start < end ? text.Substring(start, end - start) : null;
+    }
+
+    /// <summary>
+    /// The identifier that ends, but for white space, just before <paramref name="position"/>, not reaching back past
+    /// <paramref name="floor"/>; empty (start equal to end) when there is none.
+    /// </summary>
+    private static (int Start, int End) IdentifierBefore(string text, int floor, int position)
+    {
+        var end = position;
+        while (end > floor && char.IsWhiteSpace(text[end - 1]))
         {
             end--;
         }
 
         var start = end;
-        while (start > index && IsIdentifierPart(text[start - 1]))
+        while (start > floor && IsIdentifierPart(text[start - 1]))
         {
             start--;
         }
 
-        return start < end ? text.Substring(start, end - start) : null;
+        return (start, end);
     }
 
     /// <summary>The index after the bracketed group opening at <paramref name="open"/>, or -1 when it does not close plainly.</summary>
