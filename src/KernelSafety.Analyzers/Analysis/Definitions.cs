@@ -117,12 +117,14 @@ internal static class Definitions
     /// </summary>
     private static IVariableDeclaratorOperation? FindBlockDeclarator(ILocalSymbol local, IOperation use)
     {
+        // Kinds and names are compared before interface casts and symbol equality: this runs for most copies.
+        var name = local.Name;
         for (var current = use; current.Parent is { } parent; current = parent)
         {
-            var statements = parent switch
+            var statements = parent.Kind switch
             {
-                IBlockOperation block => block.Operations,
-                ISwitchCaseOperation section => section.Body,
+                OperationKind.Block => ((IBlockOperation)parent).Operations,
+                OperationKind.SwitchCase => ((ISwitchCaseOperation)parent).Body,
                 _ => default,
             };
 
@@ -133,16 +135,18 @@ internal static class Definitions
 
             foreach (var statement in statements)
             {
-                if (statement is not IVariableDeclarationGroupOperation group)
+                if (statement.Kind != OperationKind.VariableDeclarationGroup)
                 {
                     continue;
                 }
 
-                foreach (var declaration in group.Declarations)
+                foreach (var declaration in ((IVariableDeclarationGroupOperation)statement).Declarations)
                 {
                     foreach (var declarator in declaration.Declarators)
                     {
-                        if (SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                        var declared = declarator.Symbol;
+                        if (ReferenceEquals(declared, local)
+                            || (declared.Name == name && SymbolEqualityComparer.Default.Equals(declared, local)))
                         {
                             return declarator;
                         }

@@ -160,6 +160,12 @@ internal sealed class LinearForm
     {
         while (true)
         {
+            // Most operands are neither: their kind answers before any interface cast.
+            if (operation is null || operation.Kind is not (OperationKind.Conversion or OperationKind.Parenthesized))
+            {
+                return operation;
+            }
+
             switch (operation)
             {
                 case IConversionOperation { OperatorMethod: null } conversion:
