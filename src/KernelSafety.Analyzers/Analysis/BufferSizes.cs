@@ -348,12 +348,10 @@ internal static class BufferSizes
     /// </summary>
     private static bool MayBeAssignedInText(IFieldSymbol field, CancellationToken cancellationToken)
     {
-        var declaration = field.Locations.Length == 1 && field.Locations[0].IsInSource ? field.Locations[0] : null;
         foreach (var part in field.ContainingType.DeclaringSyntaxReferences)
         {
             var text = TreeText.Of(part.SyntaxTree, cancellationToken);
-            var declarationStart = declaration is not null && declaration.SourceTree == part.SyntaxTree ? declaration.SourceSpan.Start : -1;
-            if (TextReads.MayAssign(text, part.Span.Start, part.Span.End, field.Name, declarationStart))
+            if (TextReads.MayAssign(text, part.Span.Start, part.Span.End, field.Name, TextReads.DeclarationStart(field, part.SyntaxTree)))
             {
                 return true;
             }

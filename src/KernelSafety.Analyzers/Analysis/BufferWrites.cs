@@ -288,15 +288,12 @@ internal static class BufferWrites
         }
 
         // libc read/recv/recvfrom fill their second argument; memcpy/memmove/memset their first.
-        if (method.IsStatic && method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null)
+        switch (NativeMethods.GetEntryPoint(method, symbols))
         {
-            switch (NativeMethods.GetEntryPoint(method, symbols))
-            {
-                case "read" or "recv" or "recvfrom" or "pread":
-                    return parameter.Ordinal == 1;
-                case NativeMethods.Memcpy or NativeMethods.Memmove or "memset":
-                    return parameter.Ordinal == 0;
-            }
+            case "read" or "recv" or "recvfrom" or "pread":
+                return parameter.Ordinal == 1;
+            case NativeMethods.Memcpy or NativeMethods.Memmove or "memset":
+                return parameter.Ordinal == 0;
         }
 
         return false;

@@ -85,8 +85,7 @@ internal static class CopyApi
     /// <summary>Cheap pre-check on the method name (no symbol lookups).</summary>
     public static bool MayBeCopy(IMethodSymbol method)
         => method.Name is "BlockCopy" or "Copy" or "ConstrainedCopy" or "MemoryCopy" or "CopyBlock" or "CopyBlockUnaligned" or "CopyTo"
-           || (method.IsStatic && (method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null)
-               && method.Parameters.Length == 3);
+           || (NativeMethods.MayBePInvoke(method) && method.Parameters.Length == 3);
 
     public static CopySite? TryGet(IInvocationOperation invocation, KnownSymbols symbols)
     {

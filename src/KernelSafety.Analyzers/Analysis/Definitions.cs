@@ -18,7 +18,7 @@ namespace KernelSafety.Analyzers.Analysis;
 /// </summary>
 internal static class Definitions
 {
-    private static readonly Func<IOperation, Summary> Create = root => new Summary(root);
+    private static readonly Func<IOperation, Body> Create = root => new Body(root);
 
     /// <summary>
     /// True when the answer needs no path facts. Then <paramref name="assigned"/> and <paramref name="value"/> are what
@@ -46,27 +46,27 @@ internal static class Definitions
 
         // The copies of one body ask about the same few variables, and the answer does not depend on where in the body
         // (outside nested functions) the variable is used: a local has one declaration, a parameter one argument.
-        var memo = Memo.Get();
-        if (memo.TryGet(root, variable, out var found, out assigned, out value))
+        var body = BodyCache<Body>.Get(root, Create);
+        if (body.TryGetAnswer(variable, out var found, out assigned, out value))
         {
             return found;
         }
 
-        found = Compute(variable, root, use, out assigned, out value);
-        memo.Add(root, variable, found, assigned, value);
+        found = Compute(variable, body, use, out assigned, out value);
+        body.AddAnswer(variable, found, assigned, value);
         return found;
     }
 
-    private static bool Compute(ISymbol variable, IOperation root, IOperation use, out bool assigned, out IOperation? value)
+    private static bool Compute(ISymbol variable, Body body, IOperation use, out bool assigned, out IOperation? value)
     {
         // Cheapest first: the body's text shows that nothing assigns the variable (PathFacts' notion: assignment,
         // ++/--, ref/out, deconstruction), so a parameter keeps its argument and a local keeps its initializer.
-        if (TryFromText(variable, root, use, out assigned, out value))
+        if (TryFromText(variable, body.Root, use, out assigned, out value))
         {
             return true;
         }
 
-        var summary = BodyCache<Summary>.Get(root, Create);
+        var summary = body.Summary;
         var count = summary.AssignmentCount(variable);
         if (variable is IParameterSymbol)
         {
@@ -158,56 +158,31 @@ internal static class Definitions
         return null;
     }
 
-    /// <summary>
-    /// The last answers of this thread for the body analyzed last. The memo itself is held weakly: it keeps no
-    /// compilation alive past the next garbage collection, and one is made again only after a collection took it.
-    /// </summary>
-    private sealed class Memo
+    /// <summary>What is known of one method body: the answers given so far, and its summary once one is needed.</summary>
+    private sealed class Body
     {
-        private const int Capacity = 8;
+        private Summary? summary;
+        private List<(ISymbol Variable, bool Found, bool Assigned, IOperation? Value)>? answers;
 
-        [ThreadStatic]
-        private static WeakReference<Memo>? current;
-
-        private readonly ISymbol?[] variables = new ISymbol?[Capacity];
-        private readonly IOperation?[] values = new IOperation?[Capacity];
-        private readonly byte[] flags = new byte[Capacity];
-        private IOperation? root;
-        private int count;
-        private int next;
-
-        public static Memo Get()
+        public Body(IOperation root)
         {
-            var reference = current;
-            if (reference is not null && reference.TryGetTarget(out var memo))
-            {
-                return memo;
-            }
-
-            memo = new Memo();
-            if (reference is null)
-            {
-                current = new WeakReference<Memo>(memo);
-            }
-            else
-            {
-                reference.SetTarget(memo);
-            }
-
-            return memo;
+            Root = root;
         }
 
-        public bool TryGet(IOperation body, ISymbol variable, out bool found, out bool assigned, out IOperation? value)
+        public IOperation Root { get; }
+
+        /// <summary>One walk of the body, made only when the text cannot answer.</summary>
+        public Summary Summary => summary ??= new Summary(Root);
+
+        public bool TryGetAnswer(ISymbol variable, out bool found, out bool assigned, out IOperation? value)
         {
-            if (ReferenceEquals(root, body))
+            if (answers is not null)
             {
-                for (var i = 0; i < count; i++)
+                foreach (var answer in answers)
                 {
-                    if (SymbolEqualityComparer.Default.Equals(variables[i], variable))
+                    if (SymbolEqualityComparer.Default.Equals(answer.Variable, variable))
                     {
-                        found = (flags[i] & 1) != 0;
-                        assigned = (flags[i] & 2) != 0;
-                        value = values[i];
+                        (_, found, assigned, value) = answer;
                         return true;
                     }
                 }
@@ -219,23 +194,8 @@ internal static class Definitions
             return false;
         }
 
-        public void Add(IOperation body, ISymbol variable, bool found, bool assigned, IOperation? value)
-        {
-            if (!ReferenceEquals(root, body))
-            {
-                Array.Clear(variables, 0, count);
-                Array.Clear(values, 0, count);
-                root = body;
-                count = 0;
-                next = 0;
-            }
-
-            // Eight answers cover the variables of a body's copies; past that, the oldest is replaced.
-            var slot = count < Capacity ? count++ : next++ % Capacity;
-            variables[slot] = variable;
-            values[slot] = value;
-            flags[slot] = (byte)((found ? 1 : 0) | (assigned ? 2 : 0));
-        }
+        public void AddAnswer(ISymbol variable, bool found, bool assigned, IOperation? value)
+            => (answers ??= new()).Add((variable, found, assigned, value));
     }
 
     private sealed class Summary

@@ -42,7 +42,7 @@ internal sealed class PathFacts
 
         public Dictionary<IOperation, ISymbol[]> Assigned { get; } = new();
 
-        public static TreeCache Of(IOperation operation) => BodyCache<TreeCache>.Get(BodyCache<TreeCache>.RootOf(operation), Create);
+        public static TreeCache Of(IOperation operation) => BodyCache<TreeCache>.Get(ResultUsage.GetRoot(operation), Create);
     }
 
     private readonly List<LinearForm> bounds = new();

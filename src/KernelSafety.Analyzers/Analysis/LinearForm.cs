@@ -71,9 +71,6 @@ internal sealed class LinearForm
 
     public IReadOnlyList<(LinearTerm Term, long Coefficient)> Terms => terms;
 
-    /// <summary>The terms, for loops that must not allocate an enumerator.</summary>
-    public ReadOnlySpan<(LinearTerm Term, long Coefficient)> TermSpan => terms;
-
     public bool IsConstant => terms.Length == 0;
 
     public static LinearForm Zero { get; } = new(0, NoTerms);
@@ -280,19 +277,6 @@ internal sealed class LinearForm
         }
 
         return result ?? this;
-    }
-
-    /// <summary>Replaces every term for which <paramref name="replace"/> returns a form by that form.</summary>
-    public LinearForm Substitute(Func<LinearTerm, LinearForm?> replace)
-    {
-        var result = Of(Constant);
-        foreach (var (term, coefficient) in terms)
-        {
-            var replacement = replace(term);
-            result = result.Add(replacement is null ? Of(term).Scale(coefficient) : replacement.Scale(coefficient));
-        }
-
-        return result;
     }
 
     /// <summary>

@@ -28,9 +28,8 @@ internal static class NativeMethods
     /// </summary>
     public static string? GetEntryPoint(IMethodSymbol method, KnownSymbols symbols)
     {
-        // Cheap first: a P/Invoke is a static method that is extern (DllImport) or partial (LibraryImport).
-        // Most calls fail here without touching attributes.
-        if (!method.IsStatic || (!method.IsExtern && !method.IsPartialDefinition && method.PartialDefinitionPart is null))
+        // Cheap first: most calls fail here without touching attributes.
+        if (!MayBePInvoke(method))
         {
             return null;
         }
@@ -70,6 +69,13 @@ internal static class NativeMethods
 
         return null;
     }
+
+    /// <summary>
+    /// The shape of a P/Invoke, told from flags alone: a static method that is extern (DllImport) or partial
+    /// (LibraryImport). False for every other method, without touching attributes or types.
+    /// </summary>
+    public static bool MayBePInvoke(IMethodSymbol method)
+        => method.IsStatic && (method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null);
 
     /// <summary>True when <paramref name="method"/> is a P/Invoke of <paramref name="entryPoint"/>.</summary>
     public static bool Is(IMethodSymbol method, string entryPoint, KnownSymbols symbols)

@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis;
+
 namespace KernelSafety.Analyzers.Analysis;
 
 /// <summary>
@@ -58,18 +60,22 @@ internal static class TextReads
             return true;
         }
 
-        var index = start;
-        while (index < end && (index = text.IndexOf(name, index, end - index, System.StringComparison.Ordinal)) >= 0)
+        for (var index = TextScan.NextIdentifier(text, name, start, end); index >= 0; index = TextScan.NextIdentifier(text, name, index + name.Length, end))
         {
-            if (index != declaration && TextScan.IsWholeIdentifier(text, index, name.Length) && MayAssignAt(text, index, name.Length))
+            if (index != declaration && MayAssignAt(text, index, name.Length))
             {
                 return true;
             }
-
-            index += name.Length;
         }
 
         return false;
+    }
+
+    /// <summary>Where <paramref name="symbol"/>'s own declaration spells its name in <paramref name="tree"/>, or -1.</summary>
+    public static int DeclarationStart(ISymbol symbol, SyntaxTree tree)
+    {
+        var locations = symbol.Locations;
+        return locations.Length == 1 && locations[0].IsInSource && locations[0].SourceTree == tree ? locations[0].SourceSpan.Start : -1;
     }
 
     /// <summary>True when the text holds <c>\u</c> or <c>\U</c> (an identifier may be spelled with an escape).</summary>
@@ -104,7 +110,7 @@ internal static class TextReads
         switch (c)
         {
             case '=':
-                return c1 != '=' && c1 != '>';
+                return IsAssignmentAt(text, next);
             case '+' or '-':
                 return c1 == '=' || c1 == c;
             case '*' or '/' or '%' or '&' or '|' or '^':
@@ -129,40 +135,19 @@ internal static class TextReads
 
     private static bool IsIncrementedBefore(string text, int index)
     {
-        var previous = index - 1;
-        while (previous >= 0 && char.IsWhiteSpace(text[previous]))
-        {
-            previous--;
-        }
-
+        var previous = TextScan.SkipSpacesBack(text, 0, index) - 1;
         return previous >= 1 && (text[previous] == '+' && text[previous - 1] == '+' || text[previous] == '-' && text[previous - 1] == '-');
     }
 
     /// <summary>True when the text before the element access passes it by reference or takes its address.</summary>
     private static bool IsWrittenBefore(string text, int index)
     {
-        var previous = index - 1;
-        while (previous >= 0 && char.IsWhiteSpace(text[previous]))
-        {
-            previous--;
-        }
-
-        if (previous < 0)
-        {
-            return false;
-        }
-
-        if (text[previous] == '&')
+        var (wordStart, wordEnd) = TextScan.IdentifierBefore(text, 0, index);
+        if (wordStart == wordEnd)
         {
             // &table[0] takes the address; a && b is a logical and.
-            return previous == 0 || text[previous - 1] != '&';
-        }
-
-        var wordEnd = previous + 1;
-        var wordStart = wordEnd;
-        while (wordStart > 0 && TextScan.IsIdentifierPart(text[wordStart - 1]))
-        {
-            wordStart--;
+            var previous = wordEnd - 1;
+            return previous >= 0 && text[previous] == '&' && (previous == 0 || text[previous - 1] != '&');
         }
 
         var length = wordEnd - wordStart;
@@ -263,7 +248,11 @@ internal static class TextReads
         return true;
     }
 
-    /// <summary>The index of the <c>]</c> closing the bracket at <paramref name="open"/>, or -1 when the text is not plain.</summary>
+    /// <summary>
+    /// The index of the <c>]</c> closing the bracket at <paramref name="open"/>, or -1 when the text is not plain. Unlike
+    /// the attribute scan (<see cref="TextScan"/>), a string inside the brackets is not followed: such an index is left to
+    /// the semantic analysis.
+    /// </summary>
     private static int MatchClose(string text, int open)
     {
         var depth = 0;
@@ -298,7 +287,7 @@ internal static class TextReads
         return -1;
     }
 
-    /// <summary>True at a simple or compound assignment operator (<c>=</c> but not <c>==</c> or <c>=&gt;</c>).</summary>
+    /// <summary>True at a simple assignment operator (<c>=</c> but not <c>==</c> or <c>=&gt;</c>).</summary>
     private static bool IsAssignmentAt(string text, int index)
         => index < text.Length && text[index] == '='
             && (index + 1 >= text.Length || (text[index + 1] != '=' && text[index + 1] != '>'));

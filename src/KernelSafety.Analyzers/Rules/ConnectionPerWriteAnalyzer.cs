@@ -85,7 +85,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 case "Connect" or "ConnectAsync" or "BeginConnect":
                     break;
                 default:
-                    if (!method.IsStatic || !(method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null))
+                    if (!NativeMethods.MayBePInvoke(method))
                     {
                         return;
                     }
@@ -665,13 +665,10 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 return true;
             }
 
-            if (invocation.TargetMethod.IsExtern || invocation.TargetMethod.IsPartialDefinition || invocation.TargetMethod.PartialDefinitionPart is not null)
+            if (NativeMethods.GetEntryPoint(invocation.TargetMethod, symbols) is "close" or "closesocket"
+                && IsLocal(FirstArgument(invocation), connection))
             {
-                var entryPoint = NativeMethods.GetEntryPoint(invocation.TargetMethod, symbols);
-                if (entryPoint is "close" or "closesocket" && IsLocal(FirstArgument(invocation), connection))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 

@@ -75,8 +75,7 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             case "Send" or "SendAsync" or "SendTo" or "SendToAsync" or "BeginSend" or "Write" or "WriteAsync" or "GetString":
                 break;
             default:
-                if (!method.IsStatic
-                    || (!method.IsExtern && !method.IsPartialDefinition && method.PartialDefinitionPart is null)
+                if (!NativeMethods.MayBePInvoke(method)
                     || !(method.Parameters.Length >= 3 && method.Parameters[1].Type is IArrayTypeSymbol or IPointerTypeSymbol))
                 {
                     return;

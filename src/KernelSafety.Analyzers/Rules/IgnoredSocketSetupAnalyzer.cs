@@ -127,7 +127,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 break;
         }
 
-        if (!method.IsStatic || !(method.IsExtern || method.IsPartialDefinition || method.PartialDefinitionPart is not null))
+        if (!NativeMethods.MayBePInvoke(method))
         {
             return;
         }

@@ -112,18 +112,13 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool IsEvidentlyOnlyRead(IFieldSymbol field, INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        var declaration = field.Locations.Length == 1 && field.Locations[0].IsInSource ? field.Locations[0] : null;
         foreach (var part in type.DeclaringSyntaxReferences)
         {
             var text = TreeText.Of(part.SyntaxTree, cancellationToken);
+            var declaration = TextReads.DeclarationStart(field, part.SyntaxTree);
             foreach (var position in TextScan.FindIdentifier(text, field.Name, part.Span))
             {
-                if (declaration is not null && declaration.SourceTree == part.SyntaxTree && declaration.SourceSpan.Start == position)
-                {
-                    continue;
-                }
-
-                if (!TextReads.IsEvidentRead(text, position, field.Name.Length))
+                if (position != declaration && !TextReads.IsEvidentRead(text, position, field.Name.Length))
                 {
                     return false;
                 }

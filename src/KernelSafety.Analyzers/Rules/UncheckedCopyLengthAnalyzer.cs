@@ -155,9 +155,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         private CancellationToken cancellationToken;
         private PathFacts? facts;
 
-        // Made on first use: most copies are decided without asking for a variable's length, or ask about one.
-        private ISymbol? firstLengthOf;
-        private LinearForm? firstLength;
+        // Made on first use, then reused (cleared) for every copy this thread evaluates.
         private Dictionary<ISymbol, LinearForm?>? lengths;
         private Func<ISymbol, LinearForm?>? lengthOf;
         private Func<PathFacts>? factsAtCopy;
@@ -178,8 +176,6 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 evaluation.site = null!;
                 evaluation.method = null;
                 evaluation.facts = null;
-                evaluation.firstLengthOf = null;
-                evaluation.firstLength = null;
                 evaluation.lengths?.Clear();
                 current = evaluation;
             }
@@ -455,31 +451,15 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
         private LinearForm? LengthOf(ISymbol symbol)
         {
-            // One variable asked about (the usual case) needs no dictionary.
-            if (firstLengthOf is null)
-            {
-                firstLengthOf = symbol;
-                firstLength = ComputeLength(symbol);
-                return firstLength;
-            }
-
-            if (SymbolEqualityComparer.Default.Equals(firstLengthOf, symbol))
-            {
-                return firstLength;
-            }
-
             lengths ??= new Dictionary<ISymbol, LinearForm?>(SymbolEqualityComparer.Default);
             if (!lengths.TryGetValue(symbol, out var length))
             {
-                length = ComputeLength(symbol);
+                length = BufferSizes.GetOfVariable(symbol, site.Invocation, factsAtCopy ??= () => Facts, cancellationToken).Elements;
                 lengths[symbol] = length;
             }
 
             return length;
         }
-
-        private LinearForm? ComputeLength(ISymbol symbol)
-            => BufferSizes.GetOfVariable(symbol, site.Invocation, factsAtCopy ??= () => Facts, cancellationToken).Elements;
 
         /// <param name="fixedOnly">True when only a fixed size matters (any other size is answered as unknown, cheaply).</param>
         private BufferSize SizeOf(CopyOperand operand, bool fixedOnly = false)
