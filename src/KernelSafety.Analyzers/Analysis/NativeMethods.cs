@@ -19,6 +19,8 @@ internal static class NativeMethods
     public const string Memmove = "memmove";
     public const string Htons = "htons";
     public const string Ntohs = "ntohs";
+    public const string Pipe = "pipe";
+    public const string Pipe2 = "pipe2";
 
     /// <summary>Linux MSG_DONTWAIT.</summary>
     public const int MsgDontWait = 0x40;

@@ -206,6 +206,12 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            // The self-pipe wake-up writes a byte or so to a pipe it created: a full pipe means the reader is awake.
+            if (entryPoint == NativeMethods.Write && WakeupPipes.IsWakeupWrite(invocation, symbols, context.CancellationToken))
+            {
+                return;
+            }
+
             var properties = ImmutableDictionary<string, string?>.Empty
                 .Add(KindProperty, KindNative)
                 .Add(DontWaitProperty, dontWait ? "true" : "false");

@@ -2283,6 +2283,100 @@ public class KS0005_UncheckedSendResultTests
             }
             """);
 
+    // ---------------------------------------------------------------- real code: the self-pipe wake-up
+
+    [Fact]
+    public Task Wakeup_byte_written_to_a_pipe_the_type_creates_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class MainLoop
+            {
+                [DllImport("libc")]
+                private static extern int pipe([In, Out] int[] pipes);
+
+                [DllImport("libc")]
+                private static extern int write(int fd, IntPtr buf, IntPtr n);
+
+                private readonly int[] wakeupPipes = new int[2];
+                private static readonly IntPtr ignore = Marshal.AllocHGlobal(1);
+
+                public void Setup() => pipe(wakeupPipes);
+
+                public void Wakeup()
+                {
+                    write(wakeupPipes[1], ignore, (IntPtr)1);
+                    _ = write(this.wakeupPipes[1], ignore, 1);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Eventfd_sized_signal_written_to_a_local_pipe2_pair_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe class Waker
+            {
+                private const int O_NONBLOCK = 0x800;
+
+                [DllImport("libc", EntryPoint = "pipe2", SetLastError = true)]
+                private static extern int CreatePipe(int[] fds, int flags);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern nint write(int fd, void* buf, nuint count);
+
+                public void Signal()
+                {
+                    var fds = new int[2];
+                    _ = CreatePipe(fds, O_NONBLOCK);
+                    long one = 1;
+                    write(fds[1], &one, sizeof(long));
+                    byte b = 1;
+                    _ = write(fds[1], &b, 1);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Writes_that_are_not_a_wakeup_of_a_pipe_the_code_creates_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Forwarder
+            {
+                [DllImport("libc")]
+                private static extern int pipe(int[] pipes);
+
+                [DllImport("libc")]
+                private static extern nint write(int fd, byte* buf, nint n);
+
+                private static int Fill(int[] fds) => fds.Length;
+
+                private readonly int[] pipes = new int[2];
+                private readonly int[] sockets = new int[2];
+                private readonly int[] filled = new int[2];
+
+                public Forwarder()
+                {
+                    pipe(pipes);
+                    Fill(filled);
+                }
+
+                public void Forward(byte* msg, nint len, int[] given)
+                {
+                    {|KS0005:write(pipes[1], msg, 80)|};
+                    {|KS0005:write(pipes[1], msg, len)|};
+                    {|KS0005:write(sockets[1], msg, 1)|};
+                    {|KS0005:write(filled[1], msg, 1)|};
+                    {|KS0005:write(given[1], msg, 1)|};
+                    {|KS0005:write(pipes[1], msg, 0)|};
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- review: fix correctness
 
     [Fact]

@@ -1,0 +1,112 @@
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>
+/// The self-pipe wake-up: <c>pipe(fds)</c> once, then <c>write(fds[1], buf, 1)</c> to wake a thread blocked in
+/// <c>poll</c>. A write of at most <see cref="MaxSignalBytes"/> bytes to a pipe is atomic (POSIX: at most PIPE_BUF
+/// bytes are written whole or not at all), and its one everyday failure, a full pipe, means the reader is already
+/// woken; ignoring its result is the idiom, not the listing's lost send.
+/// </summary>
+internal static class WakeupPipes
+{
+    /// <summary>One byte for a pipe, eight for an eventfd counter: what a wake-up signal writes.</summary>
+    public const int MaxSignalBytes = 8;
+
+    /// <summary>
+    /// True when <paramref name="write"/> (a P/Invoke'd libc <c>write</c>) writes a constant 1 to
+    /// <see cref="MaxSignalBytes"/> bytes to an element of an array that the same type (for a field) or body (for a
+    /// local) passes to a P/Invoke'd <c>pipe</c> or <c>pipe2</c>, in the same file.
+    /// </summary>
+    public static bool IsWakeupWrite(IInvocationOperation write, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        IOperation? fd = null;
+        IOperation? count = null;
+        foreach (var argument in write.Arguments)
+        {
+            switch (argument.Parameter?.Ordinal)
+            {
+                case 0: fd = argument.Value; break;
+                case 2: count = argument.Value; break;
+            }
+        }
+
+        if (!LinearForm.TryGetInteger(StripConversions(count), out var bytes) || bytes < 1 || bytes > MaxSignalBytes
+            || StripConversions(fd) is not IArrayElementReferenceOperation element)
+        {
+            return false;
+        }
+
+        ISymbol? pipeEnds;
+        SyntaxNode? scope;
+        switch (StripConversions(element.ArrayReference))
+        {
+            case IFieldReferenceOperation { Field: var field }:
+                pipeEnds = field;
+                scope = DeclarationIn(field.ContainingType, write.Syntax.SyntaxTree, cancellationToken);
+                break;
+            case ILocalReferenceOperation { Local: var local }:
+                pipeEnds = local;
+                scope = ResultUsage.GetRoot(write).Syntax;
+                break;
+            default:
+                return false;
+        }
+
+        return scope is not null && write.SemanticModel is { } model && PassesToPipe(scope, pipeEnds, model, symbols, cancellationToken);
+    }
+
+    private static bool PassesToPipe(SyntaxNode scope, ISymbol pipeEnds, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        foreach (var node in scope.DescendantNodes())
+        {
+            // pipe(fds) or pipe2(fds, flags): the array is the first argument, spelled by its name.
+            if (node is not InvocationExpressionSyntax { ArgumentList.Arguments: { Count: 1 or 2 } arguments } call
+                || Name(arguments[0].Expression) != pipeEnds.Name)
+            {
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol method
+                && NativeMethods.GetEntryPoint(method, symbols) is NativeMethods.Pipe or NativeMethods.Pipe2
+                && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(arguments[0].Expression, cancellationToken).Symbol, pipeEnds))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? Name(ExpressionSyntax expression) => expression switch
+    {
+        IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+        MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax identifier } => identifier.Identifier.ValueText,
+        _ => null,
+    };
+
+    /// <summary>The part of <paramref name="type"/> declared in <paramref name="tree"/>: the pipe must be bound with the write's own semantic model.</summary>
+    private static SyntaxNode? DeclarationIn(INamedTypeSymbol? type, SyntaxTree tree, CancellationToken cancellationToken)
+    {
+        if (type is null)
+        {
+            return null;
+        }
+
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.SyntaxTree == tree)
+            {
+                return reference.GetSyntax(cancellationToken);
+            }
+        }
+
+        return null;
+    }
+
+    private static IOperation? StripConversions(IOperation? operation) => operation is null ? null : ByteOrder.StripConversions(operation);
+}
