@@ -411,7 +411,10 @@ internal static class GuardAnalysis
     /// (for a value that is not an operation of its own, e.g. the implicit length of a span being copied).
     /// </summary>
     public static bool IsBounded(LinearForm value, IOperation at, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
-        => Prove(value.Subtract(limit), PathFacts.At(at, cancellationToken), lengthOf);
+    {
+        var facts = PathFacts.At(at, cancellationToken);
+        return Prove(value.Subtract(limit), facts, lengthOf) || ProveThroughDefinitions(value.Subtract(limit), facts, lengthOf, cancellationToken);
+    }
 
     /// <summary>
     /// True when the value of <paramref name="value"/> comes from the caller: a parameter (not <c>out</c>), a field,
@@ -484,7 +487,7 @@ internal static class GuardAnalysis
         }
 
         var form = LinearForm.From(stripped);
-        if (form is not null && Prove(form.Subtract(limit), facts, lengthOf))
+        if (form is not null && (Prove(form.Subtract(limit), facts, lengthOf) || ProveThroughDefinitions(form.Subtract(limit), facts, lengthOf, cancellationToken)))
         {
             return true;
         }
@@ -550,6 +553,66 @@ internal static class GuardAnalysis
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <see cref="Prove"/> once more, with each fact about a local rewritten through the local's definition:
+    /// <c>int border = Size - len; if (end &lt; border)</c> gives <c>end + len &lt; Size</c>. A definition is used only
+    /// while the variables it reads still hold the values it was computed from (no assignment of them between the
+    /// definition and the use), and a fact about the local itself dies when the local is assigned again.
+    /// </summary>
+    private static bool ProveThroughDefinitions(LinearForm target, PathFacts facts, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
+    {
+        List<LinearForm>? rewritten = null;
+        foreach (var fact in facts.Bounds)
+        {
+            if (ThroughDefinitions(fact, facts, cancellationToken) is { } substituted)
+            {
+                (rewritten ??= new List<LinearForm>()).Add(substituted);
+            }
+        }
+
+        return rewritten is not null && Prove(target, facts.With(rewritten), lengthOf);
+    }
+
+    /// <summary><paramref name="fact"/> with its locals replaced by their linear definitions, or null when none has one.</summary>
+    private static LinearForm? ThroughDefinitions(LinearForm fact, PathFacts facts, CancellationToken cancellationToken)
+    {
+        LinearForm? result = null;
+        foreach (var (term, coefficient) in fact.Terms)
+        {
+            if (term.Kind != LinearTermKind.Value || term.Symbol is not ILocalSymbol local
+                || !facts.TryGetDefinition(local, out var definition) || definition is null
+                || LinearForm.From(definition) is not { } defined || defined.Mentions(local)
+                || !StillHolds(defined, definition, facts, cancellationToken))
+            {
+                continue;
+            }
+
+            result = (result ?? fact).Add(defined.Subtract(LinearForm.Of(term)).Scale(coefficient));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// True when every variable of <paramref name="defined"/> has, at the use described by <paramref name="atUse"/>, the
+    /// same nearest assignment as at <paramref name="definition"/> (or none at both): nothing assigned it in between.
+    /// </summary>
+    private static bool StillHolds(LinearForm defined, IOperation definition, PathFacts atUse, CancellationToken cancellationToken)
+    {
+        var atDefinition = PathFacts.At(definition, cancellationToken);
+        foreach (var (term, _) in defined.Terms)
+        {
+            var assignedBefore = atDefinition.TryGetDefinition(term.Symbol, out var before);
+            var assignedAtUse = atUse.TryGetDefinition(term.Symbol, out var atUseValue);
+            if (assignedBefore != assignedAtUse || (assignedBefore && (before is null || !ReferenceEquals(before, atUseValue))))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Replaces every <c>x.Length</c> whose size <paramref name="lengthOf"/> knows by that size.</summary>

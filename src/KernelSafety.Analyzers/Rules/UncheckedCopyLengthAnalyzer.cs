@@ -202,6 +202,40 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 ?? CallerBuffer();
         }
 
+        /// <summary>True when no variable of <paramref name="count"/> is left in <paramref name="overrun"/> (offset + count - size).</summary>
+        private static bool CancelsOut(LinearForm count, LinearForm overrun)
+        {
+            if (count.IsConstant)
+            {
+                return false;
+            }
+
+            foreach (var (term, _) in count.Terms)
+            {
+                if (overrun.Mentions(term.Symbol))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>True when a variable of <paramref name="overrun"/>, as <paramref name="offset"/> reads it, comes from the caller.</summary>
+        private bool AnyCallerSupplied(LinearForm overrun, IOperation offset, bool includeFields)
+        {
+            foreach (var operation in offset.DescendantsAndSelf())
+            {
+                if (LinearForm.GetTerm(operation) is { } term && overrun.Mentions(term.Symbol)
+                    && GuardAnalysis.IsCallerSupplied(operation, includeFields, cancellationToken))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         /// <summary><c>Array.Copy(src, 1, dst, 0, src.Length)</c>: the whole length from a non-zero offset.</summary>
         private Finding? OffsetPastOwnLength(CopyOperand operand)
         {
@@ -260,6 +294,14 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                     ? IsCallerBuffer(site.Source.Buffer, out _) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
                     : GuardAnalysis.IsCallerSupplied(checkedValue, includeFields: isDestination, cancellationToken);
                 fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, includeFields: isDestination, cancellationToken);
+                if (fromCaller && checkedValue is not null && operand.Offset is not null && checkedForm is not null && constant is not null
+                    && CancelsOut(checkedForm, constant))
+                {
+                    // Array.Copy(window, end - n, output, 0, n) reads up to 'end' whatever n is: the count cancels out of
+                    // offset + count, and only what remains can run past the buffer.
+                    fromCaller = AnyCallerSupplied(constant, operand.Offset, isDestination);
+                }
+
                 if (!fromCaller)
                 {
                     return null;

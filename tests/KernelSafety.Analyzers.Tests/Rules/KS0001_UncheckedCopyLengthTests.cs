@@ -1742,6 +1742,126 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    // ---------------------------------------------------------------- real code: a sliding window (SharpZipLib's OutputWindow shape)
+
+    [Fact]
+    public Task Guard_on_a_local_computed_from_the_count_bounds_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class History
+            {
+                private const int Size = 1 << 15;
+                private readonly byte[] window = new byte[Size];
+                private int end;
+
+                public void Repeat(int length, int distance)
+                {
+                    int start = (end - distance) & (Size - 1);
+                    int border = Size - length;
+                    if (start <= border && end < border)
+                    {
+                        Array.Copy(window, start, window, end, length);
+                        end += length;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_on_a_local_whose_inputs_changed_after_it_was_computed_does_not_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class History
+            {
+                private const int Size = 1 << 15;
+                private readonly byte[] window = new byte[Size];
+
+                public void Put(byte[] data, int at, int length, int more)
+                {
+                    int border = Size - length;
+                    length += more;
+                    if (at < border)
+                    {
+                        {|KS0001:Array.Copy(data, 0, window, at, length)|};
+                    }
+                }
+
+                public void Again(byte[] data, int at, int length)
+                {
+                    int border = Size - length;
+                    if (at < border)
+                    {
+                        border = Size;
+                        {|KS0001:Array.Copy(data, 0, window, at, length)|};
+                    }
+                }
+
+                public void Loop(byte[] data, int at, int length, int step)
+                {
+                    int border = Size - length;
+                    while (at < border)
+                    {
+                        {|KS0001:Array.Copy(data, 0, window, at, length)|};
+                        length += step;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_that_cancels_out_of_the_range_end_is_not_what_overruns()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class History
+            {
+                private const int Size = 1 << 15;
+                private readonly byte[] window = new byte[Size];
+                private int end;
+
+                public int CopyOutput(byte[] output, int offset, int len)
+                {
+                    int copyEnd = end & (Size - 1);
+                    if (len > copyEnd)
+                    {
+                        len = copyEnd;
+                    }
+
+                    Array.Copy(window, copyEnd - len, output, offset, len);
+                    return len;
+                }
+
+                public void Tail(byte[] output, int tail)
+                {
+                    Array.Copy(window, Size - tail, output, 0, tail);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_that_cancels_out_still_flags_a_range_end_from_the_caller()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class History
+            {
+                private const int Size = 1 << 15;
+                private readonly byte[] window = new byte[Size];
+
+                public void CopyOut(byte[] output, int stop, int len)
+                {
+                    {|KS0001:Array.Copy(window, stop - len, output, 0, len)|};
+                }
+
+                public void CopyIn(byte[] input, int stop, int len)
+                {
+                    {|KS0001:Array.Copy(input, 0, window, stop - len, len)|};
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- review: fixes
 
     [Fact]
