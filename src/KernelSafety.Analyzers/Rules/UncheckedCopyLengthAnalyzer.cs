@@ -46,6 +46,13 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
     private static readonly string[] LengthNames = ["len", "length", "count", "size", "n", "nbytes", "bytes", "cb"];
 
+    /// <summary>Words that, before a length suffix, say whose length it is: <c>dataLength</c>, <c>byteCount</c>, <c>maxLen</c>.</summary>
+    private static readonly string[] BufferWords =
+    [
+        "buf", "buff", "buffer", "data", "msg", "message", "payload", "packet", "frame", "byte", "bytes", "src", "source",
+        "dst", "dest", "destination", "input", "output", "in", "out", "max", "total", "valid", "used", "actual", "user",
+    ];
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.UncheckedCopyLength);
 
@@ -202,6 +209,43 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 ?? CallerBuffer();
         }
 
+        /// <summary>
+        /// <c>other.state.Length</c> where <c>state</c> is a field that every instance creates with one constant size and
+        /// never reassigns (a copy constructor's <c>Array.Copy(other.state, state, other.state.Length)</c>): that size.
+        /// </summary>
+        private LinearForm? FixedFieldLength(IOperation count)
+            => LinearForm.Strip(count) is IPropertyReferenceOperation { Property.Name: "Length" or "LongLength", Instance: { } instance }
+               && LinearForm.Strip(instance) is IFieldReferenceOperation { Type: IArrayTypeSymbol } field
+               && BufferSizes.GetFixed(field, cancellationToken).ConstantElements is >= 0 and var elements
+                ? LinearForm.Of(elements)
+                : null;
+
+        /// <summary>True when every field <paramref name="offset"/> reads is a private field of the copying method's own type.</summary>
+        private bool IsOwnCursor(IOperation offset)
+        {
+            if (LinearForm.From(offset) is not { } form || method is null)
+            {
+                return false;
+            }
+
+            var hasField = false;
+            foreach (var (term, _) in form.Terms)
+            {
+                if (term.Symbol is IFieldSymbol field)
+                {
+                    if (field.DeclaredAccessibility != Accessibility.Private
+                        || !SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, method.ContainingType?.OriginalDefinition))
+                    {
+                        return false;
+                    }
+
+                    hasField = true;
+                }
+            }
+
+            return hasField;
+        }
+
         /// <summary>True when no variable of <paramref name="count"/> is left in <paramref name="overrun"/> (offset + count - size).</summary>
         private static bool CancelsOut(LinearForm count, LinearForm overrun)
         {
@@ -280,7 +324,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             bool bounded;
             bool definite;
-            LinearForm? checkedForm = checkedValue is null ? ImplicitCount() : LinearForm.From(checkedValue);
+            LinearForm? checkedForm = checkedValue is null ? ImplicitCount() : LinearForm.From(checkedValue) ?? FixedFieldLength(checkedValue);
             var constant = checkedForm is null ? null : GuardAnalysis.SubstituteLengths(checkedForm.Subtract(capacity), LengthOfVariable);
             if (constant is { IsConstant: true })
             {
@@ -293,7 +337,10 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 var fromCaller = checkedValue is null
                     ? IsCallerBuffer(site.Source.Buffer, out _) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
                     : GuardAnalysis.IsCallerSupplied(checkedValue, includeFields: isDestination, cancellationToken);
-                fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, includeFields: isDestination, cancellationToken);
+                // An offset kept in the object's own private fields (a ring buffer's or scratch buffer's cursor) is the
+                // object's invariant, as a source's fields are; a count from the caller is still checked against it.
+                fromCaller |= operand.Offset is not null
+                    && GuardAnalysis.IsCallerSupplied(operand.Offset, includeFields: isDestination && !IsOwnCursor(operand.Offset), cancellationToken);
                 if (fromCaller && checkedValue is not null && operand.Offset is not null && checkedForm is not null && constant is not null
                     && CancelsOut(checkedForm, constant))
                 {
@@ -695,9 +742,18 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 var looksLikeLength = false;
                 foreach (var lengthName in LengthNames)
                 {
-                    if (string.Equals(name, lengthName, StringComparison.OrdinalIgnoreCase)
-                        || (lengthName.Length > 2 && name.EndsWith(lengthName, StringComparison.OrdinalIgnoreCase))
-                        || name.EndsWith("Len", StringComparison.Ordinal))
+                    if (string.Equals(name, lengthName, StringComparison.OrdinalIgnoreCase))
+                    {
+                        looksLikeLength = true;
+                        break;
+                    }
+
+                    // A longer name is a buffer's length only when what comes before the suffix names a buffer:
+                    // buffLen, dataLength, byteCount, but not sequenceCount or retryCount.
+                    var suffix = lengthName.Length > 2 && name.EndsWith(lengthName, StringComparison.OrdinalIgnoreCase) ? lengthName.Length
+                        : name.EndsWith("Len", StringComparison.Ordinal) ? 3
+                        : 0;
+                    if (suffix > 0 && NamesBuffer(name.Substring(0, name.Length - suffix), buffer))
                     {
                         looksLikeLength = true;
                         break;
@@ -721,6 +777,25 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
 
             return best;
+        }
+
+        /// <summary>True when <paramref name="prefix"/> (of a name like <c>buffLen</c>) is the buffer's name or a word for a buffer.</summary>
+        private static bool NamesBuffer(string prefix, IParameterSymbol buffer)
+        {
+            if (prefix.Length == 0 || buffer.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            foreach (var word in BufferWords)
+            {
+                if (string.Equals(prefix, word, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private void SetSubject(Finding finding, IOperation? value, string text)

@@ -1862,6 +1862,107 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    [Fact]
+    public Task A_count_of_something_else_is_not_taken_for_the_buffers_length()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            static class Chunks
+            {
+                private const int IdSize = 8;
+
+                static byte[] Header(int sequenceNumber, int sequenceCount, byte[] id)
+                {
+                    var header = new byte[12];
+                    {|#0:Array.ConstrainedCopy(id, 0, header, 2, IdSize)|};
+                    header[10] = (byte)sequenceNumber;
+                    header[11] = (byte)sequenceCount;
+                    return header;
+                }
+
+                static byte[] Frame(int retryCount, byte[] data, int dataLength)
+                {
+                    var frame = new byte[12];
+                    {|#1:Array.Copy(data, frame, IdSize)|};
+                    return frame;
+                }
+
+                static byte[] Named(byte[] id, int idLen)
+                {
+                    var frame = new byte[12];
+                    {|#2:Array.Copy(id, frame, IdSize)|};
+                    return frame;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Array.ConstrainedCopy", "IdSize", "elements", "nothing checks that the caller's buffer 'id' holds 8"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Array.Copy", "IdSize", "elements", "'data' is a caller's buffer and 'dataLength' is never compared with 'IdSize'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Array.Copy", "IdSize", "elements", "'id' is a caller's buffer and 'idLen' is never compared with 'IdSize'"));
+
+    [Fact]
+    public Task Own_state_of_the_object_is_its_invariant_not_the_callers_input()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Digest
+            {
+                private readonly ulong[] state = new ulong[25];
+                private readonly byte[] scratch = new byte[4];
+                private int scratchLength;
+                private int consumed;
+
+                public Digest(Digest source)
+                {
+                    Array.Copy(source.state, 0, this.state, 0, source.state.Length);
+                    Array.Copy(source.state, state, source.state.LongLength);
+                }
+
+                public void ReadCrc(ReadOnlySpan<byte> input)
+                {
+                    int available = Math.Min(input.Length, 4 - consumed);
+                    input.Slice(0, available).CopyTo(scratch.AsSpan(scratchLength));
+                    scratchLength += available;
+                    consumed += available;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task State_that_the_caller_can_reach_or_size_is_still_checked()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Digest
+            {
+                private readonly ulong[] state;
+                private readonly ulong[] fixedState = new ulong[25];
+                private readonly byte[] scratch = new byte[4];
+                private int cursor;
+                public int Position;
+
+                public Digest(int words) => state = new ulong[words];
+
+                public void From(Digest source)
+                {
+                    {|KS0001:Array.Copy(source.state, 0, this.fixedState, 0, source.state.Length)|};
+                }
+
+                public void Put(ReadOnlySpan<byte> input)
+                {
+                    {|KS0001:input.Slice(0, 2).CopyTo(scratch.AsSpan(Position))|};
+                }
+
+                public void Append(byte[] data, int count)
+                {
+                    {|KS0001:Buffer.BlockCopy(data, 0, scratch, cursor, count)|};
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- review: fixes
 
     [Fact]
