@@ -387,6 +387,22 @@ internal sealed class PathFacts
     }
 }
 
+/// <summary>Which fields <see cref="GuardAnalysis.IsCallerSupplied"/> takes for values from the caller.</summary>
+internal enum CallerFields
+{
+    /// <summary>None: fields hold the object's own invariants (what a copy reads from).</summary>
+    None,
+
+    /// <summary>
+    /// Fields other code can set. A private field (a cursor into the type's own buffer) can only be written by the
+    /// type's own code, and is its invariant.
+    /// </summary>
+    NonPrivate,
+
+    /// <summary>Every field (a count copied into a fixed buffer).</summary>
+    All,
+}
+
 /// <summary>
 /// Proves that a value is bounded by a limit on every path to where it is used: <c>len ≤ msg.Length</c> holds
 /// at the copy when the method returned or threw for larger values, when the copy sits inside
@@ -412,8 +428,7 @@ internal static class GuardAnalysis
     /// </summary>
     public static bool IsBounded(LinearForm value, IOperation at, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
     {
-        var facts = PathFacts.At(at, cancellationToken);
-        return Prove(value.Subtract(limit), facts, lengthOf) || ProveThroughDefinitions(value.Subtract(limit), facts, lengthOf, cancellationToken);
+        return ProveWithDefinitions(value.Subtract(limit), PathFacts.At(at, cancellationToken), lengthOf, cancellationToken);
     }
 
     /// <summary>
@@ -422,13 +437,13 @@ internal static class GuardAnalysis
     /// those. A call's result or a local of unknown origin is not caller-supplied.
     /// </summary>
     /// <remarks>
-    /// With <paramref name="includeFields"/> false only parameters count (fields often hold the object's own
-    /// invariants). A local computed with <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c> or a ternary is trusted: its author
+    /// <paramref name="fields"/> says which fields count: none (fields often hold the object's own invariants), those
+    /// other code can set, or all. A local computed with <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c> or a ternary is trusted: its author
     /// bounded it, and <see cref="IsBounded(IOperation, LinearForm, Func{ISymbol, LinearForm?}, CancellationToken)"/>
     /// could not follow the arithmetic made from it.
     /// </remarks>
-    public static bool IsCallerSupplied(IOperation? value, bool includeFields, CancellationToken cancellationToken)
-        => IsCallerSupplied(value, includeFields, throughLocal: false, 0, cancellationToken);
+    public static bool IsCallerSupplied(IOperation? value, CallerFields fields, CancellationToken cancellationToken)
+        => IsCallerSupplied(value, fields, throughLocal: false, 0, cancellationToken);
 
     private static bool IsBounded(IOperation value, LinearForm limit, Func<ISymbol, LinearForm?> lengthOf, int depth, CancellationToken cancellationToken)
     {
@@ -487,7 +502,7 @@ internal static class GuardAnalysis
         }
 
         var form = LinearForm.From(stripped);
-        if (form is not null && (Prove(form.Subtract(limit), facts, lengthOf) || ProveThroughDefinitions(form.Subtract(limit), facts, lengthOf, cancellationToken)))
+        if (form is not null && ProveWithDefinitions(form.Subtract(limit), facts, lengthOf, cancellationToken))
         {
             return true;
         }
@@ -518,6 +533,9 @@ internal static class GuardAnalysis
 
     /// <summary>True when <paramref name="target"/> ≤ 0 follows from one fact or the sum of two facts.</summary>
     private static bool Prove(LinearForm target, PathFacts facts, Func<ISymbol, LinearForm?> lengthOf)
+        => Prove(target, facts.Bounds, lengthOf);
+
+    private static bool Prove(LinearForm target, IReadOnlyList<LinearForm> bounds, Func<ISymbol, LinearForm?> lengthOf)
     {
         target = SubstituteLengths(target, lengthOf);
         if (target.IsTriviallyNonPositive())
@@ -525,7 +543,6 @@ internal static class GuardAnalysis
             return true;
         }
 
-        var bounds = facts.Bounds;
         if (bounds.Count == 0)
         {
             return false;
@@ -556,23 +573,29 @@ internal static class GuardAnalysis
     }
 
     /// <summary>
-    /// <see cref="Prove"/> once more, with each fact about a local rewritten through the local's definition:
-    /// <c>int border = Size - len; if (end &lt; border)</c> gives <c>end + len &lt; Size</c>. A definition is used only
-    /// while the variables it reads still hold the values it was computed from (no assignment of them between the
-    /// definition and the use), and a fact about the local itself dies when the local is assigned again.
+    /// <see cref="Prove(LinearForm, PathFacts, Func{ISymbol, LinearForm?})"/>, and when that fails, once more with each
+    /// fact about a local also rewritten through the local's definition: <c>int border = Size - len; if (end &lt; border)</c>
+    /// gives <c>end + len &lt; Size</c>. A definition is used only while the variables it reads still hold the values it
+    /// was computed from (no assignment of them between the definition and the use), and a fact about the local itself
+    /// dies when the local is assigned again.
     /// </summary>
-    private static bool ProveThroughDefinitions(LinearForm target, PathFacts facts, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
+    private static bool ProveWithDefinitions(LinearForm target, PathFacts facts, Func<ISymbol, LinearForm?> lengthOf, CancellationToken cancellationToken)
     {
-        List<LinearForm>? rewritten = null;
+        if (Prove(target, facts, lengthOf))
+        {
+            return true;
+        }
+
+        List<LinearForm>? bounds = null;
         foreach (var fact in facts.Bounds)
         {
-            if (ThroughDefinitions(fact, facts, cancellationToken) is { } substituted)
+            if (ThroughDefinitions(fact, facts, cancellationToken) is { } rewritten)
             {
-                (rewritten ??= new List<LinearForm>()).Add(substituted);
+                (bounds ??= new List<LinearForm>(facts.Bounds)).Add(rewritten);
             }
         }
 
-        return rewritten is not null && Prove(target, facts.With(rewritten), lengthOf);
+        return bounds is not null && Prove(target, bounds, lengthOf);
     }
 
     /// <summary><paramref name="fact"/> with its locals replaced by their linear definitions, or null when none has one.</summary>
@@ -889,6 +912,13 @@ internal static class GuardAnalysis
     [ThreadStatic]
     private static Stack<IOperation>? visitStack;
 
+    private static bool Counts(IFieldSymbol field, CallerFields fields) => fields switch
+    {
+        CallerFields.All => true,
+        CallerFields.NonPrivate => field.DeclaredAccessibility != Accessibility.Private,
+        _ => false,
+    };
+
     private static ISymbol? ReferencedSymbol(IOperation operation) => operation switch
     {
         ILocalReferenceOperation local => local.Local,
@@ -940,7 +970,7 @@ internal static class GuardAnalysis
         }
     }
 
-    private static bool IsCallerSupplied(IOperation? value, bool includeFields, bool throughLocal, int depth, CancellationToken cancellationToken)
+    private static bool IsCallerSupplied(IOperation? value, CallerFields fields, bool throughLocal, int depth, CancellationToken cancellationToken)
     {
         if (depth > MaxDepth)
         {
@@ -965,7 +995,7 @@ internal static class GuardAnalysis
 
                 if (parameterFacts.TryGetDefinition(parameter.Parameter, out var assigned))
                 {
-                    return assigned is not null && IsCallerSupplied(assigned, includeFields, true, depth + 1, cancellationToken);
+                    return assigned is not null && IsCallerSupplied(assigned, fields, true, depth + 1, cancellationToken);
                 }
 
                 return parameter.Parameter.RefKind != RefKind.Out;
@@ -973,28 +1003,29 @@ internal static class GuardAnalysis
                 var localFacts = PathFacts.At(stripped, cancellationToken);
                 if (localFacts.TryGetConditionalDefinition(local.Local, out _, out var conditionalValue))
                 {
-                    return IsCallerSupplied(conditionalValue, includeFields, true, depth + 1, cancellationToken);
+                    return IsCallerSupplied(conditionalValue, fields, true, depth + 1, cancellationToken);
                 }
 
                 return localFacts.TryGetDefinition(local.Local, out var definition)
                        && definition is not null
-                       && IsCallerSupplied(definition, includeFields, true, depth + 1, cancellationToken);
-            case IFieldReferenceOperation:
-                return includeFields;
+                       && IsCallerSupplied(definition, fields, true, depth + 1, cancellationToken);
+            case IFieldReferenceOperation field:
+                return Counts(field.Field, fields);
             case IPropertyReferenceOperation property:
-                return property.Instance is IParameterReferenceOperation || (includeFields && property.Instance is IFieldReferenceOperation)
+                return property.Instance is IParameterReferenceOperation
+                       || (property.Instance is IFieldReferenceOperation owner && Counts(owner.Field, fields))
                        || (property.Property.Name is "Length" or "LongLength" or "Count"
-                           && IsCallerSupplied(property.Instance, includeFields, throughLocal, depth + 1, cancellationToken));
+                           && IsCallerSupplied(property.Instance, fields, throughLocal, depth + 1, cancellationToken));
             case IBinaryOperation binary:
-                return IsCallerSupplied(binary.LeftOperand, includeFields, throughLocal, depth + 1, cancellationToken)
-                       || IsCallerSupplied(binary.RightOperand, includeFields, throughLocal, depth + 1, cancellationToken);
+                return IsCallerSupplied(binary.LeftOperand, fields, throughLocal, depth + 1, cancellationToken)
+                       || IsCallerSupplied(binary.RightOperand, fields, throughLocal, depth + 1, cancellationToken);
             case IUnaryOperation unary:
-                return IsCallerSupplied(unary.Operand, includeFields, throughLocal, depth + 1, cancellationToken);
+                return IsCallerSupplied(unary.Operand, fields, throughLocal, depth + 1, cancellationToken);
             case IConditionalOperation { WhenFalse: not null } ternary:
                 // A local computed with a ternary was already bounded by its author; only a ternary written as the count is checked.
                 return !throughLocal
-                       && (IsCallerSupplied(ternary.WhenTrue, includeFields, throughLocal, depth + 1, cancellationToken)
-                           || IsCallerSupplied(ternary.WhenFalse, includeFields, throughLocal, depth + 1, cancellationToken));
+                       && (IsCallerSupplied(ternary.WhenTrue, fields, throughLocal, depth + 1, cancellationToken)
+                           || IsCallerSupplied(ternary.WhenFalse, fields, throughLocal, depth + 1, cancellationToken));
             case IInvocationOperation invocation
                 when invocation.TargetMethod.ContainingType?.Name == "Math" && invocation.TargetMethod.Name is "Min" or "Max" or "Clamp" or "Abs":
                 // Same for Math.Min/Max/Clamp: checked when written as the count, trusted when it made a local.
@@ -1005,7 +1036,7 @@ internal static class GuardAnalysis
 
                 foreach (var argument in invocation.Arguments)
                 {
-                    if (IsCallerSupplied(argument.Value, includeFields, throughLocal, depth + 1, cancellationToken))
+                    if (IsCallerSupplied(argument.Value, fields, throughLocal, depth + 1, cancellationToken))
                     {
                         return true;
                     }

@@ -23,17 +23,8 @@ internal static class WakeupPipes
     /// </summary>
     public static bool IsWakeupWrite(IInvocationOperation write, KnownSymbols symbols, CancellationToken cancellationToken)
     {
-        IOperation? fd = null;
-        IOperation? count = null;
-        foreach (var argument in write.Arguments)
-        {
-            switch (argument.Parameter?.Ordinal)
-            {
-                case 0: fd = argument.Value; break;
-                case 2: count = argument.Value; break;
-            }
-        }
-
+        var fd = BufferViews.FindArgument(write.Arguments, 0);
+        var count = BufferViews.FindArgument(write.Arguments, 2);
         if (!LinearForm.TryGetInteger(StripConversions(count), out var bytes) || bytes < 1 || bytes > MaxSignalBytes
             || StripConversions(fd) is not IArrayElementReferenceOperation element)
         {

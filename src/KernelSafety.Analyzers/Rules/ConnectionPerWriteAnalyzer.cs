@@ -253,7 +253,8 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
         // Only a connection this body creates can be reported: a body that connects a socket it was given or keeps in a
         // field (the reuse this rule asks for) needs none of the work below.
-        if (!CreatesConnection(declarators, assignments, symbols))
+        var connections = ConnectionsCreated(declarators, assignments, symbols);
+        if (connections is null)
         {
             return;
         }
@@ -269,13 +270,27 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         }
 
         Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
+        foreach (var (connection, declarator) in connections)
+        {
+            CheckConnection(context, body, method, connection, declarator, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
+        }
+    }
 
-        // The connections created in this method: locals holding new Socket/TcpClient/UdpClient or socket().
+    /// <summary>
+    /// The locals this body makes a connection in (new Socket/TcpClient/UdpClient or socket()), declarations first, with
+    /// the declarator when it is one; null when there are none.
+    /// </summary>
+    private static List<(ILocalSymbol Connection, IVariableDeclaratorOperation? Declarator)>? ConnectionsCreated(
+        List<IVariableDeclaratorOperation> declarators,
+        List<ISimpleAssignmentOperation> assignments,
+        KnownSymbols symbols)
+    {
+        List<(ILocalSymbol, IVariableDeclaratorOperation?)>? connections = null;
         foreach (var declarator in declarators)
         {
             if (IsConnectionCreation(declarator.Initializer!.Value, symbols))
             {
-                CheckConnection(context, body, method, declarator.Symbol, declarator, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
+                (connections ??= new()).Add((declarator.Symbol, declarator));
             }
         }
 
@@ -283,30 +298,11 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         {
             if (Unwrap(assignment.Target) is ILocalReferenceOperation local && IsConnectionCreation(assignment.Value, symbols))
             {
-                CheckConnection(context, body, method, local.Local, null, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
-            }
-        }
-    }
-
-    private static bool CreatesConnection(List<IVariableDeclaratorOperation> declarators, List<ISimpleAssignmentOperation> assignments, KnownSymbols symbols)
-    {
-        foreach (var declarator in declarators)
-        {
-            if (IsConnectionCreation(declarator.Initializer!.Value, symbols))
-            {
-                return true;
+                (connections ??= new()).Add((local.Local, null));
             }
         }
 
-        foreach (var assignment in assignments)
-        {
-            if (Unwrap(assignment.Target) is ILocalReferenceOperation && IsConnectionCreation(assignment.Value, symbols))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return connections;
     }
 
     private static bool ContainsConnect(IOperation body, KnownSymbols symbols)

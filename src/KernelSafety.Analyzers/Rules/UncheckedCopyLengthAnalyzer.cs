@@ -220,32 +220,6 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 ? LinearForm.Of(elements)
                 : null;
 
-        /// <summary>True when every field <paramref name="offset"/> reads is a private field of the copying method's own type.</summary>
-        private bool IsOwnCursor(IOperation offset)
-        {
-            if (LinearForm.From(offset) is not { } form || method is null)
-            {
-                return false;
-            }
-
-            var hasField = false;
-            foreach (var (term, _) in form.Terms)
-            {
-                if (term.Symbol is IFieldSymbol field)
-                {
-                    if (field.DeclaredAccessibility != Accessibility.Private
-                        || !SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, method.ContainingType?.OriginalDefinition))
-                    {
-                        return false;
-                    }
-
-                    hasField = true;
-                }
-            }
-
-            return hasField;
-        }
-
         /// <summary>True when no variable of <paramref name="count"/> is left in <paramref name="overrun"/> (offset + count - size).</summary>
         private static bool CancelsOut(LinearForm count, LinearForm overrun)
         {
@@ -266,12 +240,12 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         }
 
         /// <summary>True when a variable of <paramref name="overrun"/>, as <paramref name="offset"/> reads it, comes from the caller.</summary>
-        private bool AnyCallerSupplied(LinearForm overrun, IOperation offset, bool includeFields)
+        private bool AnyCallerSupplied(LinearForm overrun, IOperation offset, CallerFields fields)
         {
             foreach (var operation in offset.DescendantsAndSelf())
             {
                 if (LinearForm.GetTerm(operation) is { } term && overrun.Mentions(term.Symbol)
-                    && GuardAnalysis.IsCallerSupplied(operation, includeFields, cancellationToken))
+                    && GuardAnalysis.IsCallerSupplied(operation, fields, cancellationToken))
                 {
                     return true;
                 }
@@ -334,19 +308,22 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             else
             {
                 definite = false;
-                var fromCaller = checkedValue is null
-                    ? IsCallerBuffer(site.Source.Buffer, out _) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
-                    : GuardAnalysis.IsCallerSupplied(checkedValue, includeFields: isDestination, cancellationToken);
                 // An offset kept in the object's own private fields (a ring buffer's or scratch buffer's cursor) is the
                 // object's invariant, as a source's fields are; a count from the caller is still checked against it.
-                fromCaller |= operand.Offset is not null
-                    && GuardAnalysis.IsCallerSupplied(operand.Offset, includeFields: isDestination && !IsOwnCursor(operand.Offset), cancellationToken);
-                if (fromCaller && checkedValue is not null && operand.Offset is not null && checkedForm is not null && constant is not null
-                    && CancelsOut(checkedForm, constant))
+                var offsetFields = isDestination ? CallerFields.NonPrivate : CallerFields.None;
+                bool fromCaller;
+                if (checkedValue is not null && operand.Offset is not null && checkedForm is not null && CancelsOut(checkedForm, constant!))
                 {
                     // Array.Copy(window, end - n, output, 0, n) reads up to 'end' whatever n is: the count cancels out of
                     // offset + count, and only what remains can run past the buffer.
-                    fromCaller = AnyCallerSupplied(constant, operand.Offset, isDestination);
+                    fromCaller = AnyCallerSupplied(constant!, operand.Offset, offsetFields);
+                }
+                else
+                {
+                    fromCaller = checkedValue is null
+                        ? IsCallerBuffer(site.Source.Buffer, out _) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
+                        : GuardAnalysis.IsCallerSupplied(checkedValue, isDestination ? CallerFields.All : CallerFields.None, cancellationToken);
+                    fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, offsetFields, cancellationToken);
                 }
 
                 if (!fromCaller)
