@@ -1963,6 +1963,58 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """);
 
+    [Fact]
+    public Task Clamp_fix_bounds_by_the_buffers_own_length_when_the_other_count_is_not_its_length()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            static class Chunks
+            {
+                private const int IdSize = 8;
+
+                static byte[] Header(int sequenceNumber, int sequenceCount, byte[] id)
+                {
+                    var header = new byte[12];
+                    {|KS0001:Array.ConstrainedCopy(id, 0, header, 2, IdSize)|};
+                    header[10] = (byte)sequenceNumber;
+                    header[11] = (byte)sequenceCount;
+                    return header;
+                }
+
+                static byte[] Trailer(int retryCount, byte[] id)
+                {
+                    var trailer = new byte[12];
+                    {|KS0001:Array.Copy(id, trailer, IdSize)|};
+                    trailer[8] = (byte)retryCount;
+                    return trailer;
+                }
+            }
+            """, """
+            using System;
+
+            static class Chunks
+            {
+                private const int IdSize = 8;
+
+                static byte[] Header(int sequenceNumber, int sequenceCount, byte[] id)
+                {
+                    var header = new byte[12];
+                    Array.ConstrainedCopy(id, 0, header, 2, Math.Min(IdSize, id.Length));
+                    header[10] = (byte)sequenceNumber;
+                    header[11] = (byte)sequenceCount;
+                    return header;
+                }
+
+                static byte[] Trailer(int retryCount, byte[] id)
+                {
+                    var trailer = new byte[12];
+                    Array.Copy(id, trailer, Math.Min(IdSize, id.Length));
+                    trailer[8] = (byte)retryCount;
+                    return trailer;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
     // ---------------------------------------------------------------- review: fixes
 
     [Fact]
