@@ -16,6 +16,12 @@ public enum CorpusKind
     /// real work (the benchmark corpus).
     /// </summary>
     Mixed,
+
+    /// <summary>
+    /// Ordinary code with a large P/Invoke layer, as generated bindings have: every tenth file declares a hundred imports
+    /// under their own names, and a third of the rest call some of them, checking the result. No sockets.
+    /// </summary>
+    InteropLayer,
 }
 
 /// <summary>
@@ -61,8 +67,84 @@ public static class CorpusGenerator
         {
             CorpusKind.Ordinary => Ordinary(i, random),
             CorpusKind.CorrectSockets => roll < 60 ? Ordinary(i, random) : roll < 80 ? CorrectManaged(i, random) : CorrectNative(i, random),
+            CorpusKind.InteropLayer => i % 10 == 0 ? Bindings(i) : roll < 33 ? BindingCaller(i, random) : Ordinary(i, random),
             _ => roll < 60 ? Ordinary(i, random) : roll < 75 ? CorrectManaged(i, random) : roll < 90 ? CorrectNative(i, random) : Listing(i, random),
         };
+    }
+
+    private const int ImportsPerBindingsFile = 100;
+
+    private static string Bindings(int i)
+    {
+        var sb = new StringBuilder();
+        sb.Append($$"""
+            using System;
+            using System.Runtime.InteropServices;
+
+            namespace Corpus.Interop;
+
+            internal static class Bindings{{i}}
+            {
+
+            """);
+        for (var k = 0; k < ImportsPerBindingsFile; k++)
+        {
+            sb.Append($$"""
+                    [DllImport("libdevice", EntryPoint = "dev_op_{{i}}_{{k}}", SetLastError = true)]
+                    internal static extern int DevOp{{i}}_{{k}}(IntPtr handle, int request, nint argument);
+
+                """);
+        }
+
+        sb.Append("}\n");
+        return sb.ToString();
+    }
+
+    private static string BindingCaller(int i, Random random)
+    {
+        // Calls into the bindings files declared so far (every tenth file, from the first).
+        var bindings = random.Next(i / 10 + 1) * 10;
+        var sb = new StringBuilder();
+        sb.Append($$"""
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            namespace Corpus.Interop;
+
+            public sealed class Device{{i}} : IDisposable
+            {
+                private readonly IntPtr _handle;
+
+                public Device{{i}}(IntPtr handle) => _handle = handle;
+
+            """);
+        var methods = 3 + random.Next(5);
+        for (var m = 0; m < methods; m++)
+        {
+            sb.Append($$"""
+                    public int Control{{m}}(int request, nint argument)
+                    {
+                        var rc = Bindings{{bindings}}.DevOp{{bindings}}_{{random.Next(ImportsPerBindingsFile)}}(_handle, request, argument);
+                        if (rc < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastWin32Error(), $"control {{m}} failed");
+                        }
+
+                        return rc;
+                    }
+
+                """);
+        }
+
+        sb.Append("""
+                public void Dispose()
+                {
+                }
+            }
+
+            """);
+        return sb.ToString();
     }
 
     private static string Ordinary(int i, Random random)

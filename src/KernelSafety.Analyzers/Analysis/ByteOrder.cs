@@ -905,14 +905,8 @@ internal static class ByteOrder
                         continue;
                     }
 
-                    foreach (var node in type.DescendantNodes())
+                    foreach (var assignment in AssignmentsNaming(type, field.Name))
                     {
-                        _cancellationToken.ThrowIfCancellationRequested();
-                        if (node is not AssignmentExpressionSyntax assignment || !NamesField(assignment.Left, field.Name))
-                        {
-                            continue;
-                        }
-
                         if (!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
                         {
                             if (!assignment.IsKind(SyntaxKind.AddAssignmentExpression) && !assignment.IsKind(SyntaxKind.SubtractAssignmentExpression))
@@ -1032,6 +1026,46 @@ internal static class ByteOrder
             finally
             {
                 _inProgress.Remove(property);
+            }
+        }
+
+        /// <summary>
+        /// The assignments in <paramref name="type"/> whose target is spelled <c>name</c> or <c>x.name</c>, in source order:
+        /// found where the type's text spells the name, instead of walking every node of the type for every field read.
+        /// Text with a Unicode escape (which can spell the name without its letters) is walked.
+        /// </summary>
+        private IEnumerable<AssignmentExpressionSyntax> AssignmentsNaming(TypeDeclarationSyntax type, string name)
+        {
+            var text = TreeText.Of(type.SyntaxTree, _cancellationToken);
+            if (name.Length == 0 || TextReads.HasUnicodeEscape(text, type.SpanStart, type.Span.End))
+            {
+                foreach (var node in type.DescendantNodes())
+                {
+                    _cancellationToken.ThrowIfCancellationRequested();
+                    if (node is AssignmentExpressionSyntax assignment && NamesField(assignment.Left, name))
+                    {
+                        yield return assignment;
+                    }
+                }
+
+                yield break;
+            }
+
+            foreach (var position in TextScan.FindIdentifier(text, name, type.Span))
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                if (type.FindToken(position).Parent is not IdentifierNameSyntax identifier)
+                {
+                    continue; // a comment, a string, a declaration, a name of another kind
+                }
+
+                ExpressionSyntax left = identifier.Parent is MemberAccessExpressionSyntax memberAccess && memberAccess.Name == identifier
+                    ? memberAccess
+                    : identifier;
+                if (left.Parent is AssignmentExpressionSyntax assignment && assignment.Left == left && NamesField(left, name))
+                {
+                    yield return assignment;
+                }
             }
         }
 

@@ -175,17 +175,18 @@ internal sealed class SourceIndex
             return;
         }
 
-        foreach (var (tree, scan) in scans)
+        var set = new IdentifierSet(names);
+        if (set.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var (tree, _) in scans)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var text = TreeText.Of(tree, cancellationToken);
-            foreach (var name in names)
+            if (set.AnyIn(TreeText.Of(tree, cancellationToken)))
             {
-                if (TextScan.ContainsIdentifier(text, name))
-                {
-                    result[tree] |= bit;
-                    break;
-                }
+                result[tree] |= bit;
             }
         }
     }

@@ -666,6 +666,70 @@ public class KS0003_PortByteOrderTests
             }
             """));
 
+    [Theory]
+    [InlineData("_port = Libc.htons(port);")]
+    [InlineData("this._port = Libc.htons(port);")]
+    [InlineData("@_port = Libc.htons(port);")]
+    [InlineData("(_port) = Libc.htons(port); _port = Libc.htons(port);")]
+    [InlineData("_port = 0; _port = Libc.htons(port);")]
+    [InlineData("\\u005Fport = Libc.htons(port);")]
+    [InlineData("_p\\u006Frt = Libc.htons(port);")]
+    [InlineData("_port *= 1;")]
+    public Task Field_stored_converted_in_any_spelling_is_not_flagged(string store)
+        => VerifyCS.VerifyAnalyzerAsync(Code($$"""
+            class Bridge
+            {
+                // _port = port would be host order; "_port = port" in a string is not a store either.
+                private ushort _port;
+
+                public void Configure(ushort port)
+                {
+                    var note = "_port = port";
+                    {{store}}
+                }
+
+                sockaddr_in Target()
+                {
+                    var addr = new sockaddr_in { sin_family = 2 };
+                    addr.sin_port = _port;
+                    return addr;
+                }
+            }
+            """));
+
+    [Theory]
+    [InlineData("_port = port;")]
+    [InlineData("var _portCopy = Libc.htons(port); _port = port;")]
+    [InlineData("other._port2 = Libc.htons(port); _port = port;")]
+    [InlineData("Use(_port = port);")]
+    [InlineData("_port += 1;")]
+    public Task Field_stored_in_host_order_beside_look_alikes_is_flagged(string store)
+        => VerifyCS.VerifyAnalyzerAsync(Code($$"""
+            class Bridge
+            {
+                // _port = Libc.htons(port) in a comment converts nothing.
+                private ushort _port;
+                private ushort _port2;
+
+                public void Configure(ushort port, Bridge other)
+                {
+                    var note = "_port = Libc.htons(port)";
+                    {{store}}
+                }
+
+                static void Use(ushort value)
+                {
+                }
+
+                sockaddr_in Target()
+                {
+                    var addr = new sockaddr_in { sin_family = 2 };
+                    {|KS0003:addr.sin_port = _port|};
+                    return addr;
+                }
+            }
+            """));
+
     [Fact]
     public Task Local_assigned_a_converted_value_is_network_order()
         => VerifyCS.VerifyAnalyzerAsync(Code("""

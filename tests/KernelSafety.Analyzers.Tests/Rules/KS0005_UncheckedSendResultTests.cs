@@ -173,6 +173,38 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
+    public async Task Native_write_renamed_in_a_large_interop_file_is_flagged_where_another_file_calls_it()
+    {
+        // The caller's file spells none of the fixed names (socket, send, write, ...), only the P/Invoke's own name, and
+        // the interop file declares more P/Invokes than are looked for one by one: the names are found in one pass.
+        var imports = string.Concat(Enumerable.Range(0, 40).Select(i => $$"""
+                [DllImport("libdevice", EntryPoint = "device_op_{{i}}")]
+                public static extern int DeviceOp{{i}}(int fd, nint arg);
+
+            """));
+        var test = new VerifyCS.Test();
+        test.TestState.Sources.Add(("Posix.cs", $$"""
+            using System.Runtime.InteropServices;
+
+            static unsafe class Posix
+            {
+            {{imports}}    [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+                public static extern nint WriteFile(int fd, byte* buf, nint count);
+            }
+            """));
+        test.TestState.Sources.Add(("Logger.cs", """
+            unsafe class Logger
+            {
+                public void Log(int fd, byte* line, nint length)
+                {
+                    {|KS0005:Posix.WriteFile(fd, line, length)|};
+                }
+            }
+            """));
+        await test.RunAsync();
+    }
+
+    [Fact]
     public Task Native_send_with_a_byte_array_buffer_discarded_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.InteropServices;

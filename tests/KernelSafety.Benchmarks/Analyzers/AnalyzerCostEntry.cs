@@ -81,10 +81,13 @@ public static class AnalyzerCostEntry
         // Warm-up: JIT the compiler and all analyzers on a small corpus so the timed runs measure steady state.
         Measure("warm-up", CorpusGenerator.Generate(CorpusKind.Mixed, 5_000, seed: 7), references, ours, baseline, runs: 1, quiet: true);
 
+        // A quarter the size: what it shows is how the cost grows with the number of P/Invokes a compilation declares.
+        var interopLayer = CorpusGenerator.Generate(CorpusKind.InteropLayer, lines / 4);
         var results = new List<Result>
         {
             Measure("mixed (sockets, interop, ordinary)", CorpusGenerator.Generate(CorpusKind.Mixed, lines), references, ours, baseline, runs),
             Measure("no socket or interop code", CorpusGenerator.Generate(CorpusKind.Ordinary, lines), references, ours, baseline, runs),
+            Measure($"interop layer ({CountImports(interopLayer):N0} P/Invokes), no sockets", interopLayer, references, ours, baseline, runs),
         };
         if (userPaths.Count > 0)
         {
@@ -110,6 +113,20 @@ public static class AnalyzerCostEntry
         var ordinaryOk = ordinary.OurTime.TotalMilliseconds <= 0.001 * ordinary.CompileTime.TotalMilliseconds;
         Console.WriteLine($"mixed: {(mixedOk ? "met" : "NOT met")}; no sockets: {(ordinaryOk ? "met" : "NOT met")}");
         return 0;
+    }
+
+    private static int CountImports(IReadOnlyList<(string Path, string Text)> files)
+    {
+        var imports = 0;
+        foreach (var (_, text) in files)
+        {
+            for (var at = text.IndexOf("[DllImport(", StringComparison.Ordinal); at >= 0; at = text.IndexOf("[DllImport(", at + 1, StringComparison.Ordinal))
+            {
+                imports++;
+            }
+        }
+
+        return imports;
     }
 
     private sealed record Result(string Name, int Lines, TimeSpan CompileTime, TimeSpan OurTime, TimeSpan BaselineTime, TimeSpan FloorTime);
