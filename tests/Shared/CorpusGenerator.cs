@@ -72,6 +72,72 @@ public static class CorpusGenerator
         };
     }
 
+    /// <summary>
+    /// One file whose one method holds <paramref name="blocks"/> blocks, each with copies, a send loop and port stores
+    /// written correctly (about 15 lines each): what generated serializers and long protocol handlers look like. The
+    /// rules' cost on it must grow with the method's length, not with its square.
+    /// </summary>
+    public static IReadOnlyList<(string Path, string Text)> LongMethod(int blocks)
+    {
+        var sb = new StringBuilder();
+        sb.Append("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            namespace Corpus.Long;
+
+            public struct sockaddr_in
+            {
+                public ushort sin_family;
+                public ushort sin_port;
+                public uint sin_addr;
+            }
+
+            public sealed class Handler
+            {
+                private readonly byte[] _scratch = new byte[4096];
+                private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                private ushort _port;
+
+                public void Run(byte[] input, int length, ushort port)
+                {
+                    if (length > input.Length || length > _scratch.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(length));
+                    }
+
+            """);
+        for (var i = 0; i < blocks; i++)
+        {
+            sb.Append($$"""
+                        {
+                            var chunk{{i}} = new byte[length];
+                            Buffer.BlockCopy(input, 0, chunk{{i}}, 0, length);
+                            Array.Copy(chunk{{i}}, 0, _scratch, 0, Math.Min(length, _scratch.Length));
+                            var sent{{i}} = 0;
+                            while (sent{{i}} < length)
+                            {
+                                var n{{i}} = _socket.Send(chunk{{i}}, sent{{i}}, length - sent{{i}}, SocketFlags.None);
+                                if (n{{i}} <= 0) throw new SocketException();
+                                sent{{i}} += n{{i}};
+                            }
+
+                            var addr{{i}} = new sockaddr_in { sin_family = 2, sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
+                            _port = (ushort)IPAddress.HostToNetworkOrder((short)port);
+                        }
+
+                """);
+        }
+
+        sb.Append("""
+                }
+            }
+
+            """);
+        return [("Corpus/LongMethod.cs", sb.ToString())];
+    }
+
     private const int ImportsPerBindingsFile = 100;
 
     private static string Bindings(int i)

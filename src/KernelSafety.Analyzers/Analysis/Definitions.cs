@@ -96,11 +96,21 @@ internal static class Definitions
         }
 
         // A local declared by a statement of a block or switch section ('T x = v;') around the use, with its initializer.
+        // Only the local's scope can assign it: the block that declares it (a switch section's locals are in scope in
+        // the whole switch, so there the body is read). A long method's copies then each read their own block, not the
+        // whole body.
         var local = (ILocalSymbol)variable;
         if (FindBlockDeclarator(local, use) is not { } declarator
             || declarator.GetVariableInitializer()?.Value is not { } initialValue
-            || declarator.Syntax is not VariableDeclaratorSyntax declaratorSyntax
-            || TextReads.MayAssign(text, body.SpanStart, body.Span.End, local.Name, declaratorSyntax.Identifier.SpanStart))
+            || declarator.Syntax is not VariableDeclaratorSyntax declaratorSyntax)
+        {
+            return false;
+        }
+
+        var scope = declarator.Parent?.Parent?.Parent is IBlockOperation block && block.Syntax.SyntaxTree == body.SyntaxTree
+            ? block.Syntax.Span
+            : body.Span;
+        if (TextReads.MayAssign(text, scope.Start, scope.End, local.Name, declaratorSyntax.Identifier.SpanStart))
         {
             return false;
         }

@@ -27,7 +27,15 @@ namespace KernelSafety.Analyzers.Analysis;
 /// </summary>
 internal sealed class PathFacts
 {
+    // The definitions are immutable maps shared between a state and the states made from it: every statement of a body
+    // makes a state, and copying a map per statement made a long method (hundreds of locals) quadratic.
+    private static readonly ImmutableDictionary<ISymbol, IOperation?> NoDefinitions = ImmutableDictionary.Create<ISymbol, IOperation?>(SymbolEqualityComparer.Default);
+    private static readonly ImmutableDictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)> NoConditionalDefinitions
+        = ImmutableDictionary.Create<ISymbol, (IConditionalOperation Condition, IOperation Value)>(SymbolEqualityComparer.Default);
+
+    // After the maps above: static fields are initialized in order, and this one reads them.
     private static readonly PathFacts Empty = new();
+
     /// <summary>
     /// One cache per operation tree (the body analyzed last on the thread, see <see cref="BodyCache{T}"/>), rather than
     /// one entry per operation.
@@ -46,8 +54,8 @@ internal sealed class PathFacts
     }
 
     private readonly List<LinearForm> bounds = new();
-    private readonly Dictionary<ISymbol, IOperation?> definitions = new(SymbolEqualityComparer.Default);
-    private Dictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)>? conditionalDefinitions;
+    private ImmutableDictionary<ISymbol, IOperation?> definitions = NoDefinitions;
+    private ImmutableDictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)> conditionalDefinitions = NoConditionalDefinitions;
 
     private PathFacts()
     {
@@ -72,7 +80,7 @@ internal sealed class PathFacts
     {
         condition = null;
         value = null;
-        if (conditionalDefinitions is null || !conditionalDefinitions.TryGetValue(symbol, out var definition))
+        if (!conditionalDefinitions.TryGetValue(symbol, out var definition))
         {
             return false;
         }
@@ -240,7 +248,7 @@ internal sealed class PathFacts
             // A plain 'x = v;' or 'var x = v;' defines x.
             case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
                 when LinearForm.GetVariable(assignment.Target) is { } target && assignment.Target is not IFieldReferenceOperation:
-                state.definitions[target] = assignment.Value;
+                state.definitions = state.definitions.SetItem(target, assignment.Value);
                 break;
             case IConditionalOperation { WhenFalse: null } conditional
                 when AssignmentAtEnd(conditional.WhenTrue) is { } clamp && LinearForm.GetVariable(clamp.Target) is { } clamped
@@ -256,8 +264,7 @@ internal sealed class PathFacts
 
                 if (assignedInBranch == 1)
                 {
-                    state.conditionalDefinitions ??= new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(SymbolEqualityComparer.Default);
-                    state.conditionalDefinitions[clamped] = (conditional, clamp.Value);
+                    state.conditionalDefinitions = state.conditionalDefinitions.SetItem(clamped, (conditional, clamp.Value));
                 }
 
                 break;
@@ -266,7 +273,7 @@ internal sealed class PathFacts
                 {
                     foreach (var declarator in declaration.Declarators)
                     {
-                        state.definitions[declarator.Symbol] = declarator.GetVariableInitializer()?.Value;
+                        state.definitions = state.definitions.SetItem(declarator.Symbol, declarator.GetVariableInitializer()?.Value);
                     }
                 }
 
@@ -300,8 +307,8 @@ internal sealed class PathFacts
 
     private void KillOne(ISymbol symbol)
     {
-        definitions[symbol] = null;
-        conditionalDefinitions?.Remove(symbol);
+        definitions = definitions.SetItem(symbol, null);
+        conditionalDefinitions = conditionalDefinitions.Remove(symbol);
         bounds.RemoveAll(fact => fact.Mentions(symbol));
     }
 
@@ -309,16 +316,8 @@ internal sealed class PathFacts
     {
         var copy = new PathFacts();
         copy.bounds.AddRange(bounds);
-        foreach (var pair in definitions)
-        {
-            copy.definitions[pair.Key] = pair.Value;
-        }
-
-        if (conditionalDefinitions is not null)
-        {
-            copy.conditionalDefinitions = new Dictionary<ISymbol, (IConditionalOperation, IOperation)>(conditionalDefinitions, SymbolEqualityComparer.Default);
-        }
-
+        copy.definitions = definitions;
+        copy.conditionalDefinitions = conditionalDefinitions;
         return copy;
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -66,12 +67,9 @@ internal static class ResultUse
     /// <summary>True when <paramref name="local"/> is read anywhere under <paramref name="root"/> (not merely written).</summary>
     public static bool IsRead(ILocalSymbol local, IOperation root, IOperation? except, CancellationToken cancellationToken)
     {
-        foreach (var operation in root.Descendants())
+        foreach (var reference in LocalReferences.Of(root, cancellationToken).Get(local))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (operation is ILocalReferenceOperation reference
-                && SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                && !reference.IsDeclaration
+            if (!reference.IsDeclaration
                 && !IsWriteOnly(reference)
                 && !IsInside(reference, except))
             {
@@ -161,13 +159,10 @@ internal static class ResultUse
         }
 
         var uses = ResultUses.None;
-        foreach (var operation in root.Descendants())
+        foreach (var reference in LocalReferences.Of(root, cancellationToken).Get(local))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (operation is not ILocalReferenceOperation reference
-                || reference.IsDeclaration
-                || !SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                || IsWriteOnly(reference))
+            if (reference.IsDeclaration || IsWriteOnly(reference))
             {
                 continue;
             }
@@ -325,5 +320,56 @@ internal static class ResultUse
         }
 
         return current;
+    }
+    /// <summary>
+    /// The references to each local under one root, in the order <c>Descendants()</c> yields them: one walk per body
+    /// however many results it follows. A walk of the body per send made a method with hundreds of sends quadratic.
+    /// </summary>
+    private sealed class LocalReferences
+    {
+        private static readonly Func<IOperation, LocalReferences> Create = root => new LocalReferences(root);
+
+        private readonly IOperation root;
+        private Dictionary<ILocalSymbol, List<ILocalReferenceOperation>>? byLocal;
+
+        private LocalReferences(IOperation root)
+        {
+            this.root = root;
+        }
+
+        public static LocalReferences Of(IOperation root, CancellationToken cancellationToken)
+        {
+            var references = BodyCache<LocalReferences>.Get(root, Create);
+            references.Build(cancellationToken);
+            return references;
+        }
+
+        public IReadOnlyList<ILocalReferenceOperation> Get(ILocalSymbol local)
+            => byLocal!.TryGetValue(local, out var found) ? found : Array.Empty<ILocalReferenceOperation>();
+
+        private void Build(CancellationToken cancellationToken)
+        {
+            if (byLocal is not null)
+            {
+                return;
+            }
+
+            var built = new Dictionary<ILocalSymbol, List<ILocalReferenceOperation>>(SymbolEqualityComparer.Default);
+            foreach (var operation in root.Descendants())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (operation is ILocalReferenceOperation reference)
+                {
+                    if (!built.TryGetValue(reference.Local, out var list))
+                    {
+                        built[reference.Local] = list = new List<ILocalReferenceOperation>();
+                    }
+
+                    list.Add(reference);
+                }
+            }
+
+            byLocal = built; // only complete: a cancelled walk leaves nothing half built
+        }
     }
 }

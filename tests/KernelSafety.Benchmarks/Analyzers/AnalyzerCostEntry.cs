@@ -89,6 +89,13 @@ public static class AnalyzerCostEntry
             Measure("no socket or interop code", CorpusGenerator.Generate(CorpusKind.Ordinary, lines), references, ours, baseline, runs),
             Measure($"interop layer ({CountImports(interopLayer):N0} P/Invokes), no sockets", interopLayer, references, ours, baseline, runs),
         };
+
+        // One method, twice as long: linear cost doubles. The blocks scale with the corpus so --smoke stays small.
+        var blocks = Math.Max(50, lines / 500);
+        var longMethod = Measure($"one method of {blocks:N0} blocks", CorpusGenerator.LongMethod(blocks), references, ours, baseline, runs);
+        var longerMethod = Measure($"one method of {2 * blocks:N0} blocks", CorpusGenerator.LongMethod(2 * blocks), references, ours, baseline, runs);
+        results.Add(longMethod);
+        results.Add(longerMethod);
         if (userPaths.Count > 0)
         {
             results.Add(Measure("user sources", ReadUserSources(userPaths), references, ours, baseline, runs, list: list));
@@ -106,6 +113,7 @@ public static class AnalyzerCostEntry
         }
 
         Console.WriteLine();
+        Console.WriteLine($"Growth with one method's length: twice the blocks, {longerMethod.OurTime.TotalMilliseconds / longMethod.OurTime.TotalMilliseconds:F2}x KernelSafety time ({longerMethod.CompileTime.TotalMilliseconds / longMethod.CompileTime.TotalMilliseconds:F2}x compile time; 2 is linear).");
         Console.WriteLine("Targets: <= 1% of compile time on the mixed corpus, <= 0.1% on the corpus with no socket or interop code.");
         var mixed = results[0];
         var ordinary = results[1];
