@@ -119,7 +119,7 @@ public static class CorpusGenerator
                             while (sent{{i}} < length)
                             {
                                 var n{{i}} = _socket.Send(chunk{{i}}, sent{{i}}, length - sent{{i}}, SocketFlags.None);
-                                if (n{{i}} <= 0) throw new SocketException();
+                                if (n{{i}} <= 0) throw new InvalidOperationException("the peer closed the connection");
                                 sent{{i}} += n{{i}};
                             }
 
