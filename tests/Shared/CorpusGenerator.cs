@@ -75,9 +75,11 @@ public static class CorpusGenerator
     /// <summary>
     /// One file whose one method holds <paramref name="blocks"/> blocks, each with copies, a send loop and port stores
     /// written correctly (about 15 lines each): what generated serializers and long protocol handlers look like. The
-    /// rules' cost on it must grow with the method's length, not with its square.
+    /// rules' cost on it must grow with the method's length, not with its square. <paramref name="flat"/> writes the
+    /// blocks' statements one after another in the method's own block, each group ending with a guard, so that every
+    /// local and every guard stays in scope to the end.
     /// </summary>
-    public static IReadOnlyList<(string Path, string Text)> LongMethod(int blocks)
+    public static IReadOnlyList<(string Path, string Text)> LongMethod(int blocks, bool flat = false)
     {
         var sb = new StringBuilder();
         sb.Append("""
@@ -110,6 +112,28 @@ public static class CorpusGenerator
             """);
         for (var i = 0; i < blocks; i++)
         {
+            if (flat)
+            {
+                sb.Append($$"""
+                            var chunk{{i}} = new byte[length];
+                            Buffer.BlockCopy(input, 0, chunk{{i}}, 0, length);
+                            Array.Copy(chunk{{i}}, 0, _scratch, 0, Math.Min(length, _scratch.Length));
+                            var sent{{i}} = 0;
+                            while (sent{{i}} < length)
+                            {
+                                var n{{i}} = _socket.Send(chunk{{i}}, sent{{i}}, length - sent{{i}}, SocketFlags.None);
+                                if (n{{i}} <= 0) throw new InvalidOperationException("the peer closed the connection");
+                                sent{{i}} += n{{i}};
+                            }
+
+                            if (sent{{i}} > length) throw new InvalidOperationException("sent more than asked");
+                            var addr{{i}} = new sockaddr_in { sin_family = 2, sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
+                            _port = (ushort)IPAddress.HostToNetworkOrder((short)port);
+
+                    """);
+                continue;
+            }
+
             sb.Append($$"""
                         {
                             var chunk{{i}} = new byte[length];
@@ -135,7 +159,7 @@ public static class CorpusGenerator
             }
 
             """);
-        return [("Corpus/LongMethod.cs", sb.ToString())];
+        return [(flat ? "Corpus/LongFlatMethod.cs" : "Corpus/LongMethod.cs", sb.ToString())];
     }
 
     private const int ImportsPerBindingsFile = 100;
