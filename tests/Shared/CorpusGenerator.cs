@@ -112,46 +112,28 @@ public static class CorpusGenerator
             """);
         for (var i = 0; i < blocks; i++)
         {
-            if (flat)
-            {
-                sb.Append($$"""
-                            var chunk{{i}} = new byte[length];
-                            Buffer.BlockCopy(input, 0, chunk{{i}}, 0, length);
-                            Array.Copy(chunk{{i}}, 0, _scratch, 0, Math.Min(length, _scratch.Length));
-                            var sent{{i}} = 0;
-                            while (sent{{i}} < length)
-                            {
-                                var n{{i}} = _socket.Send(chunk{{i}}, sent{{i}}, length - sent{{i}}, SocketFlags.None);
-                                if (n{{i}} <= 0) throw new InvalidOperationException("the peer closed the connection");
-                                sent{{i}} += n{{i}};
-                            }
+            var sendLoop = $$"""
+                var chunk{{i}} = new byte[length];
+                Buffer.BlockCopy(input, 0, chunk{{i}}, 0, length);
+                Array.Copy(chunk{{i}}, 0, _scratch, 0, Math.Min(length, _scratch.Length));
+                var sent{{i}} = 0;
+                while (sent{{i}} < length)
+                {
+                    var n{{i}} = _socket.Send(chunk{{i}}, sent{{i}}, length - sent{{i}}, SocketFlags.None);
+                    if (n{{i}} <= 0) throw new InvalidOperationException("the peer closed the connection");
+                    sent{{i}} += n{{i}};
+                }
 
-                            if (sent{{i}} > length) throw new InvalidOperationException("sent more than asked");
-                            var addr{{i}} = new sockaddr_in { sin_family = 2, sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
-                            _port = (ushort)IPAddress.HostToNetworkOrder((short)port);
 
-                    """);
-                continue;
-            }
+                """;
+            var guard = flat ? $"if (sent{i} > length) throw new InvalidOperationException(\"sent more than asked\");\n" : string.Empty;
+            var portStores = $$"""
+                var addr{{i}} = new sockaddr_in { sin_family = 2, sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
+                _port = (ushort)IPAddress.HostToNetworkOrder((short)port);
 
-            sb.Append($$"""
-                        {
-                            var chunk{{i}} = new byte[length];
-                            Buffer.BlockCopy(input, 0, chunk{{i}}, 0, length);
-                            Array.Copy(chunk{{i}}, 0, _scratch, 0, Math.Min(length, _scratch.Length));
-                            var sent{{i}} = 0;
-                            while (sent{{i}} < length)
-                            {
-                                var n{{i}} = _socket.Send(chunk{{i}}, sent{{i}}, length - sent{{i}}, SocketFlags.None);
-                                if (n{{i}} <= 0) throw new InvalidOperationException("the peer closed the connection");
-                                sent{{i}} += n{{i}};
-                            }
-
-                            var addr{{i}} = new sockaddr_in { sin_family = 2, sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port) };
-                            _port = (ushort)IPAddress.HostToNetworkOrder((short)port);
-                        }
-
-                """);
+                """;
+            var group = sendLoop + guard + portStores;
+            sb.Append(flat ? Indent(group, 8) : Indent("{\n" + Indent(group, 4) + "}\n", 8));
         }
 
         sb.Append("""
@@ -160,6 +142,19 @@ public static class CorpusGenerator
 
             """);
         return [(flat ? "Corpus/LongFlatMethod.cs" : "Corpus/LongMethod.cs", sb.ToString())];
+    }
+
+    /// <summary><paramref name="text"/> with every non-empty line indented by <paramref name="spaces"/>.</summary>
+    private static string Indent(string text, int spaces)
+    {
+        var indent = new string(' ', spaces);
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            lines[i] = lines[i].Length == 0 ? lines[i] : indent + lines[i];
+        }
+
+        return string.Join("\n", lines);
     }
 
     private const int ImportsPerBindingsFile = 100;
