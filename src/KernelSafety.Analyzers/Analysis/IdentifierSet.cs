@@ -48,7 +48,7 @@ internal sealed class IdentifierSet
         }
     }
 
-    public bool IsEmpty => byHash.Count == 0;
+    public bool IsEmpty => names.Count == 0;
 
     /// <summary>True when <paramref name="text"/> spells one of the names as a whole identifier (comments and strings included).</summary>
     public bool AnyIn(string text)

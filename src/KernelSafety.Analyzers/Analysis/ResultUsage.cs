@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -153,32 +154,7 @@ internal static class ResultUsage
     /// source, up to the next write of the local (the value stored by <paramref name="after"/> is gone after it).
     /// </summary>
     public static List<ILocalReferenceOperation> GetReadsAfter(IOperation root, ILocalSymbol local, IOperation after)
-        => GetReadsAfter(root.Descendants(), local, after);
-
-    /// <summary>
-    /// <see cref="GetReadsAfter(IOperation, ILocalSymbol, IOperation)"/> over the references of a method body collected once
-    /// by <see cref="GetReferences"/>, for callers that ask about several locals of the same body.
-    /// </summary>
-    public static List<ILocalReferenceOperation> GetReadsAfter(List<IOperation> references, ILocalSymbol local, IOperation after)
-        => GetReadsAfter((IEnumerable<IOperation>)references, local, after);
-
-    /// <summary>
-    /// The operations under <paramref name="root"/> that name a local, parameter, field or property
-    /// (<see cref="GetSymbolOfReference"/> is not null), in the order <c>Descendants()</c> yields them.
-    /// </summary>
-    public static List<IOperation> GetReferences(IOperation root)
-    {
-        var references = new List<IOperation>();
-        foreach (var operation in root.Descendants())
-        {
-            if (GetSymbolOfReference(operation) is not null)
-            {
-                references.Add(operation);
-            }
-        }
-
-        return references;
-    }
+        => GetReadsAfter(BodyReferences.Of(root).OfLocal(local), local, after);
 
     private static List<ILocalReferenceOperation> GetReadsAfter(IEnumerable<IOperation> operations, ILocalSymbol local, IOperation after)
     {
@@ -233,4 +209,48 @@ internal static class ResultUsage
             IPropertyReferenceOperation { Property.IsIndexer: false } property => property.Property,
             _ => null,
         };
+}
+
+/// <summary>
+/// The references (locals, parameters, fields, properties) of one method body, collected in one walk and shared by every
+/// site of the body that asks (KS0002's <c>socket()</c> and <c>connect()</c>, KS0005's sends), with each local's
+/// references at hand: a walk of the whole body per question per site made a method with hundreds of sites quadratic.
+/// Kept for the body analyzed last on the thread (<see cref="BodyCache{T}"/>).
+/// </summary>
+internal sealed class BodyReferences
+{
+    private static readonly Func<IOperation, BodyReferences> Create = root => new BodyReferences(root);
+
+    private readonly Dictionary<ILocalSymbol, List<ILocalReferenceOperation>> byLocal = new(SymbolEqualityComparer.Default);
+
+    private BodyReferences(IOperation root)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            if (ResultUsage.GetSymbolOfReference(operation) is null)
+            {
+                continue;
+            }
+
+            All.Add(operation);
+            if (operation is ILocalReferenceOperation reference)
+            {
+                if (!byLocal.TryGetValue(reference.Local, out var list))
+                {
+                    byLocal[reference.Local] = list = new List<ILocalReferenceOperation>();
+                }
+
+                list.Add(reference);
+            }
+        }
+    }
+
+    /// <summary>Every reference of the body, in the order <c>Descendants()</c> yields them.</summary>
+    public List<IOperation> All { get; } = new();
+
+    public static BodyReferences Of(IOperation root) => BodyCache<BodyReferences>.Get(root, Create);
+
+    /// <summary>The references to <paramref name="local"/>, in the order <c>Descendants()</c> yields them.</summary>
+    public IReadOnlyList<ILocalReferenceOperation> OfLocal(ILocalSymbol local)
+        => byLocal.TryGetValue(local, out var found) ? found : Array.Empty<ILocalReferenceOperation>();
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -67,7 +66,7 @@ internal static class ResultUse
     /// <summary>True when <paramref name="local"/> is read anywhere under <paramref name="root"/> (not merely written).</summary>
     public static bool IsRead(ILocalSymbol local, IOperation root, IOperation? except, CancellationToken cancellationToken)
     {
-        foreach (var reference in LocalReferences.Of(root, cancellationToken).Get(local))
+        foreach (var reference in BodyReferences.Of(root).OfLocal(local))
         {
             if (!reference.IsDeclaration
                 && !IsWriteOnly(reference)
@@ -159,7 +158,7 @@ internal static class ResultUse
         }
 
         var uses = ResultUses.None;
-        foreach (var reference in LocalReferences.Of(root, cancellationToken).Get(local))
+        foreach (var reference in BodyReferences.Of(root).OfLocal(local))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (reference.IsDeclaration || IsWriteOnly(reference))
@@ -320,56 +319,5 @@ internal static class ResultUse
         }
 
         return current;
-    }
-    /// <summary>
-    /// The references to each local under one root, in the order <c>Descendants()</c> yields them: one walk per body
-    /// however many results it follows. A walk of the body per send made a method with hundreds of sends quadratic.
-    /// </summary>
-    private sealed class LocalReferences
-    {
-        private static readonly Func<IOperation, LocalReferences> Create = root => new LocalReferences(root);
-
-        private readonly IOperation root;
-        private Dictionary<ILocalSymbol, List<ILocalReferenceOperation>>? byLocal;
-
-        private LocalReferences(IOperation root)
-        {
-            this.root = root;
-        }
-
-        public static LocalReferences Of(IOperation root, CancellationToken cancellationToken)
-        {
-            var references = BodyCache<LocalReferences>.Get(root, Create);
-            references.Build(cancellationToken);
-            return references;
-        }
-
-        public IReadOnlyList<ILocalReferenceOperation> Get(ILocalSymbol local)
-            => byLocal!.TryGetValue(local, out var found) ? found : Array.Empty<ILocalReferenceOperation>();
-
-        private void Build(CancellationToken cancellationToken)
-        {
-            if (byLocal is not null)
-            {
-                return;
-            }
-
-            var built = new Dictionary<ILocalSymbol, List<ILocalReferenceOperation>>(SymbolEqualityComparer.Default);
-            foreach (var operation in root.Descendants())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (operation is ILocalReferenceOperation reference)
-                {
-                    if (!built.TryGetValue(reference.Local, out var list))
-                    {
-                        built[reference.Local] = list = new List<ILocalReferenceOperation>();
-                    }
-
-                    list.Add(reference);
-                }
-            }
-
-            byLocal = built; // only complete: a cancelled walk leaves nothing half built
-        }
     }
 }

@@ -67,47 +67,11 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             // Only types whose source spells a connect or socket call are looked at (SourceIndex); the socket and interop
             // types are resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);
-            var bodies = new BodyReferences();
-            start.RegisterOperationActionInTypesUsing(SourceNames.Connects, c => AnalyzeInvocation(c, symbols, bodies), InvocationKind);
+            start.RegisterOperationActionInTypesUsing(SourceNames.Connects, c => AnalyzeInvocation(c, symbols), InvocationKind);
         });
     }
 
-    /// <summary>
-    /// The references (locals, parameters, fields, properties) of the method body analyzed last, collected in one walk and
-    /// shared by the sites of that body (its <c>socket()</c> and its <c>connect()</c>), instead of a walk of the whole body
-    /// per question per site. One entry: the driver runs the operations of a body one after another.
-    /// </summary>
-    private sealed class BodyReferences
-    {
-        private Entry? last;
-
-        public List<IOperation> Get(IOperation root)
-        {
-            var entry = Volatile.Read(ref last);
-            if (entry is null || entry.Root != root)
-            {
-                entry = new Entry(root, ResultUsage.GetReferences(root));
-                Volatile.Write(ref last, entry);
-            }
-
-            return entry.References;
-        }
-
-        private sealed class Entry
-        {
-            public Entry(IOperation root, List<IOperation> references)
-            {
-                Root = root;
-                References = references;
-            }
-
-            public IOperation Root { get; }
-
-            public List<IOperation> References { get; }
-        }
-    }
-
-    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols, BodyReferences bodies)
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
     {
         if (context.Operation is not IInvocationOperation invocation)
         {
@@ -135,14 +99,14 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var entryPoint = NativeMethods.GetEntryPoint(method, symbols);
         if (entryPoint is NativeMethods.Connect or NativeMethods.SocketCreate)
         {
-            AnalyzeNative(context, invocation, entryPoint, symbols, bodies);
+            AnalyzeNative(context, invocation, entryPoint, symbols);
         }
     }
 
     // ---------------------------------------------------------------------------------------------
     // Native connect / socket
 
-    private static void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, KnownSymbols symbols, BodyReferences bodies)
+    private static void AnalyzeNative(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, KnownSymbols symbols)
     {
         var isSocket = entryPoint == NativeMethods.SocketCreate;
         var success = isSocket ? DescriptorSample : ConnectSuccess;
@@ -192,8 +156,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         || FailureChecks.RecordsState(test.FailureBranch)
                         || FailureChecks.RecordsState(SuccessBranch(test))
                         || descriptor is null
-                        || !IsDescriptorUsedAfter(bodies.Get(root), descriptor, test.Conditional.Syntax.Span.End, symbols)
-                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, bodies.Get(root), symbols))
+                        || !IsDescriptorUsedAfter(BodyReferences.Of(root).All, descriptor, test.Conditional.Syntax.Span.End, symbols)
+                        || !MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assigned is not null && IsRead(assigned)(candidate)), success, descriptor, BodyReferences.Of(root).All, symbols))
                     {
                         return;
                     }
@@ -203,7 +167,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 }
 
             case ResultUseKind.StoredInLocal when local is not null:
-                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, bodies.Get(root), symbols);
+                AnalyzeStoredNativeResult(context, invocation, entryPoint, isSocket, isSocket ? local : descriptor, local, BodyReferences.Of(root).All, symbols);
                 return;
 
             default:
@@ -229,7 +193,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         FailureTest? fallThrough = null;
         var testedUpTo = -1;
         var usedAt = -1;
-        foreach (var read in ResultUsage.GetReadsAfter(references, local, invocation))
+        foreach (var read in ResultUsage.GetReadsAfter(ResultUsage.GetRoot(invocation), local, invocation))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
 
