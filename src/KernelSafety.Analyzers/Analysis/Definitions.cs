@@ -18,6 +18,9 @@ namespace KernelSafety.Analyzers.Analysis;
 /// </summary>
 internal static class Definitions
 {
+    /// <summary>Statements in a block beyond which its declarators are looked up in the body's summary.</summary>
+    private const int LongBlock = 64;
+
     private static readonly Func<IOperation, Body> Create = root => new Body(root);
 
     /// <summary>
@@ -61,7 +64,7 @@ internal static class Definitions
     {
         // Cheapest first: the body's text shows that nothing assigns the variable (PathFacts' notion: assignment,
         // ++/--, ref/out, deconstruction), so a parameter keeps its argument and a local keeps its initializer.
-        if (TryFromText(variable, body.Root, use, out assigned, out value))
+        if (TryFromText(variable, body, use, out assigned, out value))
         {
             return true;
         }
@@ -84,11 +87,11 @@ internal static class Definitions
         return false;
     }
 
-    private static bool TryFromText(ISymbol variable, IOperation root, IOperation use, out bool assigned, out IOperation? value)
+    private static bool TryFromText(ISymbol variable, Body method, IOperation use, out bool assigned, out IOperation? value)
     {
         assigned = false;
         value = null;
-        var body = root.Syntax;
+        var body = method.Root.Syntax;
         var text = TreeText.Of(body.SyntaxTree, CancellationToken.None);
         if (variable is IParameterSymbol parameter)
         {
@@ -100,7 +103,7 @@ internal static class Definitions
         // the whole switch, so there the body is read). A long method's copies then each read their own block, not the
         // whole body.
         var local = (ILocalSymbol)variable;
-        if (FindBlockDeclarator(local, use) is not { } declarator
+        if (FindBlockDeclarator(local, use, method) is not { } declarator
             || declarator.GetVariableInitializer()?.Value is not { } initialValue
             || declarator.Syntax is not VariableDeclaratorSyntax declaratorSyntax)
         {
@@ -123,9 +126,11 @@ internal static class Definitions
     /// <summary>
     /// The declarator of <paramref name="local"/> when a statement of a block (or switch section) enclosing
     /// <paramref name="use"/> declares it: a local is in scope only in its block, so the blocks around the use are the
-    /// only places to look, statement by statement, without walking the body.
+    /// only places to look, statement by statement, without walking the body. A block of more than
+    /// <see cref="LongBlock"/> statements is not read statement by statement for every local: the body's summary (one walk)
+    /// knows every block's declarators, and the local's is the one in the block around the use.
     /// </summary>
-    private static IVariableDeclaratorOperation? FindBlockDeclarator(ILocalSymbol local, IOperation use)
+    private static IVariableDeclaratorOperation? FindBlockDeclarator(ILocalSymbol local, IOperation use, Body body)
     {
         // Kinds and names are compared before interface casts and symbol equality: this runs for most copies.
         var name = local.Name;
@@ -141,6 +146,11 @@ internal static class Definitions
             if (statements.IsDefault)
             {
                 continue;
+            }
+
+            if (statements.Length > LongBlock)
+            {
+                return body.Summary.TryGetBlockDeclarator(local, out var declared) ? declared : null;
             }
 
             foreach (var statement in statements)
@@ -171,8 +181,12 @@ internal static class Definitions
     /// <summary>What is known of one method body: the answers given so far, and its summary once one is needed.</summary>
     private sealed class Body
     {
+        // A few answers are compared one by one (cheaper than hashing symbols); a long method's hundreds are hashed.
+        private const int ListedAnswers = 8;
+
         private Summary? summary;
-        private List<(ISymbol Variable, bool Found, bool Assigned, IOperation? Value)>? answers;
+        private List<(ISymbol Variable, Answer Answer)>? listed;
+        private Dictionary<ISymbol, Answer>? hashed;
 
         public Body(IOperation root)
         {
@@ -181,31 +195,72 @@ internal static class Definitions
 
         public IOperation Root { get; }
 
-        /// <summary>One walk of the body, made only when the text cannot answer.</summary>
+        /// <summary>One walk of the body, made only when the text (or a short block) cannot answer.</summary>
         public Summary Summary => summary ??= new Summary(Root);
 
         public bool TryGetAnswer(ISymbol variable, out bool found, out bool assigned, out IOperation? value)
         {
-            if (answers is not null)
+            Answer? answer = null;
+            if (hashed is not null)
             {
-                foreach (var answer in answers)
+                hashed.TryGetValue(variable, out answer);
+            }
+            else if (listed is not null)
+            {
+                foreach (var (known, knownAnswer) in listed)
                 {
-                    if (SymbolEqualityComparer.Default.Equals(answer.Variable, variable))
+                    if (SymbolEqualityComparer.Default.Equals(known, variable))
                     {
-                        (_, found, assigned, value) = answer;
-                        return true;
+                        answer = knownAnswer;
+                        break;
                     }
                 }
             }
 
-            found = false;
-            assigned = false;
-            value = null;
-            return false;
+            found = answer?.Found ?? false;
+            assigned = answer?.Assigned ?? false;
+            value = answer?.Value;
+            return answer is not null;
         }
 
         public void AddAnswer(ISymbol variable, bool found, bool assigned, IOperation? value)
-            => (answers ??= new()).Add((variable, found, assigned, value));
+        {
+            var answer = new Answer(found, assigned, value);
+            if (hashed is not null)
+            {
+                hashed[variable] = answer;
+                return;
+            }
+
+            listed ??= new();
+            listed.Add((variable, answer));
+            if (listed.Count > ListedAnswers)
+            {
+                hashed = new Dictionary<ISymbol, Answer>(SymbolEqualityComparer.Default);
+                foreach (var (known, knownAnswer) in listed)
+                {
+                    hashed[known] = knownAnswer;
+                }
+
+                listed = null;
+            }
+        }
+    }
+
+    private sealed class Answer
+    {
+        public Answer(bool found, bool assigned, IOperation? value)
+        {
+            Found = found;
+            Assigned = assigned;
+            Value = value;
+        }
+
+        public bool Found { get; }
+
+        public bool Assigned { get; }
+
+        public IOperation? Value { get; }
     }
 
     private sealed class Summary

@@ -33,6 +33,8 @@ internal sealed class PathFacts
     private static readonly ImmutableDictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)> NoConditionalDefinitions
         = ImmutableDictionary.Create<ISymbol, (IConditionalOperation Condition, IOperation Value)>(SymbolEqualityComparer.Default);
 
+    private static readonly ImmutableDictionary<ISymbol, int> NoMentions = ImmutableDictionary.Create<ISymbol, int>(SymbolEqualityComparer.Default);
+
     // After the maps above: static fields are initialized in order, and this one reads them.
     private static readonly PathFacts Empty = new();
 
@@ -50,10 +52,44 @@ internal sealed class PathFacts
 
         public Dictionary<IOperation, ISymbol[]> Assigned { get; } = new();
 
+        // Where each statement of a long block stands in it (a block's statements are searched otherwise).
+        private Dictionary<IOperation, int>? positions;
+
         public static TreeCache Of(IOperation operation) => BodyCache<TreeCache>.Get(ResultUsage.GetRoot(operation), Create);
+
+        /// <summary>
+        /// The index of <paramref name="statement"/> in <paramref name="statements"/> (its block's or switch section's),
+        /// or -1: searched in a short block, remembered for every statement of a long one, where searching for each
+        /// statement's predecessor made a flat method of thousands of statements quadratic.
+        /// </summary>
+        public int IndexOf(ImmutableArray<IOperation> statements, IOperation statement)
+        {
+            const int ShortBlock = 32;
+            if (statements.Length <= ShortBlock)
+            {
+                return statements.IndexOf(statement);
+            }
+
+            positions ??= new Dictionary<IOperation, int>();
+            if (!positions.TryGetValue(statement, out var index))
+            {
+                for (var i = 0; i < statements.Length; i++)
+                {
+                    positions[statements[i]] = i;
+                }
+
+                index = positions.TryGetValue(statement, out var found) ? found : -1;
+            }
+
+            return index;
+        }
     }
 
-    private readonly List<LinearForm> bounds = new();
+    // The facts too are shared between states (an immutable list), with how many of them mention each variable: an
+    // assignment drops the facts about its variable, and in a long method most assignments (a new local, a loop
+    // counter) are of variables no fact mentions, which the counts tell without reading the facts.
+    private ImmutableList<LinearForm> bounds = ImmutableList<LinearForm>.Empty;
+    private ImmutableDictionary<ISymbol, int> mentions = NoMentions;
     private ImmutableDictionary<ISymbol, IOperation?> definitions = NoDefinitions;
     private ImmutableDictionary<ISymbol, (IConditionalOperation Condition, IOperation Value)> conditionalDefinitions = NoConditionalDefinitions;
 
@@ -138,7 +174,7 @@ internal sealed class PathFacts
         switch (parent)
         {
             case IBlockOperation block:
-                var index = block.Operations.IndexOf(child);
+                var index = cache.IndexOf(block.Operations, child);
                 if (index <= 0)
                 {
                     return atParent;
@@ -148,7 +184,7 @@ internal sealed class PathFacts
                 var previous = block.Operations[index - 1];
                 return At(previous, cache, cancellationToken).After(previous, cache);
 
-            case ISwitchCaseOperation section when section.Body.IndexOf(child) is var position && position > 0:
+            case ISwitchCaseOperation section when cache.IndexOf(section.Body, child) is var position && position > 0:
                 // A switch section runs its statements in order, like a block.
                 var before = section.Body[position - 1];
                 return At(before, cache, cancellationToken).After(before, cache);
@@ -216,7 +252,12 @@ internal sealed class PathFacts
         }
 
         var copy = Copy();
-        copy.bounds.AddRange(more);
+        copy.bounds = copy.bounds.AddRange(more);
+        foreach (var fact in more)
+        {
+            copy.Count(fact, 1);
+        }
+
         return copy;
     }
 
@@ -309,13 +350,66 @@ internal sealed class PathFacts
     {
         definitions = definitions.SetItem(symbol, null);
         conditionalDefinitions = conditionalDefinitions.Remove(symbol);
-        bounds.RemoveAll(fact => fact.Mentions(symbol));
+        if (!mentions.ContainsKey(symbol))
+        {
+            return;
+        }
+
+        var kept = ImmutableList.CreateBuilder<LinearForm>();
+        foreach (var fact in bounds)
+        {
+            if (fact.Mentions(symbol))
+            {
+                Count(fact, -1);
+            }
+            else
+            {
+                kept.Add(fact);
+            }
+        }
+
+        bounds = kept.ToImmutable();
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the count of facts mentioning each variable of <paramref name="fact"/>.</summary>
+    private void Count(LinearForm fact, int delta)
+    {
+        foreach (var (term, _) in fact.Terms)
+        {
+            // A fact mentions a variable once however many of its terms read it (x and x.Length).
+            if (!FirstMention(fact, term))
+            {
+                continue;
+            }
+
+            var count = (mentions.TryGetValue(term.Symbol, out var known) ? known : 0) + delta;
+            mentions = count > 0 ? mentions.SetItem(term.Symbol, count) : mentions.Remove(term.Symbol);
+        }
+    }
+
+    private static bool FirstMention(LinearForm fact, LinearTerm term)
+    {
+        foreach (var (earlier, _) in fact.Terms)
+        {
+            if (earlier.Equals(term))
+            {
+                return true;
+            }
+
+            if (SymbolEqualityComparer.Default.Equals(earlier.Symbol, term.Symbol))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private PathFacts Copy()
     {
         var copy = new PathFacts();
-        copy.bounds.AddRange(bounds);
+        copy.bounds = bounds;
+        copy.mentions = mentions;
         copy.definitions = definitions;
         copy.conditionalDefinitions = conditionalDefinitions;
         return copy;

@@ -67,24 +67,8 @@ internal sealed class IdentifierSet
         }
 
         var index = 0;
-        while (index < text.Length)
+        while (NextRun(text, ref index, text.Length, out var start, out var hash))
         {
-            if (!TextScan.IsIdentifierPart(text[index]))
-            {
-                index++;
-                continue;
-            }
-
-            // A maximal run of identifier characters: exactly the spans that IsWholeIdentifier accepts.
-            var start = index;
-            var hash = Offset;
-            do
-            {
-                hash = (hash ^ text[index]) * Prime;
-                index++;
-            }
-            while (index < text.Length && TextScan.IsIdentifierPart(text[index]));
-
             var length = index - start;
             if (length <= maxLength && byHash.TryGetValue(hash, out var candidates))
             {
@@ -100,6 +84,38 @@ internal sealed class IdentifierSet
 
         return false;
     }
+
+    /// <summary>
+    /// The next maximal run of identifier characters from <paramref name="index"/> on, before <paramref name="end"/>
+    /// (exactly the spans <see cref="TextScan.IsWholeIdentifier"/> accepts, but at <paramref name="end"/>): its start and
+    /// hash, with <paramref name="index"/> moved past it. False when there is none.
+    /// </summary>
+    public static bool NextRun(string text, ref int index, int end, out int start, out uint hash)
+    {
+        while (index < end && !TextScan.IsIdentifierPart(text[index]))
+        {
+            index++;
+        }
+
+        start = index;
+        hash = Offset;
+        if (index >= end)
+        {
+            return false;
+        }
+
+        do
+        {
+            hash = (hash ^ text[index]) * Prime;
+            index++;
+        }
+        while (index < end && TextScan.IsIdentifierPart(text[index]));
+
+        return true;
+    }
+
+    /// <summary>The hash <see cref="NextRun"/> gives a run spelling <paramref name="name"/>.</summary>
+    public static uint Hash(string name) => Hash(name, 0, name.Length);
 
     private static uint Hash(string text, int start, int end)
     {

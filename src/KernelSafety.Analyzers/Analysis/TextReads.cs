@@ -55,7 +55,20 @@ internal static class TextReads
     /// </summary>
     public static bool MayAssign(string text, int start, int end, string name, int declaration)
     {
-        if (name.Length == 0 || HasUnicodeEscape(text, start, end))
+        if (name.Length == 0)
+        {
+            return true;
+        }
+
+        if (end - start >= IdentifierPositions.MinimumLength)
+        {
+            // A long method or a large type: its locals or fields each ask, so the span is walked once for all of them.
+            var positions = IdentifierPositions.Of(text, start, end);
+            return positions.HasUnicodeEscape
+                || positions.Any(text, name, (text, name.Length, declaration), static (index, state) => index != state.declaration && MayAssignAt(state.text, index, state.Length));
+        }
+
+        if (HasUnicodeEscape(text, start, end))
         {
             return true;
         }

@@ -108,6 +108,104 @@ public class TextReadsTests
     [Fact]
     public void An_empty_name_may_be_assigned() => Assert.True(TextReads.MayAssign("x = 1;", 0, 6, "", declaration: -1));
 
+    // A long method's or a large type's text is indexed once (IdentifierPositions) instead of searched per name: the
+    // answers must not change. Each body above is put at the start, in the middle and at the end of a span long enough.
+
+    [Theory]
+    [InlineData("var m = n + 1; F(n); n.ToString(); arr[n] = 1; if (n == 2) return; var f = (int n) => n * 2;", false)]
+    [InlineData("Use(n, n); return n;", false)]
+    [InlineData("n = 3;", true)]
+    [InlineData("n += 1;", true)]
+    [InlineData("--n;", true)]
+    [InlineData("F(ref n);", true)]
+    [InlineData("(m, n) = t;", true)]
+    [InlineData("Action a = () => n = 5;", true)]
+    [InlineData("\\u006E = 3;", true)]
+    public void Long_spans_give_the_same_answers(string body, bool assigns)
+    {
+        foreach (var (text, start, end) in Padded(body))
+        {
+            Assert.True(end - start >= IdentifierPositions.MinimumLength);
+            Assert.Equal(assigns, TextReads.MayAssign(text, start, end, "n", declaration: -1));
+        }
+    }
+
+    [Fact]
+    public void Long_spans_skip_the_declaration_and_what_lies_outside_them()
+    {
+        var filler = Filler(IdentifierPositions.MinimumLength);
+        var text = "n = 1; " + filler + "var n = 4; Use(n); n2 = 3; nn = 1; " + filler + " n = 2;";
+        var declaration = text.IndexOf("var n", StringComparison.Ordinal) + 4;
+        var start = "n = 1; ".Length;
+        var end = text.Length - " n = 2;".Length;
+        Assert.False(TextReads.MayAssign(text, start, end, "n", declaration));
+        Assert.True(TextReads.MayAssign(text, start, end, "n", declaration: -1));
+        Assert.True(TextReads.MayAssign(text, 0, end, "n", declaration));
+        Assert.True(TextReads.MayAssign(text, start, text.Length, "n", declaration));
+
+        // A span that ends inside 'n2' or starts inside 'nn' does not spell 'n' there.
+        var n2 = text.IndexOf("n2 = 3", StringComparison.Ordinal);
+        Assert.False(TextReads.MayAssign(text, n2 + 1 - IdentifierPositions.MinimumLength, n2 + 1, "n", declaration));
+        var nn = text.IndexOf("nn = 1", StringComparison.Ordinal);
+        Assert.False(TextReads.MayAssign(text, nn + 1, nn + 1 + IdentifierPositions.MinimumLength, "n", declaration));
+    }
+
+    [Fact]
+    public void Indexed_positions_are_the_positions_a_search_finds()
+    {
+        // Random texts over identifier pieces and separators, random spans and names: the index must list exactly the
+        // whole identifiers TextScan.NextIdentifier finds in the span, cut identifiers at its ends included.
+        var random = new Random(7);
+        string[] pieces = ["ab", "a", "b", "b1", "_", "é", "x"];
+        string[] separators = [" ", ".", "(", ";", "\n", "@", "\"", "\\u0061", ""];
+        var compared = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            var text = string.Concat(Enumerable.Range(0, 200).Select(_ =>
+                string.Concat(Enumerable.Range(0, 1 + random.Next(3)).Select(_ => pieces[random.Next(pieces.Length)])) + separators[random.Next(separators.Length)]));
+            var start = random.Next(text.Length / 2);
+            var end = start + random.Next(text.Length - start + 1);
+            var index = IdentifierPositions.Of(text, start, end);
+            Assert.Equal(TextReads.HasUnicodeEscape(text, start, end), index.HasUnicodeEscape);
+            foreach (var name in new[] { "a", "ab", "b1", "ab_", "x", "é", "aab", "" })
+            {
+                var expected = new List<int>();
+                for (var at = TextScan.NextIdentifier(text, name, start, end); at >= 0; at = TextScan.NextIdentifier(text, name, at + name.Length, end))
+                {
+                    expected.Add(at);
+                }
+
+                var found = new List<int>();
+                Assert.False(index.Any(text, name, found, static (position, list) => { list.Add(position); return false; }));
+                Assert.Equal(expected, found);
+                compared += expected.Count;
+            }
+        }
+
+        Assert.True(compared > 1000, $"only {compared} positions compared");
+    }
+
+    /// <summary><paramref name="body"/> at the start, in the middle and at the end of a span of at least the indexed length.</summary>
+    private static IEnumerable<(string Text, int Start, int End)> Padded(string body)
+    {
+        var filler = Filler(IdentifierPositions.MinimumLength);
+        yield return ("{ " + body + " " + filler + " }", 1, filler.Length + body.Length + 3);
+        yield return ("{ " + filler + " " + body + " " + filler + " }", 1, (2 * filler.Length) + body.Length + 4);
+        yield return ("{ " + filler + " " + body + " }", 1, filler.Length + body.Length + 4);
+    }
+
+    /// <summary>Statements that never assign 'n' (nor spell it), at least <paramref name="length"/> characters of them.</summary>
+    private static string Filler(int length)
+    {
+        var statements = new System.Text.StringBuilder();
+        for (var i = 0; statements.Length < length; i++)
+        {
+            statements.Append("total").Append(i % 7).Append(" += values[index").Append(i % 5).Append("] * ").Append(i % 11).Append("; ");
+        }
+
+        return statements.ToString();
+    }
+
     private static bool IsEvidentRead(string marked)
     {
         var index = marked.IndexOf('«', StringComparison.Ordinal);

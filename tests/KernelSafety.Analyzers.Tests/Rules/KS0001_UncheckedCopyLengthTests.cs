@@ -2394,4 +2394,75 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    // ---------------------------------------------------------------- long methods
+    // A long flat method is read through indexes a short one does not need (the statements' positions in the block, the
+    // declarators in the body, the identifiers' positions in its text, the count of guards per variable): the same
+    // guards and assignments must decide.
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task Guards_and_definitions_at_the_top_of_a_long_method_reach_its_end(bool reassignedMidway)
+    {
+        var middle = reassignedMidway ? "len = other;\n        clamped = other;\n        scratch = new byte[other];\n" : "";
+        var source = $$"""
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len, int other)
+                {
+                    if (len > msg.Length) return -1;
+                    var clamped = Math.Min(other, 80);
+                    var scratch = new byte[16];
+                    int total = 0;
+            {{Statements(300)}}
+                    {{middle}}
+            {{Statements(300)}}
+                    {{Marked("Buffer.BlockCopy(buff, 0, msg, 0, len)", reassignedMidway)}};
+                    {{Marked("Buffer.BlockCopy(buff, 0, msg, 0, clamped)", reassignedMidway)}};
+                    {{Marked("Buffer.BlockCopy(buff, 0, scratch, 0, other)", !reassignedMidway)}};
+                    return total;
+                }
+            }
+            """;
+        return VerifyCS.VerifyAnalyzerAsync(source);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task A_guard_among_hundreds_in_a_long_method_still_bounds_its_own_copy(bool guardKilled)
+    {
+        // Hundreds of guards stay in scope; the one about 'len' is dropped only when 'len' is assigned after it.
+        var guards = string.Concat(Enumerable.Range(0, 200).Select(i => $"        var n{i} = buff[{i % 7}];\n        if (n{i} > 40) return -{i};\n"));
+        var kill = guardKilled ? "len = other;" : "other = len;";
+        var source = $$"""
+            using System;
+
+            class Device
+            {
+                private readonly byte[] msg = new byte[80];
+
+                int Write(byte[] buff, int len, int other)
+                {
+                    if (len > msg.Length) return -1;
+            {{guards}}
+                    {{kill}}
+            {{guards.Replace("var n", "var m").Replace("(n", "(m")}}
+                    {{Marked("Buffer.BlockCopy(buff, 0, msg, 0, len)", guardKilled)}};
+                    return len;
+                }
+            }
+            """;
+        return VerifyCS.VerifyAnalyzerAsync(source);
+    }
+
+    private static string Statements(int count)
+        => string.Concat(Enumerable.Range(0, count).Select(i => $"        total += buff[{i % 5}] * {i};\n"));
+
+    private static string Marked(string copy, bool flagged) => flagged ? "{|KS0001:" + copy + "|}" : copy;
 }

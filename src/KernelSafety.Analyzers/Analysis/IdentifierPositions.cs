@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>
+/// Where each whole identifier is spelled in one span of a text, from one walk of the span
+/// (<see cref="IdentifierSet.NextRun"/>): the question "where does this span spell <c>x</c>", which each local of a long
+/// method and each field of a large type asks (<see cref="TextReads.MayAssign"/>), is then answered from the positions
+/// of <c>x</c> rather than by searching the whole span once per name, which made a method of thousands of lines cost the
+/// square of its length. The positions are exactly those <see cref="TextScan.NextIdentifier"/> finds in the span. Only
+/// long spans are indexed (<see cref="MinimumLength"/>); the indexes of the last few are kept per thread.
+/// </summary>
+internal sealed class IdentifierPositions
+{
+    /// <summary>Spans shorter than this are searched directly: a search is cheaper than a walk until a span is long.</summary>
+    public const int MinimumLength = 16 * 1024;
+
+    private const int Kept = 4;
+
+    [ThreadStatic]
+    private static Entry?[]? recent;
+
+    // Positions by the hash of the identifier spelled there; identifiers that share a hash share a list, and a position
+    // is compared with the name when read.
+    private readonly Dictionary<uint, List<int>> positions = new();
+
+    private IdentifierPositions(string text, int start, int end)
+    {
+        HasUnicodeEscape = TextReads.HasUnicodeEscape(text, start, end);
+        var index = start;
+        while (IdentifierSet.NextRun(text, ref index, end, out var run, out var hash))
+        {
+            if (!positions.TryGetValue(hash, out var list))
+            {
+                positions[hash] = list = new List<int>(2);
+            }
+
+            list.Add(run);
+        }
+    }
+
+    /// <summary>True when the span holds <c>\u</c> or <c>\U</c> (see <see cref="TextReads.HasUnicodeEscape"/>).</summary>
+    public bool HasUnicodeEscape { get; }
+
+    /// <summary>The index of <paramref name="text"/> from <paramref name="start"/> to <paramref name="end"/>, made or reused.</summary>
+    public static IdentifierPositions Of(string text, int start, int end)
+    {
+        var entries = recent ??= new Entry?[Kept];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (entries[i] is { } entry && entry.Start == start && entry.End == end && entry.Text.TryGetTarget(out var known) && ReferenceEquals(known, text))
+            {
+                // Most recently used first.
+                Array.Copy(entries, 0, entries, 1, i);
+                entries[0] = entry;
+                return entry.Positions;
+            }
+        }
+
+        var made = new IdentifierPositions(text, start, end);
+        Array.Copy(entries, 0, entries, 1, entries.Length - 1);
+        entries[0] = new Entry(new WeakReference<string>(text), start, end, made);
+        return made;
+    }
+
+    /// <summary>
+    /// True when <paramref name="found"/> returns true for a position where the span spells <paramref name="name"/> as a
+    /// whole identifier; the positions are tried in order.
+    /// </summary>
+    public bool Any<TState>(string text, string name, TState state, Func<int, TState, bool> found)
+    {
+        if (name.Length == 0 || !positions.TryGetValue(IdentifierSet.Hash(name), out var list))
+        {
+            return false;
+        }
+
+        foreach (var position in list)
+        {
+            // A run cut by the span's end is not whole: IsWholeIdentifier reads past the span.
+            if (string.CompareOrdinal(text, position, name, 0, name.Length) == 0 && TextScan.IsWholeIdentifier(text, position, name.Length)
+                && found(position, state))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private sealed class Entry
+    {
+        public Entry(WeakReference<string> text, int start, int end, IdentifierPositions positions)
+        {
+            Text = text;
+            Start = start;
+            End = end;
+            Positions = positions;
+        }
+
+        public WeakReference<string> Text { get; }
+
+        public int Start { get; }
+
+        public int End { get; }
+
+        public IdentifierPositions Positions { get; }
+    }
+}
