@@ -9,7 +9,8 @@ namespace KernelSafety.Analyzers.Analysis;
 /// method and each field of a large type asks (<see cref="TextReads.MayAssign"/>), is then answered from the positions
 /// of <c>x</c> rather than by searching the whole span once per name, which made a method of thousands of lines cost the
 /// square of its length. The positions are exactly those <see cref="TextScan.NextIdentifier"/> finds in the span. Only
-/// long spans are indexed (<see cref="MinimumLength"/>); the indexes of the last few are kept per thread.
+/// long spans are indexed (<see cref="MinimumLength"/>); the indexes of the last few are kept per thread, weakly (an
+/// idle thread keeps neither a text nor its index alive).
 /// </summary>
 internal sealed class IdentifierPositions
 {
@@ -49,18 +50,19 @@ internal sealed class IdentifierPositions
         var entries = recent ??= new Entry?[Kept];
         for (var i = 0; i < entries.Length; i++)
         {
-            if (entries[i] is { } entry && entry.Start == start && entry.End == end && entry.Text.TryGetTarget(out var known) && ReferenceEquals(known, text))
+            if (entries[i] is { } entry && entry.Start == start && entry.End == end && entry.Text.TryGetTarget(out var known) && ReferenceEquals(known, text)
+                && entry.Positions.TryGetTarget(out var positions))
             {
                 // Most recently used first.
                 Array.Copy(entries, 0, entries, 1, i);
                 entries[0] = entry;
-                return entry.Positions;
+                return positions;
             }
         }
 
         var made = new IdentifierPositions(text, start, end);
         Array.Copy(entries, 0, entries, 1, entries.Length - 1);
-        entries[0] = new Entry(new WeakReference<string>(text), start, end, made);
+        entries[0] = new Entry(new WeakReference<string>(text), start, end, new WeakReference<IdentifierPositions>(made));
         return made;
     }
 
@@ -90,7 +92,7 @@ internal sealed class IdentifierPositions
 
     private sealed class Entry
     {
-        public Entry(WeakReference<string> text, int start, int end, IdentifierPositions positions)
+        public Entry(WeakReference<string> text, int start, int end, WeakReference<IdentifierPositions> positions)
         {
             Text = text;
             Start = start;
@@ -104,6 +106,6 @@ internal sealed class IdentifierPositions
 
         public int End { get; }
 
-        public IdentifierPositions Positions { get; }
+        public WeakReference<IdentifierPositions> Positions { get; }
     }
 }
