@@ -264,7 +264,7 @@ internal static class ByteOrder
 
             // Both shapes call a method whose name ends in "BigEndian": a tree that does not spell it needs no walk.
             var text = TreeText.Of(declaration.SyntaxTree, cancellationToken);
-            if (text.IndexOf("BigEndian", StringComparison.Ordinal) < 0 && !TextReads.HasUnicodeEscape(text, 0, text.Length))
+            if (text.IndexOf("BigEndian", StringComparison.Ordinal) < 0 && !TextReads.SearchUnicodeEscape(text, 0, text.Length))
             {
                 continue;
             }

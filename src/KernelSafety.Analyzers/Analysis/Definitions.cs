@@ -18,8 +18,11 @@ namespace KernelSafety.Analyzers.Analysis;
 /// </summary>
 internal static class Definitions
 {
-    /// <summary>Statements in a block beyond which its declarators are looked up in the body's summary.</summary>
-    private const int LongBlock = 64;
+    /// <summary>
+    /// Statements in a block beyond which it is not searched statement by statement for every question: its declarators
+    /// come from the body's summary, and its statements' positions (<see cref="PathFacts"/>) from one pass.
+    /// </summary>
+    internal const int LongBlock = 32;
 
     private static readonly Func<IOperation, Body> Create = root => new Body(root);
 
@@ -181,12 +184,8 @@ internal static class Definitions
     /// <summary>What is known of one method body: the answers given so far, and its summary once one is needed.</summary>
     private sealed class Body
     {
-        // A few answers are compared one by one (cheaper than hashing symbols); a long method's hundreds are hashed.
-        private const int ListedAnswers = 8;
-
         private Summary? summary;
-        private List<(ISymbol Variable, Answer Answer)>? listed;
-        private Dictionary<ISymbol, Answer>? hashed;
+        private Dictionary<ISymbol, (bool Found, bool Assigned, IOperation? Value)>? answers;
 
         public Body(IOperation root)
         {
@@ -200,67 +199,21 @@ internal static class Definitions
 
         public bool TryGetAnswer(ISymbol variable, out bool found, out bool assigned, out IOperation? value)
         {
-            Answer? answer = null;
-            if (hashed is not null)
+            if (answers is not null && answers.TryGetValue(variable, out var answer))
             {
-                hashed.TryGetValue(variable, out answer);
-            }
-            else if (listed is not null)
-            {
-                foreach (var (known, knownAnswer) in listed)
-                {
-                    if (SymbolEqualityComparer.Default.Equals(known, variable))
-                    {
-                        answer = knownAnswer;
-                        break;
-                    }
-                }
+                (found, assigned, value) = answer;
+                return true;
             }
 
-            found = answer?.Found ?? false;
-            assigned = answer?.Assigned ?? false;
-            value = answer?.Value;
-            return answer is not null;
+            found = false;
+            assigned = false;
+            value = null;
+            return false;
         }
 
+        // Hashed: a long method asks about hundreds of locals.
         public void AddAnswer(ISymbol variable, bool found, bool assigned, IOperation? value)
-        {
-            var answer = new Answer(found, assigned, value);
-            if (hashed is not null)
-            {
-                hashed[variable] = answer;
-                return;
-            }
-
-            listed ??= new();
-            listed.Add((variable, answer));
-            if (listed.Count > ListedAnswers)
-            {
-                hashed = new Dictionary<ISymbol, Answer>(SymbolEqualityComparer.Default);
-                foreach (var (known, knownAnswer) in listed)
-                {
-                    hashed[known] = knownAnswer;
-                }
-
-                listed = null;
-            }
-        }
-    }
-
-    private sealed class Answer
-    {
-        public Answer(bool found, bool assigned, IOperation? value)
-        {
-            Found = found;
-            Assigned = assigned;
-            Value = value;
-        }
-
-        public bool Found { get; }
-
-        public bool Assigned { get; }
-
-        public IOperation? Value { get; }
+            => (answers ??= new(SymbolEqualityComparer.Default))[variable] = (found, assigned, value);
     }
 
     private sealed class Summary

@@ -64,8 +64,7 @@ internal sealed class PathFacts
         /// </summary>
         public int IndexOf(ImmutableArray<IOperation> statements, IOperation statement)
         {
-            const int ShortBlock = 32;
-            if (statements.Length <= ShortBlock)
+            if (statements.Length <= Definitions.LongBlock)
             {
                 return statements.IndexOf(statement);
             }
@@ -85,7 +84,7 @@ internal sealed class PathFacts
         }
     }
 
-    // The facts too are shared between states (an immutable list), with how many of them mention each variable: an
+    // The facts too are shared between states (an immutable list), with how many of their terms name each variable: an
     // assignment drops the facts about its variable, and in a long method most assignments (a new local, a loop
     // counter) are of variables no fact mentions, which the counts tell without reading the facts.
     private ImmutableList<LinearForm> bounds = ImmutableList<LinearForm>.Empty;
@@ -371,38 +370,17 @@ internal sealed class PathFacts
         bounds = kept.ToImmutable();
     }
 
-    /// <summary>Adds <paramref name="delta"/> to the count of facts mentioning each variable of <paramref name="fact"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the counts of the variables <paramref name="fact"/> mentions (once per term: a
+    /// count is above zero exactly while some fact mentions its variable).
+    /// </summary>
     private void Count(LinearForm fact, int delta)
     {
         foreach (var (term, _) in fact.Terms)
         {
-            // A fact mentions a variable once however many of its terms read it (x and x.Length).
-            if (!FirstMention(fact, term))
-            {
-                continue;
-            }
-
             var count = (mentions.TryGetValue(term.Symbol, out var known) ? known : 0) + delta;
             mentions = count > 0 ? mentions.SetItem(term.Symbol, count) : mentions.Remove(term.Symbol);
         }
-    }
-
-    private static bool FirstMention(LinearForm fact, LinearTerm term)
-    {
-        foreach (var (earlier, _) in fact.Terms)
-        {
-            if (earlier.Equals(term))
-            {
-                return true;
-            }
-
-            if (SymbolEqualityComparer.Default.Equals(earlier.Symbol, term.Symbol))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private PathFacts Copy()

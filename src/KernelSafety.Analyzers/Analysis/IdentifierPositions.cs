@@ -6,7 +6,8 @@ namespace KernelSafety.Analyzers.Analysis;
 /// <summary>
 /// Where each whole identifier is spelled in one span of a text, from one walk of the span
 /// (<see cref="IdentifierSet.NextRun"/>): the question "where does this span spell <c>x</c>", which each local of a long
-/// method and each field of a large type asks (<see cref="TextReads.MayAssign"/>), is then answered from the positions
+/// method and each field of a large type asks (<see cref="TextScan.FindIdentifier"/>: <see cref="TextReads.MayAssign"/>,
+/// KS0003's stores into a port field, KS0006's reads of a static buffer), is then answered from the positions
 /// of <c>x</c> rather than by searching the whole span once per name, which made a method of thousands of lines cost the
 /// square of its length. The positions are exactly those <see cref="TextScan.NextIdentifier"/> finds in the span. Only
 /// long spans are indexed (<see cref="MinimumLength"/>); the indexes of the last few are kept per thread, weakly (an
@@ -28,7 +29,7 @@ internal sealed class IdentifierPositions
 
     private IdentifierPositions(string text, int start, int end)
     {
-        HasUnicodeEscape = TextReads.HasUnicodeEscape(text, start, end);
+        HasUnicodeEscape = TextReads.SearchUnicodeEscape(text, start, end);
         var index = start;
         while (IdentifierSet.NextRun(text, ref index, end, out var run, out var hash))
         {
@@ -66,28 +67,22 @@ internal sealed class IdentifierPositions
         return made;
     }
 
-    /// <summary>
-    /// True when <paramref name="found"/> returns true for a position where the span spells <paramref name="name"/> as a
-    /// whole identifier; the positions are tried in order.
-    /// </summary>
-    public bool Any<TState>(string text, string name, TState state, Func<int, TState, bool> found)
+    /// <summary>Where the span spells <paramref name="name"/> as a whole identifier, in order.</summary>
+    public IEnumerable<int> Find(string text, string name)
     {
         if (name.Length == 0 || !positions.TryGetValue(IdentifierSet.Hash(name), out var list))
         {
-            return false;
+            yield break;
         }
 
         foreach (var position in list)
         {
             // A run cut by the span's end is not whole: IsWholeIdentifier reads past the span.
-            if (string.CompareOrdinal(text, position, name, 0, name.Length) == 0 && TextScan.IsWholeIdentifier(text, position, name.Length)
-                && found(position, state))
+            if (string.CompareOrdinal(text, position, name, 0, name.Length) == 0 && TextScan.IsWholeIdentifier(text, position, name.Length))
             {
-                return true;
+                yield return position;
             }
         }
-
-        return false;
     }
 
     private sealed class Entry

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
 
 namespace KernelSafety.Analyzers.Analysis;
 
@@ -55,25 +56,12 @@ internal static class TextReads
     /// </summary>
     public static bool MayAssign(string text, int start, int end, string name, int declaration)
     {
-        if (name.Length == 0)
+        if (name.Length == 0 || HasUnicodeEscape(text, start, end))
         {
             return true;
         }
 
-        if (end - start >= IdentifierPositions.MinimumLength)
-        {
-            // A long method or a large type: its locals or fields each ask, so the span is walked once for all of them.
-            var positions = IdentifierPositions.Of(text, start, end);
-            return positions.HasUnicodeEscape
-                || positions.Any(text, name, (text, name.Length, declaration), static (index, state) => index != state.declaration && MayAssignAt(state.text, index, state.Length));
-        }
-
-        if (HasUnicodeEscape(text, start, end))
-        {
-            return true;
-        }
-
-        for (var index = TextScan.NextIdentifier(text, name, start, end); index >= 0; index = TextScan.NextIdentifier(text, name, index + name.Length, end))
+        foreach (var index in TextScan.FindIdentifier(text, name, TextSpan.FromBounds(start, end)))
         {
             if (index != declaration && MayAssignAt(text, index, name.Length))
             {
@@ -91,8 +79,17 @@ internal static class TextReads
         return locations.Length == 1 && locations[0].IsInSource && locations[0].SourceTree == tree ? locations[0].SourceSpan.Start : -1;
     }
 
-    /// <summary>True when the text holds <c>\u</c> or <c>\U</c> (an identifier may be spelled with an escape).</summary>
+    /// <summary>
+    /// True when the text holds <c>\u</c> or <c>\U</c> (an identifier may be spelled with an escape); a long span's answer
+    /// is its <see cref="IdentifierPositions"/>' (read once), not a search per question.
+    /// </summary>
     internal static bool HasUnicodeEscape(string text, int start, int end)
+        => end - start >= IdentifierPositions.MinimumLength
+            ? IdentifierPositions.Of(text, start, end).HasUnicodeEscape
+            : SearchUnicodeEscape(text, start, end);
+
+    /// <summary><see cref="HasUnicodeEscape"/> by searching the span.</summary>
+    internal static bool SearchUnicodeEscape(string text, int start, int end)
     {
         for (var index = start; index < end && (index = text.IndexOf('\\', index, end - index)) >= 0; index++)
         {

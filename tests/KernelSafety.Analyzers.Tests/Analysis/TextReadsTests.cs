@@ -175,8 +175,7 @@ public class TextReadsTests
                     expected.Add(at);
                 }
 
-                var found = new List<int>();
-                Assert.False(index.Any(text, name, found, static (position, list) => { list.Add(position); return false; }));
+                var found = index.Find(text, name).ToList();
                 Assert.Equal(expected, found);
                 compared += expected.Count;
             }

@@ -1678,4 +1678,29 @@ public class KS0006_SharedStaticBufferTests
             }
             """);
     }
+
+    // ---------------------------------------------------------------- a large type
+    // A type of more than 16 KB is read through one index of its identifiers (IdentifierPositions), not searched once per
+    // static buffer: a write at its far end is still a write, and a table only read is still left alone.
+
+    [Fact]
+    public async Task Large_type_write_at_its_end_is_seen_and_a_table_only_read_is_not_flagged()
+    {
+        var readers = string.Concat(Enumerable.Range(0, 600).Select(i =>
+            $"    static int Weigh{i}(int i) => Weights[(i + {i}) % Weights.Length] * s_frame.Length;\n"));
+        var source = $$"""
+            using System;
+
+            static class Tables
+            {
+                static readonly int[] Weights = { 3, 5, 7, 11 };
+                static byte[] {|KS0006:s_frame|} = new byte[64];
+
+            {{readers}}
+                static void Fill(byte[] data) => Array.Copy(data, s_frame, 64);
+            }
+            """;
+        Assert.True(source.Length > 16 * 1024);
+        await VerifyCS.VerifyAnalyzerAsync(source);
+    }
 }
