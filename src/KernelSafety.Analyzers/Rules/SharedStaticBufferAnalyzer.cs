@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
@@ -13,10 +14,11 @@ namespace KernelSafety.Analyzers.Rules;
 /// every concurrent caller (the listing's <c>static char msg[80]</c>). Reported on the field's name.
 /// </summary>
 /// <remarks>
-/// Per type (symbol start on the type that declares the fields, whose operation actions also see the members of
-/// its nested types): collect the static buffer fields, record every write of their contents that is not in the
-/// field initializer, the static constructor or a lock, and report at the type's end. Writes from other types to a
-/// non-private field are not seen (missed, never reported wrongly).
+/// Per type (symbol start on the type that declares the fields): collect the static buffer fields, record every write
+/// of their contents that is not in the field initializer, the static constructor or a lock, and report at the type's
+/// end. A symbol-start action's operation actions do not run in the members of nested types, so each nested type
+/// forwards its operations to the types around it that declare buffers (their start comes before, and their end after,
+/// the nested type's). Writes from other types to a non-private field are not seen (missed, never reported wrongly).
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
@@ -35,19 +37,32 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             // Only types whose source declares a static buffer that the source may write (SourceIndex) are looked at:
             // a lookup table read as table[i] costs no symbol work at all.
             var index = SourceIndex.Get(compilationContext.Compilation).Build(compilationContext.CancellationToken);
+
+            // The types that declare candidates, for the types nested in them (few: made on the first one).
+            ConcurrentDictionary<INamedTypeSymbol, TypeBuffers>? declaring = null;
             compilationContext.RegisterSymbolStartAction(
                 symbolContext =>
                 {
-                    if (index.MayUse(symbolContext.Symbol, SourceNames.WrittenStaticBuffer))
+                    var type = (INamedTypeSymbol)symbolContext.Symbol;
+                    if (index.MayUse(type, SourceNames.WrittenStaticBuffer) && OnTypeStart(symbolContext, symbols) is { } buffers)
                     {
-                        OnTypeStart(symbolContext, symbols);
+                        LazyInitializer.EnsureInitialized(ref declaring, () => new ConcurrentDictionary<INamedTypeSymbol, TypeBuffers>(SymbolEqualityComparer.Default))![type] = buffers;
+                    }
+
+                    var known = Volatile.Read(ref declaring);
+                    for (var container = type.ContainingType; known is not null && container is not null; container = container.ContainingType)
+                    {
+                        if (known.TryGetValue(container, out var outer))
+                        {
+                            outer.RegisterIn(symbolContext, symbols);
+                        }
                     }
                 },
                 SymbolKind.NamedType);
         });
     }
 
-    private static void OnTypeStart(SymbolStartAnalysisContext context, KnownSymbols symbols)
+    private static TypeBuffers? OnTypeStart(SymbolStartAnalysisContext context, KnownSymbols symbols)
     {
         var type = (INamedTypeSymbol)context.Symbol;
         // Filled here, before any operation callback runs, and only read afterwards (each Writes locks itself).
@@ -64,7 +79,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
         if (candidates is null)
         {
-            return;
+            return null;
         }
 
         var hasPrivateHelpers = false;
@@ -77,31 +92,56 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        var initialization = new InitializationCalls(type);
-        var stores = new StoredValues();
-        context.RegisterOperationAction(
-            operationContext =>
-            {
-                if (operationContext.Operation.Kind == OperationKind.FieldReference)
-                {
-                    OnFieldReference(operationContext, candidates, symbols, stores);
-                }
-                else
-                {
-                    OnFieldInitializer(operationContext, candidates, stores);
-                }
-            },
-            OperationKind.FieldReference,
-            OperationKind.FieldInitializer);
+        var buffers = new TypeBuffers(candidates, new InitializationCalls(type), new StoredValues(), hasPrivateHelpers);
+        buffers.RegisterIn(context, symbols);
+        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, buffers.Initialization, buffers.Stores));
+        return buffers;
+    }
 
-        // Calls are only followed into private helpers (initialization called from the static constructor, or
-        // helpers called only under a lock): a type without one has no calls worth recording.
-        if (hasPrivateHelpers)
+    /// <summary>What one type records about its candidate fields, from its own members and from those of its nested types.</summary>
+    private sealed class TypeBuffers
+    {
+        private readonly bool hasPrivateHelpers;
+
+        public TypeBuffers(Dictionary<IFieldSymbol, Writes> candidates, InitializationCalls initialization, StoredValues stores, bool hasPrivateHelpers)
         {
-            context.RegisterOperationAction(initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+            Candidates = candidates;
+            Initialization = initialization;
+            Stores = stores;
+            this.hasPrivateHelpers = hasPrivateHelpers;
         }
 
-        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, initialization, stores));
+        public Dictionary<IFieldSymbol, Writes> Candidates { get; }
+
+        public InitializationCalls Initialization { get; }
+
+        public StoredValues Stores { get; }
+
+        /// <summary>Records what the members of <paramref name="context"/>'s type (the declaring type or one nested in it) do.</summary>
+        public void RegisterIn(SymbolStartAnalysisContext context, KnownSymbols symbols)
+        {
+            context.RegisterOperationAction(
+                operationContext =>
+                {
+                    if (operationContext.Operation.Kind == OperationKind.FieldReference)
+                    {
+                        OnFieldReference(operationContext, Candidates, symbols, Stores);
+                    }
+                    else
+                    {
+                        OnFieldInitializer(operationContext, Candidates, Stores);
+                    }
+                },
+                OperationKind.FieldReference,
+                OperationKind.FieldInitializer);
+
+            // Calls are only followed into private helpers (initialization called from the static constructor, or
+            // helpers called only under a lock): a type without one has no calls worth recording.
+            if (hasPrivateHelpers)
+            {
+                context.RegisterOperationAction(Initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+            }
+        }
     }
 
     /// <summary>

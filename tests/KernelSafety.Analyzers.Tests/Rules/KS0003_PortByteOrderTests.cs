@@ -255,6 +255,69 @@ public class KS0003_PortByteOrderTests
         }.RunAsync();
 
     [Fact]
+    public Task Part_of_a_partial_type_is_analyzed_when_another_part_spells_a_destination()
+        => new VerifyCS.Test
+        {
+            // The second part spells no port destination (its endpoint is made target-typed, and the source index
+            // finds names per file): the type is looked at whole because its first part spells IPEndPoint.
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Net;
+
+                    partial class Peer
+                    {
+                        private IPEndPoint? _endpoint;
+                    }
+                    """,
+                    """
+                    using System.Net;
+
+                    partial class Peer
+                    {
+                        public void Open(int number) => _endpoint = new(IPAddress.Loopback, {|KS0003:IPAddress.HostToNetworkOrder((short)number)|});
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
+    [Fact]
+    public Task Type_nested_in_a_part_is_analyzed_when_another_part_of_its_container_spells_a_destination()
+        => new VerifyCS.Test
+        {
+            // Inner's own source spells no destination; its container's does. (Registered per type through symbol-start
+            // actions, the container's actions did not run in Inner's members, and this was missed.)
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Net;
+
+                    partial class Outer
+                    {
+                        private static IPEndPoint? s_endpoint;
+                    }
+                    """,
+                    """
+                    using System.Net;
+
+                    partial class Outer
+                    {
+                        class Inner
+                        {
+                            public void Open(int number) => s_endpoint = new(IPAddress.Loopback, {|KS0003:IPAddress.HostToNetworkOrder((short)number)|});
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
+    [Fact]
     public Task NetworkByteOrder_member_of_a_referenced_assembly_is_flagged()
     {
         var test = new VerifyCS.Test

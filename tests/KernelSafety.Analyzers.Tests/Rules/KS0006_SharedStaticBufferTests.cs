@@ -273,6 +273,87 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
+    public async Task Written_only_from_a_nested_type()
+    {
+        // The only write is in the nested type's member (two levels down): the declaring type's own operation callbacks
+        // never see it, so the nested types pass their operations on.
+        await VerifyCS.VerifyAnalyzerAsync("""
+            class Outer
+            {
+                private static byte[] {|KS0006:shared|} = new byte[32];
+
+                public static byte First => shared[0];
+
+                class Inner
+                {
+                    public void Poke() => shared[1] = 2;
+
+                    class Innermost
+                    {
+                        public void Clear() => System.Array.Clear(shared);
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Private_helper_of_the_static_constructor_also_called_from_a_nested_type_is_flagged()
+    {
+        // Reset looks like initialization until the nested type's call to it is counted.
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Table
+            {
+                static readonly byte[] {|KS0006:Values|} = new byte[16];
+
+                static Table() => Reset();
+
+                static void Reset() => Array.Fill(Values, (byte)1);
+
+                public static byte Get(int i) => Values[i];
+
+                public sealed class Refresher
+                {
+                    public void Refresh() => Reset();
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Nested_type_that_only_reads_or_writes_under_a_lock_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Table
+            {
+                private static readonly object Gate = new();
+                static readonly byte[] Values = new byte[16];
+
+                static Table() => Reset();
+
+                static void Reset() => Array.Fill(Values, (byte)1);
+
+                public sealed class Reader
+                {
+                    public byte Get(int i) => Values[i];
+
+                    public void Set(int i, byte value)
+                    {
+                        lock (Gate)
+                        {
+                            Values[i] = value;
+                        }
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Field_of_a_partial_type_written_in_another_part()
     {
         var test = new VerifyCS.Test

@@ -16,7 +16,7 @@ namespace KernelSafety.Benchmarks.Analyzers;
 /// The analyzer cost harness. In one process it compiles each corpus, times the compiler's own
 /// diagnostics pass, then runs KernelSafety's analyzers and the SDK's NetAnalyzers for the comparable
 /// rules (CA1806, CA2022, CA2000) on the same compilation with execution-time logging, and reports
-/// ratios. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [--list] [--workstation-gc] [file.cs|folder ...]</c>;
+/// ratios, and what each side adds to the bytes an analysis pass allocates. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [--list] [--workstation-gc] [file.cs|folder ...]</c>;
 /// <c>--list</c> prints every KernelSafety diagnostic of the user sources (file:line: id message).
 /// </summary>
 public static class AnalyzerCostEntry
@@ -106,14 +106,14 @@ public static class AnalyzerCostEntry
         }
 
         Console.WriteLine();
-        Console.WriteLine("| corpus | lines | compiler | KernelSafety (7 rules) | % of compile | NetAnalyzers (3 rules) | KS per rule / NA per rule |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| corpus | lines | compiler | KernelSafety (7 rules) | % of compile | NetAnalyzers (3 rules) | KS per rule / NA per rule | allocated: compile | KernelSafety adds | NetAnalyzers add |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var perRuleRatio = r.BaselineTime.TotalMilliseconds <= 0 ? double.NaN
                 : (r.OurTime.TotalMilliseconds / 7) / (r.BaselineTime.TotalMilliseconds / BaselineRuleIds.Length);
             Console.WriteLine(
-                $"| {r.Name} | {r.Lines:N0} | {Ms(r.CompileTime)} | {Ms(r.OurTime)} | {100 * r.OurTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% | {Ms(r.BaselineTime)} | {perRuleRatio:F2} |");
+                $"| {r.Name} | {r.Lines:N0} | {Ms(r.CompileTime)} | {Ms(r.OurTime)} | {100 * r.OurTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% | {Ms(r.BaselineTime)} | {perRuleRatio:F2} | {Mb(r.Allocated!.Compile)} | {Mb(r.Allocated.OursAdded)} | {Mb(r.Allocated.BaselineAdded)} |");
         }
 
         Console.WriteLine();
@@ -144,7 +144,20 @@ public static class AnalyzerCostEntry
         return imports;
     }
 
-    private sealed record Result(string Name, int Lines, TimeSpan CompileTime, TimeSpan OurTime, TimeSpan BaselineTime, TimeSpan FloorTime);
+    private sealed record Result(string Name, int Lines, TimeSpan CompileTime, TimeSpan OurTime, TimeSpan BaselineTime, TimeSpan FloorTime, Allocation? Allocated);
+
+    /// <summary>
+    /// Bytes allocated (all threads) by the compiler's own pass, and what each side adds to an analysis pass that runs
+    /// only the floor analyzer: the floor already makes the driver build every body's operation tree, as the SDK's
+    /// default rules do in a real build, so the deltas are what KernelSafety and NetAnalyzers add to such a build,
+    /// their driver bookkeeping included (which the execution-time telemetry does not charge to anyone).
+    /// </summary>
+    private sealed record Allocation(long Compile, long Floor, long Ours, long Baseline)
+    {
+        public long OursAdded => Ours - Floor;
+
+        public long BaselineAdded => Baseline - Floor;
+    }
 
     /// <summary>
     /// The driver's floor: an analyzer that asks for every invocation and only reads which method of which type it
@@ -192,10 +205,16 @@ public static class AnalyzerCostEntry
         GC.WaitForPendingFinalizers();
         MeasureRuns(files, references, ours, baseline, runs, compileTimes, ourTimes, baselineTimes, floorTimes, perRule, out lastDiagnostics, quiet, name);
 
-        var r = new Result(name, lines, Median(compileTimes), Median(ourTimes), Median(baselineTimes), Median(floorTimes));
+        var allocated = quiet ? null : MeasureAllocation(files, references, ours, baseline);
+        var r = new Result(name, lines, Median(compileTimes), Median(ourTimes), Median(baselineTimes), Median(floorTimes), allocated);
         if (!quiet)
         {
             Console.WriteLine($"{name}: {files.Count:N0} files, {lines:N0} lines; compile {Ms(r.CompileTime)}, KernelSafety {Ms(r.OurTime)}, NetAnalyzers {Ms(r.BaselineTime)}");
+            if (allocated is not null)
+            {
+                Console.WriteLine($"  allocated: compile {Mb(allocated.Compile)}; analysis with the floor alone {Mb(allocated.Floor)}, KernelSafety adds {Mb(allocated.OursAdded)} ({100.0 * allocated.OursAdded / allocated.Compile:F1}% of the compile's), NetAnalyzers add {Mb(allocated.BaselineAdded)}");
+            }
+
             Console.WriteLine($"  floor: an analyzer that asks for every invocation and reads its method's type costs {Ms(r.FloorTime)} ({100 * r.FloorTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% of compile)");
             // Medians: a GC pause is charged to whichever callback happens to trigger it, so one run can put 100+ ms of
             // the compiler's garbage on any rule; the median over runs keeps that lottery out of the per-rule numbers.
@@ -218,6 +237,45 @@ public static class AnalyzerCostEntry
         }
 
         return r;
+    }
+
+    /// <summary>
+    /// One analysis pass each with the floor alone, the floor and KernelSafety, the floor and NetAnalyzers, on fresh
+    /// compilations (allocation varies by a few MB between identical passes; one pass each is enough for its size).
+    /// </summary>
+    private static Allocation MeasureAllocation(
+        IReadOnlyList<(string Path, string Text)> files,
+        ImmutableArray<MetadataReference> references,
+        ImmutableArray<DiagnosticAnalyzer> ours,
+        ImmutableArray<DiagnosticAnalyzer> baseline)
+    {
+        var compile = Allocated(() => CreateCompilation(files, references).GetDiagnostics());
+        ImmutableArray<DiagnosticAnalyzer> floor = [new InvocationFloorAnalyzer()];
+        return new Allocation(
+            compile,
+            AllocatedByAnalysis(files, references, floor),
+            AllocatedByAnalysis(files, references, floor.AddRange(ours)),
+            AllocatedByAnalysis(files, references, floor.AddRange(baseline)));
+    }
+
+    private static long AllocatedByAnalysis(
+        IReadOnlyList<(string Path, string Text)> files,
+        ImmutableArray<MetadataReference> references,
+        ImmutableArray<DiagnosticAnalyzer> analyzers)
+    {
+        var compilation = CreateCompilation(files, references);
+        compilation.GetDeclarationDiagnostics();
+        var withAnalyzers = compilation.WithAnalyzers(analyzers, new CompilationWithAnalyzersOptions(AnalyzerOptions(), null, concurrentAnalysis: false, logAnalyzerExecutionTime: false, reportSuppressedDiagnostics: false));
+        return Allocated(() => withAnalyzers.GetAnalysisResultAsync(CancellationToken.None).GetAwaiter().GetResult());
+    }
+
+    private static long Allocated<T>(Func<T> work)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        GC.KeepAlive(work());
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
     }
 
     private static void MeasureRuns(
@@ -425,6 +483,8 @@ public static class AnalyzerCostEntry
     }
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:N1} ms";
+
+    private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):N1} MB";
 
     private static string RuntimeInformationText()
         => $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, Roslyn {typeof(Compilation).Assembly.GetName().Version}";
