@@ -113,7 +113,7 @@ public static class AnalyzerCostEntry
             var perRuleRatio = r.BaselineTime.TotalMilliseconds <= 0 ? double.NaN
                 : (r.OurTime.TotalMilliseconds / 7) / (r.BaselineTime.TotalMilliseconds / BaselineRuleIds.Length);
             Console.WriteLine(
-                $"| {r.Name} | {r.Lines:N0} | {Ms(r.CompileTime)} | {Ms(r.OurTime)} | {100 * r.OurTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% | {Ms(r.BaselineTime)} | {perRuleRatio:F2} | {Mb(r.Allocated!.Compile)} | {Mb(r.Allocated.OursAdded)} | {Mb(r.Allocated.BaselineAdded)} |");
+                $"| {r.Name} | {r.Lines:N0} | {Ms(r.CompileTime)} | {Ms(r.OurTime)} | {100 * r.OurTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% | {Ms(r.BaselineTime)} | {perRuleRatio:F2} | {AllocationColumns(r.Allocated)} |");
         }
 
         Console.WriteLine();
@@ -157,6 +157,12 @@ public static class AnalyzerCostEntry
         public long OursAdded => Ours - Floor;
 
         public long BaselineAdded => Baseline - Floor;
+
+        /// <summary>Each analysis pass above zero and below four times the compile's allocation; neither side removing more than a few percent.</summary>
+        public bool IsPlausible
+            => Compile > 0 && Floor > 0 && Floor <= 4 * Compile
+               && Ours >= Floor - Floor / 20 && Ours <= 4 * Compile
+               && Baseline >= Floor - Floor / 20 && Baseline <= 4 * Compile;
     }
 
     /// <summary>
@@ -210,10 +216,9 @@ public static class AnalyzerCostEntry
         if (!quiet)
         {
             Console.WriteLine($"{name}: {files.Count:N0} files, {lines:N0} lines; compile {Ms(r.CompileTime)}, KernelSafety {Ms(r.OurTime)}, NetAnalyzers {Ms(r.BaselineTime)}");
-            if (allocated is not null)
-            {
-                Console.WriteLine($"  allocated: compile {Mb(allocated.Compile)}; analysis with the floor alone {Mb(allocated.Floor)}, KernelSafety adds {Mb(allocated.OursAdded)} ({100.0 * allocated.OursAdded / allocated.Compile:F1}% of the compile's), NetAnalyzers add {Mb(allocated.BaselineAdded)}");
-            }
+            Console.WriteLine(allocated is null
+                ? "  allocated: not measured (the runtime's allocation counter stayed inconsistent)"
+                : $"  allocated: compile {Mb(allocated.Compile)}; analysis with the floor alone {Mb(allocated.Floor)}, KernelSafety adds {Mb(allocated.OursAdded)} ({100.0 * allocated.OursAdded / allocated.Compile:F1}% of the compile's), NetAnalyzers add {Mb(allocated.BaselineAdded)}");
 
             Console.WriteLine($"  floor: an analyzer that asks for every invocation and reads its method's type costs {Ms(r.FloorTime)} ({100 * r.FloorTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% of compile)");
             // Medians: a GC pause is charged to whichever callback happens to trigger it, so one run can put 100+ ms of
@@ -242,20 +247,34 @@ public static class AnalyzerCostEntry
     /// <summary>
     /// One analysis pass each with the floor alone, the floor and KernelSafety, the floor and NetAnalyzers, on fresh
     /// compilations (allocation varies by a few MB between identical passes; one pass each is enough for its size).
+    /// An analysis pass binds the whole compilation again, so it allocates about what the compile did (less parsing),
+    /// and the analyzers add a fraction of that: a set outside those bounds is measured again. Under the server GC's dynamic
+    /// heap count (DATAS, on by default, as in csc) the runtime's allocation counter sums only the heaps active when it
+    /// is read, so it can go backwards and then jump (dotnet/runtime#131069, fixed after .NET 10.0.12).
     /// </summary>
-    private static Allocation MeasureAllocation(
+    private static Allocation? MeasureAllocation(
         IReadOnlyList<(string Path, string Text)> files,
         ImmutableArray<MetadataReference> references,
         ImmutableArray<DiagnosticAnalyzer> ours,
         ImmutableArray<DiagnosticAnalyzer> baseline)
     {
-        var compile = Allocated(() => CreateCompilation(files, references).GetDiagnostics());
         ImmutableArray<DiagnosticAnalyzer> floor = [new InvocationFloorAnalyzer()];
-        return new Allocation(
-            compile,
-            AllocatedByAnalysis(files, references, floor),
-            AllocatedByAnalysis(files, references, floor.AddRange(ours)),
-            AllocatedByAnalysis(files, references, floor.AddRange(baseline)));
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var measured = new Allocation(
+                Allocated(() => CreateCompilation(files, references).GetDiagnostics()),
+                AllocatedByAnalysis(files, references, floor),
+                AllocatedByAnalysis(files, references, floor.AddRange(ours)),
+                AllocatedByAnalysis(files, references, floor.AddRange(baseline)));
+            if (measured.IsPlausible)
+            {
+                return measured;
+            }
+
+            Console.WriteLine($"  (allocation counter inconsistent, measuring again: compile {Mb(measured.Compile)}, floor {Mb(measured.Floor)}, with KernelSafety {Mb(measured.Ours)}, with NetAnalyzers {Mb(measured.Baseline)})");
+        }
+
+        return null;
     }
 
     private static long AllocatedByAnalysis(
@@ -483,6 +502,9 @@ public static class AnalyzerCostEntry
     }
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:N1} ms";
+
+    private static string AllocationColumns(Allocation? allocated)
+        => allocated is null ? "n/a | n/a | n/a" : $"{Mb(allocated.Compile)} | {Mb(allocated.OursAdded)} | {Mb(allocated.BaselineAdded)}";
 
     private static string Mb(long bytes) => $"{bytes / (1024.0 * 1024.0):N1} MB";
 
