@@ -200,6 +200,7 @@ public static class AnalyzerCostEntry
     {
         var lines = files.Sum(f => CorpusGenerator.CountLines(f.Text));
         var compileTimes = new List<TimeSpan>();
+        var compileAllocations = new List<long>();
         var ourTimes = new List<TimeSpan>();
         var baselineTimes = new List<TimeSpan>();
         var floorTimes = new List<TimeSpan>();
@@ -209,9 +210,10 @@ public static class AnalyzerCostEntry
         // Every corpus starts from a collected heap, so garbage of the previous one is not collected on its time.
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        MeasureRuns(files, references, ours, baseline, runs, compileTimes, ourTimes, baselineTimes, floorTimes, perRule, out lastDiagnostics, quiet, name);
+        MeasureRuns(files, references, ours, baseline, runs, compileTimes, compileAllocations, ourTimes, baselineTimes, floorTimes, perRule, out lastDiagnostics, quiet, name);
 
-        var allocated = quiet ? null : MeasureAllocation(files, references, ours, baseline);
+        compileAllocations.Sort();
+        var allocated = quiet ? null : MeasureAllocation(files, references, ours, baseline, compileAllocations[compileAllocations.Count / 2]);
         var r = new Result(name, lines, Median(compileTimes), Median(ourTimes), Median(baselineTimes), Median(floorTimes), allocated);
         if (!quiet)
         {
@@ -246,7 +248,8 @@ public static class AnalyzerCostEntry
 
     /// <summary>
     /// One analysis pass each with the floor alone, the floor and KernelSafety, the floor and NetAnalyzers, on fresh
-    /// compilations (allocation varies by a few MB between identical passes; one pass each is enough for its size).
+    /// compilations (allocation varies by a few MB between identical passes; one pass each is enough for its size), next
+    /// to the median allocation of the timed runs' compiles.
     /// An analysis pass binds the whole compilation again, so it allocates about what the compile did (less parsing),
     /// and the analyzers add a fraction of that: a set outside those bounds is measured again. Under the server GC's dynamic
     /// heap count (DATAS, on by default, as in csc) the runtime's allocation counter sums only the heaps active when it
@@ -256,13 +259,14 @@ public static class AnalyzerCostEntry
         IReadOnlyList<(string Path, string Text)> files,
         ImmutableArray<MetadataReference> references,
         ImmutableArray<DiagnosticAnalyzer> ours,
-        ImmutableArray<DiagnosticAnalyzer> baseline)
+        ImmutableArray<DiagnosticAnalyzer> baseline,
+        long compileAllocated)
     {
         ImmutableArray<DiagnosticAnalyzer> floor = [new InvocationFloorAnalyzer()];
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var measured = new Allocation(
-                Allocated(() => CreateCompilation(files, references).GetDiagnostics()),
+                compileAllocated,
                 AllocatedByAnalysis(files, references, floor),
                 AllocatedByAnalysis(files, references, floor.AddRange(ours)),
                 AllocatedByAnalysis(files, references, floor.AddRange(baseline)));
@@ -282,19 +286,36 @@ public static class AnalyzerCostEntry
         ImmutableArray<MetadataReference> references,
         ImmutableArray<DiagnosticAnalyzer> analyzers)
     {
-        var compilation = CreateCompilation(files, references);
-        compilation.GetDeclarationDiagnostics();
-        var withAnalyzers = compilation.WithAnalyzers(analyzers, new CompilationWithAnalyzersOptions(AnalyzerOptions(), null, concurrentAnalysis: false, logAnalyzerExecutionTime: false, reportSuppressedDiagnostics: false));
-        return Allocated(() => withAnalyzers.GetAnalysisResultAsync(CancellationToken.None).GetAwaiter().GetResult());
-    }
-
-    private static long Allocated<T>(Func<T> work)
-    {
+        var withAnalyzers = PrepareAnalysis(files, references, analyzers, logExecutionTime: false);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var before = GC.GetTotalAllocatedBytes(precise: true);
-        GC.KeepAlive(work());
+        GC.KeepAlive(withAnalyzers.GetAnalysisResultAsync(CancellationToken.None).GetAwaiter().GetResult());
         return GC.GetTotalAllocatedBytes(precise: true) - before;
+    }
+
+    /// <summary>
+    /// A fresh compilation with <paramref name="analyzers"/>, run sequentially. Its declarations are completed first
+    /// (compiler work, part of the compile time, that every build does before analyzers see method bodies); otherwise
+    /// the first analyzer to look up a type pays for building the compiler's declaration table and the telemetry charges
+    /// compiler work to whichever analyzer happens to run first.
+    /// </summary>
+    private static CompilationWithAnalyzers PrepareAnalysis(
+        IReadOnlyList<(string Path, string Text)> files,
+        ImmutableArray<MetadataReference> references,
+        ImmutableArray<DiagnosticAnalyzer> analyzers,
+        bool logExecutionTime)
+    {
+        var compilation = CreateCompilation(files, references);
+        compilation.GetDeclarationDiagnostics();
+        return compilation.WithAnalyzers(
+            analyzers,
+            new CompilationWithAnalyzersOptions(
+                AnalyzerOptions(),
+                onAnalyzerException: (ex, analyzer, diagnostic) => Console.Error.WriteLine($"  ANALYZER EXCEPTION in {analyzer.GetType().Name}: {ex.Message}"),
+                concurrentAnalysis: false,
+                logAnalyzerExecutionTime: logExecutionTime,
+                reportSuppressedDiagnostics: false));
     }
 
     private static void MeasureRuns(
@@ -304,6 +325,7 @@ public static class AnalyzerCostEntry
         ImmutableArray<DiagnosticAnalyzer> baseline,
         int runs,
         List<TimeSpan> compileTimes,
+        List<long> compileAllocations,
         List<TimeSpan> ourTimes,
         List<TimeSpan> baselineTimes,
         List<TimeSpan> floorTimes,
@@ -316,35 +338,25 @@ public static class AnalyzerCostEntry
         for (var run = 0; run < runs; run++)
         {
             // The compiler's own time: parse and bind everything (GetDiagnostics), on a fresh compilation, on one thread.
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var stopwatch = Stopwatch.StartNew();
             var compilation = CreateCompilation(files, references);
             var compilerDiagnostics = compilation.GetDiagnostics();
             stopwatch.Stop();
             compileTimes.Add(stopwatch.Elapsed);
+            compileAllocations.Add(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
             var errors = compilerDiagnostics.Count(d => d.Severity == DiagnosticSeverity.Error);
             if (errors > 0 && run == 0 && !quiet)
             {
                 Console.WriteLine($"  note: {errors} compiler errors in '{name}', first: {compilerDiagnostics.First(d => d.Severity == DiagnosticSeverity.Error)}");
             }
 
-            // Analyzers, all on one fresh compilation, sequentially, with execution-time logging. Its declarations are
-            // completed first (compiler work, part of the compile time above, that every build does before analyzers
-            // see method bodies); otherwise the first analyzer to look up a type pays for building the compiler's
-            // declaration table and the telemetry charges compiler work to whichever analyzer happens to run first.
-            var analyzed = CreateCompilation(files, references);
-            analyzed.GetDeclarationDiagnostics();
+            // Analyzers, all on one fresh compilation (PrepareAnalysis), sequentially, with execution-time logging.
             // The floor runs first: the driver calls analyzers in this order, and the first one to ask for a call's method
             // and type pays for creating those symbols, a cost every analyzer that looks at calls shares.
             var floor = new InvocationFloorAnalyzer();
             var all = ImmutableArray.Create<DiagnosticAnalyzer>(floor).AddRange(ours).AddRange(baseline);
-            var withAnalyzers = analyzed.WithAnalyzers(
-                all,
-                new CompilationWithAnalyzersOptions(
-                    AnalyzerOptions(),
-                    onAnalyzerException: (ex, analyzer, diagnostic) => Console.Error.WriteLine($"  ANALYZER EXCEPTION in {analyzer.GetType().Name}: {ex.Message}"),
-                    concurrentAnalysis: false,
-                    logAnalyzerExecutionTime: true,
-                    reportSuppressedDiagnostics: false));
+            var withAnalyzers = PrepareAnalysis(files, references, all, logExecutionTime: true);
             var result = withAnalyzers.GetAnalysisResultAsync(CancellationToken.None).GetAwaiter().GetResult();
             lastDiagnostics = result.GetAllDiagnostics();
 
