@@ -310,6 +310,9 @@ public class KS0003_PortByteOrderTests
                         class Inner
                         {
                             public void Open(int number) => s_endpoint = new(IPAddress.Loopback, {|KS0003:IPAddress.HostToNetworkOrder((short)number)|});
+
+                            // Looked at too, and correct: a port in host order.
+                            public void Reopen(int number) => s_endpoint = new(IPAddress.Loopback, number);
                         }
                     }
                     """,
