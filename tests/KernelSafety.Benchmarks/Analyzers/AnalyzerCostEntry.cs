@@ -25,25 +25,25 @@ public static class AnalyzerCostEntry
 
     public static int Run(string[] args)
     {
-        var lines = 200_000;
-        var runs = 3;
+        var size = new CorpusSizeOptions(lines: 200_000, runs: 3, smokeLines: 20_000);
         var list = false;
         var workstationGc = false;
         var userPaths = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
+            if (size.TryRead(args, ref i, out var error))
+            {
+                if (error is not null)
+                {
+                    Console.Error.WriteLine($"error: {error}");
+                    return 2;
+                }
+
+                continue;
+            }
+
             switch (args[i])
             {
-                case "--smoke":
-                    lines = 20_000;
-                    runs = 1;
-                    break;
-                case "--lines" when i + 1 < args.Length:
-                    lines = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--runs" when i + 1 < args.Length:
-                    runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
                 case "--list":
                     list = true;
                     break;
@@ -61,6 +61,8 @@ public static class AnalyzerCostEntry
                     break;
             }
         }
+
+        var (lines, runs) = (size.Lines, size.Runs);
 
         // The compiler runs analyzers under server GC (csc and VBCSCompiler set System.GC.Server), and a GC pause is
         // charged to whichever callback allocates when it falls due: measure under the compiler's own GC, in a child

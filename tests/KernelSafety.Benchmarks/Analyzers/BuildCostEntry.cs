@@ -30,24 +30,24 @@ public static class BuildCostEntry
 
     public static int Run(string[] args)
     {
-        var lines = 200_000;
-        var runs = 3;
+        var size = new CorpusSizeOptions(lines: 200_000, runs: 3, smokeLines: 3_000);
         var server = false;
         var keep = false;
         for (var i = 0; i < args.Length; i++)
         {
+            if (size.TryRead(args, ref i, out var error))
+            {
+                if (error is not null)
+                {
+                    Console.Error.WriteLine($"error: {error}");
+                    return 2;
+                }
+
+                continue;
+            }
+
             switch (args[i])
             {
-                case "--smoke":
-                    lines = 3_000;
-                    runs = 1;
-                    break;
-                case "--lines" when i + 1 < args.Length:
-                    lines = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--runs" when i + 1 < args.Length:
-                    runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
                 case "--server":
                     server = true;
                     break;
@@ -60,9 +60,10 @@ public static class BuildCostEntry
             }
         }
 
-        if (lines < 1_000 || runs < 1)
+        var (lines, runs) = (size.Lines, size.Runs);
+        if (lines < 1_000)
         {
-            Console.Error.WriteLine("error: --lines must be at least 1000 and --runs at least 1");
+            Console.Error.WriteLine("error: --lines must be at least 1000");
             return 2;
         }
 
