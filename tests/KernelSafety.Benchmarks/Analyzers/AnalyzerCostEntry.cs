@@ -29,37 +29,27 @@ public static class AnalyzerCostEntry
         var list = false;
         var workstationGc = false;
         var userPaths = new List<string>();
-        for (var i = 0; i < args.Length; i++)
+        var known = size.ReadAll(args, argument =>
         {
-            if (size.TryRead(args, ref i, out var error))
-            {
-                if (error is not null)
-                {
-                    Console.Error.WriteLine($"error: {error}");
-                    return 2;
-                }
-
-                continue;
-            }
-
-            switch (args[i])
+            switch (argument)
             {
                 case "--list":
                     list = true;
-                    break;
+                    return true;
                 case "--workstation-gc":
                     workstationGc = true;
-                    break;
+                    return true;
+                case var path when File.Exists(path) || Directory.Exists(path):
+                    userPaths.Add(path);
+                    return true;
                 default:
-                    if (!File.Exists(args[i]) && !Directory.Exists(args[i]))
-                    {
-                        Console.Error.WriteLine($"error: '{args[i]}' is neither an option (--lines N, --runs N, --smoke, --list, --workstation-gc) nor an existing .cs file or folder");
-                        return 2;
-                    }
-
-                    userPaths.Add(args[i]);
-                    break;
+                    Console.Error.WriteLine($"error: '{argument}' is neither an option (--lines N, --runs N, --smoke, --list, --workstation-gc) nor an existing .cs file or folder");
+                    return false;
             }
+        });
+        if (!known)
+        {
+            return 2;
         }
 
         var (lines, runs) = (size.Lines, size.Runs);

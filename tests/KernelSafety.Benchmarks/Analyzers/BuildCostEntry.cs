@@ -33,31 +33,24 @@ public static class BuildCostEntry
         var size = new CorpusSizeOptions(lines: 200_000, runs: 3, smokeLines: 3_000);
         var server = false;
         var keep = false;
-        for (var i = 0; i < args.Length; i++)
+        var known = size.ReadAll(args, argument =>
         {
-            if (size.TryRead(args, ref i, out var error))
-            {
-                if (error is not null)
-                {
-                    Console.Error.WriteLine($"error: {error}");
-                    return 2;
-                }
-
-                continue;
-            }
-
-            switch (args[i])
+            switch (argument)
             {
                 case "--server":
                     server = true;
-                    break;
+                    return true;
                 case "--keep":
                     keep = true;
-                    break;
+                    return true;
                 default:
-                    Console.Error.WriteLine($"error: unknown option '{args[i]}' (--lines N, --runs N, --server, --smoke, --keep)");
-                    return 2;
+                    Console.Error.WriteLine($"error: unknown option '{argument}' (--lines N, --runs N, --server, --smoke, --keep)");
+                    return false;
             }
+        });
+        if (!known)
+        {
+            return 2;
         }
 
         var (lines, runs) = (size.Lines, size.Runs);

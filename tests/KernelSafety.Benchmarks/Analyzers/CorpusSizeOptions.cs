@@ -19,11 +19,36 @@ internal sealed class CorpusSizeOptions
     public int Runs { get; private set; }
 
     /// <summary>
+    /// Reads every argument: the size options here, any other through <paramref name="other"/>, which prints an error
+    /// and returns false for one it does not take. False (with the error printed) when an argument is wrong.
+    /// </summary>
+    public bool ReadAll(string[] args, Func<string, bool> other)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (TryRead(args, ref i, out var error))
+            {
+                if (error is not null)
+                {
+                    Console.Error.WriteLine($"error: {error}");
+                    return false;
+                }
+            }
+            else if (!other(args[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Reads the option at <paramref name="i"/> (and its value, moving <paramref name="i"/> past it). False when it is
     /// not one of these; then <paramref name="error"/> is null. True with an <paramref name="error"/> when its value is
     /// missing or not a positive number.
     /// </summary>
-    public bool TryRead(string[] args, ref int i, out string? error)
+    private bool TryRead(string[] args, ref int i, out string? error)
     {
         error = null;
         switch (args[i])
