@@ -157,6 +157,13 @@ public static class BuildCostEntry
         Console.WriteLine($"{name}: {files.Count:N0} files, {lines:N0} lines");
         Console.WriteLine($"  without KernelSafety: {string.Join("; ", without.Select(Describe))}");
         Console.WriteLine($"  with KernelSafety:    {string.Join("; ", with.Select(Describe))}");
+
+        // The pairs are the measurement: each compares two builds made back to back, so a slow spell of the machine
+        // shows in both of them rather than in one side's median.
+        var differences = without.Zip(with, (a, b) => b.Wall - a.Wall).ToList();
+        Console.WriteLine(
+            $"  each pair, with minus without (wall): {string.Join(", ", differences.Select(d => d.ToString("+0.00;-0.00", CultureInfo.InvariantCulture) + " s"))}; "
+            + $"slower with KernelSafety in {differences.Count(d => d > 0)} of {differences.Count}, median {Median(differences).ToString("+0.00;-0.00", CultureInfo.InvariantCulture)} s");
         Console.WriteLine($"  compiler's report (one build with KernelSafety): all analyzers {S(report.Total)}, KernelSafety {S(report.KernelSafety)}, NetAnalyzers {S(report.NetAnalyzers)}");
         foreach (var (rule, seconds) in report.Rules)
         {
