@@ -408,11 +408,25 @@ public class SocketDeviceTests
         options.MaxWriteSize = 16 << 20;
         var device = new SocketDevice(options);
         var accept = peer.AcceptAsync(token);
-        byte[] big = Pattern(16 << 20, 9);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var write = device.WriteAsync(big, cts.Token).AsTask();
-        using Socket conn = await accept;
 
+        // Connected first, so the cancellation lands in the send and not in the connect: on a busy machine a connect can
+        // take longer than any fixed delay (a 300 ms timer started before the write once cancelled the connect instead).
+        Assert.Equal(1, await device.WriteAsync(new byte[] { 0xEE }, token));
+        using Socket conn = await accept;
+        var first = new byte[1];
+        Assert.Equal(1, await conn.ReceiveAsync(first, SocketFlags.None, token));
+
+        // The peer now reads nothing: 16 MB do not fit in loopback's buffers, so the send blocks part way. Cancel once
+        // some of it has reached the peer.
+        byte[] big = Pattern(16 << 20, 9);
+        using var cts = new CancellationTokenSource();
+        var write = device.WriteAsync(big, cts.Token).AsTask();
+        while (conn.Available == 0 && !write.IsCompleted)
+        {
+            await Task.Delay(5, token);
+        }
+
+        cts.Cancel();
         var ex = await Assert.ThrowsAsync<SocketDeviceException>(() => write);
         Assert.Equal(SocketError.OperationAborted, ex.SocketError);
         Assert.IsAssignableFrom<OperationCanceledException>(ex.InnerException);
