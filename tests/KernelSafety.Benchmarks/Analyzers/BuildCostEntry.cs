@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.RegularExpressions;
 using KernelSafety.Analyzers;
 using KernelSafety.Testing.Corpus;
+using KernelSafety.Testing.Processes;
 
 namespace KernelSafety.Benchmarks.Analyzers;
 
@@ -23,6 +23,8 @@ namespace KernelSafety.Benchmarks.Analyzers;
 /// </summary>
 public static class BuildCostEntry
 {
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(30);
+
     private static readonly Regex CscTask = new(@"^\s*(\d+) ms\s+Csc\s", RegexOptions.Multiline | RegexOptions.CultureInvariant);
 
     // ReportAnalyzer's table: "   1.380   27   KernelSafety.Analyzers, Version=..." and, indented further, one row per analyzer.
@@ -98,9 +100,9 @@ public static class BuildCostEntry
 
             return 0;
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
-            // A restore or build of the generated project failed: say which, with its output, instead of a stack trace.
+            // A restore or build of the generated project failed or overran: say which, with its output, instead of a stack trace.
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
@@ -289,34 +291,12 @@ public static class BuildCostEntry
         return new AnalyzerReport(total, kernelSafety, netAnalyzers, rules);
     }
 
-    private static int RunDotnet(string workingDirectory, IEnumerable<string> arguments, out string output)
+    /// <summary>Runs dotnet with the environment the end-to-end tests give their builds (<see cref="ProcessRunner.Sanitize"/>: one MSBuild process that exits with the build, so its CPU and csc's are counted and nothing lingers).</summary>
+    private static int RunDotnet(string workingDirectory, string[] arguments, out string output)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        // One MSBuild process that exits with the build: its CPU (and csc's) is then counted, and nothing lingers.
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
-        var text = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (text) { text.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (text) { text.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.WaitForExit();
-        output = text.ToString();
-        return process.ExitCode;
+        var result = ProcessRunner.DotNetAsync(workingDirectory, BuildTimeout, null, arguments).GetAwaiter().GetResult();
+        output = result.Output;
+        return result.ExitCode;
     }
 
     private static Side Median(List<Sample> samples)

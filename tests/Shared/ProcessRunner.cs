@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace KernelSafety.EndToEnd.Tests;
+namespace KernelSafety.Testing.Processes;
 
 public sealed record ProcessResult(string Command, int ExitCode, string StdOut, string StdErr, TimeSpan Duration)
 {
