@@ -5,8 +5,17 @@ namespace KernelSafety.Testing.Corpus;
 /// <summary>What a generated corpus contains.</summary>
 public enum CorpusKind
 {
-    /// <summary>Ordinary C#: collections, text, arithmetic, records. No sockets, no interop.</summary>
+    /// <summary>
+    /// Ordinary C#: collections, text, arithmetic, records. No sockets, no interop, but array and span copies (a copy in
+    /// about every other method), which KS0001 must check wherever they are.
+    /// </summary>
     Ordinary,
+
+    /// <summary>
+    /// The same ordinary C# without the copies: no socket, interop or copy call anywhere, as in most of a solution's
+    /// projects. No rule has anything to look at.
+    /// </summary>
+    Plain,
 
     /// <summary>Ordinary code mixed with socket and interop code written correctly (what the rules must not flag).</summary>
     CorrectSockets,
@@ -66,6 +75,7 @@ public static class CorpusGenerator
         return kind switch
         {
             CorpusKind.Ordinary => Ordinary(i, random),
+            CorpusKind.Plain => Ordinary(i, random, copies: false),
             CorpusKind.CorrectSockets => roll < 60 ? Ordinary(i, random) : roll < 80 ? CorrectManaged(i, random) : CorrectNative(i, random),
             CorpusKind.InteropLayer => i % 10 == 0 ? Bindings(i) : roll < 33 ? BindingCaller(i, random) : Ordinary(i, random),
             _ => roll < 60 ? Ordinary(i, random) : roll < 75 ? CorrectManaged(i, random) : roll < 90 ? CorrectNative(i, random) : Listing(i, random),
@@ -232,7 +242,7 @@ public static class CorpusGenerator
         return sb.ToString();
     }
 
-    private static string Ordinary(int i, Random random)
+    private static string Ordinary(int i, Random random, bool copies = true)
     {
         var sb = new StringBuilder();
         sb.Append($$"""
@@ -292,9 +302,7 @@ public static class CorpusGenerator
                                 {
                                     sb.Append(item.Id).Append(';').Append(item.Name).Append(';').AppendLine(item.Price.ToString("F2"));
                                 }
-                                var buffer = new char[sb.Length];
-                                sb.CopyTo(0, buffer, 0, sb.Length);
-                                return new string(buffer);
+                                {{(copies ? "var buffer = new char[sb.Length];\n        sb.CopyTo(0, buffer, 0, sb.Length);\n        return new string(buffer);" : "return sb.ToString();")}}
                             }
 
                         """);
@@ -308,8 +316,7 @@ public static class CorpusGenerator
                                 {
                                     sum = unchecked(sum * 31 + values[k] * Weights[k % Weights.Length]);
                                 }
-                                var copy = new int[values.Length];
-                                values.CopyTo(copy);
+                                {{(copies ? "var copy = new int[values.Length];\n        values.CopyTo(copy);" : "var copy = values.ToArray();")}}
                                 Array.Sort(copy);
                                 return sum ^ (copy.Length > 0 ? copy[copy.Length / 2] : 0);
                             }
@@ -335,9 +342,7 @@ public static class CorpusGenerator
                     sb.Append($$"""
                             public int[] Merge{{m}}(int[] left, int[] right)
                             {
-                                var result = new int[left.Length + right.Length];
-                                Array.Copy(left, result, left.Length);
-                                Array.Copy(right, 0, result, left.Length, right.Length);
+                                {{(copies ? "var result = new int[left.Length + right.Length];\n        Array.Copy(left, result, left.Length);\n        Array.Copy(right, 0, result, left.Length, right.Length);" : "var result = left.Concat(right).ToArray();")}}
                                 Array.Sort(result);
                                 return result;
                             }

@@ -37,6 +37,9 @@ internal sealed class SourceIndex
     private readonly object gate = new();
     private Dictionary<SyntaxTree, ulong>? treeNames;
 
+    // The names some tree spells (the union of treeNames' values): written before treeNames is published.
+    private ulong spelledAnywhere;
+
     private SourceIndex(Compilation compilation)
     {
         this.compilation = compilation;
@@ -44,6 +47,15 @@ internal sealed class SourceIndex
 
     /// <summary>The compilation's index; <see cref="Build"/> it (in a compilation-start action) before asking.</summary>
     public static SourceIndex Get(Compilation compilation) => Indexes.GetValue(compilation, Factory);
+
+    /// <summary>
+    /// False when no tree of <paramref name="compilation"/> spells one of <paramref name="names"/> (the index is built on
+    /// the first question): a rule whose findings start from those names has nothing to do in the compilation, and its
+    /// compilation-start action registers nothing. Code without sockets, interop or copies then costs the scan and no
+    /// callback at all.
+    /// </summary>
+    public static bool MaySpell(Compilation compilation, NameSet names, CancellationToken cancellationToken)
+        => Get(compilation).Build(cancellationToken).MaySpellAnywhere(names);
 
     /// <summary>
     /// Scans the compilation's trees (once; concurrent callers wait for the first). Meant for compilation-start actions,
@@ -57,13 +69,29 @@ internal sealed class SourceIndex
             {
                 if (treeNames is null)
                 {
-                    Volatile.Write(ref treeNames, Compute(cancellationToken));
+                    var computed = Compute(cancellationToken);
+                    ulong any = 0;
+                    foreach (var names in computed.Values)
+                    {
+                        any |= names;
+                    }
+
+                    spelledAnywhere = any;
+                    Volatile.Write(ref treeNames, computed);
                 }
             }
         }
 
         return this;
     }
+
+    /// <summary>
+    /// False when no tree of the compilation spells a name of <paramref name="names"/>: a rule that starts from those
+    /// names has nothing to look at in the whole compilation, and registers nothing (no callback, no per-type
+    /// bookkeeping in the driver). True before the index is built.
+    /// </summary>
+    public bool MaySpellAnywhere(NameSet names)
+        => Volatile.Read(ref treeNames) is null || names.Overlaps(spelledAnywhere);
 
     /// <summary>
     /// False when no source of <paramref name="type"/> (any part of it) spells a name of <paramref name="names"/>: no
@@ -415,7 +443,7 @@ internal static class SourceIndexRegistration
     /// <summary>
     /// Runs <paramref name="action"/> on the operations of <paramref name="kinds"/> in the members of every type whose
     /// source, or the source of a type it is nested in, spells one of <paramref name="names"/>
-    /// (<see cref="SourceIndex.MayUse"/>), and nowhere else.
+    /// (<see cref="SourceIndex.MayUse"/>), and nowhere else: nothing is registered when no tree spells one of them.
     /// </summary>
     /// <remarks>
     /// One plain operation action asks the gate, not a symbol-start action per type that registers the action in the
@@ -432,7 +460,13 @@ internal static class SourceIndexRegistration
         Action<OperationAnalysisContext> action,
         ImmutableArray<OperationKind> kinds)
     {
-        var gate = new TypeGate(SourceIndex.Get(start.Compilation).Build(start.CancellationToken), names);
+        var index = SourceIndex.Get(start.Compilation).Build(start.CancellationToken);
+        if (!index.MaySpellAnywhere(names))
+        {
+            return;
+        }
+
+        var gate = new TypeGate(index, names);
         start.RegisterOperationAction(
             context =>
             {

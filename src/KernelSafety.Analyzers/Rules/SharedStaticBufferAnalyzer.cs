@@ -32,6 +32,13 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static compilationContext =>
         {
+            // No symbol-start action at all when no tree declares a static buffer it may write: the driver keeps
+            // bookkeeping for every member of every type of an analyzer that has one.
+            if (!SourceIndex.MaySpell(compilationContext.Compilation, SourceNames.WrittenStaticBuffer, compilationContext.CancellationToken))
+            {
+                return;
+            }
+
             var symbols = KnownSymbols.Get(compilationContext.Compilation);
 
             // Only types whose source declares a static buffer that the source may write (SourceIndex) are looked at:

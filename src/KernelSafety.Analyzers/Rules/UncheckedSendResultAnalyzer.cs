@@ -41,6 +41,13 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
+            // No symbol-start action at all when no tree spells a send: the driver keeps bookkeeping for every member of
+            // every type of an analyzer that has one.
+            if (!SourceIndex.MaySpell(start.Compilation, SourceNames.Sends, start.CancellationToken))
+            {
+                return;
+            }
+
             // Only types whose source spells a send are looked at (SourceIndex); the socket and interop types are
             // resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);
