@@ -12,7 +12,8 @@ namespace KernelSafety.Analyzers.Analysis;
 
 /// <summary>
 /// Which <see cref="SourceNames"/> each syntax tree of a compilation spells, so that a rule skips every type whose
-/// source spells none of its names: no operation callback at all runs in it. Built once per compilation from a text scan
+/// source spells none of its names (no operation callback at all runs in it), and registers nothing in a compilation
+/// none of whose trees spells one (<see cref="MaySpell"/>). Built once per compilation from a text scan
 /// of every tree (one pass per anchor, cached per tree, so an editor's next compilation rescans only the edited file),
 /// plus the compilation's own P/Invoke names and <c>[NetworkByteOrder]</c> members.
 /// </summary>

@@ -75,6 +75,7 @@ public static class BuildCostEntry
             {
                 Measure("mixed (sockets, interop, ordinary)", CorpusGenerator.Generate(CorpusKind.Mixed, lines), root, analyzer, runs, server),
                 Measure("no socket or interop code", CorpusGenerator.Generate(CorpusKind.Ordinary, lines), root, analyzer, runs, server),
+                Measure("no socket, interop or copy call", CorpusGenerator.Generate(CorpusKind.Plain, lines), root, analyzer, runs, server),
             };
 
             Console.WriteLine();
