@@ -13,7 +13,7 @@ namespace KernelSafety.Analyzers.Analysis;
 /// <summary>
 /// Which <see cref="SourceNames"/> each syntax tree of a compilation spells, so that a rule skips every type whose
 /// source spells none of its names (no operation callback at all runs in it), and registers nothing in a compilation
-/// none of whose trees spells one (<see cref="MaySpell"/>). Built once per compilation from a text scan
+/// none of whose trees spells one (<see cref="MaySpellAnywhere"/>). Built once per compilation from a text scan
 /// of every tree (one pass per anchor, cached per tree, so an editor's next compilation rescans only the edited file),
 /// plus the compilation's own P/Invoke names and <c>[NetworkByteOrder]</c> members.
 /// </summary>
@@ -48,15 +48,6 @@ internal sealed class SourceIndex
 
     /// <summary>The compilation's index; <see cref="Build"/> it (in a compilation-start action) before asking.</summary>
     public static SourceIndex Get(Compilation compilation) => Indexes.GetValue(compilation, Factory);
-
-    /// <summary>
-    /// False when no tree of <paramref name="compilation"/> spells one of <paramref name="names"/> (the index is built on
-    /// the first question): a rule whose findings start from those names has nothing to do in the compilation, and its
-    /// compilation-start action registers nothing. Code without sockets, interop or copies then costs the scan and no
-    /// callback at all.
-    /// </summary>
-    public static bool MaySpell(Compilation compilation, NameSet names, CancellationToken cancellationToken)
-        => Get(compilation).Build(cancellationToken).MaySpellAnywhere(names);
 
     /// <summary>
     /// Scans the compilation's trees (once; concurrent callers wait for the first). Meant for compilation-start actions,

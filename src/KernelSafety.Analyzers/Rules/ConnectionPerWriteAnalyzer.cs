@@ -33,11 +33,6 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static compilationContext =>
         {
-            if (!SourceIndex.MaySpell(compilationContext.Compilation, SourceNames.ConnectsOrClients, compilationContext.CancellationToken))
-            {
-                return;
-            }
-
             // Only types whose source spells a connect (or a client made with a host and port) are looked at; the
             // socket and interop types are resolved on first use, by callbacks that found a candidate.
             var symbols = KnownSymbols.Get(compilationContext.Compilation);

@@ -47,11 +47,6 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (!SourceIndex.MaySpell(start.Compilation, SourceNames.SendsWritesAndDecodes, start.CancellationToken))
-            {
-                return;
-            }
-
             // Only types whose source spells a send, write or decode are looked at (SourceIndex); the socket, stream and
             // interop types are resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);

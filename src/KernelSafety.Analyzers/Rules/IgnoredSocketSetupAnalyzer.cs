@@ -64,11 +64,6 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (!SourceIndex.MaySpell(start.Compilation, SourceNames.Connects, start.CancellationToken))
-            {
-                return;
-            }
-
             // Only types whose source spells a connect or socket call are looked at (SourceIndex); the socket and interop
             // types are resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);

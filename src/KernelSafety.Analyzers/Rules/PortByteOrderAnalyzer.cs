@@ -44,11 +44,6 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            if (!SourceIndex.MaySpell(start.Compilation, SourceNames.PortDestinations, start.CancellationToken))
-            {
-                return;
-            }
-
             // System.Net (IPAddress) is checked where a finding is reported, not here: the lookup searches every
             // reference, and code without ports should not pay for it.
             var symbols = KnownSymbols.Get(start.Compilation);

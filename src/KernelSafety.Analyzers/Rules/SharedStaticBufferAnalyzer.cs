@@ -32,18 +32,16 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static compilationContext =>
         {
-            // No symbol-start action at all when no tree declares a static buffer it may write: the driver keeps
-            // bookkeeping for every member of every type of an analyzer that has one.
-            if (!SourceIndex.MaySpell(compilationContext.Compilation, SourceNames.WrittenStaticBuffer, compilationContext.CancellationToken))
+            // Only types whose source declares a static buffer that the source may write (SourceIndex) are looked at:
+            // a lookup table read as table[i] costs no symbol work at all. No symbol-start action at all when no tree
+            // declares one: the driver keeps bookkeeping for every member of every type of an analyzer that has one.
+            var index = SourceIndex.Get(compilationContext.Compilation).Build(compilationContext.CancellationToken);
+            if (!index.MaySpellAnywhere(SourceNames.WrittenStaticBuffer))
             {
                 return;
             }
 
             var symbols = KnownSymbols.Get(compilationContext.Compilation);
-
-            // Only types whose source declares a static buffer that the source may write (SourceIndex) are looked at:
-            // a lookup table read as table[i] costs no symbol work at all.
-            var index = SourceIndex.Get(compilationContext.Compilation).Build(compilationContext.CancellationToken);
 
             // The types that declare candidates, for the types nested in them (few: made on the first one).
             ConcurrentDictionary<INamedTypeSymbol, TypeBuffers>? declaring = null;

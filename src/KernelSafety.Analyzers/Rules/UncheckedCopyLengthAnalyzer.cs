@@ -62,11 +62,6 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (!SourceIndex.MaySpell(start.Compilation, SourceNames.Copies, start.CancellationToken))
-            {
-                return;
-            }
-
             // Only types whose source spells a copy call are looked at (SourceIndex); Buffer, Array and the others are
             // resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);

@@ -41,17 +41,16 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            // No symbol-start action at all when no tree spells a send: the driver keeps bookkeeping for every member of
-            // every type of an analyzer that has one.
-            if (!SourceIndex.MaySpell(start.Compilation, SourceNames.Sends, start.CancellationToken))
+            // Only types whose source spells a send are looked at (SourceIndex), and no symbol-start action at all when
+            // no tree spells one: the driver keeps bookkeeping for every member of every type of an analyzer that has
+            // one. The socket and interop types are resolved on first use (KnownSymbols).
+            var index = SourceIndex.Get(start.Compilation).Build(start.CancellationToken);
+            if (!index.MaySpellAnywhere(SourceNames.Sends))
             {
                 return;
             }
 
-            // Only types whose source spells a send are looked at (SourceIndex); the socket and interop types are
-            // resolved on first use (KnownSymbols).
             var symbols = KnownSymbols.Get(start.Compilation);
-            var index = SourceIndex.Get(start.Compilation).Build(start.CancellationToken);
             // Per type: one state object and its callbacks, nothing else (the operation kinds are shared arrays, not a
             // params array copied for every type).
             start.RegisterSymbolStartAction(
