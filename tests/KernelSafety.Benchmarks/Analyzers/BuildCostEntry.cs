@@ -121,13 +121,12 @@ public static class BuildCostEntry
         }
     }
 
+    /// <summary>One build's times, or the medians of one side's builds.</summary>
     private sealed record Sample(double Wall, double Csc, double Cpu);
-
-    private sealed record Side(double Wall, double Csc, double Cpu);
 
     private sealed record AnalyzerReport(double Total, double KernelSafety, double NetAnalyzers, IReadOnlyList<(string Name, double Seconds)> Rules);
 
-    private sealed record Result(string Name, int Lines, Side Without, Side With, AnalyzerReport Report);
+    private sealed record Result(string Name, int Lines, Sample Without, Sample With, AnalyzerReport Report);
 
     private static Result Measure(string name, IReadOnlyList<(string Path, string Text)> files, string root, string analyzer, int runs, bool server)
     {
@@ -180,7 +179,13 @@ public static class BuildCostEntry
 
     private static string WriteProject(string root, string name, IReadOnlyList<(string Path, string Text)> files, string analyzer)
     {
-        var folder = Path.Combine(root, new string(name.TakeWhile(char.IsLetter).ToArray()));
+        // One folder per corpus, named after all of its name: a corpus must never build another one's sources.
+        var folder = Path.Combine(root, Regex.Replace(name, "[^A-Za-z]+", "-").Trim('-'));
+        if (Directory.Exists(folder))
+        {
+            throw new InvalidOperationException($"two corpora would share the project folder {folder}");
+        }
+
         var sources = Path.Combine(folder, "src");
         Directory.CreateDirectory(sources);
         foreach (var (path, text) in files)
@@ -300,7 +305,7 @@ public static class BuildCostEntry
         return result.ExitCode;
     }
 
-    private static Side Median(List<Sample> samples)
+    private static Sample Median(List<Sample> samples)
         => new(Median(samples.Select(s => s.Wall)), Median(samples.Select(s => s.Csc)), Median(samples.Select(s => s.Cpu)));
 
     private static double Median(IEnumerable<double> values)
