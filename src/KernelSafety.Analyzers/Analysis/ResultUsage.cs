@@ -152,6 +152,10 @@ internal static class ResultUsage
     /// <summary>
     /// The reads of <paramref name="local"/> in <paramref name="root"/> that follow <paramref name="after"/> in the
     /// source, up to the next write of the local (the value stored by <paramref name="after"/> is gone after it).
+    /// References in a branch that excludes <paramref name="after"/>'s (the other branch of an <c>if</c> or <c>?:</c>,
+    /// another section of a <c>switch</c>) are neither: <c>if (v4) rc = connect(fd, &amp;sa, n); else rc = connect(fd,
+    /// &amp;sa6, m); if (rc &lt; 0) ...</c> tests both results, and the else branch's own test of its result is not a test
+    /// of the first.
     /// </summary>
     public static List<ILocalReferenceOperation> GetReadsAfter(IOperation root, ILocalSymbol local, IOperation after)
         => GetReadsAfter(BodyReferences.Of(root).OfLocal(local), local, after);
@@ -161,11 +165,13 @@ internal static class ResultUsage
         var start = after.Syntax.Span.End;
         var references = new List<ILocalReferenceOperation>();
         var nextWrite = int.MaxValue;
+        List<IOperation>? afterAncestors = null;
         foreach (var operation in operations)
         {
             if (operation is not ILocalReferenceOperation reference
                 || !SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                || reference.Syntax.SpanStart < start)
+                || reference.Syntax.SpanStart < start
+                || InExclusiveBranches(afterAncestors ??= AncestorsOf(after), reference))
             {
                 continue;
             }
@@ -186,6 +192,54 @@ internal static class ResultUsage
         references.RemoveAll(r => r.Syntax.SpanStart > nextWrite);
         references.Sort((a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
         return references;
+    }
+
+    /// <summary><paramref name="operation"/> and the operations around it, innermost first.</summary>
+    private static List<IOperation> AncestorsOf(IOperation operation)
+    {
+        var ancestors = new List<IOperation>();
+        for (var current = operation; current is not null; current = current.Parent)
+        {
+            ancestors.Add(current);
+        }
+
+        return ancestors;
+    }
+
+    /// <summary>
+    /// True when the operation whose <see cref="AncestorsOf"/> are <paramref name="firstAncestors"/> and
+    /// <paramref name="second"/> lie in different branches of one conditional (<c>if</c>/<c>else</c>, <c>?:</c>) or in
+    /// different sections of one <c>switch</c>: one pass through the code runs at most one of them.
+    /// </summary>
+    private static bool InExclusiveBranches(List<IOperation> firstAncestors, IOperation second)
+    {
+        // The first operation around 'second' that is also around the first one, and the child through which each of
+        // the two is reached from it.
+        IOperation? secondChild = null;
+        for (var current = second; current is not null; secondChild = current, current = current.Parent)
+        {
+            var index = firstAncestors.IndexOf(current);
+            if (index < 0)
+            {
+                continue;
+            }
+
+            if (index == 0 || secondChild is null)
+            {
+                return false; // one contains the other
+            }
+
+            var firstChild = firstAncestors[index - 1];
+            return current switch
+            {
+                IConditionalOperation conditional => conditional.WhenFalse is { } whenFalse
+                    && ((firstChild == conditional.WhenTrue && secondChild == whenFalse) || (firstChild == whenFalse && secondChild == conditional.WhenTrue)),
+                ISwitchOperation => firstChild is ISwitchCaseOperation && secondChild is ISwitchCaseOperation && firstChild != secondChild,
+                _ => false,
+            };
+        }
+
+        return false;
     }
 
     /// <summary>The local, parameter or field <paramref name="operation"/> reads (through conversions), else <c>null</c>.</summary>

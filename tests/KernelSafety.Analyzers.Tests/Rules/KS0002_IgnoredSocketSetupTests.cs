@@ -2532,6 +2532,129 @@ public class KS0002_IgnoredSocketSetupTests
             """ + NonBlockingLibc);
 
     // =============================================================================================
+    // One result local assigned in exclusive branches (found by the quiet-code pass on new interop code)
+
+    [Fact]
+    public Task Result_assigned_in_either_branch_of_an_if_and_tested_after_it_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Open(int fd, bool v4, byte[] address4, byte[] address6, byte[] msg)
+                {
+                    int rc;
+                    if (v4)
+                    {
+                        rc = Libc.connect(fd, address4, address4.Length);
+                    }
+                    else
+                    {
+                        rc = Libc.connect(fd, address6, address6.Length);
+                    }
+
+                    if (rc < 0)
+                    {
+                        throw new InvalidOperationException("connect failed: " + Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Result_assigned_in_either_branch_and_handed_to_a_throwing_helper_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Open(int fd, bool v4, byte[] address4, byte[] address6, byte[] msg)
+                {
+                    int result = v4
+                        ? Libc.connect(fd, address4, address4.Length)
+                        : Libc.connect(fd, address6, address6.Length);
+                    ThrowOnError(result);
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void OpenEither(int fd, bool v4, byte[] address4, byte[] address6, byte[] msg)
+                {
+                    int result;
+                    if (v4) result = Libc.connect(fd, address4, address4.Length);
+                    else result = Libc.connect(fd, address6, address6.Length);
+                    ThrowOnError(result);
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                private static void ThrowOnError(int result)
+                {
+                    if (result != 0) throw new InvalidOperationException("connect failed: " + Marshal.GetLastPInvokeError());
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Result_assigned_in_each_section_of_a_switch_and_tested_after_it_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Open(int fd, int family, byte[] address4, byte[] address6, byte[] msg)
+                {
+                    int rc;
+                    switch (family)
+                    {
+                        case 2:
+                            rc = Libc.connect(fd, address4, address4.Length);
+                            break;
+                        case 10:
+                            rc = Libc.connect(fd, address6, address6.Length);
+                            break;
+                        default:
+                            throw new ArgumentOutOfRangeException(nameof(family));
+                    }
+
+                    if (rc != 0) return;
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Result_of_one_branch_untested_while_the_other_branch_tests_its_own_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Connector
+            {
+                public void Open(int fd, bool v4, byte[] address4, byte[] address6, byte[] msg)
+                {
+                    int rc;
+                    if (v4)
+                    {
+                        rc = {|#0:Libc.connect(fd, address4, address4.Length)|};
+                    }
+                    else
+                    {
+                        rc = Libc.connect(fd, address6, address6.Length);
+                        if (rc < 0) return;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc,
+            VerifyCS.Diagnostic("KS0002").WithLocation(0).WithArguments(
+                "connect", "'rc' is never tested for failure before 'fd' is used; test it and leave the method on failure"));
+
+    // =============================================================================================
     // Review: fix correctness
 
     [Fact]
