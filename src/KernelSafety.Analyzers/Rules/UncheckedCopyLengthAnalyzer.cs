@@ -334,6 +334,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 bounded = checkedValue is null
                     ? checkedForm is not null && GuardAnalysis.IsBounded(checkedForm, site.Invocation, capacity, LengthOfVariable, cancellationToken)
                     : GuardAnalysis.IsBounded(checkedValue, capacity, LengthOfVariable, cancellationToken);
+                bounded = bounded || (checkedForm is not null && FlushedWhenFull(operand, size, checkedValue, checkedForm));
             }
 
             if (bounded)
@@ -547,35 +548,211 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// <summary>How many units (elements or bytes) fit from the operand's offset to its end, or null.</summary>
         private LinearForm? Capacity(CopyOperand operand, BufferSize size)
         {
+            if (Total(operand, size) is not { } total)
+            {
+                return null;
+            }
+
+            if (operand.ViewLength is not null || operand.StartsAtZero)
+            {
+                return total;
+            }
+
+            return OffsetInUnits(operand, size) is { } offset ? total.Subtract(offset) : null;
+        }
+
+        /// <summary>The whole buffer's size in the copy's units (a view's own length for a view with one).</summary>
+        private LinearForm? Total(CopyOperand operand, BufferSize size)
+        {
             var scale = UnitScale(size);
             if (scale <= 0)
             {
                 return null;
             }
 
-            LinearForm total;
             if (operand.ViewLength is not null)
             {
                 return size.Elements!.Scale(scale);
             }
 
             var variable = LinearForm.GetVariable(operand.Buffer);
-            total = variable is not null && HasLength(operand.Buffer!.Type)
+            return variable is not null && HasLength(operand.Buffer!.Type)
                 ? LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable)).Scale(scale)
                 : size.Elements!.Scale(scale);
+        }
 
-            if (operand.StartsAtZero)
+        /// <summary>The operand's offset in the copy's units, or null when it has none that is linear.</summary>
+        private LinearForm? OffsetInUnits(CopyOperand operand, BufferSize size)
+            => LinearForm.From(operand.Offset) is { } offset ? (operand.OffsetCountsElements ? offset.Scale(UnitScale(size)) : offset) : null;
+
+        /// <summary>
+        /// A batching writer's "flush when full": the count is at most the whole buffer, the offset is a cursor in the
+        /// object's own private fields, and a test before the copy of whether cursor + count exceeds the buffer (extra
+        /// positive terms allowed, <c>_length + separator + line.Length &gt; _batch.Length</c>) resets the cursor when it
+        /// does, by assigning it or by calling a method of the type that assigns it (<c>Flush()</c>). The reset's
+        /// value is not followed (that would take the callee's paths), so the cursor is taken as reset.
+        /// </summary>
+        private bool FlushedWhenFull(CopyOperand operand, BufferSize size, IOperation? count, LinearForm countForm)
+        {
+            if (method?.ContainingType is not { } type || operand.Offset is null || operand.ViewLength is not null
+                || Total(operand, size) is not { } total || OffsetInUnits(operand, size) is not { } offset || offset.Terms.Count == 0)
             {
-                return total;
+                return false;
             }
 
-            var offset = LinearForm.From(operand.Offset);
-            if (offset is null)
+            // The cursor: the object's own private fields, counted up.
+            var cursor = new List<IFieldSymbol>();
+            foreach (var (term, coefficient) in offset.Terms)
             {
-                return null;
+                if (term.Kind != LinearTermKind.Value || coefficient <= 0
+                    || term.Symbol is not IFieldSymbol { DeclaredAccessibility: Accessibility.Private } field
+                    || !SymbolEqualityComparer.Default.Equals(field.ContainingType, type))
+                {
+                    return false;
+                }
+
+                cursor.Add(field);
             }
 
-            return total.Subtract(operand.OffsetCountsElements ? offset.Scale(scale) : offset);
+            var fits = countForm.Add(offset).Subtract(total);
+            var overrun = GuardAnalysis.SubstituteLengths(fits, LengthOfVariable);
+            if (!(count is null
+                    ? GuardAnalysis.IsBounded(countForm, site.Invocation, total, LengthOfVariable, cancellationToken)
+                    : GuardAnalysis.IsBounded(count, total, LengthOfVariable, cancellationToken)))
+            {
+                return false;
+            }
+
+            for (IOperation current = site.Invocation; current.Parent is { } parent; current = parent)
+            {
+                if (parent is not IBlockOperation block)
+                {
+                    continue;
+                }
+
+                foreach (var statement in block.Operations)
+                {
+                    if (statement == current)
+                    {
+                        break;
+                    }
+
+                    if (statement is IConditionalOperation test && ResetsWhenFull(test, overrun, cursor, type))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// True when <paramref name="test"/> asks whether the cursor plus the count (and other positive terms) exceed the
+        /// buffer (<paramref name="overrun"/> is cursor + count - size) and, in the branch where they do, assigns the
+        /// cursor or calls a method of <paramref name="type"/> on this object whose body may assign it.
+        /// </summary>
+        private bool ResetsWhenFull(IConditionalOperation test, LinearForm overrun, List<IFieldSymbol> cursor, INamedTypeSymbol type)
+        {
+            if (LinearForm.Strip(test.Condition) is not IBinaryOperation { OperatorMethod: null } comparison)
+            {
+                return false;
+            }
+
+            // The condition holds when 'exceeds' is positive: left - right for '>', right - left for '<'.
+            bool greater;
+            switch (comparison.OperatorKind)
+            {
+                case BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual:
+                    greater = true;
+                    break;
+                case BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual:
+                    greater = false;
+                    break;
+                default:
+                    return false;
+            }
+
+            if (LinearForm.From(comparison.LeftOperand) is not { } left || LinearForm.From(comparison.RightOperand) is not { } right)
+            {
+                return false;
+            }
+
+            var exceeds = GuardAnalysis.SubstituteLengths(greater ? left.Subtract(right) : right.Subtract(left), LengthOfVariable);
+
+            // 'pos + count > size' (exceeds is the overrun, plus positive terms): the full branch is the one taken when
+            // it holds. 'pos + count <= size' (exceeds is minus the overrun, minus positive terms): the other one.
+            IOperation? full;
+            if (OnlyPositiveTerms(exceeds.Subtract(overrun)))
+            {
+                full = test.WhenTrue;
+            }
+            else if (OnlyPositiveTerms(exceeds.Scale(-1).Subtract(overrun)))
+            {
+                full = test.WhenFalse;
+            }
+            else
+            {
+                return false;
+            }
+
+            return full is not null && Resets(full, cursor, type);
+        }
+
+        /// <summary>True when <paramref name="form"/> is a non-negative constant plus terms with positive coefficients.</summary>
+        private static bool OnlyPositiveTerms(LinearForm form)
+        {
+            if (form.Constant < 0)
+            {
+                return false;
+            }
+
+            foreach (var (_, coefficient) in form.Terms)
+            {
+                if (coefficient <= 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>True when <paramref name="branch"/> may assign a cursor field, itself or through a method of the type.</summary>
+        private bool Resets(IOperation branch, List<IFieldSymbol> cursor, INamedTypeSymbol type)
+        {
+            var text = TreeText.Of(branch.Syntax.SyntaxTree, cancellationToken);
+            foreach (var field in cursor)
+            {
+                if (TextReads.MayAssign(text, branch.Syntax.SpanStart, branch.Syntax.Span.End, field.Name, declaration: -1))
+                {
+                    return true;
+                }
+            }
+
+            foreach (var operation in branch.DescendantsAndSelf())
+            {
+                if (operation is not IInvocationOperation { TargetMethod: { IsStatic: false } callee } invocation
+                    || invocation.Instance is not (null or IInstanceReferenceOperation)
+                    || !SymbolEqualityComparer.Default.Equals(callee.ContainingType, type))
+                {
+                    continue;
+                }
+
+                foreach (var reference in callee.DeclaringSyntaxReferences)
+                {
+                    var calleeText = TreeText.Of(reference.SyntaxTree, cancellationToken);
+                    foreach (var field in cursor)
+                    {
+                        if (TextReads.MayAssign(calleeText, reference.Span.Start, reference.Span.End, field.Name, declaration: -1))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+
+            return false;
         }
 
         /// <summary>The capacity as C# text: <c>msg.Length</c>, <c>msg.Length - off</c>, <c>80</c>, <c>n</c>.</summary>

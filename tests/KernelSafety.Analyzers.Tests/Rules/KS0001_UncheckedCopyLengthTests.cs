@@ -1932,6 +1932,136 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Batch_that_is_flushed_when_the_next_line_does_not_fit_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            class StatsBatch
+            {
+                public const int MaxPacketSize = 1432;
+                private readonly byte[] _batch = new byte[MaxPacketSize];
+                private readonly object _gate = new object();
+                private int _batchLength;
+
+                public void Append(ReadOnlySpan<byte> line)
+                {
+                    if (line.Length > MaxPacketSize)
+                    {
+                        return;
+                    }
+
+                    lock (_gate)
+                    {
+                        int separator = _batchLength == 0 ? 0 : 1;
+                        if (_batchLength + separator + line.Length > _batch.Length)
+                        {
+                            FlushLocked();
+                            separator = 0;
+                        }
+
+                        if (separator == 1)
+                        {
+                            _batch[_batchLength++] = (byte)'\n';
+                        }
+
+                        line.CopyTo(_batch.AsSpan(_batchLength));
+                        _batchLength += line.Length;
+                    }
+                }
+
+                private void FlushLocked()
+                {
+                    if (_batchLength == 0) return;
+                    Console.OpenStandardOutput().Write(_batch, 0, _batchLength);
+                    _batchLength = 0;
+                }
+            }
+
+            class ChunkWriter
+            {
+                private readonly byte[] _buffer = new byte[4096];
+                private readonly Stream _stream;
+                private int _pos;
+
+                public ChunkWriter(Stream stream) => _stream = stream;
+
+                public void Write(byte[] data, int offset, int count)
+                {
+                    if (count > _buffer.Length) throw new ArgumentOutOfRangeException(nameof(count));
+                    if (_buffer.Length < _pos + count)
+                    {
+                        _stream.Write(_buffer, 0, _pos);
+                        _pos = 0;
+                    }
+
+                    Buffer.BlockCopy(data, offset, _buffer, _pos, count);
+                    _pos += count;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Batch_flush_that_cannot_make_room_or_resets_nothing_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            class ChunkWriter
+            {
+                private readonly byte[] _buffer = new byte[4096];
+                private readonly Stream _stream;
+                private int _pos;
+                private int _flushes;
+
+                public ChunkWriter(Stream stream) => _stream = stream;
+
+                public void WriteAnySize(byte[] data, int count)
+                {
+                    if (_pos + count > _buffer.Length)
+                    {
+                        Flush();
+                    }
+
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _pos, count)|};
+                    _pos += count;
+                }
+
+                public void WriteAfterCounting(byte[] data, int count)
+                {
+                    if (count > _buffer.Length) throw new ArgumentOutOfRangeException(nameof(count));
+                    if (_pos + count > _buffer.Length)
+                    {
+                        CountFlush();
+                    }
+
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _pos, count)|};
+                    _pos += count;
+                }
+
+                public void WriteAfterTestingTheCountAlone(byte[] data, int count)
+                {
+                    if (count > _buffer.Length) throw new ArgumentOutOfRangeException(nameof(count));
+                    if (count > _buffer.Length / 2)
+                    {
+                        Flush();
+                    }
+
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _pos, count)|};
+                    _pos += count;
+                }
+
+                private void Flush()
+                {
+                    _stream.Write(_buffer, 0, _pos);
+                    _pos = 0;
+                }
+
+                private void CountFlush() => _flushes++;
+            }
+            """);
+
+    [Fact]
     public Task State_that_the_caller_can_reach_or_size_is_still_checked()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
