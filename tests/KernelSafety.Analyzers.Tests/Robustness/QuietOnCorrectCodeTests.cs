@@ -53,12 +53,15 @@ public class QuietOnCorrectCodeTests(ITestOutputHelper output)
     /// <summary>
     /// Hand-written correct code in the styles of real projects (QuietCode/*/MANIFEST.md lists its look-alikes of each
     /// rule and why each is correct): managed socket clients and servers, libc interop and device files, buffers and
-    /// binary serialization. Each folder is compiled on its own, as the project it was written and built as.
+    /// binary serialization, device-to-socket bridges done right, and .NET Framework-era socket code (APM, byte[] +
+    /// offset + count). Each folder is compiled on its own, as the project it was written and built as.
     /// </summary>
     [Theory]
     [InlineData("Sockets")]
     [InlineData("Interop")]
     [InlineData("Buffers")]
+    [InlineData("Bridges")]
+    [InlineData("Legacy")]
     public async Task Handwritten_correct_code_has_no_diagnostics(string folder)
     {
         var root = RuleCatalogTests.RepositoryRoot();
