@@ -53,8 +53,8 @@ public class QuietOnCorrectCodeTests(ITestOutputHelper output)
     /// <summary>
     /// Hand-written correct code in the styles of real projects (QuietCode/*/MANIFEST.md lists its look-alikes of each
     /// rule and why each is correct): managed socket clients and servers, libc interop and device files, buffers and
-    /// binary serialization, device-to-socket bridges done right, and .NET Framework-era socket code (APM, byte[] +
-    /// offset + count). Each folder is compiled on its own, as the project it was written and built as.
+    /// binary serialization, device-to-socket bridges done right, .NET Framework-era socket code (APM, byte[] +
+    /// offset + count), and wire-protocol clients (RESP, MQTT, DNS, SNTP, Modbus, WebSocket, syslog, PROXY v2). Each folder is compiled on its own, as the project it was written and built as.
     /// </summary>
     [Theory]
     [InlineData("Sockets")]
@@ -62,6 +62,7 @@ public class QuietOnCorrectCodeTests(ITestOutputHelper output)
     [InlineData("Buffers")]
     [InlineData("Bridges")]
     [InlineData("Legacy")]
+    [InlineData("Protocols")]
     public async Task Handwritten_correct_code_has_no_diagnostics(string folder)
     {
         var root = RuleCatalogTests.RepositoryRoot();
