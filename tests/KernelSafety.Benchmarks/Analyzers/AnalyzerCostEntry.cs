@@ -490,9 +490,16 @@ public static class AnalyzerCostEntry
     private static ImmutableArray<MetadataReference> PlatformReferences()
         => ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
             .Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
+            .Where(p => IsFrameworkAssembly(Path.GetFileName(p)))
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .ToImmutableArray();
+
+    // The shared framework's own assemblies, not the harness's (Roslyn, BenchmarkDotNet, ours): user sources that
+    // throw Win32Exception need Microsoft.Win32.Primitives, which a filter on "System." alone left out.
+    private static bool IsFrameworkAssembly(string fileName)
+        => fileName.StartsWith("System.", StringComparison.Ordinal)
+            || fileName.StartsWith("Microsoft.Win32.", StringComparison.Ordinal)
+            || fileName is "mscorlib.dll" or "netstandard.dll" or "Microsoft.VisualBasic.dll" or "Microsoft.VisualBasic.Core.dll" or "Microsoft.CSharp.dll";
 
     private static IReadOnlyList<(string Path, string Text)> ReadUserSources(IEnumerable<string> paths)
         => paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*.cs", SearchOption.AllDirectories) : [p])
