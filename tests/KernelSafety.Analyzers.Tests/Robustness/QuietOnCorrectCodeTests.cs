@@ -54,7 +54,9 @@ public class QuietOnCorrectCodeTests(ITestOutputHelper output)
     /// Hand-written correct code in the styles of real projects (QuietCode/*/MANIFEST.md lists its look-alikes of each
     /// rule and why each is correct): managed socket clients and servers, libc interop and device files, buffers and
     /// binary serialization, device-to-socket bridges done right, .NET Framework-era socket code (APM, byte[] +
-    /// offset + count), and wire-protocol clients (RESP, MQTT, DNS, SNTP, Modbus, WebSocket, syslog, PROXY v2). Each folder is compiled on its own, as the project it was written and built as.
+    /// offset + count), wire-protocol clients (RESP, MQTT, DNS, SNTP, Modbus, WebSocket, syslog, PROXY v2), game-style UDP
+    /// (reliable UDP, fragmentation, NAT punching, codecs, pcap) and reusable library wrappers (buffered and framing
+    /// streams, SOCKS5, StatsD, native sockets). Each folder is compiled on its own, as the project it was written and built as.
     /// </summary>
     [Theory]
     [InlineData("Sockets")]
@@ -63,6 +65,8 @@ public class QuietOnCorrectCodeTests(ITestOutputHelper output)
     [InlineData("Bridges")]
     [InlineData("Legacy")]
     [InlineData("Protocols")]
+    [InlineData("GameNet")]
+    [InlineData("Library")]
     public async Task Handwritten_correct_code_has_no_diagnostics(string folder)
     {
         var root = RuleCatalogTests.RepositoryRoot();
