@@ -30,6 +30,7 @@ internal sealed class KnownSymbols
     private object? memoryExtensions;
     private object? bitConverter;
     private object? threadStaticAttribute;
+    private object? generatedCodeAttribute;
     private object? argumentOutOfRangeException;
     private object? timeoutException;
     private object? marshal;
@@ -96,6 +97,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? MemoryExtensions => Resolve(ref memoryExtensions, "System.MemoryExtensions");
     public INamedTypeSymbol? BitConverter => Resolve(ref bitConverter, "System.BitConverter");
     public INamedTypeSymbol? ThreadStaticAttribute => Resolve(ref threadStaticAttribute, "System.ThreadStaticAttribute");
+    public INamedTypeSymbol? GeneratedCodeAttribute => Resolve(ref generatedCodeAttribute, "System.CodeDom.Compiler.GeneratedCodeAttribute");
     public INamedTypeSymbol? ArgumentOutOfRangeException => Resolve(ref argumentOutOfRangeException, "System.ArgumentOutOfRangeException");
     public INamedTypeSymbol? TimeoutException => Resolve(ref timeoutException, "System.TimeoutException");
     public INamedTypeSymbol? Marshal => Resolve(ref marshal, "System.Runtime.InteropServices.Marshal");

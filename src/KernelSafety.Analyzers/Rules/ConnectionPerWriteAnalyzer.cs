@@ -30,7 +30,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(static compilationContext =>
         {
             // Only types whose source spells a connect (or a client made with a host and port) are looked at; the
@@ -405,7 +405,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(
+            context.Report(Diagnostic.Create(
                 DiagnosticDescriptors.ConnectionPerWrite,
                 connect.Syntax.GetLocation(),
                 method.Name,

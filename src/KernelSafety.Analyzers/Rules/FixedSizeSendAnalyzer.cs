@@ -44,7 +44,7 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(start =>
         {
             // Only types whose source spells a send, write or decode are looked at (SourceIndex); the socket, stream and
@@ -181,7 +181,7 @@ public sealed class FixedSizeSendAnalyzer : DiagnosticAnalyzer
             ? view.Reference.Syntax.ToString() + ".Length"
             : countExpression.Syntax.ToString();
 
-        context.ReportDiagnostic(Diagnostic.Create(
+        context.Report(Diagnostic.Create(
             DiagnosticDescriptors.FixedSizeSend,
             invocation.Syntax.GetLocation(),
             additionalLocations: new[] { target, view.Reference.Syntax.GetLocation() },

@@ -61,7 +61,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(start =>
         {
             // Only types whose source spells a connect or socket call are looked at (SourceIndex); the socket and interop
@@ -297,7 +297,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             builder.Add(ResultLocalProperty, resultLocal);
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
+        context.Report(Diagnostic.Create(
             DiagnosticDescriptors.IgnoredSocketSetup,
             invocation.Syntax.GetLocation(),
             additionalLocations: new[] { test.FailureBranch!.Syntax.GetLocation() },
@@ -676,7 +676,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     private static void ReportIgnoredWait(OperationAnalysisContext context, IInvocationOperation invocation, string display, IInvocationOperation wait)
     {
         var timeout = wait.Arguments[0].Value.Syntax.ToString();
-        context.ReportDiagnostic(Diagnostic.Create(
+        context.Report(Diagnostic.Create(
             DiagnosticDescriptors.IgnoredSocketSetup,
             invocation.Syntax.GetLocation(),
             additionalLocations: new[] { wait.Syntax.GetLocation() },
@@ -850,7 +850,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
+        context.Report(Diagnostic.Create(
             DiagnosticDescriptors.IgnoredSocketSetup,
             invocation.Syntax.GetLocation(),
             additionalLocations: swallowing,
@@ -994,7 +994,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             properties = properties.Add(ResultLocalProperty, resultLocal);
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
+        context.Report(Diagnostic.Create(
             DiagnosticDescriptors.IgnoredSocketSetup,
             invocation.Syntax.GetLocation(),
             properties,

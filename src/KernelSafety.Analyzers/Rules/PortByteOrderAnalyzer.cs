@@ -41,7 +41,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(static start =>
         {
             // System.Net (IPAddress) is checked where a finding is reported, not here: the lookup searches every
@@ -294,7 +294,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
+        context.Report(Diagnostic.Create(
             DiagnosticDescriptors.PortByteOrder,
             reportOn.GetLocation(),
             additional,

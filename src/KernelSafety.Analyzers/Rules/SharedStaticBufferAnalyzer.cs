@@ -29,7 +29,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(static compilationContext =>
         {
             // Only types whose source declares a static buffer that the source may write (SourceIndex) are looked at:
@@ -99,7 +99,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
         var buffers = new TypeBuffers(candidates, new InitializationCalls(type), new StoredValues(), hasPrivateHelpers);
         buffers.RegisterIn(context, symbols);
-        context.RegisterSymbolEndAction(endContext => Report(endContext, candidates, buffers.Initialization, buffers.Stores));
+        context.RegisterSymbolEndAction(endContext => Report(endContext, symbols, candidates, buffers.Initialization, buffers.Stores));
         return buffers;
     }
 
@@ -281,6 +281,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
     private static void Report(
         SymbolAnalysisContext context,
+        KnownSymbols symbols,
         Dictionary<IFieldSymbol, Writes> candidates,
         InitializationCalls initialization,
         StoredValues stores)
@@ -307,7 +308,10 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 }
             }
 
-            if (first is null || field.Locations.IsEmpty)
+            // The field may be declared in generated code the driver did not look at: another part of the type, or a
+            // field with [GeneratedCode] of its own.
+            if (first is null || field.Locations.IsEmpty
+                || GeneratedCode.IsGenerated(field.Locations[0], field, context.Options, symbols, context.CancellationToken))
             {
                 continue;
             }

@@ -59,7 +59,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(start =>
         {
             // Only types whose source spells a copy call are looked at (SourceIndex); Buffer, Array and the others are
@@ -119,7 +119,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             properties[GuardMessageProperty] = finding.GuardMessage;
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
+        context.Report(Diagnostic.Create(
             DiagnosticDescriptors.UncheckedCopyLength,
             invocation.Syntax.GetLocation(),
             additionalLocations,

@@ -38,7 +38,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
     public override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(start =>
         {
             // Only types whose source spells a send are looked at (SourceIndex), and no symbol-start action at all when
@@ -163,7 +163,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                     && (mayBlock is null || !mayBlock.ContainsKey(socket))
                     && (socket is not (ILocalSymbol or IParameterSymbol) || position < diagnostic.Location.SourceSpan.Start))
                 {
-                    context.ReportDiagnostic(diagnostic);
+                    context.Report(diagnostic);
                 }
             }
         }
@@ -221,7 +221,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             var properties = ImmutableDictionary<string, string?>.Empty
                 .Add(KindProperty, KindNative)
                 .Add(DontWaitProperty, dontWait ? "true" : "false");
-            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UncheckedSendResult, invocation.Syntax.GetLocation(), properties, entryPoint, detail));
+            context.Report(Diagnostic.Create(DiagnosticDescriptors.UncheckedSendResult, invocation.Syntax.GetLocation(), properties, entryPoint, detail));
         }
 
         private void AnalyzeSocketSend(OperationAnalysisContext context, IInvocationOperation invocation, IMethodSymbol method)
@@ -256,7 +256,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 if (where is not null)
                 {
                     var properties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindSocketError);
-                    context.ReportDiagnostic(Diagnostic.Create(
+                    context.Report(Diagnostic.Create(
                         DiagnosticDescriptors.UncheckedSendResult,
                         invocation.Syntax.GetLocation(),
                         properties,

@@ -44,7 +44,7 @@ internal static class AnalysisHarness
 
     /// <summary>Runs the analyzers; returns their diagnostics and every failure (exception or AD0001) found.</summary>
     public static async Task<(ImmutableArray<Diagnostic> Diagnostics, List<string> Failures)> AnalyzeAsync(
-        Compilation compilation, CancellationToken cancellationToken = default)
+        Compilation compilation, CancellationToken cancellationToken = default, AnalyzerOptions? options = null)
     {
         if (Analyzers.IsEmpty)
         {
@@ -55,7 +55,7 @@ internal static class AnalysisHarness
         var withAnalyzers = compilation.WithAnalyzers(
             Analyzers,
             new CompilationWithAnalyzersOptions(
-                new AnalyzerOptions([]),
+                options ?? new AnalyzerOptions([]),
                 onAnalyzerException: (ex, analyzer, _) => failures.Add($"{analyzer.GetType().Name} threw {ex.GetType().Name}: {ex.Message}\n{ex.StackTrace}"),
                 concurrentAnalysis: false,
                 logAnalyzerExecutionTime: false));

@@ -16,12 +16,15 @@ namespace KernelSafety.Benchmarks.Analyzers;
 /// The analyzer cost harness. In one process it compiles each corpus, times the compiler's own
 /// diagnostics pass, then runs KernelSafety's analyzers and the SDK's NetAnalyzers for the comparable
 /// rules (CA1806, CA2022, CA2000) on the same compilation with execution-time logging, and reports
-/// ratios, and what each side adds to the bytes an analysis pass allocates. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [--list] [--workstation-gc] [file.cs|folder ...]</c>;
-/// <c>--list</c> prints every KernelSafety diagnostic of the user sources (file:line: id message).
+/// ratios, and what each side adds to the bytes an analysis pass allocates. Usage: <c>analyzers [--lines N] [--runs N] [--smoke] [--list] [--workstation-gc] [--corpus NAME ...] [file.cs|folder ...]</c>;
+/// <c>--list</c> prints every KernelSafety diagnostic of the user sources (file:line: id message); <c>--corpus</c>
+/// measures only the generated corpora named (mixed, correct, ordinary, plain, interop, long; "none" for user sources alone).
 /// </summary>
 public static class AnalyzerCostEntry
 {
     private static readonly string[] BaselineRuleIds = ["CA1806", "CA2022", "CA2000"];
+
+    private static readonly string[] CorpusNames = ["mixed", "correct", "ordinary", "plain", "interop", "long"];
 
     public static int Run(string[] args)
     {
@@ -29,10 +32,28 @@ public static class AnalyzerCostEntry
         var list = false;
         var workstationGc = false;
         var userPaths = new List<string>();
+        var corpora = new HashSet<string>(StringComparer.Ordinal);
+        var expectCorpus = false;
         var known = size.ReadAll(args, argument =>
         {
+            if (expectCorpus)
+            {
+                expectCorpus = false;
+                if (argument != "none" && !CorpusNames.Contains(argument))
+                {
+                    Console.Error.WriteLine($"error: --corpus takes one of {string.Join(", ", CorpusNames)} or none, not '{argument}'");
+                    return false;
+                }
+
+                corpora.Add(argument);
+                return true;
+            }
+
             switch (argument)
             {
+                case "--corpus":
+                    expectCorpus = true;
+                    return true;
                 case "--list":
                     list = true;
                     return true;
@@ -43,14 +64,22 @@ public static class AnalyzerCostEntry
                     userPaths.Add(path);
                     return true;
                 default:
-                    Console.Error.WriteLine($"error: '{argument}' is neither an option (--lines N, --runs N, --smoke, --list, --workstation-gc) nor an existing .cs file or folder");
+                    Console.Error.WriteLine($"error: '{argument}' is neither an option (--lines N, --runs N, --smoke, --list, --workstation-gc, --corpus NAME) nor an existing .cs file or folder");
                     return false;
             }
         });
+        if (known && expectCorpus)
+        {
+            Console.Error.WriteLine($"error: --corpus needs a name: {string.Join(", ", CorpusNames)} or none");
+            known = false;
+        }
+
         if (!known)
         {
             return 2;
         }
+
+        bool Wanted(string corpus) => corpora.Count == 0 || corpora.Contains(corpus);
 
         var (lines, runs) = (size.Lines, size.Runs);
 
@@ -74,25 +103,53 @@ public static class AnalyzerCostEntry
         Measure("warm-up", CorpusGenerator.Generate(CorpusKind.Mixed, 5_000, seed: 7), references, ours, baseline, runs: 1, quiet: true);
 
         // A quarter the size: what it shows is how the cost grows with the number of P/Invokes a compilation declares.
-        var interopLayer = CorpusGenerator.Generate(CorpusKind.InteropLayer, lines / 4);
-        var results = new List<Result>
+        var results = new List<Result>();
+        Result? mixed = null, ordinary = null, plain = null;
+        if (Wanted("mixed"))
         {
-            Measure("mixed (sockets, interop, ordinary)", CorpusGenerator.Generate(CorpusKind.Mixed, lines), references, ours, baseline, runs),
-            Measure("no socket or interop code", CorpusGenerator.Generate(CorpusKind.Ordinary, lines), references, ours, baseline, runs),
-            Measure("no socket, interop or copy call", CorpusGenerator.Generate(CorpusKind.Plain, lines), references, ours, baseline, runs),
-            Measure($"interop layer ({CountImports(interopLayer):N0} P/Invokes), no sockets", interopLayer, references, ours, baseline, runs),
-        };
+            results.Add(mixed = Measure("mixed (sockets, interop, ordinary)", CorpusGenerator.Generate(CorpusKind.Mixed, lines), references, ours, baseline, runs));
+        }
 
-        // One method, twice as long: linear cost doubles. The blocks scale with the corpus so --smoke stays small.
-        var blocks = Math.Max(50, lines / 500);
-        var longMethod = Measure($"one method of {blocks:N0} blocks", CorpusGenerator.LongMethod(blocks), references, ours, baseline, runs);
-        var longerMethod = Measure($"one method of {2 * blocks:N0} blocks", CorpusGenerator.LongMethod(2 * blocks), references, ours, baseline, runs);
-        var flatMethod = Measure($"one flat method of {blocks:N0} groups", CorpusGenerator.LongMethod(blocks, flat: true), references, ours, baseline, runs);
-        var longerFlatMethod = Measure($"one flat method of {2 * blocks:N0} groups", CorpusGenerator.LongMethod(2 * blocks, flat: true), references, ours, baseline, runs);
-        results.Add(longMethod);
-        results.Add(longerMethod);
-        results.Add(flatMethod);
-        results.Add(longerFlatMethod);
+        if (Wanted("correct"))
+        {
+            // The same share of socket and interop code as the mixed corpus, all of it written correctly: what the
+            // rules cost on code they must look at and prove, without the mixed corpus's findings.
+            results.Add(Measure("sockets and interop, correct (no findings)", CorpusGenerator.Generate(CorpusKind.CorrectSockets, lines), references, ours, baseline, runs));
+        }
+
+        if (Wanted("ordinary"))
+        {
+            results.Add(ordinary = Measure("no socket or interop code", CorpusGenerator.Generate(CorpusKind.Ordinary, lines), references, ours, baseline, runs));
+        }
+
+        if (Wanted("plain"))
+        {
+            results.Add(plain = Measure("no socket, interop or copy call", CorpusGenerator.Generate(CorpusKind.Plain, lines), references, ours, baseline, runs));
+        }
+
+        if (Wanted("interop"))
+        {
+            // A quarter the size: what it shows is how the cost grows with the number of P/Invokes a compilation declares.
+            var interopLayer = CorpusGenerator.Generate(CorpusKind.InteropLayer, lines / 4);
+            results.Add(Measure($"interop layer ({CountImports(interopLayer):N0} P/Invokes), no sockets", interopLayer, references, ours, baseline, runs));
+        }
+
+        string? growth = null;
+        if (Wanted("long"))
+        {
+            // One method, twice as long: linear cost doubles. The blocks scale with the corpus so --smoke stays small.
+            var blocks = Math.Max(50, lines / 500);
+            var longMethod = Measure($"one method of {blocks:N0} blocks", CorpusGenerator.LongMethod(blocks), references, ours, baseline, runs);
+            var longerMethod = Measure($"one method of {2 * blocks:N0} blocks", CorpusGenerator.LongMethod(2 * blocks), references, ours, baseline, runs);
+            var flatMethod = Measure($"one flat method of {blocks:N0} groups", CorpusGenerator.LongMethod(blocks, flat: true), references, ours, baseline, runs);
+            var longerFlatMethod = Measure($"one flat method of {2 * blocks:N0} groups", CorpusGenerator.LongMethod(2 * blocks, flat: true), references, ours, baseline, runs);
+            results.Add(longMethod);
+            results.Add(longerMethod);
+            results.Add(flatMethod);
+            results.Add(longerFlatMethod);
+            growth = $"Growth with one method's length: twice the blocks, {Growth(longMethod, longerMethod)}; flat, twice the groups, {Growth(flatMethod, longerFlatMethod)} (2 is linear).";
+        }
+
         if (userPaths.Count > 0)
         {
             results.Add(Measure("user sources", ReadUserSources(userPaths), references, ours, baseline, runs, list: list));
@@ -110,15 +167,24 @@ public static class AnalyzerCostEntry
         }
 
         Console.WriteLine();
-        Console.WriteLine($"Growth with one method's length: twice the blocks, {Growth(longMethod, longerMethod)}; flat, twice the groups, {Growth(flatMethod, longerFlatMethod)} (2 is linear).");
+        if (growth is not null)
+        {
+            Console.WriteLine(growth);
+        }
+
         Console.WriteLine("Targets: <= 1% of compile time on the mixed corpus, <= 0.1% on the corpora with no socket or interop code.");
-        Console.WriteLine(
-            $"mixed: {Target(results[0], 0.01)}; no sockets or interop: {Target(results[1], 0.001)}; no sockets, interop or copies: {Target(results[2], 0.001)}");
+        Console.WriteLine(string.Join("; ", new[]
+        {
+            Target("mixed", mixed, 0.01),
+            Target("no sockets or interop", ordinary, 0.001),
+            Target("no sockets, interop or copies", plain, 0.001),
+        }.OfType<string>()));
         return 0;
     }
 
-    private static string Target(Result result, double share)
-        => result.OurTime.TotalMilliseconds <= share * result.CompileTime.TotalMilliseconds ? "met" : "NOT met";
+    private static string? Target(string name, Result? result, double share)
+        => result is null ? null
+            : $"{name}: {(result.OurTime.TotalMilliseconds <= share * result.CompileTime.TotalMilliseconds ? "met" : "NOT met")}";
 
     private static string Growth(Result shorter, Result longer)
         => $"{longer.OurTime.TotalMilliseconds / shorter.OurTime.TotalMilliseconds:F2}x KernelSafety time ({longer.CompileTime.TotalMilliseconds / shorter.CompileTime.TotalMilliseconds:F2}x compile time)";
