@@ -74,6 +74,28 @@ public sealed partial class EndToEndTests(EndToEndWorkspace workspace, ITestOutp
     }
 
     [Fact]
+    public async Task Build_ReportsNothingInAFileMarkedGeneratedInEditorConfig()
+    {
+        // The real compiler hands `generated_code = true` to the analyzers: the native port is generated code here, so
+        // its findings go, and the managed port's stay, exactly.
+        await workspace.Pack;
+        var directory = workspace.PrepareCopy("generated", keepSampleEditorConfig: true);
+        File.AppendAllText(Path.Combine(directory, ".editorconfig"), $"\n[{ExpectedDiagnostics.Native}]\ngenerated_code = true\n");
+        var build = await workspace.BuildAsync(directory, "build (one file marked generated)");
+        Log(build.Process.ToString());
+        AssertAnalyzersLoaded(build);
+        Assert.True(build.Process.ExitCode == 0, "the sample must build (warnings are not errors)");
+
+        var expected = ResolveExpected()
+            .Where(e => e.Expected.File == ExpectedDiagnostics.Managed && LandedRules.Analyzers.Contains(e.Expected.Rule))
+            .Select(e => $"{e.Expected.File}({e.Line}): {e.Expected.Rule}")
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+        var actual = build.KernelSafety.Select(d => $"{d.File}({d.Line}): {d.Id}").Distinct().Order(StringComparer.Ordinal);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public async Task EnforceMode_TurnsEveryRuleIntoAnErrorAndFailsTheBuild()
     {
         var build = await workspace.EnforceBuild;
