@@ -6,6 +6,7 @@ using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace KernelSafety.Analyzers.Rules;
 
@@ -614,8 +615,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 cursor.Add(field);
             }
 
-            var fits = countForm.Add(offset).Subtract(total);
-            var overrun = GuardAnalysis.SubstituteLengths(fits, LengthOfVariable);
+            var overrun = GuardAnalysis.SubstituteLengths(countForm.Add(offset).Subtract(total), LengthOfVariable);
             if (!(count is null
                     ? GuardAnalysis.IsBounded(countForm, site.Invocation, total, LengthOfVariable, cancellationToken)
                     : GuardAnalysis.IsBounded(count, total, LengthOfVariable, cancellationToken)))
@@ -654,49 +654,26 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// </summary>
         private bool ResetsWhenFull(IConditionalOperation test, LinearForm overrun, List<IFieldSymbol> cursor, INamedTypeSymbol type)
         {
-            if (LinearForm.Strip(test.Condition) is not IBinaryOperation { OperatorMethod: null } comparison)
-            {
-                return false;
-            }
-
-            // The condition holds when 'exceeds' is positive: left - right for '>', right - left for '<'.
-            bool greater;
-            switch (comparison.OperatorKind)
-            {
-                case BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual:
-                    greater = true;
-                    break;
-                case BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual:
-                    greater = false;
-                    break;
-                default:
-                    return false;
-            }
-
-            if (LinearForm.From(comparison.LeftOperand) is not { } left || LinearForm.From(comparison.RightOperand) is not { } right)
-            {
-                return false;
-            }
-
-            var exceeds = GuardAnalysis.SubstituteLengths(greater ? left.Subtract(right) : right.Subtract(left), LengthOfVariable);
-
-            // 'pos + count > size' (exceeds is the overrun, plus positive terms): the full branch is the one taken when
-            // it holds. 'pos + count <= size' (exceeds is minus the overrun, minus positive terms): the other one.
-            IOperation? full;
-            if (OnlyPositiveTerms(exceeds.Subtract(overrun)))
-            {
-                full = test.WhenTrue;
-            }
-            else if (OnlyPositiveTerms(exceeds.Scale(-1).Subtract(overrun)))
-            {
-                full = test.WhenFalse;
-            }
-            else
-            {
-                return false;
-            }
-
+            // The branch where the copy fits is the one whose facts bound the overrun ('pos + count <= size', or with more
+            // positive terms on the left); the full branch is the other one.
+            var full = Fits(GuardAnalysis.FactsOf(test.Condition, whenTrue: true), overrun) ? test.WhenFalse
+                : Fits(GuardAnalysis.FactsOf(test.Condition, whenTrue: false), overrun) ? test.WhenTrue
+                : null;
             return full is not null && Resets(full, cursor, type);
+        }
+
+        /// <summary>True when one of <paramref name="facts"/> (each <c>form &lt;= 0</c>) is the overrun plus positive terms.</summary>
+        private bool Fits(List<LinearForm>? facts, LinearForm overrun)
+        {
+            foreach (var fact in facts ?? [])
+            {
+                if (OnlyPositiveTerms(GuardAnalysis.SubstituteLengths(fact, LengthOfVariable).Subtract(overrun)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>True when <paramref name="form"/> is a non-negative constant plus terms with positive coefficients.</summary>
@@ -721,34 +698,39 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// <summary>True when <paramref name="branch"/> may assign a cursor field, itself or through a method of the type.</summary>
         private bool Resets(IOperation branch, List<IFieldSymbol> cursor, INamedTypeSymbol type)
         {
-            var text = TreeText.Of(branch.Syntax.SyntaxTree, cancellationToken);
-            foreach (var field in cursor)
+            if (MayAssignAny(branch.Syntax.SyntaxTree, branch.Syntax.Span, cursor))
             {
-                if (TextReads.MayAssign(text, branch.Syntax.SpanStart, branch.Syntax.Span.End, field.Name, declaration: -1))
-                {
-                    return true;
-                }
+                return true;
             }
 
             foreach (var operation in branch.DescendantsAndSelf())
             {
-                if (operation is not IInvocationOperation { TargetMethod: { IsStatic: false } callee } invocation
-                    || invocation.Instance is not (null or IInstanceReferenceOperation)
-                    || !SymbolEqualityComparer.Default.Equals(callee.ContainingType, type))
+                if (operation is IInvocationOperation { TargetMethod: { IsStatic: false } callee } invocation
+                    && invocation.Instance is null or IInstanceReferenceOperation
+                    && SymbolEqualityComparer.Default.Equals(callee.ContainingType, type))
                 {
-                    continue;
-                }
-
-                foreach (var reference in callee.DeclaringSyntaxReferences)
-                {
-                    var calleeText = TreeText.Of(reference.SyntaxTree, cancellationToken);
-                    foreach (var field in cursor)
+                    foreach (var reference in callee.DeclaringSyntaxReferences)
                     {
-                        if (TextReads.MayAssign(calleeText, reference.Span.Start, reference.Span.End, field.Name, declaration: -1))
+                        if (MayAssignAny(reference.SyntaxTree, reference.Span, cursor))
                         {
                             return true;
                         }
                     }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>True when the text of <paramref name="span"/> may assign one of <paramref name="fields"/>.</summary>
+        private bool MayAssignAny(SyntaxTree tree, TextSpan span, List<IFieldSymbol> fields)
+        {
+            var text = TreeText.Of(tree, cancellationToken);
+            foreach (var field in fields)
+            {
+                if (TextReads.MayAssign(text, span.Start, span.End, field.Name, declaration: -1))
+                {
+                    return true;
                 }
             }
 
