@@ -98,7 +98,7 @@ internal static class Definitions
         var text = TreeText.Of(body.SyntaxTree, CancellationToken.None);
         if (variable is IParameterSymbol parameter)
         {
-            return !TextReads.MayAssign(text, body.SpanStart, body.Span.End, parameter.Name, declaration: -1);
+            return !TextReads.MayAssign(text, body.SpanStart, body.Span.End, parameter.Name, declaration: -1, parameter.Type.IsValueType);
         }
 
         // A local declared by a statement of a block or switch section ('T x = v;') around the use, with its initializer.
@@ -116,7 +116,7 @@ internal static class Definitions
         var scope = declarator.Parent?.Parent?.Parent is IBlockOperation block && block.Syntax.SyntaxTree == body.SyntaxTree
             ? block.Syntax.Span
             : body.Span;
-        if (TextReads.MayAssign(text, scope.Start, scope.End, local.Name, declaratorSyntax.Identifier.SpanStart))
+        if (TextReads.MayAssign(text, scope.Start, scope.End, local.Name, declaratorSyntax.Identifier.SpanStart, local.Type.IsValueType))
         {
             return false;
         }

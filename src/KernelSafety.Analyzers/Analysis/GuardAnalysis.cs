@@ -1057,6 +1057,15 @@ internal static class GuardAnalysis
         switch (stripped)
         {
             case IParameterReferenceOperation parameter:
+                // Cheapest first: where the body leaves no doubt (nothing in it assigns the parameter), the definition is
+                // known without path facts, and with no assignment there is no clamp either.
+                if (Definitions.TryGetWithoutPath(parameter.Parameter, stripped, out var parameterAssigned, out var parameterValue))
+                {
+                    return parameterAssigned
+                        ? parameterValue is not null && IsCallerSupplied(parameterValue, fields, true, depth + 1, cancellationToken)
+                        : parameter.Parameter.RefKind != RefKind.Out;
+                }
+
                 var parameterFacts = PathFacts.At(stripped, cancellationToken);
                 if (parameterFacts.TryGetConditionalDefinition(parameter.Parameter, out _, out _))
                 {
@@ -1071,6 +1080,12 @@ internal static class GuardAnalysis
 
                 return parameter.Parameter.RefKind != RefKind.Out;
             case ILocalReferenceOperation local:
+                // A local whose only assignment is its declaration's initializer: that value, and no clamp.
+                if (Definitions.TryGetWithoutPath(local.Local, stripped, out var localAssigned, out var localValue))
+                {
+                    return localAssigned && localValue is not null && IsCallerSupplied(localValue, fields, true, depth + 1, cancellationToken);
+                }
+
                 var localFacts = PathFacts.At(stripped, cancellationToken);
                 if (localFacts.TryGetConditionalDefinition(local.Local, out _, out var conditionalValue))
                 {

@@ -51,10 +51,12 @@ internal static class TextReads
     /// spells <paramref name="name"/> (but <paramref name="declaration"/>) can assign the variable itself: none is the
     /// target of <c>=</c>, of a compound assignment, of <c>++</c>/<c>--</c> or of a deconstruction, none is passed
     /// <c>ref</c>, <c>out</c> or <c>in</c>, none has its address taken. Reading it, indexing it, calling its members and
-    /// passing it by value are not assignments. True (may assign) whenever the text is not plain: an identifier written
-    /// with a Unicode escape, a use it cannot follow.
+    /// passing it by value are not assignments, except, with <paramref name="callsMayAssign"/> (a variable of a value type),
+    /// a method call on it: an extension method declared <c>ref this</c> takes the variable by reference
+    /// (<c>reader.TryReadVarUInt32(out n)</c> on a <c>SequenceReader</c>), which the semantic analysis counts as an assignment.
+    /// True (may assign) whenever the text is not plain: an identifier written with a Unicode escape, a use it cannot follow.
     /// </summary>
-    public static bool MayAssign(string text, int start, int end, string name, int declaration)
+    public static bool MayAssign(string text, int start, int end, string name, int declaration, bool callsMayAssign = false)
     {
         if (name.Length == 0 || HasUnicodeEscape(text, start, end))
         {
@@ -63,7 +65,7 @@ internal static class TextReads
 
         foreach (var index in TextScan.FindIdentifier(text, name, TextSpan.FromBounds(start, end)))
         {
-            if (index != declaration && MayAssignAt(text, index, name.Length))
+            if (index != declaration && MayAssignAt(text, index, name.Length, callsMayAssign))
             {
                 return true;
             }
@@ -102,7 +104,7 @@ internal static class TextReads
         return false;
     }
 
-    private static bool MayAssignAt(string text, int index, int length)
+    private static bool MayAssignAt(string text, int index, int length, bool callsMayAssign)
     {
         if (IsWrittenBefore(text, index) || IsIncrementedBefore(text, index))
         {
@@ -138,9 +140,28 @@ internal static class TextReads
                 return c1 == '?' && next + 2 < text.Length && text[next + 2] == '=';
             case ')' or ',':
                 return MayBeDeconstructionTarget(text, next);
+            case '.':
+                return callsMayAssign && !IsMemberOtherThanCall(text, next);
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// True when the member access whose dot is at <paramref name="dot"/> is plainly not a method call: the member's name is
+    /// followed by neither <c>(</c> nor a type argument list (<c>span.Length</c>, <c>reader.Remaining</c>).
+    /// </summary>
+    private static bool IsMemberOtherThanCall(string text, int dot)
+    {
+        var start = TextScan.SkipSpaces(text, dot + 1);
+        var end = start;
+        while (end < text.Length && TextScan.IsIdentifierPart(text[end]))
+        {
+            end++;
+        }
+
+        var next = TextScan.SkipSpaces(text, end);
+        return end > start && next < text.Length && text[next] is not '(' and not '<';
     }
 
     private static bool IsIncrementedBefore(string text, int index)
