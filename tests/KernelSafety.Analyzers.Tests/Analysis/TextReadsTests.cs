@@ -98,6 +98,21 @@ public class TextReadsTests
     [InlineData("\\u006E = 3;")]
     public void Assignments_are_seen(string body) => Assert.True(TextReads.MayAssign(body, 0, body.Length, "n", declaration: -1), body);
 
+    /// <summary>
+    /// A method called on a variable of a value type may take it by reference (an extension method declared
+    /// <c>ref this</c>): a possible assignment when the caller says the variable is a value. Member reads are not, and
+    /// for a reference a call never is.
+    /// </summary>
+    [Theory]
+    [InlineData("n.Advance(1);", true, true)]
+    [InlineData("if (n . TryRead<int>(out var v)) return;", true, true)]
+    [InlineData("var k = n.Length + n.Remaining;", true, false)]
+    [InlineData("var k = n.Length; n.Field = 2;", true, false)]
+    [InlineData("n.Advance(1);", false, false)]
+    [InlineData("var t = n.ToString();", false, false)]
+    public void A_call_on_a_value_may_assign_it(string body, bool isValue, bool assigns)
+        => Assert.Equal(assigns, TextReads.MayAssign(body, 0, body.Length, "n", declaration: -1, callsMayAssign: isValue));
+
     [Fact]
     public void The_declaration_itself_is_not_an_assignment()
     {
