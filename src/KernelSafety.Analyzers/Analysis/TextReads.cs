@@ -28,13 +28,7 @@ internal static class TextReads
         {
             case '.':
                 // table.Length, table.LongLength, table.Rank: a property of the array, not of its contents.
-                var start = TextScan.SkipSpaces(text, next + 1);
-                var end = start;
-                while (end < text.Length && TextScan.IsIdentifierPart(text[end]))
-                {
-                    end++;
-                }
-
+                var (start, end) = TextScan.IdentifierAfter(text, next + 1);
                 return (IsWord(text, start, end, "Length") || IsWord(text, start, end, "LongLength") || IsWord(text, start, end, "Rank"))
                     && !IsAssignmentAt(text, TextScan.SkipSpaces(text, end));
 
@@ -153,13 +147,7 @@ internal static class TextReads
     /// </summary>
     private static bool IsMemberOtherThanCall(string text, int dot)
     {
-        var start = TextScan.SkipSpaces(text, dot + 1);
-        var end = start;
-        while (end < text.Length && TextScan.IsIdentifierPart(text[end]))
-        {
-            end++;
-        }
-
+        var (start, end) = TextScan.IdentifierAfter(text, dot + 1);
         var next = TextScan.SkipSpaces(text, end);
         return end > start && next < text.Length && text[next] is not '(' and not '<';
     }

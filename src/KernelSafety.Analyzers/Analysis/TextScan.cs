@@ -341,6 +341,22 @@ internal static class TextScan
         return (start, end);
     }
 
+    /// <summary>
+    /// The identifier that starts, but for white space, at <paramref name="position"/>; empty (start equal to end) when
+    /// there is none.
+    /// </summary>
+    public static (int Start, int End) IdentifierAfter(string text, int position)
+    {
+        var start = SkipSpaces(text, position);
+        var end = start;
+        while (end < text.Length && IsIdentifierPart(text[end]))
+        {
+            end++;
+        }
+
+        return (start, end);
+    }
+
     /// <summary>The index after the bracketed group opening at <paramref name="open"/>, or -1 when it does not close plainly.</summary>
     private static int SkipBracketed(string text, int open, int limit)
     {

@@ -17,20 +17,27 @@ namespace KernelSafety.Analyzers.Tests.Analysis;
 /// </summary>
 public class DefinitionsTests
 {
-    public static TheoryData<string> Sources => new() { "QuietCode", "runtime and samples", "corpus", "long method", "long flat method" };
+    /// <summary>Each folder of hand-written correct code (compiled on its own, as it was written), the runtime and samples, and generated code.</summary>
+    public static TheoryData<string> Sources => new()
+    {
+        "QuietCode/Sockets", "QuietCode/Interop", "QuietCode/Buffers", "QuietCode/Bridges", "QuietCode/Legacy", "QuietCode/Protocols",
+        "QuietCode/GameNet", "QuietCode/Library", "runtime and samples", "corpus", "long method", "long flat method",
+    };
 
     [Theory]
     [MemberData(nameof(Sources))]
     public async Task Answers_without_path_facts_agree_with_path_facts(string source)
     {
         var compilation = AnalysisHarness.Compile(Files(source), await AnalysisHarness.GetReferencesAsync());
-        if (source is "corpus" or "long method" or "long flat method")
+        if (source != "runtime and samples")
         {
-            // Generated to compile (the hand-written folders, compiled together here without the source generators, do not).
-            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            // The code must compile, or the analyses read invalid operations. CS8795: a [LibraryImport] method's
+            // implementation comes from the SDK's source generator, which is not run here.
+            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795"));
         }
+
         var (answered, _, disagreements) = Compare(compilation);
-        Assert.True(answered > 300, $"only {answered} reads were answered without path facts: the sources were not read");
+        Assert.True(answered > 100, $"only {answered} reads were answered without path facts: the sources were not read");
         Assert.True(disagreements.Count == 0, string.Join("\n", disagreements.Take(20)));
     }
 
@@ -152,14 +159,8 @@ public class DefinitionsTests
         }
 
         var root = RuleCatalogTests.RepositoryRoot();
-        var directories = source == "QuietCode"
-            ? new[] { Path.Combine(root, "tests", "KernelSafety.Analyzers.Tests", "QuietCode") }
-            : new[] { Path.Combine(root, "src", "KernelSafety.Runtime"), Path.Combine(root, "samples") };
-        var separator = Path.DirectorySeparatorChar;
-        return directories.SelectMany(d => Directory.EnumerateFiles(d, "*.cs", SearchOption.AllDirectories))
-            .Where(p => !p.Contains($"{separator}obj{separator}", StringComparison.Ordinal) && !p.Contains($"{separator}bin{separator}", StringComparison.Ordinal))
-            .OrderBy(p => p, StringComparer.Ordinal)
-            .Select(p => (Path.GetRelativePath(root, p), File.ReadAllText(p)))
-            .ToList();
+        return source.StartsWith("QuietCode/", StringComparison.Ordinal)
+            ? AnalysisHarness.ReadSources(Path.Combine(root, "tests", "KernelSafety.Analyzers.Tests", "QuietCode", source["QuietCode/".Length..]))
+            : AnalysisHarness.ReadSources(Path.Combine(root, "src", "KernelSafety.Runtime"), Path.Combine(root, "samples"));
     }
 }

@@ -32,6 +32,23 @@ internal static class AnalysisHarness
 
     public static async Task<ImmutableArray<MetadataReference>> GetReferencesAsync() => await References.Value;
 
+    /// <summary>
+    /// The C# files under <paramref name="directories"/> (those that exist; build output left out), in path order, each
+    /// named by its path from the repository's root.
+    /// </summary>
+    public static List<(string Path, string Text)> ReadSources(params string[] directories)
+    {
+        var root = RuleCatalogTests.RepositoryRoot();
+        var separator = Path.DirectorySeparatorChar;
+        return directories
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.cs", SearchOption.AllDirectories))
+            .Where(p => !p.Contains($"{separator}obj{separator}", StringComparison.Ordinal) && !p.Contains($"{separator}bin{separator}", StringComparison.Ordinal))
+            .OrderBy(p => p, StringComparer.Ordinal)
+            .Select(p => (Path.GetRelativePath(root, p), File.ReadAllText(p)))
+            .ToList();
+    }
+
     public static CSharpCompilation Compile(IEnumerable<(string Path, string Text)> files, ImmutableArray<MetadataReference> references)
     {
         var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);

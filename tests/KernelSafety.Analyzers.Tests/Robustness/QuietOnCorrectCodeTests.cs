@@ -29,14 +29,7 @@ public class QuietOnCorrectCodeTests(ITestOutputHelper output)
     public async Task The_runtime_library_and_device_bridge_have_no_diagnostics()
     {
         var root = RuleCatalogTests.RepositoryRoot();
-        var folders = new[] { Path.Combine(root, "src", "KernelSafety.Runtime"), Path.Combine(root, "samples", "DeviceBridge") }
-            .Where(Directory.Exists);
-        var files = folders
-            .SelectMany(f => Directory.EnumerateFiles(f, "*.cs", SearchOption.AllDirectories))
-            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                && !p.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            .Select(p => (Path.GetRelativePath(root, p), File.ReadAllText(p)))
-            .ToList();
+        var files = AnalysisHarness.ReadSources(Path.Combine(root, "src", "KernelSafety.Runtime"), Path.Combine(root, "samples", "DeviceBridge"));
         if (files.Count == 0)
         {
             return;
@@ -71,10 +64,7 @@ public class QuietOnCorrectCodeTests(ITestOutputHelper output)
     {
         var root = RuleCatalogTests.RepositoryRoot();
         var directory = Path.Combine(root, "tests", "KernelSafety.Analyzers.Tests", "QuietCode", folder);
-        var files = Directory.EnumerateFiles(directory, "*.cs", SearchOption.AllDirectories)
-            .OrderBy(p => p, StringComparer.Ordinal)
-            .Select(p => (Path.GetRelativePath(root, p), File.ReadAllText(p)))
-            .ToList();
+        var files = AnalysisHarness.ReadSources(directory);
         Assert.True(files.Count >= 5, $"expected the hand-written sources in {directory}");
 
         var compilation = AnalysisHarness.Compile(files, await AnalysisHarness.GetReferencesAsync());

@@ -47,18 +47,7 @@ public class RobustnessTests(ITestOutputHelper output)
             }
         }
 
-        var samples = Path.Combine(root, "samples");
-        if (Directory.Exists(samples))
-        {
-            foreach (var file in Directory.EnumerateFiles(samples, "*.cs", SearchOption.AllDirectories))
-            {
-                if (!file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                    && !file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-                {
-                    sources.Add((Path.GetRelativePath(root, file), File.ReadAllText(file)));
-                }
-            }
-        }
+        sources.AddRange(AnalysisHarness.ReadSources(Path.Combine(root, "samples")));
 
         foreach (var (path, text) in CorpusGenerator.Generate(CorpusKind.Mixed, 1_500, seed: 3))
         {
