@@ -54,6 +54,7 @@ internal static class SourceNames
         new("ort", ["Port", "sin_port", "sin6_port", "DllImport", "DllImportAttribute", "LibraryImport", "LibraryImportAttribute"]),
         new("socket", ["socket"]),
         new("ByteOrder", ["NetworkByteOrder", "NetworkByteOrderAttribute"]),
+        new("Blocking", ["Blocking"]),
     ];
 
     private static readonly Dictionary<string, int> Bits = CreateBits();
@@ -89,6 +90,12 @@ internal static class SourceNames
 
     /// <summary>Socket sends, managed and native.</summary>
     public static readonly NameSet Sends = Of("Send", "SendAsync", "SendTo", "SendToAsync", "BeginSend", "send", "sendto", "write").Union(DeclaredNative);
+
+    /// <summary>
+    /// <c>Socket.Blocking</c>: only a type that spells it can make a socket non-blocking, the one case of KS0005 that
+    /// needs state kept to the end of a type.
+    /// </summary>
+    public static readonly NameSet SocketBlocking = Of("Blocking");
 
     /// <summary>KS0004: sends, stream writes and decodes.</summary>
     public static readonly NameSet SendsWritesAndDecodes = Sends.Union(Of("Write", "WriteAsync", "GetString"));

@@ -112,16 +112,35 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
         private void OnConnect(OperationAnalysisContext context)
         {
-            // The whole-method analysis runs on method bodies (and the local functions in them), once per body.
-            var body = ResultUsage.GetRoot(context.Operation);
-            if (body is not (IMethodBodyOperation or IBlockOperation)
-                || context.ContainingSymbol is not IMethodSymbol method
+            // The connect belongs to the method body or local function it is directly in (one in a lambda is never
+            // reported), and that function is analyzed once, however many connects it holds.
+            ILocalFunctionOperation? localFunction = null;
+            var root = context.Operation;
+            for (; root.Parent is { } parent; root = parent)
+            {
+                if (localFunction is null)
+                {
+                    if (parent is IAnonymousFunctionOperation)
+                    {
+                        return;
+                    }
+
+                    localFunction = parent as ILocalFunctionOperation;
+                }
+            }
+
+            var body = localFunction is null ? root : localFunction.Body;
+            IMethodSymbol? function = localFunction is null ? context.ContainingSymbol as IMethodSymbol : localFunction.Symbol;
+            if (root is not (IMethodBodyOperation or IBlockOperation)
+                || context.ContainingSymbol is not IMethodSymbol
+                || body is null
+                || function is null
                 || !analyzedBodies.TryAdd(body.Syntax, true))
             {
                 return;
             }
 
-            AnalyzeMethod(context, body, method, symbols, ArraySegment);
+            AnalyzeFunction(context, body, function, symbols, ArraySegment);
         }
 
         private INamedTypeSymbol? ArraySegment
@@ -139,11 +158,11 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void AnalyzeMethod(OperationAnalysisContext context, IOperation block, IMethodSymbol method, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
+    private static void AnalyzeFunction(OperationAnalysisContext context, IOperation body, IMethodSymbol function, KnownSymbols symbols, INamedTypeSymbol? arraySegment)
     {
-        // Cheap first: the method must take the data to send.
+        // Cheap first: the method or local function must take the data to send.
         HashSet<ISymbol>? tainted = null;
-        foreach (var parameter in method.Parameters)
+        foreach (var parameter in function.Parameters)
         {
             if (IsDataType(parameter.Type, symbols, arraySegment))
             {
@@ -151,70 +170,14 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        var reported = new HashSet<IOperation>();
-        var localFunctions = new List<ILocalFunctionOperation>();
         if (tainted is not null)
         {
-            // The body holds a connect (the analysis starts from one), and the walk that collects its operations
-            // collects its local functions too.
-            AnalyzeBody(context, block, method, tainted, symbols, reported, localFunctions, knownToConnect: true);
-        }
-        else
-        {
-            foreach (var operation in block.Descendants())
-            {
-                context.CancellationToken.ThrowIfCancellationRequested();
-                if (operation is ILocalFunctionOperation localFunction)
-                {
-                    localFunctions.Add(localFunction);
-                }
-            }
-        }
-
-        // Local functions (also those of top-level statements) are methods that take their own data.
-        foreach (var localFunction in localFunctions)
-        {
-            if (localFunction.Body is not { } body)
-            {
-                continue;
-            }
-
-            HashSet<ISymbol>? localTainted = null;
-            foreach (var parameter in localFunction.Symbol.Parameters)
-            {
-                if (IsDataType(parameter.Type, symbols, arraySegment))
-                {
-                    (localTainted ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(parameter);
-                }
-            }
-
-            if (localTainted is not null)
-            {
-                AnalyzeBody(context, body, localFunction.Symbol, localTainted, symbols, reported, localFunctions: null, knownToConnect: false);
-            }
+            AnalyzeBody(context, body, function, tainted, symbols);
         }
     }
 
-    /// <remarks>
-    /// <paramref name="localFunctions"/>, when given, receives the local functions met in the walk of the body, which always
-    /// runs to its end when <paramref name="knownToConnect"/> is true.
-    /// </remarks>
-    private static void AnalyzeBody(
-        OperationAnalysisContext context,
-        IOperation body,
-        IMethodSymbol method,
-        HashSet<ISymbol> tainted,
-        KnownSymbols symbols,
-        HashSet<IOperation> reported,
-        List<ILocalFunctionOperation>? localFunctions,
-        bool knownToConnect)
+    private static void AnalyzeBody(OperationAnalysisContext context, IOperation body, IMethodSymbol method, HashSet<ISymbol> tainted, KnownSymbols symbols)
     {
-        // Most methods that take data never connect: find that out before collecting anything.
-        if (!knownToConnect && !ContainsConnect(body, symbols))
-        {
-            return;
-        }
-
         var invocations = new List<IInvocationOperation>();
         var declarators = new List<IVariableDeclaratorOperation>();
         var assignments = new List<ISimpleAssignmentOperation>();
@@ -245,9 +208,6 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 case IUsingOperation @using:
                     usings.Add(@using);
                     break;
-                case ILocalFunctionOperation localFunction:
-                    localFunctions?.Add(localFunction);
-                    break;
             }
         }
 
@@ -270,6 +230,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         }
 
         Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
+        var reported = new HashSet<IOperation>();
         foreach (var (connection, declarator) in connections)
         {
             CheckConnection(context, body, method, connection, declarator, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
@@ -303,22 +264,6 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         }
 
         return connections;
-    }
-
-    private static bool ContainsConnect(IOperation body, KnownSymbols symbols)
-    {
-        foreach (var operation in body.Descendants())
-        {
-            switch (operation)
-            {
-                case IInvocationOperation invocation when SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None:
-                    return true;
-                case IObjectCreationOperation creation when ConnectsOnCreation(creation, symbols):
-                    return true;
-            }
-        }
-
-        return false;
     }
 
     private static void CheckConnection(

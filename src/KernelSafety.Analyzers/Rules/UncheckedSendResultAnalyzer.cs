@@ -41,8 +41,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCode.Flags);
         context.RegisterCompilationStartAction(start =>
         {
-            // Only types whose source spells a send are looked at (SourceIndex), and no symbol-start action at all when
-            // no tree spells one: the driver keeps bookkeeping for every member of every type of an analyzer that has
+            // Only types whose source spells a send are looked at (SourceIndex); nothing is registered when no tree spells
             // one. The socket and interop types are resolved on first use (KnownSymbols).
             var index = SourceIndex.Get(start.Compilation).Build(start.CancellationToken);
             if (!index.MaySpellAnywhere(SourceNames.Sends))
@@ -51,8 +50,18 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             }
 
             var symbols = KnownSymbols.Get(start.Compilation);
+            if (symbols.Socket is null || !index.MaySpellAnywhere(SourceNames.SocketBlocking))
+            {
+                // No tree spells Blocking, so no socket is made non-blocking: every send is decided where it is, and no
+                // symbol-start action is registered (the driver keeps bookkeeping for every member of every type of an
+                // analyzer that has one).
+                var sends = new TypeState(symbols, tracksNonBlocking: false);
+                start.RegisterOperationActionInTypesUsing(SourceNames.Sends, sends.AnalyzeInvocation, InvocationKind);
+                return;
+            }
+
             // Per type: one state object and its callbacks, nothing else (the operation kinds are shared arrays, not a
-            // params array copied for every type).
+            // params array copied for every type). A send on a socket the type makes non-blocking is decided at its end.
             start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
@@ -61,13 +70,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                         return;
                     }
 
-                    var state = new TypeState(symbols);
-                    if (symbols.Socket is null)
-                    {
-                        symbolStart.RegisterOperationAction(state.AnalyzeInvocation, InvocationKind);
-                        return;
-                    }
-
+                    var state = new TypeState(symbols, tracksNonBlocking: true);
                     symbolStart.RegisterOperationAction(state.AnalyzeOperation, InvocationAndAssignmentKinds);
                     symbolStart.RegisterSymbolEndAction(state.ReportNonBlockingSends);
                 },
@@ -81,17 +84,28 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
     private const ResultUses Handled = ResultUses.PassedOn | ResultUses.LengthComparison | ResultUses.Accumulated | ResultUses.Other;
 
-    /// <summary>What one type's members do: which sockets they make non-blocking, which sends might be on them.</summary>
+    /// <summary>
+    /// What one type's members do: which sockets they make non-blocking, which sends might be on them. Where no tree
+    /// spells <c>Blocking</c>, one state serves the whole compilation and decides each send where it is.
+    /// </summary>
     private sealed class TypeState
     {
         private readonly KnownSymbols symbols;
+
+        // False for the one state of a compilation where no type makes a socket non-blocking.
+        private readonly bool tracksNonBlocking;
+
         // Socket variable -> the earliest position where it is made non-blocking.
         // Allocated on first use: most types never touch Socket.Blocking or send on a socket.
         private ConcurrentDictionary<ISymbol, int>? nonBlocking;
         private ConcurrentDictionary<ISymbol, bool>? maybeBlocking;
         private ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)>? candidates;
 
-        public TypeState(KnownSymbols symbols) => this.symbols = symbols;
+        public TypeState(KnownSymbols symbols, bool tracksNonBlocking)
+        {
+            this.symbols = symbols;
+            this.tracksNonBlocking = tracksNonBlocking;
+        }
 
         public void AnalyzeOperation(OperationAnalysisContext context)
         {
@@ -267,7 +281,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             }
 
             // A send on a socket this type makes non-blocking: decided when the whole type has been seen.
-            var socket = SocketBlocking.GetVariable(invocation.Instance);
+            var socket = tracksNonBlocking ? SocketBlocking.GetVariable(invocation.Instance) : null;
             if (socket is null)
             {
                 return;

@@ -3,6 +3,7 @@ using KernelSafety.Analyzers.Tests.Robustness;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Diagnostics.Telemetry;
 using Microsoft.CodeAnalysis.Text;
 
 namespace KernelSafety.Analyzers.Tests.Analysis;
@@ -92,6 +93,29 @@ public class CompilationGateTests
         }
     }
 
+    [Theory]
+    [InlineData("class B { void M(System.Net.Sockets.Socket s, byte[] b) => s.Send(b); }", false)]
+    [InlineData("class B { [System.Runtime.InteropServices.DllImport(\"libc\")] static extern nint send(int fd, byte[] b, nint n, int f); void M(byte[] b) => send(3, b, b.Length, 0); }", false)]
+    [InlineData("class B { void M(System.Net.Sockets.Socket s, byte[] b) { s.Blocking = false; s.Send(b); } }", true)]
+    [InlineData("class B { void M(System.Net.Sockets.Socket s, byte[] b) => s.Send(b); } class C { bool Blocking; }", true)]
+    public async Task KS0005_keeps_state_per_type_only_where_a_tree_spells_Blocking(string other, bool perType)
+    {
+        // Only a socket made non-blocking needs the end of its type; without one the sends are decided where they are, and
+        // the driver keeps no per-type bookkeeping for KS0005.
+        var telemetry = await RuleTelemetryAsync("KS0005", Plain, other);
+        // The telemetry counts the symbol-start actions run (one per type); operation actions registered by them are not
+        // counted as the compilation's.
+        if (perType)
+        {
+            Assert.True(telemetry.SymbolStartActionsCount > 0, "KS0005 kept no state per type although a tree spells Blocking");
+        }
+        else
+        {
+            Assert.Equal(0, telemetry.SymbolStartActionsCount);
+            Assert.True(telemetry.OperationActionsCount > 0, "KS0005 registered no operation action although a tree spells a send");
+        }
+    }
+
     [Fact]
     public async Task The_next_compilation_finds_what_an_added_tree_brings()
     {
@@ -126,6 +150,27 @@ public class CompilationGateTests
     /// <summary>Per rule, how many actions it registered besides its compilation-start action.</summary>
     private static async Task<Dictionary<string, int>> RegisteredAsync(params string[] sources)
     {
+        var result = new Dictionary<string, int>();
+        foreach (var (id, telemetry) in await TelemetryAsync(sources))
+        {
+            Assert.Equal(1, telemetry.CompilationStartActionsCount);
+            result[id] = telemetry.OperationActionsCount + telemetry.SymbolStartActionsCount
+                + telemetry.SymbolActionsCount + telemetry.SymbolEndActionsCount + telemetry.OperationBlockStartActionsCount
+                + telemetry.OperationBlockActionsCount + telemetry.SyntaxNodeActionsCount + telemetry.SyntaxTreeActionsCount
+                + telemetry.SemanticModelActionsCount + telemetry.CompilationActionsCount + telemetry.CompilationEndActionsCount
+                + telemetry.CodeBlockStartActionsCount + telemetry.CodeBlockActionsCount;
+        }
+
+        return result;
+    }
+
+    /// <summary>One rule's telemetry from analyzing <paramref name="sources"/> with all the rules.</summary>
+    private static async Task<AnalyzerTelemetryInfo> RuleTelemetryAsync(string id, params string[] sources)
+        => (await TelemetryAsync(sources))[id];
+
+    /// <summary>Each rule's telemetry (what it registered) from analyzing <paramref name="sources"/> with all the rules.</summary>
+    private static async Task<Dictionary<string, AnalyzerTelemetryInfo>> TelemetryAsync(params string[] sources)
+    {
         var references = await AnalysisHarness.GetReferencesAsync();
         var compilation = AnalysisHarness.Compile(sources.Select((text, i) => ($"File{i}.cs", text)), references);
         Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
@@ -137,16 +182,10 @@ public class CompilationGateTests
         var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync();
         Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
 
-        var result = new Dictionary<string, int>();
+        var result = new Dictionary<string, AnalyzerTelemetryInfo>();
         foreach (var analyzer in analyzers)
         {
-            var telemetry = await withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, CancellationToken.None);
-            Assert.Equal(1, telemetry.CompilationStartActionsCount);
-            result[analyzer.SupportedDiagnostics[0].Id] = telemetry.OperationActionsCount + telemetry.SymbolStartActionsCount
-                + telemetry.SymbolActionsCount + telemetry.SymbolEndActionsCount + telemetry.OperationBlockStartActionsCount
-                + telemetry.OperationBlockActionsCount + telemetry.SyntaxNodeActionsCount + telemetry.SyntaxTreeActionsCount
-                + telemetry.SemanticModelActionsCount + telemetry.CompilationActionsCount + telemetry.CompilationEndActionsCount
-                + telemetry.CodeBlockStartActionsCount + telemetry.CodeBlockActionsCount;
+            result[analyzer.SupportedDiagnostics[0].Id] = await withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, CancellationToken.None);
         }
 
         return result;
