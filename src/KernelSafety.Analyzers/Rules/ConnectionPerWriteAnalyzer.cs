@@ -129,13 +129,13 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 }
             }
 
-            var body = localFunction is null ? root : localFunction.Body;
-            IMethodSymbol? function = localFunction is null ? context.ContainingSymbol as IMethodSymbol : localFunction.Symbol;
-            if (root is not (IMethodBodyOperation or IBlockOperation)
-                || context.ContainingSymbol is not IMethodSymbol
-                || body is null
-                || function is null
-                || !analyzedBodies.TryAdd(body.Syntax, true))
+            if (root is not (IMethodBodyOperation or IBlockOperation) || context.ContainingSymbol is not IMethodSymbol method)
+            {
+                return;
+            }
+
+            var (body, function) = localFunction is null ? (root, method) : (localFunction.Body, localFunction.Symbol);
+            if (body is null || !analyzedBodies.TryAdd(body.Syntax, true))
             {
                 return;
             }
