@@ -343,6 +343,86 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
+    public Task Send_on_a_field_made_non_blocking_in_another_file_of_a_partial_type_is_flagged()
+        => new VerifyCS.Test
+        {
+            // The file that sends never spells Blocking: the other part of the type does, and that decides the send.
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Net.Sockets;
+
+                    partial class Client
+                    {
+                        private readonly Socket socket;
+
+                        public Client(Socket connected)
+                        {
+                            socket = connected;
+                            socket.Blocking = false;
+                        }
+                    }
+                    """,
+                    """
+                    partial class Client
+                    {
+                        public void Push(byte[] payload)
+                        {
+                            {|KS0005:socket.Send(payload)|};
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
+    [Fact]
+    public Task Send_on_a_field_whose_type_never_spells_Blocking_is_not_flagged_as_non_blocking()
+        => new VerifyCS.Test
+        {
+            // Another type makes its own socket non-blocking; this type's sends are blocking and their results need no loop.
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Net.Sockets;
+
+                    class Poller
+                    {
+                        private readonly Socket socket;
+
+                        public Poller(Socket connected)
+                        {
+                            socket = connected;
+                            socket.Blocking = false;
+                        }
+
+                        public int Offer(byte[] payload) => socket.Send(payload);
+                    }
+                    """,
+                    """
+                    using System.Net.Sockets;
+
+                    class Client
+                    {
+                        private readonly Socket socket;
+
+                        public Client(Socket connected) => socket = connected;
+
+                        public void Push(byte[] payload)
+                        {
+                            socket.Send(payload);
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
+    [Fact]
     public Task Send_on_a_socket_created_non_blocking_by_an_object_initializer_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
