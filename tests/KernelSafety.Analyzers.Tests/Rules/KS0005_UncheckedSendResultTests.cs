@@ -269,36 +269,30 @@ public class KS0005_UncheckedSendResultTests
             }
             """);
 
+    // The calling file spells no send name: the P/Invoke's own name (found in the declaring file) leads to it.
     [Fact]
     public Task Renamed_send_declared_in_another_file_is_flagged_where_it_is_called()
-        => new VerifyCS.Test
-        {
-            // The calling file spells no send name: the P/Invoke's own name (found in the declaring file) leads to it.
-            TestState =
-            {
-                Sources =
-                {
-                    """
-                    using System.Runtime.InteropServices;
+        => VerifyCS.VerifyAnalyzerAsync(
+            [
+                """
+                using System.Runtime.InteropServices;
 
-                    static unsafe class Posix
+                static unsafe class Posix
+                {
+                    [DllImport("libc", EntryPoint = "send", SetLastError = true)]
+                    public static extern nint Transmit(int fd, byte* buf, nint count, int flags);
+                }
+                """,
+                """
+                unsafe class Logger
+                {
+                    public void Log(int fd, byte* line, nint length)
                     {
-                        [DllImport("libc", EntryPoint = "send", SetLastError = true)]
-                        public static extern nint Transmit(int fd, byte* buf, nint count, int flags);
+                        {|KS0005:Posix.Transmit(fd, line, length, 0)|};
                     }
-                    """,
-                    """
-                    unsafe class Logger
-                    {
-                        public void Log(int fd, byte* line, nint length)
-                        {
-                            {|KS0005:Posix.Transmit(fd, line, length, 0)|};
-                        }
-                    }
-                    """,
-                },
-            },
-        }.RunAsync();
+                }
+                """,
+            ]);
 
     // ---------------------------------------------------------------- flagged: managed sockets
 
@@ -342,85 +336,69 @@ public class KS0005_UncheckedSendResultTests
             }
             """);
 
+    // The file that sends never spells Blocking: the other part of the type does, and that decides the send.
     [Fact]
     public Task Send_on_a_field_made_non_blocking_in_another_file_of_a_partial_type_is_flagged()
-        => new VerifyCS.Test
-        {
-            // The file that sends never spells Blocking: the other part of the type does, and that decides the send.
-            TestState =
-            {
-                Sources =
+        => VerifyCS.VerifyAnalyzerAsync(
+            [
+                """
+                using System.Net.Sockets;
+
+                partial class Client
                 {
-                    """
-                    using System.Net.Sockets;
+                    private readonly Socket socket;
 
-                    partial class Client
+                    public Client(Socket connected)
                     {
-                        private readonly Socket socket;
-
-                        public Client(Socket connected)
-                        {
-                            socket = connected;
-                            socket.Blocking = false;
-                        }
+                        socket = connected;
+                        socket.Blocking = false;
                     }
-                    """,
-                    """
-                    partial class Client
+                }
+                """,
+                """
+                partial class Client
+                {
+                    public void Push(byte[] payload)
                     {
-                        public void Push(byte[] payload)
-                        {
-                            {|KS0005:socket.Send(payload)|};
-                        }
+                        {|KS0005:socket.Send(payload)|};
                     }
-                    """,
-                },
-            },
-        }.RunAsync();
+                }
+                """,
+            ]);
 
+    // Another type makes its own socket non-blocking; this type's sends are blocking and their results need no loop.
     [Fact]
     public Task Send_on_a_field_whose_type_never_spells_Blocking_is_not_flagged_as_non_blocking()
-        => new VerifyCS.Test
-        {
-            // Another type makes its own socket non-blocking; this type's sends are blocking and their results need no loop.
-            TestState =
-            {
-                Sources =
+        => VerifyCS.VerifyAnalyzerAsync(
+            [
+                """
+                using System.Net.Sockets;
+
+                class Poller
                 {
-                    """
-                    using System.Net.Sockets;
+                    private Socket? current;
 
-                    class Poller
+                    public void Attach(Socket accepted) => (current = accepted).Blocking = false;
+
+                    public int Offer(byte[] payload) => current?.Send(payload) ?? 0;
+                }
+                """,
+                """
+                using System.Net.Sockets;
+
+                class Client
+                {
+                    private readonly Socket socket;
+
+                    public Client(Socket connected) => socket = connected;
+
+                    public void Push(byte[] payload)
                     {
-                        private readonly Socket socket;
-
-                        public Poller(Socket connected)
-                        {
-                            socket = connected;
-                            socket.Blocking = false;
-                        }
-
-                        public int Offer(byte[] payload) => socket.Send(payload);
+                        socket.Send(payload);
                     }
-                    """,
-                    """
-                    using System.Net.Sockets;
-
-                    class Client
-                    {
-                        private readonly Socket socket;
-
-                        public Client(Socket connected) => socket = connected;
-
-                        public void Push(byte[] payload)
-                        {
-                            socket.Send(payload);
-                        }
-                    }
-                    """,
-                },
-            },
-        }.RunAsync();
+                }
+                """,
+            ]);
 
     [Fact]
     public Task Send_on_a_socket_created_non_blocking_by_an_object_initializer_is_flagged()

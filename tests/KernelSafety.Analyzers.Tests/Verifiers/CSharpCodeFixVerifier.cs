@@ -24,6 +24,19 @@ public static class CSharpCodeFixVerifier<TAnalyzer, TCodeFix>
         return test.RunAsync(CancellationToken.None);
     }
 
+    /// <summary>One compilation of several files (one document each), with the diagnostics their markup shows.</summary>
+    public static Task VerifyAnalyzerAsync(string[] sources, params DiagnosticResult[] expected)
+    {
+        var test = new Test();
+        foreach (var source in sources)
+        {
+            test.TestState.Sources.Add(source);
+        }
+
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync(CancellationToken.None);
+    }
+
     public static Task VerifyCodeFixAsync(string source, string fixedSource)
         => VerifyCodeFixAsync(source, fixedSource, codeActionEquivalenceKey: null);
 
