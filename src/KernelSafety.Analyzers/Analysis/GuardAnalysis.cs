@@ -1041,6 +1041,31 @@ internal static class GuardAnalysis
         }
     }
 
+    /// <summary>
+    /// A local or parameter read at <paramref name="use"/> holds a caller's value: what it was last assigned does, or,
+    /// for a parameter nothing assigns (or assigns on one branch only), the argument itself.
+    /// </summary>
+    private static bool IsCallerSuppliedVariable(ISymbol variable, IOperation use, CallerFields fields, int depth, CancellationToken cancellationToken)
+    {
+        // Cheapest first: where the body leaves no doubt, the definition is known without path facts, and is never
+        // conditional (DefinitionsTests holds the two to the same answers).
+        if (!Definitions.TryGetWithoutPath(variable, use, out var assigned, out var definition))
+        {
+            var facts = PathFacts.At(use, cancellationToken);
+            if (facts.TryGetConditionalDefinition(variable, out _, out var conditionalValue))
+            {
+                // if (...) len = ...; keeps the caller's value on the other branch; a local holds what the branch assigned.
+                return variable is IParameterSymbol || IsCallerSupplied(conditionalValue, fields, true, depth + 1, cancellationToken);
+            }
+
+            assigned = facts.TryGetDefinition(variable, out definition);
+        }
+
+        return assigned
+            ? definition is not null && IsCallerSupplied(definition, fields, true, depth + 1, cancellationToken)
+            : variable is IParameterSymbol { RefKind: not RefKind.Out };
+    }
+
     private static bool IsCallerSupplied(IOperation? value, CallerFields fields, bool throughLocal, int depth, CancellationToken cancellationToken)
     {
         if (depth > MaxDepth)
@@ -1057,44 +1082,9 @@ internal static class GuardAnalysis
         switch (stripped)
         {
             case IParameterReferenceOperation parameter:
-                // Cheapest first: where the body leaves no doubt (nothing in it assigns the parameter), the definition is
-                // known without path facts, and with no assignment there is no clamp either.
-                if (Definitions.TryGetWithoutPath(parameter.Parameter, stripped, out var parameterAssigned, out var parameterValue))
-                {
-                    return parameterAssigned
-                        ? parameterValue is not null && IsCallerSupplied(parameterValue, fields, true, depth + 1, cancellationToken)
-                        : parameter.Parameter.RefKind != RefKind.Out;
-                }
-
-                var parameterFacts = PathFacts.At(stripped, cancellationToken);
-                if (parameterFacts.TryGetConditionalDefinition(parameter.Parameter, out _, out _))
-                {
-                    // if (...) len = ...; keeps the caller's value on the other branch.
-                    return true;
-                }
-
-                if (parameterFacts.TryGetDefinition(parameter.Parameter, out var assigned))
-                {
-                    return assigned is not null && IsCallerSupplied(assigned, fields, true, depth + 1, cancellationToken);
-                }
-
-                return parameter.Parameter.RefKind != RefKind.Out;
+                return IsCallerSuppliedVariable(parameter.Parameter, stripped, fields, depth, cancellationToken);
             case ILocalReferenceOperation local:
-                // A local whose only assignment is its declaration's initializer: that value, and no clamp.
-                if (Definitions.TryGetWithoutPath(local.Local, stripped, out var localAssigned, out var localValue))
-                {
-                    return localAssigned && localValue is not null && IsCallerSupplied(localValue, fields, true, depth + 1, cancellationToken);
-                }
-
-                var localFacts = PathFacts.At(stripped, cancellationToken);
-                if (localFacts.TryGetConditionalDefinition(local.Local, out _, out var conditionalValue))
-                {
-                    return IsCallerSupplied(conditionalValue, fields, true, depth + 1, cancellationToken);
-                }
-
-                return localFacts.TryGetDefinition(local.Local, out var definition)
-                       && definition is not null
-                       && IsCallerSupplied(definition, fields, true, depth + 1, cancellationToken);
+                return IsCallerSuppliedVariable(local.Local, stripped, fields, depth, cancellationToken);
             case IFieldReferenceOperation field:
                 return Counts(field.Field, fields);
             case IPropertyReferenceOperation property:
