@@ -116,7 +116,10 @@ internal static class Definitions
         var scope = declarator.Parent?.Parent?.Parent is IBlockOperation block && block.Syntax.SyntaxTree == body.SyntaxTree
             ? block.Syntax.Span
             : body.Span;
-        if (TextReads.MayAssign(text, scope.Start, scope.End, local.Name, declaratorSyntax.Identifier.SpanStart, local.Type.IsValueType))
+        // The initializer's type is the local's (the initializer converts to it) and is made once per operation, where the
+        // local's Type makes a new symbol on every call.
+        var isValueType = (initialValue.Type ?? local.Type).IsValueType;
+        if (TextReads.MayAssign(text, scope.Start, scope.End, local.Name, declaratorSyntax.Identifier.SpanStart, isValueType))
         {
             return false;
         }
@@ -185,6 +188,11 @@ internal static class Definitions
     private sealed class Body
     {
         private Summary? summary;
+
+        // The first answer is kept in fields: most bodies are asked about one variable (a copy's destination), and a
+        // dictionary per body was most of what the answers allocated.
+        private ISymbol? firstVariable;
+        private (bool Found, bool Assigned, IOperation? Value) firstAnswer;
         private Dictionary<ISymbol, (bool Found, bool Assigned, IOperation? Value)>? answers;
 
         public Body(IOperation root)
@@ -199,6 +207,12 @@ internal static class Definitions
 
         public bool TryGetAnswer(ISymbol variable, out bool found, out bool assigned, out IOperation? value)
         {
+            if (firstVariable is not null && SymbolEqualityComparer.Default.Equals(firstVariable, variable))
+            {
+                (found, assigned, value) = firstAnswer;
+                return true;
+            }
+
             if (answers is not null && answers.TryGetValue(variable, out var answer))
             {
                 (found, assigned, value) = answer;
@@ -211,9 +225,19 @@ internal static class Definitions
             return false;
         }
 
-        // Hashed: a long method asks about hundreds of locals.
+        // Hashed after the first: a long method asks about hundreds of locals.
         public void AddAnswer(ISymbol variable, bool found, bool assigned, IOperation? value)
-            => (answers ??= new(SymbolEqualityComparer.Default))[variable] = (found, assigned, value);
+        {
+            if (firstVariable is null)
+            {
+                firstVariable = variable;
+                firstAnswer = (found, assigned, value);
+            }
+            else if (!SymbolEqualityComparer.Default.Equals(firstVariable, variable))
+            {
+                (answers ??= new(SymbolEqualityComparer.Default))[variable] = (found, assigned, value);
+            }
+        }
     }
 
     private sealed class Summary
