@@ -285,11 +285,10 @@ public static class AnalyzerCostEntry
             Console.WriteLine($"  floor: an analyzer that asks for every invocation and reads its method's type costs {Ms(r.FloorTime)} ({100 * r.FloorTime.TotalMilliseconds / r.CompileTime.TotalMilliseconds:F3}% of compile)");
 
             // The spread between runs is mostly the GC's: an analysis pass of 200k lines collects a dozen times or more, over
-            // 100 ms each under the server GC here, and a pause counts against the callback that allocates when it falls due. The fastest run is the closest to
-            // the rules' own work; the median is what is reported.
+            // 100 ms each under the server GC here, and a pause is charged to whichever callback allocates when it falls
+            // due. So the passes' collections and pauses are shown next to each run; the fastest run is the closest to the
+            // rules' own work, and the medians (per rule too) keep a single pause out of the reported numbers.
             Console.WriteLine($"  KernelSafety per run: {string.Join(", ", ourTimes.Select(t => t.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))} ms (fastest {Ms(ourTimes.Min())}); GC in each analysis pass: {string.Join(", ", analysisGc.Select(g => $"{g.Collections} collections, {g.Paused.TotalMilliseconds.ToString("N0", CultureInfo.InvariantCulture)} ms paused"))}");
-            // Medians: a GC pause is charged to whichever callback happens to trigger it, so one run can put 100+ ms of
-            // the compiler's garbage on any rule; the median over runs keeps that lottery out of the per-rule numbers.
             foreach (var (id, times) in perRule.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
                 Console.WriteLine($"  {id,-16} {Median(times).TotalMilliseconds,10:F1} ms   (runs: {string.Join(", ", times.Select(t => t.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)))})");
