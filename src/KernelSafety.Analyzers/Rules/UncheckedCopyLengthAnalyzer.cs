@@ -294,9 +294,6 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             var memoryCopySize = isDestination ? site.DestinationSizeArgument?.Value : null;
             var checkedValue = memoryCopySize ?? site.Count;
-            var bufferText = operand.Buffer?.Syntax.ToString() ?? "the buffer";
-            var sizeDescription = size.ConstantElements >= 0 ? $" ({size.ConstantElements * UnitScale(size)} {Unit})" : "";
-
             bool bounded;
             bool definite;
             LinearForm? checkedForm = checkedValue is null ? ImplicitCount() : LinearForm.From(checkedValue) ?? FixedFieldLength(checkedValue);
@@ -343,6 +340,9 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
+            // Texts only for a finding: most copies into fixed buffers are bounded.
+            var bufferText = operand.Buffer?.Syntax.ToString() ?? "the buffer";
+            var sizeDescription = size.ConstantElements >= 0 ? $" ({size.ConstantElements * UnitScale(size)} {Unit})" : "";
             var countText = CountText();
             var capacityText = CapacityText(operand, size);
             string reason;
@@ -396,14 +396,12 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// </summary>
         private Finding? CallerBuffer()
         {
-            if (site.Count is null || !IsCallerBuffer(site.Source.Buffer, out var sourceParameter) || SizeOf(site.Source).IsKnown)
-            {
-                return null;
-            }
-
-            // Cheapest first: a count that reads a variable's value, or the length of a parameter nothing reassigns,
-            // is not a constant (the seed's count is), so no form need be built.
-            if (!MayBeConstantCount(site.Count))
+            // Cheapest first: the source's shape, then the count (one that reads a variable's value, or the length of a
+            // parameter nothing reassigns, is not a constant, as the seed's is), and only then whether the body assigns
+            // the source parameter, which reads the body's text. Most copies fail at the count.
+            if (site.Count is null || LinearForm.Strip(site.Source.Buffer) is not IParameterReferenceOperation
+                || !MayBeConstantCount(site.Count)
+                || !IsCallerBuffer(site.Source.Buffer, out var sourceParameter) || SizeOf(site.Source).IsKnown)
             {
                 return null;
             }
