@@ -265,11 +265,6 @@ internal static class ValidLength
         foreach (var operation in root.DescendantsAndSelf())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (siteSpan.Contains(operation.Syntax.Span) && operation != site && IsReferenceTo(operation, buffer))
-            {
-                continue;
-            }
-
             Use use;
             if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, buffer))
             {
@@ -277,6 +272,13 @@ internal static class ValidLength
             }
             else if (IsReferenceTo(operation, buffer))
             {
+                // The buffer as the site itself passes it is not a use before or after the site. Asked only of the
+                // buffer's references: a node's span costs a walk to its first token, and most operations are not one.
+                if (operation != site && siteSpan.Contains(operation.Syntax.Span))
+                {
+                    continue;
+                }
+
                 use = Classify(operation, buffer, symbols);
             }
             else

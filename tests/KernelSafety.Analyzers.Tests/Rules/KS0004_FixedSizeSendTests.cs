@@ -279,6 +279,41 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task Message_read_once_and_sent_whole_on_every_round()
+    {
+        // The read happens once, before the loop: every round sends the whole frame while only n bytes are valid.
+        var source = Usings + """
+            class Repeater
+            {
+                void Repeat(Socket socket, Stream input, int rounds)
+                {
+                    var frame = new byte[128];
+                    var n = input.Read(frame, 0, frame.Length);
+                    for (var i = 0; i < rounds; i++)
+                    {
+                        {|KS0004:socket.Send(frame)|};
+                    }
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Repeater
+            {
+                void Repeat(Socket socket, Stream input, int rounds)
+                {
+                    var frame = new byte[128];
+                    var n = input.Read(frame, 0, frame.Length);
+                    for (var i = 0; i < rounds; i++)
+                    {
+                        socket.Send(frame, 0, n, SocketFlags.None);
+                    }
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task Zero_padding_of_a_fresh_record_must_be_explicit()
     {
         var source = Usings + """
