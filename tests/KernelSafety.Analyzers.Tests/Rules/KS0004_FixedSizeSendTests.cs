@@ -296,20 +296,7 @@ public class KS0004_FixedSizeSendTests
                 }
             }
             """;
-        var fixedSource = Usings + """
-            class Repeater
-            {
-                void Repeat(Socket socket, Stream input, int rounds)
-                {
-                    var frame = new byte[128];
-                    var n = input.Read(frame, 0, frame.Length);
-                    for (var i = 0; i < rounds; i++)
-                    {
-                        socket.Send(frame, 0, n, SocketFlags.None);
-                    }
-                }
-            }
-            """;
+        var fixedSource = source.Replace("{|KS0004:socket.Send(frame)|}", "socket.Send(frame, 0, n, SocketFlags.None)", StringComparison.Ordinal);
         await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
     }
 
