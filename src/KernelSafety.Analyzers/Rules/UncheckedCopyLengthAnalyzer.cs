@@ -319,7 +319,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 else
                 {
                     fromCaller = checkedValue is null
-                        ? IsCallerBuffer(site.Source.Buffer, out _) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
+                        ? IsCallerBuffer(site.Source.Buffer) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
                         : GuardAnalysis.IsCallerSupplied(checkedValue, isDestination ? CallerFields.All : CallerFields.None, cancellationToken);
                     fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, offsetFields, cancellationToken);
                 }
@@ -399,9 +399,9 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             // Cheapest first: the source's shape, then the count (one that reads a variable's value, or the length of a
             // parameter nothing reassigns, is not a constant, as the seed's is), and only then whether the body assigns
             // the source parameter, which reads the body's text. Most copies fail at the count.
-            if (site.Count is null || LinearForm.Strip(site.Source.Buffer) is not IParameterReferenceOperation
+            if (site.Count is null || BufferParameter(site.Source.Buffer) is not { } sourceParameter
                 || !MayBeConstantCount(site.Count)
-                || !IsCallerBuffer(site.Source.Buffer, out var sourceParameter) || SizeOf(site.Source).IsKnown)
+                || !KeepsArgument(sourceParameter) || SizeOf(site.Source).IsKnown)
             {
                 return null;
             }
@@ -412,7 +412,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
-            var sourceType = sourceParameter!.Type;
+            var sourceType = sourceParameter.Type;
             var hasLength = sourceType is IArrayTypeSymbol || BufferSizes.ElementType(sourceType) is not null && sourceType is not IPointerTypeSymbol;
             var lengthParameter = FindLengthParameter(sourceParameter);
             if (!hasLength && lengthParameter is null)
@@ -837,12 +837,16 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return site.Source.StartsAtZero ? buffer + ".Length" : buffer + ".Length - " + Parenthesize(site.Source.Offset!);
         }
 
-        private bool IsCallerBuffer(IOperation? buffer, out IParameterSymbol? parameter)
-        {
-            parameter = LinearForm.Strip(buffer) is IParameterReferenceOperation { Parameter: { RefKind: not RefKind.Out } p } ? p : null;
-            return parameter is not null
-                && !(Definitions.TryGetWithoutPath(parameter, site.Invocation, out var assigned, out _) ? assigned : Facts.TryGetDefinition(parameter, out _));
-        }
+        /// <summary>True when <paramref name="buffer"/> is a parameter that still holds the caller's argument.</summary>
+        private bool IsCallerBuffer(IOperation? buffer) => BufferParameter(buffer) is { } parameter && KeepsArgument(parameter);
+
+        /// <summary>The parameter (not <c>out</c>) that <paramref name="buffer"/> reads, or null.</summary>
+        private static IParameterSymbol? BufferParameter(IOperation? buffer)
+            => LinearForm.Strip(buffer) is IParameterReferenceOperation { Parameter: { RefKind: not RefKind.Out } parameter } ? parameter : null;
+
+        /// <summary>True when nothing on the way to the copy assigns <paramref name="parameter"/>: it holds the caller's argument.</summary>
+        private bool KeepsArgument(IParameterSymbol parameter)
+            => !(Definitions.TryGetWithoutPath(parameter, site.Invocation, out var assigned, out _) ? assigned : Facts.TryGetDefinition(parameter, out _));
 
         /// <summary>An integer parameter that looks like the length of <paramref name="buffer"/>: <c>len</c>, <c>count</c>, <c>buffLen</c>...</summary>
         private IParameterSymbol? FindLengthParameter(IParameterSymbol buffer)
