@@ -790,6 +790,44 @@ public class KS0004_FixedSizeSendTests
         await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
     }
 
+    // The completion callback is an argument of the send itself: it runs once the bytes are out, so giving the
+    // array back to the pool there does not change what was sent, unlike a lambda elsewhere in the method.
+    [Fact]
+    public async Task Rented_buffer_returned_to_the_pool_by_the_BeginSend_callback_is_still_sent_whole()
+    {
+        var source = Usings + """
+            class Sender
+            {
+                void Send(Socket socket, Stream source, int size)
+                {
+                    byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+                    source.ReadExactly(buffer, 0, size);
+                    {|KS0004:socket.BeginSend(buffer, 0, buffer.Length, SocketFlags.None, ar =>
+                    {
+                        socket.EndSend(ar);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }, null)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Sender
+            {
+                void Send(Socket socket, Stream source, int size)
+                {
+                    byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+                    source.ReadExactly(buffer, 0, size);
+                    socket.BeginSend(buffer, 0, size, SocketFlags.None, ar =>
+                    {
+                        socket.EndSend(ar);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }, null);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
     [Fact]
     public async Task Native_recv_then_LibraryImport_send_of_the_whole_buffer()
     {
