@@ -18,6 +18,9 @@ internal sealed class CorpusSizeOptions
 
     public int Runs { get; private set; }
 
+    /// <summary>True after <c>--smoke</c>: a small run that checks the harness works, not one that measures.</summary>
+    public bool IsSmoke { get; private set; }
+
     /// <summary>
     /// Reads every argument: the size options here, any other through <paramref name="other"/>, which prints an error
     /// and returns false for one it does not take. False (with the error printed) when an argument is wrong.
@@ -56,6 +59,7 @@ internal sealed class CorpusSizeOptions
             case "--smoke":
                 Lines = smokeLines;
                 Runs = 1;
+                IsSmoke = true;
                 return true;
             case "--lines" or "--runs":
                 var name = args[i];
