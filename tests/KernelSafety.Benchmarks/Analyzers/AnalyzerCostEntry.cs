@@ -259,8 +259,8 @@ public static class AnalyzerCostEntry
     /// state, as the compiler server (VBCSCompiler) reaches after a few builds. One pass is not enough for that: the runtime
     /// first compiles a method quickly (tier 0, for loops 3 to 4 times slower than optimized code) and recompiles it
     /// optimized only after it has been called 30 times once 100 ms have passed without any new method to compile, and a
-    /// pass of the compiler keeps compiling new ones. Measured 2026-12-03: the source index took 72–97 ms in the first
-    /// three passes of the 200k-line mixed corpus in a fresh process and 24 ms in the fourth; passes of this warm-up corpus
+    /// pass of the compiler keeps compiling new ones. Measured 2026-12-03: the source index took 82–97 ms in each of the
+    /// first three passes of the 200k-line mixed corpus in a fresh process and 24 ms in the fourth; passes of this warm-up corpus
     /// JIT-compiled 33,234 methods, then 2,796, 3,614, 5,603, 3,549, 2,516, 1,575 and 241. So, unless
     /// <paramref name="settle"/> is false (<c>--smoke</c>), passes repeat, with a pause between them that lets the
     /// optimizing tier catch up, until a pass compiles fewer than 1% of the methods compiled so far (at most 10 passes).
