@@ -796,35 +796,23 @@ public class KS0004_FixedSizeSendTests
     public async Task Rented_buffer_returned_to_the_pool_by_the_BeginSend_callback_is_still_sent_whole()
     {
         var source = Usings + """
-            class Sender
+            class Relay
             {
-                void Send(Socket socket, Stream source, int size)
+                void Forward(Socket socket, Stream input, int count)
                 {
-                    byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
-                    source.ReadExactly(buffer, 0, size);
-                    {|KS0004:socket.BeginSend(buffer, 0, buffer.Length, SocketFlags.None, ar =>
+                    var chunk = ArrayPool<byte>.Shared.Rent(count);
+                    input.ReadExactly(chunk, 0, count);
+                    {|KS0004:socket.BeginSend(chunk, 0, chunk.Length, SocketFlags.None, ar =>
                     {
                         socket.EndSend(ar);
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        ArrayPool<byte>.Shared.Return(chunk);
                     }, null)|};
                 }
             }
             """;
-        var fixedSource = Usings + """
-            class Sender
-            {
-                void Send(Socket socket, Stream source, int size)
-                {
-                    byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
-                    source.ReadExactly(buffer, 0, size);
-                    socket.BeginSend(buffer, 0, size, SocketFlags.None, ar =>
-                    {
-                        socket.EndSend(ar);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                    }, null);
-                }
-            }
-            """;
+        var fixedSource = source
+            .Replace("{|KS0004:", "").Replace("}, null)|};", "}, null);")
+            .Replace("BeginSend(chunk, 0, chunk.Length,", "BeginSend(chunk, 0, count,");
         await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
     }
 
