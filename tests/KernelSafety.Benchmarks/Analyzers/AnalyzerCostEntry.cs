@@ -269,25 +269,21 @@ public static class AnalyzerCostEntry
     {
         var corpus = CorpusGenerator.Generate(CorpusKind.Mixed, settle ? 20_000 : 5_000, seed: 7);
         var stopwatch = Stopwatch.StartNew();
-        var passes = 0;
-        long compiled;
-        var perPass = new List<long>();
+        var compiledPerPass = new List<long>();
         do
         {
             var before = JitInfo.GetCompiledMethodCount();
             Measure("warm-up", corpus, references, ours, baseline, runs: 1, quiet: true);
-            passes++;
             if (settle)
             {
                 Thread.Sleep(500);
             }
 
-            compiled = JitInfo.GetCompiledMethodCount() - before;
-            perPass.Add(compiled);
+            compiledPerPass.Add(JitInfo.GetCompiledMethodCount() - before);
         }
-        while (settle && passes < 10 && compiled * 100 >= JitInfo.GetCompiledMethodCount());
+        while (settle && compiledPerPass.Count < 10 && compiledPerPass[^1] * 100 >= JitInfo.GetCompiledMethodCount());
 
-        Console.WriteLine($"warm-up: {passes} pass(es) of {corpus.Sum(f => CorpusGenerator.CountLines(f.Text)):N0} lines in {stopwatch.Elapsed.TotalSeconds:F0} s; methods JIT-compiled in each: {string.Join(", ", perPass.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} ({JitInfo.GetCompiledMethodCount():N0} in all)");
+        Console.WriteLine($"warm-up: {compiledPerPass.Count} pass(es) of {corpus.Sum(f => CorpusGenerator.CountLines(f.Text)):N0} lines in {stopwatch.Elapsed.TotalSeconds:F0} s; methods JIT-compiled in each: {string.Join(", ", compiledPerPass.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} ({JitInfo.GetCompiledMethodCount():N0} in all)");
         Console.WriteLine();
     }
 
