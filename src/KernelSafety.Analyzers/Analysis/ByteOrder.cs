@@ -536,6 +536,87 @@ internal static class ByteOrder
             || (KnownSymbols.Is(type, symbols.MemoryMarshal) && method.Name is "Write" or "TryWrite");
     }
 
+    /// <summary>
+    /// True when the bytes a native-order writer produced are reversed in the same body: <c>var b =
+    /// BitConverter.GetBytes(port); if (BitConverter.IsLittleEndian) Array.Reverse(b);</c>, the same with
+    /// <c>TryWriteBytes</c>/<c>MemoryMarshal.Write</c> into a buffer whose span is reversed, or
+    /// <c>GetBytes(port).Reverse()</c>. The author handled the order: the bytes come out big-endian.
+    /// </summary>
+    public static bool IsReversedAfterWrite(IInvocationOperation writer, CancellationToken cancellationToken)
+    {
+        ISymbol? written;
+        if (writer.TargetMethod.Name == "GetBytes")
+        {
+            var result = ResultUsage.SkipConversionsUp(writer);
+            switch (result.Parent)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Reverse" } }:
+                case IInvocationOperation { TargetMethod.Name: "Reverse" } reverse when reverse.Instance == result:
+                    return true;
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    written = declarator.Symbol;
+                    break;
+                case ISimpleAssignmentOperation assignment when assignment.Value == result:
+                    written = ReferencedSymbol(assignment.Target);
+                    break;
+                default:
+                    return false;
+            }
+        }
+        else
+        {
+            // TryWriteBytes(destination, value), MemoryMarshal.Write(destination, value): the buffer under the span.
+            written = null;
+            foreach (var argument in writer.Arguments)
+            {
+                if (argument.Parameter?.Ordinal == 0)
+                {
+                    written = ReferencedSymbol(argument.Value);
+                }
+            }
+        }
+
+        if (written is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in ResultUsage.GetRoot(writer).Descendants())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (operation is not IInvocationOperation { TargetMethod.Name: "Reverse" } reverse)
+            {
+                continue;
+            }
+
+            // Array.Reverse(b), Array.Reverse(b, 0, 2), b.AsSpan().Reverse(), span.Slice(2, 2).Reverse().
+            var reversed = reverse.Instance ?? (reverse.Arguments.Length > 0 ? reverse.Arguments[0].Value : null);
+            if (reversed is not null && SymbolEqualityComparer.Default.Equals(ReferencedSymbol(reversed), written))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The local, parameter or field under views of it: conversions, <c>AsSpan</c>/<c>AsMemory</c>, <c>Slice</c>, span constructors.</summary>
+    private static ISymbol? ReferencedSymbol(IOperation? operation)
+    {
+        var current = ResultUsage.SkipConversionsDown(operation);
+        while (current is IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" or "Slice" } or IObjectCreationOperation { Arguments.Length: > 0 })
+        {
+            current = current switch
+            {
+                IInvocationOperation view => ResultUsage.SkipConversionsDown(view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null)),
+                IObjectCreationOperation creation when creation.Type?.Name is "Span" or "Memory" or "ArraySegment" => ResultUsage.SkipConversionsDown(creation.Arguments[0].Value),
+                _ => null,
+            };
+        }
+
+        return current is null ? null : ResultUsage.GetSymbolOfReference(current);
+    }
+
     /// <summary>Classifies the byte order of <paramref name="value"/>.</summary>
     public static ByteOrderValue Classify(IOperation value, KnownSymbols symbols, CancellationToken cancellationToken)
     {

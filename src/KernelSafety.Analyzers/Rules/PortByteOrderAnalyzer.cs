@@ -203,7 +203,9 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         }
 
         if (destination.Kind is PortDestinationKind.LittleEndianWriter or PortDestinationKind.NativeWriter
-            && (!ByteOrder.IsEvidentlyPort(argument.Value) || WritesOtherValuesInTheSameOrder(argument, symbols, context)))
+            && (!ByteOrder.IsEvidentlyPort(argument.Value) || WritesOtherValuesInTheSameOrder(argument, symbols, context)
+                || (destination.Kind == PortDestinationKind.NativeWriter && argument.Parent is IInvocationOperation writer
+                    && ByteOrder.IsReversedAfterWrite(writer, context.CancellationToken))))
         {
             return;
         }

@@ -471,6 +471,69 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task Native_order_bytes_reversed_on_little_endian_machines_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            using System.Linq;
+
+            class StunAttribute
+            {
+                private byte[] _portField = new byte[2];
+
+                static byte[] PortBytes(ushort port)
+                {
+                    byte[] bytes = BitConverter.GetBytes(port);
+                    if (BitConverter.IsLittleEndian)
+                    {
+                        Array.Reverse(bytes);
+                    }
+
+                    return bytes;
+                }
+
+                static byte[] PeerPort(IPEndPoint endPoint)
+                {
+                    var bytes = BitConverter.GetBytes((ushort)endPoint.Port);
+                    if (BitConverter.IsLittleEndian) Array.Reverse(bytes, 0, 2);
+                    return bytes;
+                }
+
+                static void Header(Span<byte> header, ushort port)
+                {
+                    BitConverter.TryWriteBytes(header.Slice(2), port);
+                    if (BitConverter.IsLittleEndian) header.Slice(2, 2).Reverse();
+                    ushort sourcePort = port;
+                    byte[] raw = new byte[4];
+                    MemoryMarshal.Write(raw.AsSpan(0, 2), in sourcePort);
+                    if (BitConverter.IsLittleEndian) raw.AsSpan(0, 2).Reverse();
+                }
+
+                static byte[] Linq(ushort port) => BitConverter.GetBytes(port).Reverse().ToArray();
+
+                void Remember(ushort port)
+                {
+                    _portField = BitConverter.GetBytes(port);
+                    if (BitConverter.IsLittleEndian) Array.Reverse(_portField);
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Native_order_bytes_are_flagged_when_another_buffer_is_reversed()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Route
+            {
+                static byte[] Build(ushort port, byte[] hops, Span<byte> header)
+                {
+                    byte[] bytes = BitConverter.GetBytes({|KS0003:port|});
+                    Array.Reverse(hops);
+                    BitConverter.TryWriteBytes(header, {|KS0003:port|});
+                    hops.AsSpan().Reverse();
+                    return bytes;
+                }
+            }
+            """));
+
+    [Fact]
     public Task Field_holding_a_configured_port_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Code("""
             class Bridge
