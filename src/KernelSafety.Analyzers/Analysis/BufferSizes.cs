@@ -158,6 +158,10 @@ internal static class BufferSizes
 
                 return BufferSize.Unknown;
 
+            case IUtf8StringOperation utf8:
+                // "HELO"u8: a constant of as many bytes as the text has in UTF-8.
+                return new BufferSize(LinearForm.Of(System.Text.Encoding.UTF8.GetByteCount(utf8.Value)), true, 1, null);
+
             case IFieldReferenceOperation { Field: { IsFixedSizeBuffer: true } fixedBuffer }:
                 return new BufferSize(LinearForm.Of(fixedBuffer.FixedSize), true, ElementSize(fixedBuffer.Type), null);
 

@@ -47,6 +47,23 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Utf8_literal_longer_than_its_destination_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Wire
+            {
+                static void Tag(Span<byte> data, int index)
+                {
+                    {|KS0001:"#bundle-and-more"u8.CopyTo(data.Slice(index, 8))|};
+                    var greeting = new byte[4];
+                    {|KS0001:"HELLO"u8.CopyTo(greeting)|};
+                    {|KS0001:"\u00e9t\u00e9"u8.CopyTo(data.Slice(index + 8, 4))|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Copies_of_one_body_are_each_judged_by_the_size_of_the_same_local()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
@@ -521,6 +538,26 @@ public class KS0001_UncheckedCopyLengthTests
         }.RunAsync();
 
     // ---------------------------------------------------------------- not flagged
+
+    [Fact]
+    public Task Utf8_literals_that_fit_their_destination_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class OscBundle
+            {
+                static void WriteHeader(Span<byte> data, int index)
+                {
+                    "#bundle\0"u8.CopyTo(data.Slice(index, 8));
+                    ReadOnlySpan<byte> hello = "HELO"u8;
+                    hello.CopyTo(data.Slice(index + 8, 4));
+                    Span<byte> tag = stackalloc byte[4];
+                    "HELO"u8.CopyTo(tag);
+                    "\u00e9t\u00e9"u8.CopyTo(data.Slice(index + 12, 5));
+                }
+            }
+            """);
+
 
     [Fact]
     public Task Count_clamped_with_math_min()
