@@ -117,6 +117,76 @@ internal static class BufferWrites
         return null;
     }
 
+    /// <summary>
+    /// True when <paramref name="reference"/> neither reads the buffer's contents nor lets anything else read them, in
+    /// the way of a buffer that input is read into only to be thrown away: its length, the destination of a stream's
+    /// read, a socket's receive or a native <c>read</c>/<c>recv</c> (through views of it), or the field itself replaced.
+    /// A buffer whose every reference is one of these is a sink (<c>stream.Read(skip, 0, n)</c> to skip bytes): what
+    /// concurrent readers leave in it is never looked at.
+    /// </summary>
+    public static bool IsDiscardUse(IOperation reference, KnownSymbols symbols)
+    {
+        var current = reference;
+        for (var depth = 0; depth < 16; depth++)
+        {
+            switch (current.Parent)
+            {
+                case IConversionOperation conversion when IsWritableView(conversion.Type, symbols) || IsArrayLike(conversion.Type, symbols):
+                    current = conversion;
+                    continue;
+
+                case IPropertyReferenceOperation property when property.Instance == current:
+                    if (property.Property.Name == "Span" && KnownSymbols.Is(current.Type, symbols.Memory))
+                    {
+                        current = property;
+                        continue;
+                    }
+
+                    return property.Property.Name is "Length" or "LongLength" && !property.Property.IsIndexer;
+
+                case IInvocationOperation invocation when invocation.Instance == current && ClassifyInstanceCall(invocation, current, symbols) == Use.View:
+                    current = invocation;
+                    continue;
+
+                case IArgumentOperation { Parameter: { RefKind: RefKind.None } parameter, Parent: IInvocationOperation invocation }:
+                    var method = invocation.TargetMethod;
+                    if (KnownSymbols.Is(method.ContainingType, symbols.MemoryExtensions))
+                    {
+                        if (method.Name is "AsSpan" or "AsMemory" && parameter.Ordinal == 0 && IsWritableView(method.ReturnType, symbols))
+                        {
+                            current = invocation;
+                            continue;
+                        }
+
+                        return false;
+                    }
+
+                    if (NativeMethods.GetEntryPoint(method, symbols) is "read" or "recv" or "recvfrom" or "pread")
+                    {
+                        return parameter.Ordinal == 1;
+                    }
+
+                    // stream.Read(skip, 0, n), await stream.ReadAsync(skip.AsMemory(0, n)), socket.Receive(skip).
+                    return parameter.Name == "buffer"
+                        && (method.Name.StartsWith("Read", System.StringComparison.Ordinal) && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Stream)
+                            || method.Name.StartsWith("Receive", System.StringComparison.Ordinal) && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Socket));
+
+                case IArgumentOperation { Parent: IObjectCreationOperation creation } when IsWritableView(creation.Type, symbols):
+                    current = creation;
+                    continue;
+
+                case IAssignmentOperation { Parent: IExpressionStatementOperation } replace when current == reference && replace.Target == current:
+                    // s_skip = new byte[n] or s_skip ??= new byte[n] as a statement: replaces the array, reads nothing.
+                    return replace is ISimpleAssignmentOperation or ICoalesceAssignmentOperation;
+
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>A local initialized with the buffer (or a span of it) and never reassigned: its writes are the buffer's.</summary>
     private static IOperation? FindWriteThroughLocal(ILocalSymbol local, IOperation value, KnownSymbols symbols, int aliasDepth)
     {

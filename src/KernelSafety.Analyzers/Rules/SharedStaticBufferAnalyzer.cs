@@ -97,7 +97,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        var buffers = new TypeBuffers(candidates, new InitializationCalls(type), new StoredValues(), hasPrivateHelpers);
+        var buffers = new TypeBuffers(candidates, new InitializationCalls(type, context.Compilation), new StoredValues(), hasPrivateHelpers);
         buffers.RegisterIn(context, symbols);
         context.RegisterSymbolEndAction(endContext => Report(endContext, symbols, candidates, buffers.Initialization, buffers.Stores));
         return buffers;
@@ -209,6 +209,12 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // A private buffer that input is only read into, to be thrown away (skipping bytes), is harmless whoever fills it.
+        if (!writes.ContentsRead && !BufferWrites.IsDiscardUse(reference, symbols))
+        {
+            writes.MarkContentsRead();
+        }
+
         // Which arrays the field is given: one that only ever holds zero-length arrays has no contents to share.
         switch (reference.Parent)
         {
@@ -289,7 +295,8 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         foreach (var pair in candidates)
         {
             var field = pair.Key;
-            if (stores.OnlyZeroLength(field))
+            if (stores.OnlyZeroLength(field)
+                || (field.DeclaredAccessibility == Accessibility.Private && !pair.Value.ContentsRead))
             {
                 continue;
             }
@@ -297,7 +304,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             Write? first = null;
             foreach (var write in pair.Value.Snapshot())
             {
-                if (initialization.IsInitializationOnly(write.Member))
+                if (initialization.IsInitializationOnly(write.Member, context.CancellationToken))
                 {
                     continue;
                 }
@@ -352,6 +359,12 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private sealed class Writes
     {
         private List<Write>? writes;
+        private volatile bool contentsRead;
+
+        /// <summary>Some reference in the type may read the contents (or hand them to code that may).</summary>
+        public bool ContentsRead => contentsRead;
+
+        public void MarkContentsRead() => contentsRead = true;
 
         public void Add(Write write)
         {
@@ -402,14 +415,16 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private sealed class InitializationCalls
     {
         private readonly INamedTypeSymbol _type;
+        private readonly Compilation _compilation;
 
         // Made on the first call to a private helper (most types have none worth recording), then guarded by 'this'.
         private Dictionary<IMethodSymbol, List<ISymbol>>? _callers;
         private HashSet<IMethodSymbol>? _escaped;
 
-        public InitializationCalls(INamedTypeSymbol type)
+        public InitializationCalls(INamedTypeSymbol type, Compilation compilation)
         {
             _type = type;
+            _compilation = compilation;
             LockedCall = type;
         }
 
@@ -470,10 +485,10 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        public bool IsInitializationOnly(ISymbol member)
-            => IsInitializationOnly(member, new HashSet<ISymbol>(SymbolEqualityComparer.Default), new HashSet<ISymbol>(SymbolEqualityComparer.Default));
+        public bool IsInitializationOnly(ISymbol member, CancellationToken cancellationToken)
+            => IsInitializationOnly(member, new HashSet<ISymbol>(SymbolEqualityComparer.Default), new HashSet<ISymbol>(SymbolEqualityComparer.Default), cancellationToken);
 
-        private bool IsInitializationOnly(ISymbol member, HashSet<ISymbol> inProgress, HashSet<ISymbol> proven)
+        private bool IsInitializationOnly(ISymbol member, HashSet<ISymbol> inProgress, HashSet<ISymbol> proven, CancellationToken cancellationToken)
         {
             if (ReferenceEquals(member, LockedCall))
             {
@@ -488,6 +503,11 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                     return SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type);
                 case IMethodSymbol initializer when IsModuleInitializer(initializer):
                     // [ModuleInitializer] runs once, before any other code of the module.
+                    return true;
+                case IMethodSymbol { IsStatic: true, Name: "Main" or "<Main>$" } main
+                    when SymbolEqualityComparer.Default.Equals(_compilation.GetEntryPoint(cancellationToken), main):
+                    // The program's entry point runs once, on one thread: its writes have no concurrent twin. A thread
+                    // it starts runs a method it hands over as a delegate, which is not proven here.
                     return true;
                 case IMethodSymbol method:
                     if (proven.Contains(method))
@@ -508,7 +528,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
 
                     foreach (var caller in callers)
                     {
-                        if (!IsInitializationOnly(caller, inProgress, proven))
+                        if (!IsInitializationOnly(caller, inProgress, proven, cancellationToken))
                         {
                             return false;
                         }

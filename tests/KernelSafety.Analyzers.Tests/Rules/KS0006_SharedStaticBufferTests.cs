@@ -91,6 +91,8 @@ public class KS0006_SharedStaticBufferTests
                 public static int Pump(Stream stream) => stream.Read(readBuffer, 0, readBuffer.Length);
 
                 public static int Poll(Socket socket) => socket.Receive(receiveBuffer);
+
+                public static int Head => readBuffer[0] + receiveBuffer[0];
             }
             """);
     }
@@ -155,6 +157,8 @@ public class KS0006_SharedStaticBufferTests
                 public static ValueTask<int> ReadAsync(Stream stream) => stream.ReadAsync(s_memory);
 
                 public static void Mark() => s_scratch.Span[0] = 1;
+
+                public static int Head => s_memory.Span[0] + s_scratch.Span[0];
             }
             """);
     }
@@ -200,6 +204,8 @@ public class KS0006_SharedStaticBufferTests
                 public static nint Pull(int fd) => Read(fd, input, 128);
 
                 public static void Take(byte* p) => memcpy(copy, p, 128);
+
+                public static int Head => input[0] + copy[0];
             }
             """);
     }
@@ -407,6 +413,150 @@ public class KS0006_SharedStaticBufferTests
     }
 
     // ---------------------------------------------------------------- negatives
+
+    [Fact]
+    public async Task Private_buffer_that_input_is_only_read_into_to_be_skipped_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            static class StreamSkip
+            {
+                private static readonly byte[] SkipBuffer = new byte[4096];
+                private static byte[]? s_discard;
+
+                public static long Skip(this Stream stream, long count)
+                {
+                    long skipped = 0;
+                    int n;
+                    while (count > 0 && (n = stream.Read(SkipBuffer, 0, (int)Math.Min(count, SkipBuffer.Length))) > 0)
+                    {
+                        count -= n;
+                        skipped += n;
+                    }
+
+                    return skipped;
+                }
+
+                public static async Task<int> SkipAsync(Stream stream, int count)
+                    => await stream.ReadAsync(SkipBuffer.AsMemory(0, Math.Min(count, SkipBuffer.Length)));
+
+                public static int Drain(Socket socket)
+                {
+                    s_discard ??= new byte[1500];
+                    return socket.Receive(s_discard.AsSpan(0, s_discard.Length));
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Skip_buffer_whose_bytes_are_looked_at_or_that_other_types_can_read_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+
+            static class StreamSkip
+            {
+                private static readonly byte[] {|KS0006:SkipBuffer|} = new byte[4096];
+                internal static readonly byte[] {|KS0006:SharedSkip|} = new byte[4096];
+
+                public static int Skip(Stream stream, int count)
+                {
+                    int n = stream.Read(SkipBuffer, 0, Math.Min(count, SkipBuffer.Length));
+                    return n > 0 && SkipBuffer[0] == 0x1f ? -1 : n;
+                }
+
+                public static int SkipShared(Stream stream, int count)
+                    => stream.Read(SharedSkip, 0, Math.Min(count, SharedSkip.Length));
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Buffer_written_only_by_the_programs_entry_point_is_not_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System;
+                using System.Net;
+                using System.Net.Sockets;
+
+                static class Program
+                {
+                    static readonly byte[] s_packet = new byte[2048];
+
+                    static void Main()
+                    {
+                        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                        Fill(socket);
+                        Console.WriteLine(BitConverter.ToString(s_packet, 0, 16));
+                    }
+
+                    private static void Fill(Socket socket)
+                    {
+                        int n = socket.Receive(s_packet);
+                        Array.Clear(s_packet, n, s_packet.Length - n);
+                    }
+                }
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task Buffer_also_written_by_a_thread_the_entry_point_starts_is_flagged()
+    {
+        var test = new VerifyCS.Test
+        {
+            TestCode = """
+                using System;
+                using System.Threading;
+
+                static class Program
+                {
+                    static readonly byte[] {|KS0006:s_frame|} = new byte[64];
+
+                    static void Main()
+                    {
+                        new Thread(Worker).Start();
+                        s_frame[0] = 1;
+                        Console.WriteLine(s_frame[1]);
+                    }
+
+                    private static void Worker() => s_frame[1] = 2;
+                }
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        await test.RunAsync();
+    }
+
+    [Fact]
+    public async Task Method_named_Main_in_a_library_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Tool
+            {
+                static readonly byte[] {|KS0006:s_frame|} = new byte[64];
+
+                public static void Main(string[] args)
+                {
+                    s_frame[0] = (byte)args.Length;
+                    Console.WriteLine(s_frame[0]);
+                }
+            }
+            """);
+    }
 
     [Fact]
     public async Task Read_only_lookup_table_is_not_flagged()
@@ -871,7 +1021,8 @@ public class KS0006_SharedStaticBufferTests
 
                 public static int Drain(Stream stream)
                 {
-                    return stream.Read(Pump.s_frame, 0, s_frame.Length);
+                    int n = stream.Read(Pump.s_frame, 0, s_frame.Length);
+                    return n > 0 ? s_frame[0] : -1;
                 }
             }
             """;
@@ -885,7 +1036,8 @@ public class KS0006_SharedStaticBufferTests
                 public static int Drain(Stream stream)
                 {
                     var frame = new byte[FrameSize * 2];
-                    return stream.Read(frame, 0, frame.Length);
+                    int n = stream.Read(frame, 0, frame.Length);
+                    return n > 0 ? frame[0] : -1;
                 }
             }
             """;
@@ -906,7 +1058,8 @@ public class KS0006_SharedStaticBufferTests
 
                 public static async Task<int> ReadAsync(Stream stream)
                 {
-                    return await stream.ReadAsync(_memory);
+                    int n = await stream.ReadAsync(_memory);
+                    return n > 0 ? _memory.Span[0] : -1;
                 }
             }
             """;
@@ -920,7 +1073,8 @@ public class KS0006_SharedStaticBufferTests
                 public static async Task<int> ReadAsync(Stream stream)
                 {
                     Memory<byte> memory = new byte[64];
-                    return await stream.ReadAsync(memory);
+                    int n = await stream.ReadAsync(memory);
+                    return n > 0 ? memory.Span[0] : -1;
                 }
             }
             """;
