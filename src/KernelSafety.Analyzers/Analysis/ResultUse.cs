@@ -23,7 +23,7 @@ internal enum ResultUses
     /// <summary>Compared with a negative bound: <c>&lt; 0</c>, <c>== -1</c>, <c>&gt;= 0</c>, <c>&lt;= 0</c>...</summary>
     ErrorCheck = 1 << 3,
 
-    /// <summary>Compared with zero only: <c>!= 0</c>, <c>== 0</c>, <c>&gt; 0</c>, <c>&gt;= 1</c>.</summary>
+    /// <summary>Compared with zero for equality only: <c>!= 0</c>, <c>== 0</c>. -1 (a failure) reads as success.</summary>
     ZeroTest = 1 << 4,
 
     /// <summary>Compared with a non-constant or with a positive constant: a length.</summary>
@@ -34,6 +34,9 @@ internal enum ResultUses
 
     /// <summary>Any other read (a switch, an interpolation...): the analysis cannot tell, so callers stay quiet.</summary>
     Other = 1 << 7,
+
+    /// <summary>Tested for a positive count only: <c>&gt; 0</c>, <c>&gt;= 1</c>. -1 fails the test, but a partial count passes it.</summary>
+    PositiveTest = 1 << 8,
 }
 
 /// <summary>
@@ -245,7 +248,7 @@ internal static class ResultUse
                 return constant switch
                 {
                     <= 0 => ResultUses.ErrorCheck,
-                    1 => ResultUses.ZeroTest,
+                    1 => ResultUses.PositiveTest,
                     _ => ResultUses.LengthComparison,
                 };
             default:
@@ -253,7 +256,7 @@ internal static class ResultUse
                 return constant switch
                 {
                     < 0 => ResultUses.ErrorCheck,
-                    0 => kind == BinaryOperatorKind.LessThanOrEqual ? ResultUses.ErrorCheck : ResultUses.ZeroTest,
+                    0 => kind == BinaryOperatorKind.LessThanOrEqual ? ResultUses.ErrorCheck : ResultUses.PositiveTest,
                     _ => ResultUses.LengthComparison,
                 };
         }

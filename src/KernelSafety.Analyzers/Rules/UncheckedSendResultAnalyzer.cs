@@ -212,6 +212,10 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             {
                 detail = "only compared with 0, so -1 (a failure) or a partial send passes for success; " + Remedy;
             }
+            else if ((uses & ResultUses.PositiveTest) != 0)
+            {
+                detail = "only tested for a positive count, so a partial send passes for all sent; send the rest in a loop";
+            }
             else if ((uses & ResultUses.Unread) != 0)
             {
                 var local = ResultUse.GetStoringLocal(invocation);
@@ -293,7 +297,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var what = (uses & (ResultUses.ErrorCheck | ResultUses.ZeroTest)) != 0 ? "never compared with the length asked for" : "ignored";
+            var what = (uses & (ResultUses.ErrorCheck | ResultUses.ZeroTest | ResultUses.PositiveTest)) != 0 ? "never compared with the length asked for" : "ignored";
             var nonBlockingProperties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindNonBlockingSocket);
             LazyInitializer.EnsureInitialized(ref candidates, static () => new ConcurrentQueue<(ISymbol Socket, Diagnostic Diagnostic)>())!.Enqueue((socket, Diagnostic.Create(
                 DiagnosticDescriptors.UncheckedSendResult,

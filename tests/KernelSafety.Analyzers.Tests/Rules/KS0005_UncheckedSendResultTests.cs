@@ -52,7 +52,7 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
-    public Task Native_send_result_tested_only_for_greater_than_zero_is_flagged()
+    public Task Native_send_result_tested_only_for_greater_than_zero_is_flagged_for_partial_sends()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
             using System.Runtime.InteropServices;
@@ -64,15 +64,19 @@ public class KS0005_UncheckedSendResultTests
 
                 public bool Write(int fd, byte* msg, nint len)
                 {
-                    if ({|KS0005:send(fd, msg, len, 0)|} > 0)
+                    if ({|#0:send(fd, msg, len, 0)|} > 0)
                     {
                         return true;
                     }
 
-                    return false;
+                    return {|#1:send(fd, msg, len, 0)|} != 0;
                 }
             }
-            """);
+            """,
+            VerifyCS.Diagnostic("KS0005").WithLocation(0).WithArguments(
+                "send", "only tested for a positive count, so a partial send passes for all sent; send the rest in a loop"),
+            VerifyCS.Diagnostic("KS0005").WithLocation(1).WithArguments(
+                "send", "only compared with 0, so -1 (a failure) or a partial send passes for success; check it for -1 and send the rest in a loop"));
 
     [Fact]
     public Task Native_send_result_tested_with_is_not_zero_pattern_is_flagged()
