@@ -305,7 +305,7 @@ internal static class FailureChecks
     /// A call that never returns: <c>[DoesNotReturn]</c>, a <c>Throw...</c> helper (not <c>ThrowIf...</c>, which returns
     /// when its condition is false), or a method in source whose body is only a <c>throw</c>.
     /// </summary>
-    private static bool IsThrowHelper(IMethodSymbol method)
+    public static bool IsThrowHelper(IMethodSymbol method)
     {
         foreach (var attribute in method.GetAttributes())
         {

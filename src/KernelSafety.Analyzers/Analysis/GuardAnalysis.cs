@@ -891,15 +891,8 @@ internal static class GuardAnalysis
             case IExpressionStatementOperation { Operation: IThrowOperation }:
                 return true;
             case IExpressionStatementOperation { Operation: IInvocationOperation invocation }:
-                foreach (var attribute in invocation.TargetMethod.GetAttributes())
-                {
-                    if (attribute.AttributeClass?.Name == "DoesNotReturnAttribute")
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
+                // [DoesNotReturn], a Throw... helper, or a method in source whose body only throws.
+                return FailureChecks.IsThrowHelper(invocation.TargetMethod);
             case IBlockOperation block:
                 return block.Operations.Length > 0 && AlwaysExits(block.Operations[block.Operations.Length - 1]);
             case IConditionalOperation { WhenFalse: not null } conditional:

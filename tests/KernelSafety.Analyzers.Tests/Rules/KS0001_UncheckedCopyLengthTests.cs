@@ -540,6 +540,72 @@ public class KS0001_UncheckedCopyLengthTests
     // ---------------------------------------------------------------- not flagged
 
     [Fact]
+    public Task Guard_whose_failure_branch_calls_a_throw_helper_without_DoesNotReturn_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            internal static class ThrowHelper
+            {
+                public static void ThrowArgumentOutOfRange(string name) => throw new ArgumentOutOfRangeException(name);
+
+                public static void Fail(string message)
+                {
+                    Console.Error.WriteLine(message);
+                    throw new InvalidOperationException(message);
+                }
+            }
+
+            public static class Block
+            {
+                public static void Load(ReadOnlySpan<byte> src, int n)
+                {
+                    Span<byte> block = stackalloc byte[16];
+                    if ((uint)n > 16u) ThrowHelper.ThrowArgumentOutOfRange(nameof(n));
+                    src.Slice(0, n).CopyTo(block);
+                }
+
+                public static void Store(byte[] src, int n)
+                {
+                    var block = new byte[16];
+                    if (n > block.Length || n > src.Length)
+                    {
+                        ThrowHelper.Fail("too long");
+                    }
+
+                    Buffer.BlockCopy(src, 0, block, 0, n);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_whose_failure_branch_calls_a_helper_that_returns_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            internal static class Log
+            {
+                public static void Warn(string message) => Console.Error.WriteLine(message);
+
+                public static void Check(bool ok, string message)
+                {
+                    if (!ok) throw new InvalidOperationException(message);
+                }
+            }
+
+            public static class Block
+            {
+                public static void Store(byte[] src, int n)
+                {
+                    var block = new byte[16];
+                    if (n > block.Length) Log.Warn("too long");
+                    {|KS0001:Buffer.BlockCopy(src, 0, block, 0, n)|};
+                    if (n > block.Length) Log.Check(false, "too long");
+                    {|KS0001:Buffer.BlockCopy(src, 0, block, 0, n)|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Utf8_literals_that_fit_their_destination_are_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
