@@ -3,7 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using KernelSafety.Analyzers;
 using KernelSafety.Testing.Corpus;
 using Microsoft.CodeAnalysis;
@@ -570,12 +572,21 @@ public static class AnalyzerCostEntry
             : CSharpSyntaxTree.ParseText(SourceText.From(f.Text, encoding), parseOptions, f.Path)).ToList();
         // Single-threaded binding, like the analyzers (concurrentAnalysis: false): both sides are measured on one core,
         // so the ratio compares work, not how many cores each side could use.
-        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, concurrentBuild: false)
+        var options = new CSharpCompilationOptions(KindOf(files), concurrentBuild: false)
             .WithAllowUnsafe(true)
             .WithNullableContextOptions(NullableContextOptions.Enable)
             .WithSpecificDiagnosticOptions(BaselineRuleIds.ToDictionary(id => id, _ => ReportDiagnostic.Warn));
         return CSharpCompilation.Create("Corpus", trees, references, options);
     }
+
+    /// <summary>Sources that declare a static <c>Main</c> are a program: compiled as one, the rules see its entry point.</summary>
+    private static OutputKind KindOf(IReadOnlyList<(string Path, string Text)> files)
+        => OutputKinds.GetValue(files, static sources => new StrongBox<OutputKind>(
+            sources.Any(f => ProgramMain.IsMatch(f.Text)) ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary)).Value;
+
+    private static readonly ConditionalWeakTable<IReadOnlyList<(string Path, string Text)>, StrongBox<OutputKind>> OutputKinds = new();
+
+    private static readonly Regex ProgramMain = new(@"\bstatic\s+(?:async\s+)?(?:void|int|Task|Task<int>)\s+Main\s*\(", RegexOptions.Compiled);
 
     private static AnalyzerOptions AnalyzerOptions() => new([]);
 
