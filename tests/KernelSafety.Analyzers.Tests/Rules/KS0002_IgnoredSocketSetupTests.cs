@@ -2862,31 +2862,24 @@ public class KS0002_IgnoredSocketSetupTests
             """);
 
     [Fact]
-    public async Task Review_swallowing_catch_in_top_level_statements_is_flagged()
-    {
-        var test = new VerifyCS.Test
-        {
-            TestCode = """
-                using System;
-                using System.Net;
-                using System.Net.Sockets;
+    public Task Review_swallowing_catch_in_top_level_statements_is_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
 
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    {|KS0002:socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001))|};
-                }
-                catch (SocketException ex)
-                {
-                    Console.WriteLine(ex.Message);
-                }
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                {|KS0002:socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001))|};
+            }
+            catch (SocketException ex)
+            {
+                Console.WriteLine(ex.Message);
+            }
 
-                socket.Send(new byte[] { 1, 2, 3 });
-                """,
-        };
-        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
-        await test.RunAsync();
-    }
+            socket.Send(new byte[] { 1, 2, 3 });
+            """);
 
     [Fact]
     public Task Review_use_guarded_by_a_flag_set_on_success_is_not_flagged()

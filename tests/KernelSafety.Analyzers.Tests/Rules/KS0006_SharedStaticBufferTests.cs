@@ -478,66 +478,52 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
-    public async Task Buffer_written_only_by_the_programs_entry_point_is_not_flagged()
-    {
-        var test = new VerifyCS.Test
-        {
-            TestCode = """
-                using System;
-                using System.Net;
-                using System.Net.Sockets;
+    public Task Buffer_written_only_by_the_programs_entry_point_is_not_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
 
-                static class Program
+            static class Program
+            {
+                static readonly byte[] s_packet = new byte[2048];
+
+                static void Main()
                 {
-                    static readonly byte[] s_packet = new byte[2048];
-
-                    static void Main()
-                    {
-                        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-                        Fill(socket);
-                        Console.WriteLine(BitConverter.ToString(s_packet, 0, 16));
-                    }
-
-                    private static void Fill(Socket socket)
-                    {
-                        int n = socket.Receive(s_packet);
-                        Array.Clear(s_packet, n, s_packet.Length - n);
-                    }
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                    Fill(socket);
+                    Console.WriteLine(BitConverter.ToString(s_packet, 0, 16));
                 }
-                """,
-        };
-        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
-        await test.RunAsync();
-    }
+
+                private static void Fill(Socket socket)
+                {
+                    int n = socket.Receive(s_packet);
+                    Array.Clear(s_packet, n, s_packet.Length - n);
+                }
+            }
+            """);
 
     [Fact]
-    public async Task Buffer_also_written_by_a_thread_the_entry_point_starts_is_flagged()
-    {
-        var test = new VerifyCS.Test
-        {
-            TestCode = """
-                using System;
-                using System.Threading;
+    public Task Buffer_also_written_by_a_thread_the_entry_point_starts_is_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Threading;
 
-                static class Program
+            static class Program
+            {
+                static readonly byte[] {|KS0006:s_frame|} = new byte[64];
+
+                static void Main()
                 {
-                    static readonly byte[] {|KS0006:s_frame|} = new byte[64];
-
-                    static void Main()
-                    {
-                        new Thread(Worker).Start();
-                        s_frame[0] = 1;
-                        Console.WriteLine(s_frame[1]);
-                    }
-
-                    private static void Worker() => s_frame[1] = 2;
+                    new Thread(Worker).Start();
+                    s_frame[0] = 1;
+                    Console.WriteLine(s_frame[1]);
                 }
-                """,
-        };
-        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
-        await test.RunAsync();
-    }
+
+                private static void Worker() => s_frame[1] = 2;
+            }
+            """);
 
     [Fact]
     public async Task Method_named_Main_in_a_library_is_flagged()

@@ -24,6 +24,15 @@ public static class CSharpCodeFixVerifier<TAnalyzer, TCodeFix>
         return test.RunAsync(CancellationToken.None);
     }
 
+    /// <summary>The source compiled as a console program (its <c>Main</c> or top-level statements are the entry point).</summary>
+    public static Task VerifyProgramAsync(string source, params DiagnosticResult[] expected)
+    {
+        var test = new Test { TestCode = source };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync(CancellationToken.None);
+    }
+
     /// <summary>One compilation of several files (one document each), with the diagnostics their markup shows.</summary>
     public static Task VerifyAnalyzerAsync(string[] sources, params DiagnosticResult[] expected)
     {
