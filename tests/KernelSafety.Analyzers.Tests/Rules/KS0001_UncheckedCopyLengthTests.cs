@@ -51,13 +51,14 @@ public class KS0001_UncheckedCopyLengthTests
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
 
-            static class Wire
+            sealed class Wire
             {
-                static void Tag(Span<byte> data, int index)
+                private readonly byte[] _greeting = new byte[4];
+
+                public void Tag(Span<byte> data, int index)
                 {
                     {|KS0001:"#bundle-and-more"u8.CopyTo(data.Slice(index, 8))|};
-                    var greeting = new byte[4];
-                    {|KS0001:"HELLO"u8.CopyTo(greeting)|};
+                    {|KS0001:"HELLO"u8.CopyTo(_greeting)|};
                     {|KS0001:"\u00e9t\u00e9"u8.CopyTo(data.Slice(index + 8, 4))|};
                 }
             }
