@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using KernelSafety.Analyzers;
@@ -579,14 +578,17 @@ public static class AnalyzerCostEntry
         return CSharpCompilation.Create("Corpus", trees, references, options);
     }
 
-    /// <summary>Sources that declare a static <c>Main</c> are a program: compiled as one, the rules see its entry point.</summary>
+    /// <summary>User sources that declare a static <c>Main</c> are a program: compiled as one, the rules see its entry point.</summary>
     private static OutputKind KindOf(IReadOnlyList<(string Path, string Text)> files)
-        => OutputKinds.GetValue(files, static sources => new StrongBox<OutputKind>(
-            sources.Any(f => ProgramMain.IsMatch(f.Text)) ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary)).Value;
+        => files is UserSources { IsProgram: true } ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary;
 
-    private static readonly ConditionalWeakTable<IReadOnlyList<(string Path, string Text)>, StrongBox<OutputKind>> OutputKinds = new();
+    /// <summary>Sources read from the command line, with whether they are a program (decided once, outside any timing).</summary>
+    private sealed class UserSources(IEnumerable<(string Path, string Text)> files) : List<(string Path, string Text)>(files)
+    {
+        private static readonly Regex ProgramMain = new(@"\bstatic\s+(?:async\s+)?(?:void|int|Task|Task<int>)\s+Main\s*\(");
 
-    private static readonly Regex ProgramMain = new(@"\bstatic\s+(?:async\s+)?(?:void|int|Task|Task<int>)\s+Main\s*\(", RegexOptions.Compiled);
+        public bool IsProgram { get; } = files.Any(f => ProgramMain.IsMatch(f.Text));
+    }
 
     private static AnalyzerOptions AnalyzerOptions() => new([]);
 
@@ -654,10 +656,10 @@ public static class AnalyzerCostEntry
             || fileName is "mscorlib.dll" or "netstandard.dll" or "Microsoft.VisualBasic.dll" or "Microsoft.VisualBasic.Core.dll" or "Microsoft.CSharp.dll";
 
     private static IReadOnlyList<(string Path, string Text)> ReadUserSources(IEnumerable<string> paths)
-        => paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*.cs", SearchOption.AllDirectories) : [p])
+        => new UserSources(paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*.cs", SearchOption.AllDirectories) : [p])
             .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Select(p => (p, File.ReadAllText(p)))
-            .ToList();
+            .ToList());
 
     private static TimeSpan Median(List<TimeSpan> values)
     {
