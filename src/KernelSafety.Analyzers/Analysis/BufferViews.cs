@@ -195,6 +195,40 @@ internal static class BufferViews
         return value;
     }
 
+    /// <summary>
+    /// The local, parameter or field under views of it, any element type: conversions, <c>AsSpan</c>/<c>AsMemory</c>,
+    /// <c>Slice</c> (as instance or extension calls), <c>Memory.Span</c>, and <c>Span</c>/<c>Memory</c>/<c>ArraySegment</c>
+    /// constructors (<c>header.Slice(2, 2)</c> gives <c>header</c>); null for anything else.
+    /// </summary>
+    public static ISymbol? GetViewedSymbol(IOperation? operation)
+    {
+        for (var depth = 0; depth < 8 && operation is not null; depth++)
+        {
+            switch (ResultUsage.SkipConversionsDown(operation))
+            {
+                case ILocalReferenceOperation local:
+                    return local.Local;
+                case IParameterReferenceOperation parameter:
+                    return parameter.Parameter;
+                case IFieldReferenceOperation field:
+                    return field.Field;
+                case IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" or "Slice" } view:
+                    operation = view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null);
+                    continue;
+                case IPropertyReferenceOperation { Property.Name: "Span" } span:
+                    operation = span.Instance;
+                    continue;
+                case IObjectCreationOperation { Type.Name: "Span" or "Memory" or "ArraySegment", Arguments.Length: > 0 } creation:
+                    operation = creation.Arguments[0].Value;
+                    continue;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The local, by-value parameter or field <paramref name="operation"/> reads, else <c>null</c>.</summary>
     public static ISymbol? GetTrackableSymbol(IOperation? operation)
         => operation switch

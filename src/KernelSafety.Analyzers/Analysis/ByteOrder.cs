@@ -557,7 +557,7 @@ internal static class ByteOrder
                     written = declarator.Symbol;
                     break;
                 case ISimpleAssignmentOperation assignment when assignment.Value == result:
-                    written = ReferencedSymbol(assignment.Target);
+                    written = BufferViews.GetViewedSymbol(assignment.Target);
                     break;
                 default:
                     return false;
@@ -571,7 +571,7 @@ internal static class ByteOrder
             {
                 if (argument.Parameter?.Ordinal == 0)
                 {
-                    written = ReferencedSymbol(argument.Value);
+                    written = BufferViews.GetViewedSymbol(argument.Value);
                 }
             }
         }
@@ -591,30 +591,13 @@ internal static class ByteOrder
 
             // Array.Reverse(b), Array.Reverse(b, 0, 2), b.AsSpan().Reverse(), span.Slice(2, 2).Reverse().
             var reversed = reverse.Instance ?? (reverse.Arguments.Length > 0 ? reverse.Arguments[0].Value : null);
-            if (reversed is not null && SymbolEqualityComparer.Default.Equals(ReferencedSymbol(reversed), written))
+            if (reversed is not null && SymbolEqualityComparer.Default.Equals(BufferViews.GetViewedSymbol(reversed), written))
             {
                 return true;
             }
         }
 
         return false;
-    }
-
-    /// <summary>The local, parameter or field under views of it: conversions, <c>AsSpan</c>/<c>AsMemory</c>, <c>Slice</c>, span constructors.</summary>
-    private static ISymbol? ReferencedSymbol(IOperation? operation)
-    {
-        var current = ResultUsage.SkipConversionsDown(operation);
-        while (current is IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" or "Slice" } or IObjectCreationOperation { Arguments.Length: > 0 })
-        {
-            current = current switch
-            {
-                IInvocationOperation view => ResultUsage.SkipConversionsDown(view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null)),
-                IObjectCreationOperation creation when creation.Type?.Name is "Span" or "Memory" or "ArraySegment" => ResultUsage.SkipConversionsDown(creation.Arguments[0].Value),
-                _ => null,
-            };
-        }
-
-        return current is null ? null : ResultUsage.GetSymbolOfReference(current);
     }
 
     /// <summary>Classifies the byte order of <paramref name="value"/>.</summary>

@@ -459,28 +459,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
     /// <summary>The local or field an expression names, through conversions and <c>AsSpan()</c>-style views.</summary>
     private static ISymbol? AssignedSymbol(IOperation? operation)
-    {
-        for (var depth = 0; depth < 8 && operation is not null; depth++)
-        {
-            switch (Unwrap(operation))
-            {
-                case ILocalReferenceOperation local:
-                    return local.Local;
-                case IFieldReferenceOperation field:
-                    return field.Field;
-                case IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" or "Slice" } view:
-                    operation = view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null);
-                    continue;
-                case IPropertyReferenceOperation { Property.Name: "Span" } span:
-                    operation = span.Instance;
-                    continue;
-                default:
-                    return null;
-            }
-        }
-
-        return null;
-    }
+        => BufferViews.GetViewedSymbol(operation) is { } symbol and (ILocalSymbol or IFieldSymbol) ? symbol : null;
 
     private static bool SendsData(IInvocationOperation send, SendKind kind, HashSet<ISymbol> tainted)
     {
