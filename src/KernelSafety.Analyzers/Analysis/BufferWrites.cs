@@ -144,36 +144,20 @@ internal static class BufferWrites
 
                     return property.Property.Name is "Length" or "LongLength" && !property.Property.IsIndexer;
 
-                case IInvocationOperation invocation when invocation.Instance == current && ClassifyInstanceCall(invocation, current, symbols) == Use.View:
-                    current = invocation;
+                case IInvocationOperation view when view.Instance == current && ClassifyInstanceCall(view, current, symbols) == Use.View:
+                    current = view;
                     continue;
 
-                case IArgumentOperation { Parameter: { RefKind: RefKind.None } parameter, Parent: IInvocationOperation invocation }:
-                    var method = invocation.TargetMethod;
-                    if (KnownSymbols.Is(method.ContainingType, symbols.MemoryExtensions))
+                case IArgumentOperation { Parameter: { RefKind: RefKind.None } parameter } argument:
+                    if (ClassifyArgument(argument, current, symbols) == Use.View)
                     {
-                        if (method.Name is "AsSpan" or "AsMemory" && parameter.Ordinal == 0 && IsWritableView(method.ReturnType, symbols))
-                        {
-                            current = invocation;
-                            continue;
-                        }
-
-                        return false;
+                        // buf.AsSpan(0, n), new Memory<byte>(buf)
+                        current = argument.Parent!;
+                        continue;
                     }
 
-                    if (NativeMethods.GetEntryPoint(method, symbols) is "read" or "recv" or "recvfrom" or "pread")
-                    {
-                        return parameter.Ordinal == 1;
-                    }
-
-                    // stream.Read(skip, 0, n), await stream.ReadAsync(skip.AsMemory(0, n)), socket.Receive(skip).
-                    return parameter.Name == "buffer"
-                        && (method.Name.StartsWith("Read", System.StringComparison.Ordinal) && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Stream)
-                            || method.Name.StartsWith("Receive", System.StringComparison.Ordinal) && KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Socket));
-
-                case IArgumentOperation { Parent: IObjectCreationOperation creation } when IsWritableView(creation.Type, symbols):
-                    current = creation;
-                    continue;
+                    // stream.Read(skip, 0, n), await stream.ReadAsync(skip.AsMemory(0, n)), socket.Receive(skip), read(fd, skip, n).
+                    return argument.Parent is IInvocationOperation reader && IsReadDestination(reader.TargetMethod, parameter, symbols);
 
                 case IAssignmentOperation { Parent: IExpressionStatementOperation } replace when current == reference && replace.Target == current:
                     // s_skip = new byte[n] or s_skip ??= new byte[n] as a statement: replaces the array, reads nothing.
@@ -345,28 +329,34 @@ internal static class BufferWrites
             case "CopyTo" when type?.SpecialType == SpecialType.System_String:
                 // text.CopyTo(sourceIndex, destination, destinationIndex, count)
                 return name == "destination";
-            case "Read" or "ReadAsync" or "ReadAtLeast" or "ReadAtLeastAsync" or "ReadExactly" or "ReadExactlyAsync" or "BeginRead"
-                when KnownSymbols.IsOrDerivesFrom(type, symbols.Stream):
-                return name == "buffer";
-            case "Receive" or "ReceiveAsync" or "ReceiveFrom" or "ReceiveFromAsync" or "ReceiveMessageFrom" or "BeginReceive" or "BeginReceiveFrom"
-                when KnownSymbols.IsOrDerivesFrom(type, symbols.Socket):
-                return name == "buffer";
             case "GetBytes" when KnownSymbols.IsOrDerivesFrom(type, symbols.Encoding):
                 return name == "bytes" && parameter.Ordinal > 0;
             case "GetChars" when KnownSymbols.IsOrDerivesFrom(type, symbols.Encoding):
                 return name == "chars" && parameter.Ordinal > 0;
         }
 
-        // libc read/recv/recvfrom fill their second argument; memcpy/memmove/memset their first.
-        switch (NativeMethods.GetEntryPoint(method, symbols))
+        // Reads and receives fill their buffer; memcpy/memmove/memset their first argument.
+        return IsReadDestination(method, parameter, symbols)
+            || (parameter.Ordinal == 0 && NativeMethods.GetEntryPoint(method, symbols) is NativeMethods.Memcpy or NativeMethods.Memmove or "memset");
+    }
+
+    /// <summary>
+    /// The buffer input is read into: a stream's <c>Read*</c>/<c>BeginRead</c>, a socket's <c>Receive*</c>/<c>BeginReceive*</c>
+    /// (array or span overloads), the second argument of libc <c>read</c>/<c>recv</c>/<c>recvfrom</c>/<c>pread</c>.
+    /// </summary>
+    private static bool IsReadDestination(IMethodSymbol method, IParameterSymbol parameter, KnownSymbols symbols)
+    {
+        switch (method.Name)
         {
-            case "read" or "recv" or "recvfrom" or "pread":
-                return parameter.Ordinal == 1;
-            case NativeMethods.Memcpy or NativeMethods.Memmove or "memset":
-                return parameter.Ordinal == 0;
+            case "Read" or "ReadAsync" or "ReadAtLeast" or "ReadAtLeastAsync" or "ReadExactly" or "ReadExactlyAsync" or "BeginRead"
+                when KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Stream):
+                return parameter.Name == "buffer";
+            case "Receive" or "ReceiveAsync" or "ReceiveFrom" or "ReceiveFromAsync" or "ReceiveMessageFrom" or "BeginReceive" or "BeginReceiveFrom"
+                when KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Socket):
+                return parameter.Name == "buffer";
         }
 
-        return false;
+        return parameter.Ordinal == 1 && NativeMethods.GetEntryPoint(method, symbols) is "read" or "recv" or "recvfrom" or "pread";
     }
 
     /// <summary>True when the element or indexer reference is assigned, incremented or passed by ref/out.</summary>
