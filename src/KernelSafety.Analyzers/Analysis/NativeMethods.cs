@@ -25,6 +25,9 @@ internal static class NativeMethods
     /// <summary>Linux MSG_DONTWAIT.</summary>
     public const int MsgDontWait = 0x40;
 
+    /// <summary>Linux MSG_FASTOPEN: a TCP <c>sendto</c> that connects as it sends.</summary>
+    public const int MsgFastOpen = 0x20000000;
+
     /// <summary>
     /// The native entry point of <paramref name="method"/> when it is a P/Invoke, else <c>null</c>.
     /// </summary>

@@ -31,7 +31,12 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
     /// <summary>Diagnostic property: "true" when the native send passes MSG_DONTWAIT.</summary>
     public const string DontWaitProperty = "DontWait";
 
+    /// <summary>Diagnostic property: "true" when the native send is a <c>sendto</c> with a destination (a datagram).</summary>
+    public const string DatagramProperty = "Datagram";
+
     private const string Remedy = "check it for -1 and send the rest in a loop";
+
+    private const string DatagramRemedy = "a datagram is sent whole or not at all, so check it for -1";
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.UncheckedSendResult);
 
@@ -190,7 +195,11 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var dontWait = entryPoint != NativeMethods.Write && HasDontWait(invocation);
+            var flags = GetConstantFlags(invocation);
+            var dontWait = entryPoint != NativeMethods.Write && flags is { } f && (f & NativeMethods.MsgDontWait) != 0;
+
+            // A sendto with a destination sends a datagram: whole or not at all, so -1 is the only failure to test for.
+            var datagram = entryPoint == NativeMethods.SendTo && IsDatagramSend(invocation, flags);
             var root = ResultUsage.GetRoot(invocation);
             var uses = ResultUse.Analyze(invocation, root, context.CancellationToken);
             if ((uses & Handled) != 0)
@@ -198,10 +207,13 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            var remedy = datagram ? DatagramRemedy : Remedy;
+            var failure = datagram ? "a failure (-1)" : "a failure (-1) or a partial send";
+            var zeroFailure = datagram ? "-1 (a failure)" : "-1 (a failure) or a partial send";
             string detail;
             if ((uses & ResultUses.ErrorCheck) != 0)
             {
-                if (!dontWait)
+                if (!dontWait || datagram)
                 {
                     return;
                 }
@@ -210,20 +222,25 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             }
             else if ((uses & ResultUses.ZeroTest) != 0)
             {
-                detail = "only compared with 0, so -1 (a failure) or a partial send passes for success; " + Remedy;
+                detail = $"only compared with 0, so {zeroFailure} passes for success; " + remedy;
             }
             else if ((uses & ResultUses.PositiveTest) != 0)
             {
+                if (datagram)
+                {
+                    return;
+                }
+
                 detail = "only tested for a positive count, so a partial send passes for all sent; send the rest in a loop";
             }
             else if ((uses & ResultUses.Unread) != 0)
             {
                 var local = ResultUse.GetStoringLocal(invocation);
-                detail = $"stored in '{local?.Name ?? "a local"}' but never read: a failure (-1) or a partial send goes unnoticed; " + Remedy;
+                detail = $"stored in '{local?.Name ?? "a local"}' but never read: {failure} goes unnoticed; " + remedy;
             }
             else if ((uses & ResultUses.Discarded) != 0)
             {
-                detail = "discarded: a failure (-1) or a partial send goes unnoticed; " + Remedy;
+                detail = $"discarded: {failure} goes unnoticed; " + remedy;
             }
             else
             {
@@ -238,7 +255,8 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
             var properties = ImmutableDictionary<string, string?>.Empty
                 .Add(KindProperty, KindNative)
-                .Add(DontWaitProperty, dontWait ? "true" : "false");
+                .Add(DontWaitProperty, dontWait ? "true" : "false")
+                .Add(DatagramProperty, datagram ? "true" : "false");
             context.Report(Diagnostic.Create(DiagnosticDescriptors.UncheckedSendResult, invocation.Syntax.GetLocation(), properties, entryPoint, detail));
         }
 
@@ -307,13 +325,14 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 $"{what} on non-blocking socket '{socket.Name}': Send can take part of the buffer and the rest is lost; send the rest in a loop")));
         }
 
-        private static bool HasDontWait(IInvocationOperation invocation)
+        /// <summary>The send's flags (the fourth argument of <c>send</c> and <c>sendto</c>) when they are a constant.</summary>
+        private static long? GetConstantFlags(IInvocationOperation invocation)
         {
             foreach (var argument in invocation.Arguments)
             {
                 if (argument.Parameter is { Ordinal: 3 } && argument.Value.ConstantValue is { HasValue: true } constant)
                 {
-                    var flags = constant.Value switch
+                    return constant.Value switch
                     {
                         int i => i,
                         uint u => u,
@@ -321,11 +340,61 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                         ulong ul => unchecked((long)ul),
                         _ => 0L,
                     };
-                    return (flags & NativeMethods.MsgDontWait) != 0;
                 }
             }
 
-            return false;
+            return null;
+        }
+
+        /// <summary>
+        /// A <c>sendto</c> given a destination (an address that is not a null constant, and a length that is not 0):
+        /// only a socket without a connection takes one, and such a socket (UDP, raw, datagram Unix) sends each
+        /// message whole or fails. TCP Fast Open (<c>MSG_FASTOPEN</c>) is the exception: a stream that connects as it sends.
+        /// </summary>
+        private static bool IsDatagramSend(IInvocationOperation invocation, long? flags)
+        {
+            if (flags is { } f && (f & NativeMethods.MsgFastOpen) != 0)
+            {
+                return false;
+            }
+
+            var hasAddress = false;
+            foreach (var argument in invocation.Arguments)
+            {
+                switch (argument.Parameter?.Ordinal)
+                {
+                    case 4:
+                        if (IsNullConstant(argument.Value))
+                        {
+                            return false;
+                        }
+
+                        hasAddress = true;
+                        break;
+                    case 5 when argument.Value.ConstantValue is { HasValue: true, Value: 0 or 0u or 0L or 0UL }:
+                        return false;
+                }
+            }
+
+            return hasAddress;
+        }
+
+        /// <summary><c>null</c>, <c>default</c>, <c>0</c>, <c>IntPtr.Zero</c> or <c>nint.Zero</c>, seen through conversions.</summary>
+        private static bool IsNullConstant(IOperation value)
+        {
+            while (value is IConversionOperation conversion)
+            {
+                if (conversion.ConstantValue is { HasValue: true, Value: null or 0 or 0L })
+                {
+                    return true;
+                }
+
+                value = conversion.Operand;
+            }
+
+            return value.ConstantValue is { HasValue: true, Value: null or 0 or 0L }
+                || value is IDefaultValueOperation
+                || value is IFieldReferenceOperation { Field: { Name: "Zero", IsStatic: true, ContainingType.SpecialType: SpecialType.System_IntPtr or SpecialType.System_UIntPtr } };
         }
     }
 }

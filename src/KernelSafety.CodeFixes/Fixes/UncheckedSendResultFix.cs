@@ -39,7 +39,34 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIdentifiers.UncheckedSendResult);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    /// <summary>
+    /// Fix-all applies every edit of a document to one tree. A batch merge of each fix's text changes drops the later of
+    /// two edits that both add the same <c>using</c> directives whenever the text diffs of those insertions come out
+    /// differently, which left sends for a second pass.
+    /// </summary>
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixDocumentAsync);
+
+    private static async Task<Document?> FixDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return document;
+        }
+
+        var edits = new List<Edit>();
+        foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
+        {
+            // Two sends in one statement: the first one's edit replaces it, the other is left for the next pass.
+            if (Plan(diagnostic, root, model, context.CancellationToken) is { } edit && !edits.Any(e => e.Statement == edit.Statement))
+            {
+                edits.Add(edit);
+            }
+        }
+
+        return edits.Count == 0 ? document : document.WithSyntaxRoot(Edit.ApplyAll(root, model, edits));
+    }
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -52,42 +79,45 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            var invocation = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)
-                .FirstAncestorOrSelf<InvocationExpressionSyntax>(n => n.Span == diagnostic.Location.SourceSpan);
-            if (invocation is null
-                || model.GetOperation(invocation, context.CancellationToken) is not IInvocationOperation operation
-                || !diagnostic.Properties.TryGetValue(UncheckedSendResultAnalyzer.KindProperty, out var kind))
+            if (Plan(diagnostic, root, model, context.CancellationToken) is not { } edit)
             {
                 continue;
             }
 
-            Edit? edit = kind switch
-            {
-                UncheckedSendResultAnalyzer.KindSocketError => PlanSocketErrorCheck(model, invocation, operation, context.CancellationToken),
-                UncheckedSendResultAnalyzer.KindNonBlockingSocket => PlanManagedSendAll(model, invocation, operation, context.CancellationToken),
-                UncheckedSendResultAnalyzer.KindNative
-                    when !(diagnostic.Properties.TryGetValue(UncheckedSendResultAnalyzer.DontWaitProperty, out var dontWait) && dontWait == "true")
-                    => PlanNativeSendAll(model, invocation, operation, context.CancellationToken),
-                _ => null,
-            };
-
-            if (edit is null)
-            {
-                continue;
-            }
-
-            var (title, key) = kind == UncheckedSendResultAnalyzer.KindSocketError
-                ? ("Throw when the SocketError is not Success", EquivalenceKey)
-                : ("Send the rest in a loop and fail on error", EquivalenceKey);
+            var kind = diagnostic.Properties[UncheckedSendResultAnalyzer.KindProperty];
+            var title = kind == UncheckedSendResultAnalyzer.KindSocketError ? "Throw when the SocketError is not Success"
+                : IsDatagram(diagnostic) ? "Fail when the send returns -1"
+                : "Send the rest in a loop and fail on error";
             var document = context.Document;
             context.RegisterCodeFix(
-                CodeAction.Create(title, _ => ApplyAsync(document, root, model, edit), key),
+                CodeAction.Create(title, _ => Task.FromResult(document.WithSyntaxRoot(Edit.ApplyAll(root, model, new[] { edit }))), EquivalenceKey),
                 diagnostic);
         }
     }
 
-    private static Task<Document> ApplyAsync(Document document, SyntaxNode root, SemanticModel model, Edit edit)
-        => Task.FromResult(document.WithSyntaxRoot(edit.Apply(root, model)));
+    private static Edit? Plan(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var invocation = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)
+            .FirstAncestorOrSelf<InvocationExpressionSyntax>(n => n.Span == diagnostic.Location.SourceSpan);
+        if (invocation is null
+            || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation
+            || !diagnostic.Properties.TryGetValue(UncheckedSendResultAnalyzer.KindProperty, out var kind))
+        {
+            return null;
+        }
+
+        return kind switch
+        {
+            UncheckedSendResultAnalyzer.KindSocketError => PlanSocketErrorCheck(model, invocation, operation, cancellationToken),
+            UncheckedSendResultAnalyzer.KindNonBlockingSocket => PlanManagedSendAll(model, invocation, operation, cancellationToken),
+            UncheckedSendResultAnalyzer.KindNative when IsDatagram(diagnostic)
+                => PlanNativeFailureCheck(model, invocation, operation, cancellationToken),
+            UncheckedSendResultAnalyzer.KindNative
+                when !(diagnostic.Properties.TryGetValue(UncheckedSendResultAnalyzer.DontWaitProperty, out var dontWait) && dontWait == "true")
+                => PlanNativeSendAll(model, invocation, operation, cancellationToken),
+            _ => null,
+        };
+    }
 
     /// <summary>One statement replaced by several (in a block, a switch section or top-level statements).</summary>
     private sealed class Edit
@@ -105,9 +135,28 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
         /// <summary>Statement texts; types are written <c>global::</c>-qualified and shortened on apply.</summary>
         public IReadOnlyList<string> Replacement { get; }
 
-        public SyntaxNode Apply(SyntaxNode root, SemanticModel model)
+        /// <summary>Replaces each edit's statement in one tree, and adds the <c>using</c> directives they need once.</summary>
+        public static SyntaxNode ApplyAll(SyntaxNode root, SemanticModel model, IReadOnlyList<Edit> edits)
         {
             var imports = new SortedSet<string>(System.StringComparer.Ordinal);
+            var changed = root.TrackNodes(edits.Select(e => e.Target));
+            foreach (var edit in edits)
+            {
+                var statements = edit.Build(model, imports);
+                var target = changed.GetCurrentNode(edit.Target)!;
+                changed = target is GlobalStatementSyntax
+                    ? changed.ReplaceNode(target, statements.Select(s => (SyntaxNode)SyntaxFactory.GlobalStatement(s)))
+                    : changed.ReplaceNode(target, statements);
+            }
+
+            return AddImports(changed, imports);
+        }
+
+        /// <summary>The node replaced: the statement, or the global statement around it in top-level code.</summary>
+        private SyntaxNode Target => Statement.Parent is GlobalStatementSyntax global ? global : Statement;
+
+        private List<StatementSyntax> Build(SemanticModel model, SortedSet<string> imports)
+        {
             var statements = Replacement
                 .Select(text => ShortenTypes(SyntaxFactory.ParseStatement(text), model, imports)
                     .WithAdditionalAnnotations(Formatter.Annotation, Simplifier.Annotation))
@@ -119,10 +168,7 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
                     .WithTrailingTrivia(i == statements.Count - 1 ? Statement.GetTrailingTrivia() : SyntaxFactory.TriviaList(SyntaxFactory.ElasticCarriageReturnLineFeed));
             }
 
-            var changed = Statement.Parent is GlobalStatementSyntax global
-                ? root.ReplaceNode(global, statements.Select(s => (SyntaxNode)SyntaxFactory.GlobalStatement(s)))
-                : root.ReplaceNode(Statement, statements);
-            return AddImports(changed, imports);
+            return statements;
         }
 
         /// <summary>
@@ -482,6 +528,35 @@ public sealed class UncheckedSendResultFix : CodeFixProvider
             .ToString();
 
         return Loop(statement, header, sent, total, accumulatorName, body);
+    }
+
+    private static bool IsDatagram(Diagnostic diagnostic)
+        => diagnostic.Properties.TryGetValue(UncheckedSendResultAnalyzer.DatagramProperty, out var datagram) && datagram == "true";
+
+    /// <summary>
+    /// A datagram <c>sendto</c> is sent whole or not at all, so there is no rest to send: the fix tests the result for
+    /// -1 and fails. A discarded send becomes <c>if (sendto(...) &lt; 0) { fail }</c>; a send stored in a local is
+    /// followed by <c>if (n &lt; 0) { fail }</c>, which also makes a later <c>n != 0</c> test mean "sent".
+    /// </summary>
+    private static Edit? PlanNativeFailureCheck(SemanticModel model, InvocationExpressionSyntax invocation, IInvocationOperation operation, CancellationToken cancellationToken)
+    {
+        var statement = GetReplaceableStatement(invocation);
+        if (statement is null || !IsSignedCount(operation.TargetMethod.ReturnType))
+        {
+            return null;
+        }
+
+        var failure = Failure(model, statement, cancellationToken);
+        var call = invocation.WithoutTrivia().ToFullString();
+        switch (GetAccumulator(model, statement, invocation, FreshNames.At(model, statement, cancellationToken), cancellationToken))
+        {
+            case { Symbol: null }:
+                return new Edit(statement, new[] { $"if ({call} < 0)\n{{\n{failure}\n}}" });
+            case { Symbol: { } local }:
+                return new Edit(statement, new[] { statement.WithoutTrivia().ToFullString(), $"if ({local.Name} < 0)\n{{\n{failure}\n}}" });
+            default:
+                return null;
+        }
     }
 
     private static string Failure(SemanticModel model, StatementSyntax statement, CancellationToken cancellationToken)

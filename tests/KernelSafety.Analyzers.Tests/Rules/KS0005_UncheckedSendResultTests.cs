@@ -249,6 +249,7 @@ public class KS0005_UncheckedSendResultTests
         return test.RunAsync();
     }
 
+    // sendto without a destination, as a connected stream socket is sent to: a partial send is possible.
     [Fact]
     public Task Native_sendto_with_MSG_DONTWAIT_checked_only_for_errors_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
@@ -262,9 +263,9 @@ public class KS0005_UncheckedSendResultTests
                 [DllImport("libc", SetLastError = true)]
                 private static extern nint sendto(int sockfd, byte* buf, nint len, int flags, byte* addr, int addrlen);
 
-                public void Write(int fd, byte* msg, nint len, byte* addr, int addrlen)
+                public void Write(int fd, byte* msg, nint len)
                 {
-                    nint n = {|KS0005:sendto(fd, msg, len, MSG_DONTWAIT, addr, addrlen)|};
+                    nint n = {|KS0005:sendto(fd, msg, len, MSG_DONTWAIT, null, 0)|};
                     if (n < 0)
                     {
                         throw new Win32Exception(Marshal.GetLastPInvokeError());
@@ -2472,6 +2473,209 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     // ---------------------------------------------------------------- review: fix correctness
+
+    // ---------------------------------------------------------------- datagrams: sendto with a destination
+
+    private const string DatagramInterop = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct SockAddrIn
+        {
+            public ushort Family;
+            public ushort Port;
+            public uint Addr;
+            public ulong Zero;
+        }
+
+        static unsafe class Udp
+        {
+            public const int MSG_DONTWAIT = 0x40;
+            public const int MSG_FASTOPEN = 0x20000000;
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern nint sendto(int fd, byte* buf, nint len, int flags, ref SockAddrIn addr, int addrlen);
+
+            [DllImport("libc", EntryPoint = "sendto", SetLastError = true)]
+            public static extern nint SendTo(int fd, byte* buf, nint len, int flags, IntPtr addr, int addrlen);
+        }
+        """;
+
+    // A datagram is sent whole or not at all: > 0 means sent, and MSG_DONTWAIT cannot split it.
+    [Fact]
+    public Task Datagram_sendto_tested_for_a_positive_count_or_for_errors_with_MSG_DONTWAIT_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(
+            [
+                DatagramInterop,
+                """
+                using System;
+                using System.ComponentModel;
+                using System.Runtime.InteropServices;
+
+                unsafe class Beacon
+                {
+                    public bool Announce(int fd, byte* datagram, nint length, ref SockAddrIn peer)
+                        => Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn)) > 0;
+
+                    public void Reply(int fd, byte* datagram, nint length, IntPtr from, int fromLength)
+                    {
+                        nint n = Udp.SendTo(fd, datagram, length, Udp.MSG_DONTWAIT, from, fromLength);
+                        if (n < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        if (Udp.SendTo(fd, datagram, length, 0, from, fromLength) >= 1)
+                        {
+                            Console.WriteLine("sent");
+                        }
+                    }
+                }
+                """,
+            ]);
+
+    // Failures still go unnoticed, and the advice is a test for -1, not a loop.
+    [Fact]
+    public Task Datagram_sendto_discarded_unread_or_compared_with_zero_is_flagged_with_datagram_advice()
+        => VerifyCS.VerifyAnalyzerAsync(
+            [
+                DatagramInterop,
+                """
+                using System;
+
+                unsafe class Beacon
+                {
+                    public void Reply(int fd, byte* datagram, nint length, IntPtr from, int fromLength, ref SockAddrIn peer)
+                    {
+                        {|#0:Udp.SendTo(fd, datagram, length, 0, from, fromLength)|};
+                        nint result = {|#1:Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn))|};
+                        if ({|#2:Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn))|} != 0)
+                        {
+                            Console.WriteLine("sent");
+                        }
+                    }
+                }
+                """,
+            ],
+            VerifyCS.Diagnostic("KS0005").WithLocation(0).WithArguments(
+                "sendto", "discarded: a failure (-1) goes unnoticed; a datagram is sent whole or not at all, so check it for -1"),
+            VerifyCS.Diagnostic("KS0005").WithLocation(1).WithArguments(
+                "sendto", "stored in 'result' but never read: a failure (-1) goes unnoticed; a datagram is sent whole or not at all, so check it for -1"),
+            VerifyCS.Diagnostic("KS0005").WithLocation(2).WithArguments(
+                "sendto", "only compared with 0, so -1 (a failure) passes for success; a datagram is sent whole or not at all, so check it for -1"));
+
+    // Without a destination (null, IntPtr.Zero, a zero length) the socket is connected and may be a stream; with
+    // MSG_FASTOPEN it is one. Their sends can be partial, so a positive count is not "all sent".
+    [Fact]
+    public Task Sendto_without_a_destination_or_with_MSG_FASTOPEN_tested_for_a_positive_count_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(
+            [
+                DatagramInterop,
+                """
+                using System;
+
+                unsafe class Connected
+                {
+                    public bool Write(int fd, byte* data, nint length, IntPtr peer, int peerLength, ref SockAddrIn server)
+                        => {|#0:Udp.SendTo(fd, data, length, 0, IntPtr.Zero, 0)|} > 0
+                            && {|#1:Udp.SendTo(fd, data, length, 0, default, 0)|} > 0
+                            && {|#2:Udp.SendTo(fd, data, length, 0, peer, 0)|} > 0
+                            && {|#3:Udp.sendto(fd, data, length, Udp.MSG_FASTOPEN, ref server, sizeof(SockAddrIn))|} > 0;
+                }
+                """,
+            ],
+            VerifyCS.Diagnostic("KS0005").WithLocation(0).WithArguments("sendto", PositiveOnly),
+            VerifyCS.Diagnostic("KS0005").WithLocation(1).WithArguments("sendto", PositiveOnly),
+            VerifyCS.Diagnostic("KS0005").WithLocation(2).WithArguments("sendto", PositiveOnly),
+            VerifyCS.Diagnostic("KS0005").WithLocation(3).WithArguments("sendto", PositiveOnly));
+
+    private const string PositiveOnly = "only tested for a positive count, so a partial send passes for all sent; send the rest in a loop";
+
+    [Fact]
+    public Task FailureCheck_tests_a_datagram_for_minus_one_instead_of_sending_the_rest_in_a_loop()
+    {
+        var test = new VerifyCS.Test
+        {
+            CodeActionEquivalenceKey = UncheckedSendResultFix.EquivalenceKey,
+            TestState =
+            {
+                Sources =
+                {
+                    DatagramInterop,
+                    """
+                    using System;
+
+                    unsafe class Beacon
+                    {
+                        public void Reply(int fd, byte* datagram, nint length, IntPtr from, int fromLength, ref SockAddrIn peer)
+                        {
+                            {|KS0005:Udp.SendTo(fd, datagram, length, 0, from, fromLength)|};
+                            _ = {|KS0005:Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn))|};
+                            nint result = {|KS0005:Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn))|};
+                            if (result != 0)
+                            {
+                                Console.WriteLine("sent");
+                            }
+                        }
+
+                        public int Forward(int fd, byte* datagram, nint length, ref SockAddrIn peer)
+                        {
+                            {|KS0005:Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn))|};
+                            return 0;
+                        }
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    DatagramInterop,
+                    """
+                    using System;
+                    using System.ComponentModel;
+                    using System.Runtime.InteropServices;
+
+                    unsafe class Beacon
+                    {
+                        public void Reply(int fd, byte* datagram, nint length, IntPtr from, int fromLength, ref SockAddrIn peer)
+                        {
+                            if (Udp.SendTo(fd, datagram, length, 0, from, fromLength) < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+                            if (Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn)) < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+                            nint result = Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn));
+                            if (result < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+                            if (result != 0)
+                            {
+                                Console.WriteLine("sent");
+                            }
+                        }
+
+                        public int Forward(int fd, byte* datagram, nint length, ref SockAddrIn peer)
+                        {
+                            if (Udp.sendto(fd, datagram, length, 0, ref peer, sizeof(SockAddrIn)) < 0)
+                            {
+                                return -1;
+                            }
+                            return 0;
+                        }
+                    }
+                    """,
+                },
+            },
+        };
+        return test.RunAsync();
+    }
 
     [Fact]
     public Task No_SendAll_fix_for_a_send_that_is_not_a_statement_of_a_block()
