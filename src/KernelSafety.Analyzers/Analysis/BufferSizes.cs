@@ -57,7 +57,7 @@ internal static class BufferSizes
         public BufferSize Size { get; }
     }
 
-    private static readonly ConditionalWeakTable<IFieldSymbol, FieldSize> FieldSizes = new();
+    private static readonly ConditionalWeakTable<ISymbol, FieldSize> FieldSizes = new();
     private static readonly ConditionalWeakTable<INamedTypeSymbol, AssignedNameSet> AssignedNames = new();
 
     public static BufferSize Get(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, fixedOnly: false, cancellationToken);
@@ -116,6 +116,8 @@ internal static class BufferSizes
                 return new BufferSize(LinearForm.Of(fixedBuffer.FixedSize), true, ElementSize(fixedBuffer.Type), null);
             case IFieldSymbol field:
                 return GetField(field, cancellationToken);
+            case IPropertySymbol property:
+                return GetAutoProperty(property, cancellationToken);
             default:
                 return BufferSize.Unknown;
         }
@@ -167,6 +169,9 @@ internal static class BufferSizes
 
             case IFieldReferenceOperation field:
                 return GetField(field.Field, cancellationToken);
+
+            case IPropertyReferenceOperation { Property: { Parameters.Length: 0, Type: IArrayTypeSymbol } property, Instance: null or IInstanceReferenceOperation }:
+                return GetAutoProperty(property, cancellationToken);
 
             case { Kind: OperationKind.None } none when none.Syntax is StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
                 return GetStackAlloc(none, cancellationToken);
@@ -267,10 +272,64 @@ internal static class BufferSizes
         return FieldSizes.GetValue(field, f => new FieldSize(ReadField(f, arrayType, cancellationToken))).Size;
     }
 
-    private static BufferSize ReadField(IFieldSymbol field, IArrayTypeSymbol arrayType, CancellationToken cancellationToken)
+    /// <summary>
+    /// A get-only auto-property (or one with a private setter) of this type, initialised with a constant-size array
+    /// that nothing in its type assigns again: <c>public int[] Memory { get; } = new int[3584];</c>. Not virtual,
+    /// abstract or overriding, and without an <c>init</c> or non-private setter, so no other code can replace it.
+    /// </summary>
+    private static BufferSize GetAutoProperty(IPropertySymbol property, CancellationToken cancellationToken)
     {
-        if (field.DeclaringSyntaxReferences.Length != 1
-            || field.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not VariableDeclaratorSyntax { Initializer.Value: { } value })
+        if (property.IsVirtual || property.IsAbstract || property.IsOverride || property.IsExtern
+            || property.SetMethod is { } setter && (setter.IsInitOnly || setter.DeclaredAccessibility != Accessibility.Private)
+            || property.Type is not IArrayTypeSymbol arrayType)
+        {
+            return BufferSize.Unknown;
+        }
+
+        if (FieldSizes.TryGetValue(property, out var known))
+        {
+            return known.Size;
+        }
+
+        return FieldSizes.GetValue(property, p => new FieldSize(ReadField(p, arrayType, cancellationToken))).Size;
+    }
+
+    /// <summary>
+    /// The initializer of a field's declarator, or of an auto-property (every accessor without a body), when the
+    /// member has one declaration.
+    /// </summary>
+    private static ExpressionSyntax? Initializer(ISymbol member, CancellationToken cancellationToken)
+    {
+        if (member.DeclaringSyntaxReferences.Length != 1)
+        {
+            return null;
+        }
+
+        return member.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) switch
+        {
+            VariableDeclaratorSyntax { Initializer.Value: { } value } => value,
+            PropertyDeclarationSyntax { Initializer.Value: { } value, AccessorList.Accessors: var accessors }
+                when !HasBody(accessors) => value,
+            _ => null,
+        };
+    }
+
+    private static bool HasBody(SyntaxList<AccessorDeclarationSyntax> accessors)
+    {
+        foreach (var accessor in accessors)
+        {
+            if (accessor.Body is not null || accessor.ExpressionBody is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static BufferSize ReadField(ISymbol field, IArrayTypeSymbol arrayType, CancellationToken cancellationToken)
+    {
+        if (Initializer(field, cancellationToken) is not { } value)
         {
             return BufferSize.Unknown;
         }
@@ -342,7 +401,7 @@ internal static class BufferSizes
     }
 
     /// <summary>True when the field's type (constructors included) assigns a name equal to the field's outside its initializer (conservative: any such name).</summary>
-    private static bool IsReassigned(IFieldSymbol field, CancellationToken cancellationToken)
+    private static bool IsReassigned(ISymbol field, CancellationToken cancellationToken)
         => MayBeAssignedInText(field, cancellationToken)
             && AssignedNames.GetValue(field.ContainingType, type => new AssignedNameSet(ReadAssignedNames(type, cancellationToken))).Names.Contains(field.Name);
 
@@ -350,7 +409,7 @@ internal static class BufferSizes
     /// False when no place in the type's source that spells the field's name (but its declaration) can assign it
     /// (<see cref="TextReads.MayAssign"/>): the usual case, answered without walking the type's syntax.
     /// </summary>
-    private static bool MayBeAssignedInText(IFieldSymbol field, CancellationToken cancellationToken)
+    private static bool MayBeAssignedInText(ISymbol field, CancellationToken cancellationToken)
     {
         foreach (var part in field.ContainingType.DeclaringSyntaxReferences)
         {

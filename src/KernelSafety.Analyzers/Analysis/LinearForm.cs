@@ -131,13 +131,28 @@ internal sealed class LinearForm
         }
 
         if (operation is IPropertyReferenceOperation { Property: { Name: "Length" or "LongLength" or "Count", Parameters.Length: 0 } } property
-            && GetVariable(Strip(property.Instance)) is { } buffer)
+            && Strip(property.Instance) is var instance
+            && (GetVariable(instance) ?? GetReadOnlyArrayProperty(instance)) is { } buffer)
         {
             return new LinearTerm(LinearTermKind.Length, buffer);
         }
 
         return null;
     }
+
+    /// <summary>
+    /// An array property of this object or a static one that has no setter and cannot be overridden
+    /// (<c>public byte[] Memory { get; } = new byte[4096];</c>): its length is the same at a guard and at the copy after
+    /// it, as a readonly field's is. Its size, if any, is <see cref="BufferSizes"/>' to find.
+    /// </summary>
+    private static IPropertySymbol? GetReadOnlyArrayProperty(IOperation? operation)
+        => operation is IPropertyReferenceOperation
+        {
+            Instance: null or IInstanceReferenceOperation,
+            Property: { SetMethod: null, IsVirtual: false, IsAbstract: false, IsOverride: false, Parameters.Length: 0, Type: IArrayTypeSymbol } property,
+        }
+            ? property
+            : null;
 
     /// <summary>
     /// The local, parameter or field <paramref name="operation"/> reads (a field only on <c>this</c> or static),

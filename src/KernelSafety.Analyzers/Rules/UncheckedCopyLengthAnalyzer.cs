@@ -207,7 +207,62 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return OffsetPastOwnLength(site.Source) ?? OffsetPastOwnLength(site.Destination)
                 ?? FixedSize(site.Destination, isDestination: true)
                 ?? FixedSize(site.Source, isDestination: false)
+                ?? OffsetIntoSizedDestination(site.Destination)
                 ?? CallerBuffer();
+        }
+
+        /// <summary>
+        /// A destination made from the data (<c>new byte[length]</c>) written from an offset the count does not leave room
+        /// for: <c>var arr = new byte[length]; Marshal.Copy(handle, arr, startIndex, length)</c> runs past the end of
+        /// <c>arr</c> by <c>startIndex</c>. Flagged when the overrun (offset + count - size) is a positive constant, or is
+        /// made only of positive terms the caller supplies that no guard bounds. Copies from offset 0, the usual case,
+        /// cost nothing here.
+        /// </summary>
+        private Finding? OffsetIntoSizedDestination(CopyOperand operand)
+        {
+            if (site.Count is null || operand.StartsAtZero || operand.ViewLength is not null || operand.Buffer is null)
+            {
+                return null;
+            }
+
+            var size = SizeOf(operand);
+            if (!size.IsKnown || size.IsFixed
+                || Capacity(operand, size) is not { } capacity
+                || LinearForm.From(site.Count) is not { } count)
+            {
+                return null;
+            }
+
+            var overrun = GuardAnalysis.SubstituteLengths(count.Subtract(capacity), LengthOfVariable);
+            if (overrun.IsConstant ? overrun.Constant <= 0
+                : !OnlyPositiveTerms(overrun)
+                    || !AnyCallerSupplied(overrun, operand.Offset!, CallerFields.None)
+                    || GuardAnalysis.IsBounded(site.Count, capacity, LengthOfVariable, cancellationToken))
+            {
+                return null;
+            }
+
+            var bufferText = operand.Buffer.Syntax.ToString();
+            var capacityText = CapacityText(operand, size);
+            var finding = new Finding
+            {
+                CountText = site.Count.Syntax.ToString(),
+                Reason = capacityText is null
+                    ? $"'{bufferText}' is written from offset '{operand.Offset!.Syntax}', which its size leaves no room for"
+                    : $"'{bufferText}' is written from offset '{operand.Offset!.Syntax}', so only '{capacityText}' {Unit} fit",
+            };
+            if (capacityText is not null)
+            {
+                finding.Clamp = ClampText(site.Count, capacityText);
+                if (IsSimple(site.Count) && IsSimple(operand.Offset))
+                {
+                    finding.GuardCondition = $"{site.Count.Syntax} > {capacityText}";
+                    SetSubject(finding, site.Count, site.Count.Syntax.ToString());
+                    finding.GuardMessage = $"The copy length must not exceed the size of '{bufferText}'.";
+                }
+            }
+
+            return finding;
         }
 
         /// <summary>

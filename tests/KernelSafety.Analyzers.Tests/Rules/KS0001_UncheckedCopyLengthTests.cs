@@ -1428,6 +1428,217 @@ public class KS0001_UncheckedCopyLengthTests
             }
             """, UncheckedCopyLengthFix.GuardKey);
 
+    // AlphaFS's ToByteArray(startIndex, length): the array is made for the count, then written from the caller's offset.
+    [Fact]
+    public Task Destination_made_for_the_count_written_from_a_caller_or_constant_offset_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class SafeBuffer
+            {
+                private IntPtr handle;
+
+                public byte[] ToByteArray(int startIndex, int length)
+                {
+                    var arr = new byte[length];
+                    {|#0:Marshal.Copy(handle, arr, startIndex, length)|};
+                    return arr;
+                }
+
+                public byte[] Framed(byte[] payload, int n)
+                {
+                    var frame = new byte[n];
+                    {|#1:Array.Copy(payload, 0, frame, 2, n)|};
+                    return frame;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Marshal.Copy", "length", "elements", "'arr' is written from offset 'startIndex', so only 'arr.Length - startIndex' elements fit"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.Copy", "n", "elements", "'frame' is written from offset '2', so only 'frame.Length - 2' elements fit"));
+
+    // Look-alikes: room left for the offset, a count that shrinks with it, a guard, an offset the method computes.
+    [Fact]
+    public Task Destination_made_with_room_for_its_offset_or_guarded_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Frames
+            {
+                private IntPtr handle;
+
+                public byte[] WithHeader(byte[] payload, int header, int n)
+                {
+                    var frame = new byte[header + n];
+                    Array.Copy(payload, 0, frame, header, n);
+                    return frame;
+                }
+
+                public byte[] Tail(byte[] data, int length, int offset)
+                {
+                    var tail = new byte[length];
+                    Array.Copy(data, 0, tail, offset, length - offset);
+                    return tail;
+                }
+
+                public byte[] Checked(int startIndex, int length)
+                {
+                    var arr = new byte[length];
+                    if (length > arr.Length - startIndex)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(length));
+                    }
+
+                    Marshal.Copy(handle, arr, startIndex, length);
+                    return arr;
+                }
+
+                public byte[] FromZero(int startIndex, int length)
+                {
+                    var arr = new byte[length];
+                    Marshal.Copy(handle + startIndex, arr, 0, length);
+                    return arr;
+                }
+
+                public byte[] Pooled(byte[] payload, int n)
+                {
+                    var frame = new byte[n + 4];
+                    Buffer.BlockCopy(payload, 0, frame, 4, n);
+                    return frame;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_fix_for_a_destination_written_from_a_caller_offset_rejects_what_does_not_fit()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class SafeBuffer
+            {
+                private IntPtr handle;
+
+                public byte[] ToByteArray(int startIndex, int length)
+                {
+                    var arr = new byte[length];
+                    {|KS0001:Marshal.Copy(handle, arr, startIndex, length)|};
+                    return arr;
+                }
+
+                public byte[] Again(int startIndex, int length)
+                {
+                    var arr = new byte[length];
+                    {|KS0001:Marshal.Copy(handle, arr, startIndex, length)|};
+                    return arr;
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class SafeBuffer
+            {
+                private IntPtr handle;
+
+                public byte[] ToByteArray(int startIndex, int length)
+                {
+                    var arr = new byte[length];
+                    if (length > arr.Length - startIndex)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(length), "The copy length must not exceed the size of 'arr'.");
+                    }
+
+                    Marshal.Copy(handle, arr, startIndex, length);
+                    return arr;
+                }
+
+                public byte[] Again(int startIndex, int length)
+                {
+                    var arr = new byte[length];
+                    if (length > arr.Length - startIndex)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(length), "The copy length must not exceed the size of 'arr'.");
+                    }
+
+                    Marshal.Copy(handle, arr, startIndex, length);
+                    return arr;
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    // An emulator's ROM loaded into the memory an auto-property holds: the ROM's length is the caller's.
+    [Fact]
+    public Task Caller_length_copied_into_a_get_only_auto_property_array_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            class Chip8
+            {
+                public byte[] Memory { get; } = new byte[4096];
+
+                private int[] Registers { get; set; } = new int[16];
+
+                public void Load(byte[] rom)
+                {
+                    {|#0:Array.Copy(rom, 0, Memory, 0x200, rom.Length)|};
+                }
+
+                public void Restore(int[] saved, int count)
+                {
+                    {|#1:Array.Copy(saved, Registers, count)|};
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.Copy", "rom.Length", "elements", "'rom.Length' is never compared with the size of 'Memory' (4096 elements)"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.Copy", "count", "elements", "'count' is never compared with the size of 'Registers' (16 elements)"));
+
+    // Look-alikes: a guard, a setter others can call, an init accessor, a reassignment, a virtual property, a computed one.
+    [Fact]
+    public Task Auto_property_arrays_that_are_guarded_or_may_be_replaced_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Chip8
+            {
+                public byte[] Memory { get; } = new byte[4096];
+                public byte[] Screen { get; set; } = new byte[2048];
+                public byte[] Stack { get; init; } = new byte[64];
+                private byte[] Scratch { get; set; } = new byte[32];
+                public virtual byte[] Keys { get; } = new byte[16];
+                public byte[] Font => new byte[80];
+
+                public void Load(byte[] rom)
+                {
+                    if (rom.Length > Memory.Length - 0x200)
+                    {
+                        throw new ArgumentException("ROM too large", nameof(rom));
+                    }
+
+                    Array.Copy(rom, 0, Memory, 0x200, rom.Length);
+                }
+
+                public void Draw(byte[] frame) => Array.Copy(frame, Screen, frame.Length);
+
+                public void Push(byte[] values) => Array.Copy(values, Stack, values.Length);
+
+                public void Grow(int size) => Scratch = new byte[size];
+
+                public void Fill(byte[] data) => Array.Copy(data, Scratch, data.Length);
+
+                public void Press(byte[] state) => Array.Copy(state, Keys, state.Length);
+
+                public void Glyphs(byte[] glyphs) => Array.Copy(glyphs, Font, glyphs.Length);
+            }
+            """);
+
     [Fact]
     public Task Clamp_fix_for_an_offset_copy_subtracts_the_offset()
         => VerifyCS.VerifyCodeFixAsync("""
