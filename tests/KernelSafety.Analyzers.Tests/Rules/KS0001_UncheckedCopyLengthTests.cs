@@ -2910,4 +2910,75 @@ public class KS0001_UncheckedCopyLengthTests
         => string.Concat(Enumerable.Range(0, count).Select(i => $"        total += buff[{i % 5}] * {i};\n"));
 
     private static string Marked(string copy, bool flagged) => flagged ? "{|KS0001:" + copy + "|}" : copy;
+
+    [Fact]
+    public async Task Fix_all_adds_missing_usings_once_for_several_fixes_in_a_document()
+    {
+        // The fix never imports System: where it is not imported, it writes System.ArgumentOutOfRangeException.
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Runtime.InteropServices;
+
+                    class Device
+                    {
+                        private readonly byte[] msg = new byte[80];
+                        private readonly byte[] reply = new byte[16];
+
+                        public void Write(nint buff, int len)
+                        {
+                            {|KS0001:Marshal.Copy(buff, msg, 0, len)|};
+                        }
+
+                        public void Reply(nint buff, int count)
+                        {
+                            {|KS0001:Marshal.Copy(buff, reply, 0, count)|};
+                        }
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Runtime.InteropServices;
+
+                    class Device
+                    {
+                        private readonly byte[] msg = new byte[80];
+                        private readonly byte[] reply = new byte[16];
+
+                        public void Write(nint buff, int len)
+                        {
+                            if (len > msg.Length)
+                            {
+                                throw new System.ArgumentOutOfRangeException(nameof(len), "The copy length must not exceed the size of 'msg'.");
+                            }
+
+                            Marshal.Copy(buff, msg, 0, len);
+                        }
+
+                        public void Reply(nint buff, int count)
+                        {
+                            if (count > reply.Length)
+                            {
+                                throw new System.ArgumentOutOfRangeException(nameof(count), "The copy length must not exceed the size of 'reply'.");
+                            }
+
+                            Marshal.Copy(buff, reply, 0, count);
+                        }
+                    }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = UncheckedCopyLengthFix.GuardKey,
+        };
+        await test.RunAsync();
+    }
 }

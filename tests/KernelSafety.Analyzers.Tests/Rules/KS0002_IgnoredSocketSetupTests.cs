@@ -3148,4 +3148,65 @@ public class KS0002_IgnoredSocketSetupTests
                 }
             }
             """);
+
+    [Fact]
+    public async Task Fix_all_adds_missing_usings_once_for_several_fixes_in_a_document()
+    {
+        // The P/Invokes live in another file, so the fixed file lacks both System.ComponentModel and
+        // System.Runtime.InteropServices, and each of the two fixes adds both.
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    class Bridge
+                    {
+                        public void Open(int first, int second, byte[] address)
+                        {
+                            Console.WriteLine("connecting");
+                            {|KS0002:Libc.connect(first, address, address.Length)|};
+                            {|KS0002:Libc.connect(second, address, address.Length)|};
+                        }
+                    }
+                    """,
+                    "using System.Runtime.InteropServices;\n" + Libc,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+                    using System.ComponentModel;
+                    using System.Runtime.InteropServices;
+
+                    class Bridge
+                    {
+                        public void Open(int first, int second, byte[] address)
+                        {
+                            Console.WriteLine("connecting");
+                            if (Libc.connect(first, address, address.Length) < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+
+                            if (Libc.connect(second, address, address.Length) < 0)
+                            {
+                                throw new Win32Exception(Marshal.GetLastPInvokeError());
+                            }
+                        }
+                    }
+                    """,
+                    "using System.Runtime.InteropServices;\n" + Libc,
+                },
+            },
+            CodeActionEquivalenceKey = IgnoredSocketSetupFix.EquivalenceKey,
+        };
+        await test.RunAsync();
+    }
 }

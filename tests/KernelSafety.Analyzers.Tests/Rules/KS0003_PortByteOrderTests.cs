@@ -1851,4 +1851,62 @@ public class KS0003_PortByteOrderTests
         Assert.True(result.Success, string.Join(Environment.NewLine, result.Diagnostics));
         return Assembly.Load(stream.ToArray());
     }
+
+    [Fact]
+    public async Task Fix_all_adds_missing_usings_once_for_several_fixes_in_a_document()
+    {
+        // The only namespace the fix imports is System.Net; the two fixes sit in different members.
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    class Bridge
+                    {
+                        static void Fill(ref sockaddr_in address, ushort port)
+                        {
+                            Console.WriteLine(port);
+                            {|KS0003:address.sin_port = port|};
+                        }
+
+                        static sockaddr_in Make(ushort port) => new sockaddr_in { sin_family = 2, {|KS0003:sin_port = port|} };
+                    }
+                    """,
+                    """
+                    struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    $$"""
+                    using System;
+                    using System.Net;
+
+                    class Bridge
+                    {
+                        static void Fill(ref sockaddr_in address, ushort port)
+                        {
+                            Console.WriteLine(port);
+                            address.sin_port = {{ToNetworkUShort("port")}};
+                        }
+
+                        static sockaddr_in Make(ushort port) => new sockaddr_in { sin_family = 2, sin_port = {{ToNetworkUShort("port")}} };
+                    }
+                    """,
+                    """
+                    struct sockaddr_in { public ushort sin_family; public ushort sin_port; public uint sin_addr; }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = PortByteOrderFix.EquivalenceKey,
+        };
+        await test.RunAsync();
+    }
 }

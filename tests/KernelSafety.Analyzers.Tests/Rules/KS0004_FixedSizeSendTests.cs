@@ -2088,4 +2088,70 @@ public class KS0004_FixedSizeSendTests
             }
             """);
     }
+
+    [Fact]
+    public async Task Fix_all_adds_missing_usings_once_for_several_fixes_in_a_document()
+    {
+        // The only namespace the fix imports is System (for AsSpan/AsMemory); the two fixes sit in different members.
+        var test = new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.IO;
+                    using System.Threading.Tasks;
+
+                    class Relay
+                    {
+                        void Pump(Stream input, Stream output)
+                        {
+                            var buffer = new byte[64];
+                            int n = input.Read(buffer, 0, buffer.Length);
+                            {|KS0004:output.Write(buffer)|};
+                        }
+
+                        async Task PumpAsync(Stream input, Stream output)
+                        {
+                            var buffer = new byte[64];
+                            int n = await input.ReadAsync(buffer, 0, buffer.Length);
+                            await {|KS0004:output.WriteAsync(buffer)|};
+                        }
+                    }
+                    """,
+                },
+            },
+            FixedState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+                    using System.IO;
+                    using System.Threading.Tasks;
+
+                    class Relay
+                    {
+                        void Pump(Stream input, Stream output)
+                        {
+                            var buffer = new byte[64];
+                            int n = input.Read(buffer, 0, buffer.Length);
+                            output.Write(buffer.AsSpan(0, n));
+                        }
+
+                        async Task PumpAsync(Stream input, Stream output)
+                        {
+                            var buffer = new byte[64];
+                            int n = await input.ReadAsync(buffer, 0, buffer.Length);
+                            await output.WriteAsync(buffer.AsMemory(0, n));
+                        }
+                    }
+                    """,
+                },
+            },
+            CodeActionEquivalenceKey = FixedSizeSendFix.EquivalenceKey,
+        };
+        await test.RunAsync();
+    }
 }
