@@ -2912,7 +2912,7 @@ public class KS0001_UncheckedCopyLengthTests
     private static string Marked(string copy, bool flagged) => flagged ? "{|KS0001:" + copy + "|}" : copy;
 
     [Fact]
-    public async Task Fix_all_adds_missing_usings_once_for_several_fixes_in_a_document()
+    public async Task Fix_all_writes_the_guard_type_in_full_where_System_is_not_imported()
     {
         // The fix never imports System: where it is not imported, it writes System.ArgumentOutOfRangeException.
         var test = new VerifyCS.Test
