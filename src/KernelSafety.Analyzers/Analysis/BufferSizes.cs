@@ -263,13 +263,19 @@ internal static class BufferSizes
             return BufferSize.Unknown;
         }
 
-        // Looked up before a value factory (a closure) is made: a field's size is read once and asked for at every copy.
-        if (FieldSizes.TryGetValue(field, out var known))
+        return ReadOnce(field, arrayType, cancellationToken);
+    }
+
+    /// <summary>A member's size, read from its declaration once and remembered.</summary>
+    private static BufferSize ReadOnce(ISymbol member, IArrayTypeSymbol arrayType, CancellationToken cancellationToken)
+    {
+        // Looked up before a value factory (a closure) is made: a member's size is read once and asked for at every copy.
+        if (FieldSizes.TryGetValue(member, out var known))
         {
             return known.Size;
         }
 
-        return FieldSizes.GetValue(field, f => new FieldSize(ReadField(f, arrayType, cancellationToken))).Size;
+        return FieldSizes.GetValue(member, m => new FieldSize(ReadField(m, arrayType, cancellationToken))).Size;
     }
 
     /// <summary>
@@ -286,12 +292,7 @@ internal static class BufferSizes
             return BufferSize.Unknown;
         }
 
-        if (FieldSizes.TryGetValue(property, out var known))
-        {
-            return known.Size;
-        }
-
-        return FieldSizes.GetValue(property, p => new FieldSize(ReadField(p, arrayType, cancellationToken))).Size;
+        return ReadOnce(property, arrayType, cancellationToken);
     }
 
     /// <summary>

@@ -256,9 +256,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 finding.Clamp = ClampText(site.Count, capacityText);
                 if (IsSimple(site.Count) && IsSimple(operand.Offset))
                 {
-                    finding.GuardCondition = $"{site.Count.Syntax} > {capacityText}";
-                    SetSubject(finding, site.Count, site.Count.Syntax.ToString());
-                    finding.GuardMessage = $"The copy length must not exceed the size of '{bufferText}'.";
+                    SetGuard(finding, site.Count.Syntax.ToString(), site.Count, capacityText, bufferText);
                 }
             }
 
@@ -435,14 +433,19 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                     || (site.Count is not null && memoryCopySize.Syntax.ToString() == site.Count.Syntax.ToString());
                 if (!definite && guardBoundsCheckedValue && IsSimple(checkedValue ?? site.Count) && IsSimple(operand.Offset))
                 {
-                    var guarded = site.Count is null ? countText : site.Count.Syntax.ToString();
-                    finding.GuardCondition = $"{guarded} > {capacityText}";
-                    SetSubject(finding, site.Count ?? site.Source.Buffer, guarded);
-                    finding.GuardMessage = $"The copy length must not exceed the size of '{bufferText}'.";
+                    SetGuard(finding, site.Count is null ? countText : site.Count.Syntax.ToString(), site.Count ?? site.Source.Buffer, capacityText, bufferText);
                 }
             }
 
             return finding;
+        }
+
+        /// <summary>The "Reject oversized input" fix's guard: <c>if (guarded &gt; capacity) throw ...</c>.</summary>
+        private void SetGuard(Finding finding, string guarded, IOperation? subject, string capacityText, string bufferText)
+        {
+            finding.GuardCondition = $"{guarded} > {capacityText}";
+            SetSubject(finding, subject, guarded);
+            finding.GuardMessage = $"The copy length must not exceed the size of '{bufferText}'.";
         }
 
         /// <summary>

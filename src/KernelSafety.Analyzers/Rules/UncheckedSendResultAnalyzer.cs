@@ -198,14 +198,15 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             var flags = GetConstantFlags(invocation);
             var dontWait = entryPoint != NativeMethods.Write && flags is { } f && (f & NativeMethods.MsgDontWait) != 0;
 
-            // A sendto with a destination sends a datagram: whole or not at all, so -1 is the only failure to test for.
-            var datagram = entryPoint == NativeMethods.SendTo && IsDatagramSend(invocation, flags);
             var root = ResultUsage.GetRoot(invocation);
             var uses = ResultUse.Analyze(invocation, root, context.CancellationToken);
             if ((uses & Handled) != 0)
             {
                 return;
             }
+
+            // A sendto with a destination sends a datagram: whole or not at all, so -1 is the only failure to test for.
+            var datagram = entryPoint == NativeMethods.SendTo && IsDatagramSend(invocation, flags);
 
             var remedy = datagram ? DatagramRemedy : Remedy;
             var failure = datagram ? "a failure (-1)" : "a failure (-1) or a partial send";
@@ -330,16 +331,9 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
         {
             foreach (var argument in invocation.Arguments)
             {
-                if (argument.Parameter is { Ordinal: 3 } && argument.Value.ConstantValue is { HasValue: true } constant)
+                if (argument.Parameter is { Ordinal: 3 })
                 {
-                    return constant.Value switch
-                    {
-                        int i => i,
-                        uint u => u,
-                        long l => l,
-                        ulong ul => unchecked((long)ul),
-                        _ => 0L,
-                    };
+                    return LinearForm.TryGetInteger(argument.Value, out var flags) ? flags : null;
                 }
             }
 
@@ -371,7 +365,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
                         hasAddress = true;
                         break;
-                    case 5 when argument.Value.ConstantValue is { HasValue: true, Value: 0 or 0u or 0L or 0UL }:
+                    case 5 when LinearForm.TryGetInteger(argument.Value, out var length) && length == 0:
                         return false;
                 }
             }
@@ -381,20 +375,10 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
 
         /// <summary><c>null</c>, <c>default</c>, <c>0</c>, <c>IntPtr.Zero</c> or <c>nint.Zero</c>, seen through conversions.</summary>
         private static bool IsNullConstant(IOperation value)
-        {
-            while (value is IConversionOperation conversion)
-            {
-                if (conversion.ConstantValue is { HasValue: true, Value: null or 0 or 0L })
-                {
-                    return true;
-                }
-
-                value = conversion.Operand;
-            }
-
-            return value.ConstantValue is { HasValue: true, Value: null or 0 or 0L }
-                || value is IDefaultValueOperation
-                || value is IFieldReferenceOperation { Field: { Name: "Zero", IsStatic: true, ContainingType.SpecialType: SpecialType.System_IntPtr or SpecialType.System_UIntPtr } };
-        }
+            => LinearForm.Strip(value) is var stripped
+                && (stripped?.ConstantValue is { HasValue: true, Value: null }
+                    || (LinearForm.TryGetInteger(stripped, out var constant) && constant == 0)
+                    || stripped is IDefaultValueOperation
+                    || stripped is IFieldReferenceOperation { Field: { Name: "Zero", IsStatic: true, ContainingType.SpecialType: SpecialType.System_IntPtr or SpecialType.System_UIntPtr } });
     }
 }
