@@ -16,7 +16,7 @@ namespace KernelSafety.Analyzers.Rules;
 /// <remarks>
 /// Per type (symbol start on the type that declares the fields): collect the static buffer fields, record every write
 /// of their contents that is not in the field initializer, the static constructor or a lock, and report at the type's
-/// end. A symbol-start action's operation actions do not run in the members of nested types, so each nested type
+/// end unless every write is made from one thread only (<see cref="WriterThreads"/>). A symbol-start action's operation actions do not run in the members of nested types, so each nested type
 /// forwards its operations to the types around it that declare buffers (their start comes before, and their end after,
 /// the nested type's). Writes from other types to a non-private field are not seen (missed, never reported wrongly).
 /// </remarks>
@@ -97,9 +97,9 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        var buffers = new TypeBuffers(candidates, new InitializationCalls(type, context.Compilation), new StoredValues(), hasPrivateHelpers);
+        var buffers = new TypeBuffers(candidates, new WriterThreads(type, context.Compilation), new StoredValues(), hasPrivateHelpers);
         buffers.RegisterIn(context, symbols);
-        context.RegisterSymbolEndAction(endContext => Report(endContext, symbols, candidates, buffers.Initialization, buffers.Stores));
+        context.RegisterSymbolEndAction(endContext => Report(endContext, symbols, candidates, buffers.Threads, buffers.Stores));
         return buffers;
     }
 
@@ -108,17 +108,17 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     {
         private readonly bool hasPrivateHelpers;
 
-        public TypeBuffers(Dictionary<IFieldSymbol, Writes> candidates, InitializationCalls initialization, StoredValues stores, bool hasPrivateHelpers)
+        public TypeBuffers(Dictionary<IFieldSymbol, Writes> candidates, WriterThreads threads, StoredValues stores, bool hasPrivateHelpers)
         {
             Candidates = candidates;
-            Initialization = initialization;
+            Threads = threads;
             Stores = stores;
             this.hasPrivateHelpers = hasPrivateHelpers;
         }
 
         public Dictionary<IFieldSymbol, Writes> Candidates { get; }
 
-        public InitializationCalls Initialization { get; }
+        public WriterThreads Threads { get; }
 
         public StoredValues Stores { get; }
 
@@ -130,7 +130,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 {
                     if (operationContext.Operation.Kind == OperationKind.FieldReference)
                     {
-                        OnFieldReference(operationContext, Candidates, symbols, Stores);
+                        OnFieldReference(operationContext, Candidates, symbols, Stores, Threads);
                     }
                     else
                     {
@@ -140,11 +140,11 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 OperationKind.FieldReference,
                 OperationKind.FieldInitializer);
 
-            // Calls are only followed into private helpers (initialization called from the static constructor, or
-            // helpers called only under a lock): a type without one has no calls worth recording.
+            // Calls are only followed into private helpers (initialization called from the static constructor, helpers
+            // called only under a lock, a thread's method, a Begin* callback): a type without one has none worth recording.
             if (hasPrivateHelpers)
             {
-                context.RegisterOperationAction(Initialization.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+                context.RegisterOperationAction(Threads.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
             }
         }
     }
@@ -201,13 +201,16 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         OperationAnalysisContext context,
         Dictionary<IFieldSymbol, Writes> candidates,
         KnownSymbols symbols,
-        StoredValues stores)
+        StoredValues stores,
+        WriterThreads threads)
     {
         var reference = (IFieldReferenceOperation)context.Operation;
         if (!reference.Field.IsStatic || !candidates.TryGetValue(reference.Field.OriginalDefinition, out var writes))
         {
             return;
         }
+
+        threads.OnBufferReference(context.ContainingSymbol, reference);
 
         // A private buffer that input is only read into, to be thrown away (skipping bytes), is harmless whoever fills it.
         if (!writes.ContentsRead && !BufferWrites.IsDiscardUse(reference, symbols))
@@ -238,12 +241,23 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         }
 
         var write = BufferWrites.FindContentWrite(reference, symbols);
-        if (write is null || SynchronizedRegion.IsSynchronized(write, containing))
+        if (write is null)
+        {
+            // Where the contents are read: a buffer one thread writes is still shared if another thread reads it.
+            if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Length" or "LongLength" })
+            {
+                writes.AddRead(new Read(containing, threads.ChainedCallbackOf(reference)));
+            }
+
+            return;
+        }
+
+        if (SynchronizedRegion.IsSynchronized(write, containing))
         {
             return;
         }
 
-        writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation()));
+        writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation(), threads.ChainedCallbackOf(write)));
     }
 
     private static void OnFieldInitializer(
@@ -289,9 +303,10 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         SymbolAnalysisContext context,
         KnownSymbols symbols,
         Dictionary<IFieldSymbol, Writes> candidates,
-        InitializationCalls initialization,
+        WriterThreads threads,
         StoredValues stores)
     {
+        var known = new Dictionary<ISymbol, object?>(SymbolEqualityComparer.Default);
         foreach (var pair in candidates)
         {
             var field = pair.Key;
@@ -301,18 +316,31 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            // Writes made during initialization or under a lock have no concurrent twin; writes made from one thread
+            // only (the entry point, one thread it starts, Unity's main thread, one self-re-arming callback) never race.
             Write? first = null;
+            object? thread = null;
             foreach (var write in pair.Value.Snapshot())
             {
-                if (initialization.IsInitializationOnly(write.Member, context.CancellationToken))
+                var writer = threads.Of(write.Member, write.ChainedCallback, known, context.CancellationToken);
+                if (writer is null)
                 {
                     continue;
                 }
 
+                thread = WriterThreads.Join(thread, writer);
                 if (first is null || write.IsBefore(first))
                 {
                     first = write;
                 }
+            }
+
+            // One thread writes: shared all the same when another thread reads it (the entry point's writes are
+            // taken as setting up what the threads it starts then read).
+            if (!ReferenceEquals(thread, WriterThreads.Any)
+                && (thread is null || threads.IsEntryPoint(thread, context.CancellationToken) || !IsReadElsewhere(pair.Value, thread, threads, known, context.CancellationToken)))
+            {
+                continue;
             }
 
             // The field may be declared in generated code the driver did not look at: another part of the type, or a
@@ -329,6 +357,19 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 field.Name,
                 first.MemberName));
         }
+    }
+
+    private static bool IsReadElsewhere(Writes writes, object thread, WriterThreads threads, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
+    {
+        foreach (var read in writes.ReadSnapshot())
+        {
+            if (ReferenceEquals(WriterThreads.Join(thread, threads.Of(read.Member, read.ChainedCallback, known, cancellationToken)), WriterThreads.Any))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Per field: whether every array stored into it (initializer or assignment) is provably zero-length.</summary>
@@ -359,6 +400,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     private sealed class Writes
     {
         private List<Write>? writes;
+        private List<Read>? reads;
         private volatile bool contentsRead;
 
         /// <summary>Some reference in the type may read the contents (or hand them to code that may).</summary>
@@ -381,17 +423,52 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 return writes is null ? System.Array.Empty<Write>() : writes.ToArray();
             }
         }
+
+        public void AddRead(Read read)
+        {
+            lock (this)
+            {
+                (reads ??= new List<Read>()).Add(read);
+            }
+        }
+
+        public Read[] ReadSnapshot()
+        {
+            lock (this)
+            {
+                return reads is null ? System.Array.Empty<Read>() : reads.ToArray();
+            }
+        }
+    }
+
+    /// <summary>A reference that does not write the buffer's contents, and the member it is in.</summary>
+    private readonly struct Read
+    {
+        public Read(ISymbol member, IMethodSymbol? chainedCallback)
+        {
+            Member = member;
+            ChainedCallback = chainedCallback;
+        }
+
+        public ISymbol Member { get; }
+
+        /// <summary>The callback of the <c>Begin*</c> call the buffer is handed to, when it is one of the type's methods.</summary>
+        public IMethodSymbol? ChainedCallback { get; }
     }
 
     /// <summary>A write of the buffer's contents: the member it is in and where.</summary>
     private sealed class Write
     {
-        public Write(ISymbol member, string memberName, Location location)
+        public Write(ISymbol member, string memberName, Location location, IMethodSymbol? chainedCallback)
         {
             Member = member;
             MemberName = memberName;
             Location = location;
+            ChainedCallback = chainedCallback;
         }
+
+        /// <summary>The callback of the <c>Begin*</c> call that makes the write, when it is one of the type's methods.</summary>
+        public IMethodSymbol? ChainedCallback { get; }
 
         public ISymbol Member { get; }
 
@@ -404,142 +481,6 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         {
             var path = string.CompareOrdinal(Location.SourceTree?.FilePath, other.Location.SourceTree?.FilePath);
             return path < 0 || path == 0 && Location.SourceSpan.Start < other.Location.SourceSpan.Start;
-        }
-    }
-
-    /// <summary>
-    /// Which private helpers of the type run only during initialization or under a lock: called only from the static
-    /// constructor, a field initializer, inside a lock, or from another such helper (<c>static Hex() { FillTable(); }</c>,
-    /// <c>lock (gate) { Encode(text); }</c>), and never turned into a delegate.
-    /// </summary>
-    private sealed class InitializationCalls
-    {
-        private readonly INamedTypeSymbol _type;
-        private readonly Compilation _compilation;
-
-        // Made on the first call to a private helper (most types have none worth recording), then guarded by 'this'.
-        private Dictionary<IMethodSymbol, List<ISymbol>>? _callers;
-        private HashSet<IMethodSymbol>? _escaped;
-
-        public InitializationCalls(INamedTypeSymbol type, Compilation compilation)
-        {
-            _type = type;
-            _compilation = compilation;
-            LockedCall = type;
-        }
-
-        /// <summary>Stands for a caller whose call is made under a lock (the type itself: never a real caller).</summary>
-        private ISymbol LockedCall { get; }
-
-        public void OnCall(OperationAnalysisContext context)
-        {
-            var method = context.Operation switch
-            {
-                IInvocationOperation invocation => invocation.TargetMethod,
-                IMethodReferenceOperation reference => reference.Method,
-                _ => null,
-            };
-
-            if (method is not { DeclaredAccessibility: Accessibility.Private, MethodKind: MethodKind.Ordinary }
-                || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _type))
-            {
-                return;
-            }
-
-            method = method.OriginalDefinition;
-            if (context.Operation is IMethodReferenceOperation)
-            {
-                lock (this)
-                {
-                    (_escaped ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)).Add(method);
-                }
-
-                return;
-            }
-
-            // A call made while holding a lock (lock (gate) { Fill(); }) runs the helper under that lock.
-            var caller = SynchronizedRegion.IsSynchronized(context.Operation, context.ContainingSymbol) ? LockedCall : context.ContainingSymbol;
-            lock (this)
-            {
-                _callers ??= new Dictionary<IMethodSymbol, List<ISymbol>>(SymbolEqualityComparer.Default);
-                if (!_callers.TryGetValue(method, out var callers))
-                {
-                    _callers[method] = callers = new List<ISymbol>();
-                }
-
-                callers.Add(caller);
-            }
-        }
-
-        private static bool IsModuleInitializer(IMethodSymbol method)
-        {
-            foreach (var attribute in method.GetAttributes())
-            {
-                if (attribute.AttributeClass is { Name: "ModuleInitializerAttribute" } type
-                    && type.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices")
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        public bool IsInitializationOnly(ISymbol member, CancellationToken cancellationToken)
-            => IsInitializationOnly(member, new HashSet<ISymbol>(SymbolEqualityComparer.Default), new HashSet<ISymbol>(SymbolEqualityComparer.Default), cancellationToken);
-
-        private bool IsInitializationOnly(ISymbol member, HashSet<ISymbol> inProgress, HashSet<ISymbol> proven, CancellationToken cancellationToken)
-        {
-            if (ReferenceEquals(member, LockedCall))
-            {
-                return true;
-            }
-
-            switch (member)
-            {
-                case IFieldSymbol or IPropertySymbol:
-                    return true;
-                case IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor:
-                    return SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type);
-                case IMethodSymbol initializer when IsModuleInitializer(initializer):
-                    // [ModuleInitializer] runs once, before any other code of the module.
-                    return true;
-                case IMethodSymbol { IsStatic: true, Name: "Main" or "<Main>$" } main
-                    when SymbolEqualityComparer.Default.Equals(_compilation.GetEntryPoint(cancellationToken), main):
-                    // The program's entry point runs once, on one thread: its writes have no concurrent twin. A thread
-                    // it starts runs a method it hands over as a delegate, which is not proven here.
-                    return true;
-                case IMethodSymbol method:
-                    if (proven.Contains(method))
-                    {
-                        return true;
-                    }
-
-                    // A cycle (recursion) without another way in proves nothing.
-                    // Runs from the symbol-end action, after every operation callback of the type.
-                    if (!inProgress.Add(method)
-                        || _escaped?.Contains(method) == true
-                        || _callers is null
-                        || !_callers.TryGetValue(method, out var callers)
-                        || callers.Count == 0)
-                    {
-                        return false;
-                    }
-
-                    foreach (var caller in callers)
-                    {
-                        if (!IsInitializationOnly(caller, inProgress, proven, cancellationToken))
-                        {
-                            return false;
-                        }
-                    }
-
-                    inProgress.Remove(method);
-                    proven.Add(method);
-                    return true;
-                default:
-                    return false;
-            }
         }
     }
 }

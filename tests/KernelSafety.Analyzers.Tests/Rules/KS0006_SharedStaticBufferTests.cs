@@ -544,6 +544,410 @@ public class KS0006_SharedStaticBufferTests
             """);
     }
 
+    // ------------------------------------------------ one writer thread by construction
+
+    [Fact]
+    public Task Buffer_written_only_by_one_thread_the_entry_point_starts_is_not_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Collections.Generic;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class Program
+            {
+                private static readonly byte[] s_recv = new byte[1024];
+                private static readonly byte[] s_status = new byte[16];
+                private static readonly byte[] s_log = new byte[64];
+                private static readonly Queue<byte[]> s_queue = new Queue<byte[]>();
+                private static Socket s_sock = null!;
+
+                static void Main()
+                {
+                    s_sock = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    s_sock.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                    new Thread(ReceiveLoop) { IsBackground = true }.Start();
+                    Task.Run(Status);
+                    StartLogger(9);
+                }
+
+                private static void StartLogger(int port) => new Thread(() => Log(port)).Start();
+
+                private static void ReceiveLoop()
+                {
+                    EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+                    while (true)
+                    {
+                        int n = s_sock.ReceiveFrom(s_recv, ref from);
+                        lock (s_queue)
+                        {
+                            s_queue.Enqueue(s_recv.AsSpan(0, n).ToArray());
+                        }
+                    }
+                }
+
+                private static void Status()
+                {
+                    s_status[0] = 1;
+                    Console.WriteLine(s_status[0]);
+                }
+
+                private static void Log(int port)
+                {
+                    Fill(port);
+                    Console.WriteLine(s_log[0]);
+                }
+
+                private static void Fill(int port) => s_log[0] = (byte)port;
+            }
+            """);
+
+    [Fact]
+    public Task Thread_method_that_may_run_twice_or_next_to_another_writer_is_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class Program
+            {
+                private static readonly byte[] {|#0:s_looped|} = new byte[16];
+                private static readonly byte[] {|#1:s_twice|} = new byte[16];
+                private static readonly byte[] {|#2:s_public|} = new byte[16];
+                private static readonly byte[] {|#3:s_two|} = new byte[16];
+                private static readonly byte[] {|#4:s_lambda|} = new byte[16];
+
+                static void Main()
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        new Thread(Looped).Start();
+                    }
+
+                    new Thread(Twice).Start();
+                    Task.Run(Twice);
+                    new Thread(First).Start();
+                    new Thread(Second).Start();
+                    Parallel.For(0, 4, i => new Thread(() => Lambda(i)).Start());
+                }
+
+                public static void StartMore() => new Thread(Public).Start();
+
+                private static void Looped() => s_looped[0] = 1;
+                private static void Twice() => s_twice[0] = 1;
+                private static void Public() => s_public[0] = 1;
+                private static void First() => s_two[0] = 1;
+                private static void Second() => s_two[1] = 1;
+                private static void Lambda(int i) => s_lambda[0] = (byte)i;
+
+                static void Use() => Console.WriteLine(s_looped[0] + s_twice[0] + s_public[0] + s_two[0] + s_lambda[0]);
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_looped", "Looped"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_twice", "Twice"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_public", "Public"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_two", "First"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_lambda", "Lambda"));
+
+    [Fact]
+    public async Task Buffer_of_one_chained_receive_that_re_arms_at_its_end_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            public static class ChainedReceiver
+            {
+                private static Socket _sock = null!;
+                private static readonly byte[] s_buf = new byte[4096];
+                private static readonly Socket s_pose = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private static float[] s_pos = new float[3];
+                public static float X, Y, Z;
+
+                public static void Start(Socket connected)
+                {
+                    _sock = connected;
+                    _sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, null);
+                }
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    int n = _sock.EndReceive(ar);
+                    if (n <= 0) return;
+                    Console.WriteLine(BitConverter.ToString(s_buf, 0, n));
+                    _sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, null);
+                }
+
+                public static void Arm()
+                {
+                    var rx = new byte[12];
+                    s_pose.BeginReceive(rx, 0, rx.Length, SocketFlags.None, OnPose, rx);
+                }
+
+                private static void OnPose(IAsyncResult ar)
+                {
+                    int n = s_pose.EndReceive(ar);
+                    if (n == 12)
+                    {
+                        s_pos = new float[3];
+                        Buffer.BlockCopy((byte[])ar.AsyncState!, 0, s_pos, 0, 12);
+                        X = s_pos[0]; Y = s_pos[1]; Z = s_pos[2];
+                    }
+
+                    Arm();
+                }
+
+                private static TcpClient s_client = new TcpClient();
+                private static readonly byte[] s_text = new byte[256];
+
+                private static NetworkStream Stream => s_client.GetStream();
+
+                public static void Connect() => s_client.BeginConnect("127.0.0.1", 9999, new AsyncCallback(OnConnect), null);
+
+                private static void OnConnect(IAsyncResult ar)
+                {
+                    s_client.EndConnect(ar);
+                    Stream.BeginRead(s_text, 0, s_text.Length, new AsyncCallback(OnRead), null);
+                }
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    int n = Stream.EndRead(ar);
+                    Console.WriteLine(System.Text.Encoding.UTF8.GetString(s_text, 0, n));
+                    Array.Clear(s_text, 0, s_text.Length);
+                    Stream.BeginRead(s_text, 0, s_text.Length, new AsyncCallback(OnRead), null);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Callback_that_may_overlap_itself_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            public class Receivers
+            {
+                private static readonly Socket s_early = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private static readonly Socket s_once = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private static readonly Socket s_helper = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private readonly Socket _own = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private static readonly byte[] {|#0:s_early_buf|} = new byte[64];
+                private static readonly byte[] {|#1:s_once_buf|} = new byte[64];
+                private static readonly byte[] {|#2:s_own_buf|} = new byte[64];
+                private static readonly byte[] {|#3:s_helper_buf|} = new byte[64];
+
+                // Re-armed before the buffer is looked at: the next receive fills it meanwhile.
+                public static void StartEarly() => s_early.BeginReceive(s_early_buf, 0, 64, SocketFlags.None, OnEarly, null);
+
+                private static void OnEarly(IAsyncResult ar)
+                {
+                    int n = s_early.EndReceive(ar);
+                    s_early.BeginReceive(s_early_buf, 0, 64, SocketFlags.None, OnEarly, null);
+                    Console.WriteLine(s_early_buf[0] + n);
+                }
+
+                // Never re-armed: every call of Receive starts another one.
+                public static void ReceiveOnce() => s_once.BeginReceive(new byte[1], 0, 1, SocketFlags.None, OnOnce, null);
+
+                private static void OnOnce(IAsyncResult ar)
+                {
+                    s_once.EndReceive(ar);
+                    s_once_buf[0] = 1;
+                    Console.WriteLine(s_once_buf[0]);
+                }
+
+                // One socket per instance: each instance runs its own chain over the one static buffer.
+                public void StartOwn() => _own.BeginReceive(s_own_buf, 0, 64, SocketFlags.None, OnOwn, null);
+
+                private void OnOwn(IAsyncResult ar)
+                {
+                    Console.WriteLine(s_own_buf[0] + _own.EndReceive(ar));
+                    _own.BeginReceive(s_own_buf, 0, 64, SocketFlags.None, OnOwn, null);
+                }
+
+                // Re-armed first, then a helper of the type writes the buffer.
+                public static void StartHelper() => s_helper.BeginReceive(new byte[1], 0, 1, SocketFlags.None, OnHelper, null);
+
+                private static void OnHelper(IAsyncResult ar)
+                {
+                    s_helper.EndReceive(ar);
+                    StartHelper();
+                    Fill();
+                }
+
+                private static void Fill()
+                {
+                    s_helper_buf[0] = 1;
+                    Console.WriteLine(s_helper_buf[0]);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_early_buf", "StartEarly"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_once_buf", "OnOnce"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_own_buf", "StartOwn"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_helper_buf", "Fill"));
+    }
+
+    [Fact]
+    public async Task Buffer_touched_only_by_Unity_messages_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            namespace UnityEngine { public class Object { } public class Component : Object { } public class Behaviour : Component { } public class MonoBehaviour : Behaviour { } }
+
+            public class CubeSync : UnityEngine.MonoBehaviour
+            {
+                private static readonly byte[] s_recv = new byte[512];
+                private static Socket s_udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                private static EndPoint s_from = new IPEndPoint(IPAddress.Any, 0);
+                public float X;
+
+                void Update()
+                {
+                    if (s_udp.Available > 0 && s_udp.ReceiveFrom(s_recv, ref s_from) >= 4)
+                        X = System.BitConverter.ToSingle(s_recv, 0);
+                }
+
+                void FixedUpdate() => Decode();
+
+                private void Decode() => s_recv[0] = 0;
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Update_outside_a_MonoBehaviour_or_a_Unity_buffer_also_written_by_a_thread_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net.Sockets;
+            using System.Threading;
+
+            namespace UnityEngine { public class MonoBehaviour { } }
+            namespace Game { public class MonoBehaviour { } }
+
+            public class NotUnity : Game.MonoBehaviour
+            {
+                private static readonly byte[] {|#0:s_recv|} = new byte[512];
+                public Socket Udp = null!;
+
+                void Update() => System.Console.WriteLine(Udp.Receive(s_recv) + s_recv[0]);
+            }
+
+            public class Receiver : UnityEngine.MonoBehaviour
+            {
+                private static readonly byte[] {|#1:s_frame|} = new byte[512];
+                public Socket Udp = null!;
+
+                void Start() => new Thread(ReceiveLoop).Start();
+
+                void Update() => s_frame[0] = 0;
+
+                private void ReceiveLoop()
+                {
+                    while (true)
+                    {
+                        System.Console.WriteLine(Udp.Receive(s_frame) + s_frame[1]);
+                    }
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_recv", "Update"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_frame", "Update"));
+    }
+
+    [Fact]
+    public async Task Chain_started_every_frame_or_a_one_thread_buffer_read_on_another_thread_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            namespace UnityEngine { public class MonoBehaviour { } }
+
+            public class Client : UnityEngine.MonoBehaviour
+            {
+                private static Socket s_client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private static readonly byte[] {|#0:s_recv|} = new byte[25];
+                private static float[] {|#1:s_pos|} = new float[3];
+                private static readonly byte[] {|#2:s_send|} = new byte[25];
+                public float X;
+
+                // A new receive into the one buffer every frame: many are pending at once.
+                void Update()
+                {
+                    s_client.BeginReceive(s_recv, 0, s_recv.Length, SocketFlags.None, OnReceive, null);
+                    Buffer.BlockCopy(new float[] { X, X, X }, 0, s_send, 0, 12);
+                }
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    if (s_client.EndReceive(ar) == 25)
+                    {
+                        s_pos = new float[3];
+                        Buffer.BlockCopy(s_recv, 0, s_pos, 0, 12);
+                        Console.WriteLine(s_pos[0]);
+                        s_client.Send(s_send);
+                    }
+
+                    s_client.BeginReceive(s_recv, 0, s_recv.Length, SocketFlags.None, OnReceive, null);
+                }
+            }
+
+            public static class Sampler
+            {
+                private static readonly byte[] {|#3:s_sample|} = new byte[8];
+
+                static Sampler() => new Thread(Loop).Start();
+
+                private static void Loop()
+                {
+                    while (true)
+                    {
+                        s_sample[0]++;
+                    }
+                }
+
+                public static byte Latest() => s_sample[0];
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_recv", "Update"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_pos", "OnReceive"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_send", "Update"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_sample", "Loop"));
+    }
+
+    [Fact]
+    public Task Buffer_the_entry_point_fills_for_the_threads_it_starts_is_not_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Threading;
+
+            static class Program
+            {
+                private static readonly byte[] s_key = new byte[32];
+
+                static void Main(string[] args)
+                {
+                    Random.Shared.NextBytes(s_key.AsSpan());
+                    s_key[0] = (byte)args.Length;
+                    for (int i = 0; i < 4; i++)
+                    {
+                        new Thread(Serve).Start();
+                    }
+                }
+
+                private static void Serve() => Console.WriteLine(s_key[0]);
+            }
+            """);
+
     [Fact]
     public async Task Read_only_lookup_table_is_not_flagged()
     {

@@ -1,0 +1,598 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
+
+namespace KernelSafety.Analyzers.Analysis;
+
+/// <summary>
+/// Which thread runs a member of a type that declares static buffers, as far as the type's own source shows (KS0006).
+/// <see cref="Of"/> gives one of three answers:
+/// <list type="bullet">
+/// <item>null: initialization or a lock. A field initializer, the static constructor, a module initializer, a call
+/// made under a lock, or a private helper called only from those: its writes have no concurrent twin.</item>
+/// <item>A key for one thread: the program's entry point; a private method that one <c>new Thread(M)</c>,
+/// <c>Task.Run(M)</c> or <c>Task.Factory.StartNew(M)</c> starts from code that runs once, not in a loop; Unity's main
+/// thread (the messages <c>Update</c>, <c>Start</c>... of a <c>UnityEngine.MonoBehaviour</c>); or one static socket's
+/// (or stream's) chain of <c>Begin*</c> callbacks, when the private callback re-arms itself as the last thing it does
+/// with the type, so that no two of its runs overlap. Writes made from one such thread only never race.</item>
+/// <item><see cref="Any"/>: anything else (a public method, an event handler, a callback that may overlap itself).</item>
+/// </list>
+/// A private helper runs on the thread of its callers when they all agree. Operation callbacks record calls and
+/// method references concurrently (under this object's lock); <see cref="Of"/> runs from the symbol-end action.
+/// </summary>
+internal sealed class WriterThreads
+{
+    /// <summary>Any thread: a member that other code may call concurrently.</summary>
+    public static readonly object Any = new();
+
+    /// <summary>No way in seen yet (while joining a method's callers).</summary>
+    private static readonly object None = new();
+
+    /// <summary>Unity's main thread, which runs every <c>MonoBehaviour</c> message.</summary>
+    private static readonly object UnityMainThread = new();
+
+    private static readonly HashSet<string> UnityMessages = new(StringComparer.Ordinal)
+    {
+        "Awake", "Start", "Update", "FixedUpdate", "LateUpdate", "OnGUI", "OnEnable", "OnDisable", "OnDestroy",
+        "OnApplicationQuit", "OnApplicationPause", "OnApplicationFocus",
+        "OnCollisionEnter", "OnCollisionStay", "OnCollisionExit", "OnTriggerEnter", "OnTriggerStay", "OnTriggerExit",
+        "OnCollisionEnter2D", "OnCollisionStay2D", "OnCollisionExit2D", "OnTriggerEnter2D", "OnTriggerStay2D", "OnTriggerExit2D",
+    };
+
+    private readonly INamedTypeSymbol _type;
+    private readonly Compilation _compilation;
+
+    // Made on first use (most types record little), then guarded by 'this'.
+    private Dictionary<ISymbol, List<Entry>>? _calls;
+    private Dictionary<ISymbol, List<Entry>>? _threadStarts;
+    private Dictionary<ISymbol, List<ISymbol?>>? _callbacks;
+    private Dictionary<ISymbol, List<Arm>>? _arms;
+    private Dictionary<ISymbol, List<Arm>>? _ownCalls;
+    private Dictionary<ISymbol, int>? _lastBufferReference;
+    private HashSet<ISymbol>? _escaped;
+
+    public WriterThreads(INamedTypeSymbol type, Compilation compilation)
+    {
+        _type = type;
+        _compilation = compilation;
+    }
+
+    /// <summary>Stands for a caller whose call is made under a lock (the type itself: never a real caller).</summary>
+    private ISymbol Locked => _type;
+
+    /// <summary>Records a reference to one of the type's buffers in <paramref name="member"/>, for the chain check.</summary>
+    public void OnBufferReference(ISymbol member, IOperation reference)
+    {
+        var start = reference.Syntax.SpanStart;
+        lock (this)
+        {
+            _lastBufferReference ??= new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
+            if (!_lastBufferReference.TryGetValue(member, out var last) || last < start)
+            {
+                _lastBufferReference[member] = start;
+            }
+        }
+    }
+
+    /// <summary>Records an invocation or a method reference (operation callback).</summary>
+    public void OnCall(OperationAnalysisContext context)
+    {
+        var member = context.ContainingSymbol;
+        switch (context.Operation)
+        {
+            case IInvocationOperation invocation when IsOwn(invocation.TargetMethod):
+                OnInvocation(invocation, invocation.TargetMethod.OriginalDefinition, member);
+                break;
+            case IMethodReferenceOperation { Method: { DeclaredAccessibility: Accessibility.Private } method } reference when IsOwn(method):
+                OnMethodReference(reference, method.OriginalDefinition, member);
+                break;
+        }
+    }
+
+    private void OnInvocation(IInvocationOperation invocation, IMethodSymbol method, ISymbol member)
+    {
+        lock (this)
+        {
+            Add(ref _ownCalls, member, new Arm(method, invocation.Syntax.Span, repeated: false));
+        }
+
+        if (method.DeclaredAccessibility != Accessibility.Private)
+        {
+            return;
+        }
+
+        // () => Loop() handed to new Thread(...): the thread runs Loop.
+        if (EnclosingFunction(invocation) is { } function && StartedThread(function) is { } start)
+        {
+            lock (this)
+            {
+                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start)));
+            }
+
+            return;
+        }
+
+        // A call made while holding a lock (lock (gate) { Fill(); }) runs the helper under that lock.
+        var caller = SynchronizedRegion.IsSynchronized(invocation, member) ? Locked : member;
+        lock (this)
+        {
+            Add(ref _calls, method, new Entry(caller, IsRepeated(invocation)));
+        }
+    }
+
+    private void OnMethodReference(IMethodReferenceOperation reference, IMethodSymbol method, ISymbol member)
+    {
+        if (StartedThread(reference) is { } start)
+        {
+            lock (this)
+            {
+                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start)));
+            }
+        }
+        else if (BeginCall(reference) is { } begin)
+        {
+            var socket = StaticMember(begin.Instance);
+            lock (this)
+            {
+                Add(ref _callbacks, method, socket);
+                Add(ref _arms, member, new Arm(method, begin.Syntax.Span, IsRepeated(begin)));
+            }
+        }
+        else
+        {
+            lock (this)
+            {
+                (_escaped ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(method);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The callback of the <c>Begin*</c> call <paramref name="reference"/> (a buffer reference) is handed to, when
+    /// that callback is one of the type's methods: the write belongs to the callback's chain.
+    /// </summary>
+    public IMethodSymbol? ChainedCallbackOf(IOperation reference)
+    {
+        // Up to the Begin* call whose arguments hold the reference (s_buf, s_buf.AsMemory(), Math.Min(n, s_buf.Length)).
+        for (var current = reference.Parent; current is not null and not IBlockOperation and not IAnonymousFunctionOperation; current = current.Parent)
+        {
+            if (current is not IInvocationOperation begin || !begin.TargetMethod.Name.StartsWith("Begin", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var argument in begin.Arguments)
+            {
+                if (argument.Value is IDelegateCreationOperation { Target: IMethodReferenceOperation callback } && IsOwn(callback.Method))
+                {
+                    return callback.Method.OriginalDefinition;
+                }
+            }
+
+            return null;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The thread <paramref name="member"/> runs on: null (initialization or a lock), <see cref="Any"/>, or a key
+    /// for one thread. <paramref name="chainedCallback"/> is the callback of the <c>Begin*</c> call a write is made
+    /// with (<see cref="ChainedCallbackOf"/>): a write that starts a chain runs on the chain's thread.
+    /// </summary>
+    public object? Of(ISymbol member, IMethodSymbol? chainedCallback, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
+    {
+        if (chainedCallback is not null)
+        {
+            lock (this)
+            {
+                if (ChainSocket(chainedCallback) is { } socket)
+                {
+                    return socket;
+                }
+            }
+        }
+
+        return Of(member, known, cancellationToken);
+    }
+
+    /// <summary>
+    /// The thread of two groups of writes together: null when both are initialization, the one thread when they agree
+    /// (or one is initialization), <see cref="Any"/> otherwise.
+    /// </summary>
+    public static object? Join(object? current, object? next)
+    {
+        if (ReferenceEquals(current, None) || current is null)
+        {
+            return next;
+        }
+
+        if (next is null)
+        {
+            return current;
+        }
+
+        return current is ISymbol a && next is ISymbol b
+            ? (SymbolEqualityComparer.Default.Equals(a, b) ? a : Any)
+            : (ReferenceEquals(current, next) ? current : Any);
+    }
+
+    /// <summary>Whether <paramref name="thread"/> (from <see cref="Of(ISymbol, IMethodSymbol?, Dictionary{ISymbol, object?}, CancellationToken)"/>) is the program's entry point.</summary>
+    public bool IsEntryPoint(object thread, CancellationToken cancellationToken) => thread is IMethodSymbol method && IsEntryPoint(method, cancellationToken);
+
+    private object? Of(ISymbol member, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
+    {
+        if (known.TryGetValue(member, out var result))
+        {
+            return result;
+        }
+
+        // A cycle (recursion) without another way in proves nothing: taken as any thread while it is worked out.
+        known[member] = Any;
+        result = Compute(member, known, cancellationToken);
+        known[member] = result;
+        return result;
+    }
+
+    private object? Compute(ISymbol member, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (ReferenceEquals(member, Locked))
+        {
+            return null;
+        }
+
+        return member switch
+        {
+            IFieldSymbol or IPropertySymbol => null,
+            IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor
+                => SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type) ? null : Any,
+
+            // [ModuleInitializer] runs once, before any other code of the module.
+            IMethodSymbol initializer when IsModuleInitializer(initializer) => null,
+
+            // The program's entry point runs once, on one thread. A thread it starts is another thread.
+            IMethodSymbol main when IsEntryPoint(main, cancellationToken) => main,
+            IMethodSymbol method => OfMethod(method.OriginalDefinition, known, cancellationToken),
+            _ => Any,
+        };
+    }
+
+    private object? OfMethod(IMethodSymbol method, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
+    {
+        object? thread = IsUnityMessage(method) ? UnityMainThread : None;
+        if (method.DeclaredAccessibility != Accessibility.Private || !IsOwn(method))
+        {
+            return ReferenceEquals(thread, None) ? Any : thread;
+        }
+
+        List<Entry>? calls, starts;
+        lock (this)
+        {
+            if (_escaped?.Contains(method) == true)
+            {
+                return Any;
+            }
+
+            calls = Find(_calls, method);
+            starts = Find(_threadStarts, method);
+            if (Find(_callbacks, method) is not null)
+            {
+                // A callback that may overlap itself runs on any pool thread, at every completion.
+                thread = Join(thread, (object?)ChainSocket(method) ?? Any);
+            }
+        }
+
+        if (starts is not null)
+        {
+            // One thread started once, from code that runs once: the method's own thread.
+            thread = Join(thread, starts.Count == 1 && !starts[0].Repeated && RunsOnce(starts[0].Caller, cancellationToken, depth: 0) ? method : Any);
+        }
+
+        foreach (var call in calls ?? new List<Entry>())
+        {
+            thread = Join(thread, Of(call.Caller, known, cancellationToken));
+            if (ReferenceEquals(thread, Any))
+            {
+                break;
+            }
+        }
+
+        // A private method nothing in the type calls: something else does (reflection, a generated part).
+        return ReferenceEquals(thread, None) ? Any : thread;
+    }
+
+    /// <summary>Whether <paramref name="member"/> runs once: a static or module initializer, the entry point, or a private helper they call once.</summary>
+    private bool RunsOnce(ISymbol member, CancellationToken cancellationToken, int depth)
+    {
+        switch (member)
+        {
+            case IMethodSymbol { MethodKind: MethodKind.StaticConstructor } constructor:
+                return SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _type);
+            case IMethodSymbol initializer when IsModuleInitializer(initializer):
+            case IMethodSymbol main when IsEntryPoint(main, cancellationToken):
+                return true;
+            case IMethodSymbol { DeclaredAccessibility: Accessibility.Private } method when depth < 8 && IsOwn(method):
+                Entry call;
+                lock (this)
+                {
+                    if (_escaped?.Contains(method) == true
+                        || Find(_threadStarts, method) is not null
+                        || Find(_callbacks, method) is not null
+                        || Find(_calls, method) is not { Count: 1 } calls
+                        || calls[0].Repeated)
+                    {
+                        return false;
+                    }
+
+                    call = calls[0];
+                }
+
+                return RunsOnce(call.Caller, cancellationToken, depth + 1);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// The static field (or property) whose <c>Begin*</c> calls alone run <paramref name="callback"/>, when they are its only way in
+    /// and the callback re-arms itself as the last thing it does with the type (no buffer reference and no call to the
+    /// type after it): then its runs follow one another and never overlap. Called under the lock.
+    /// </summary>
+    private ISymbol? ChainSocket(IMethodSymbol callback)
+    {
+        if (callback.DeclaredAccessibility != Accessibility.Private
+            || Find(_callbacks, callback) is not { } sockets
+            || sockets[0] is not { } socket
+            || _escaped?.Contains(callback) == true
+            || Find(_calls, callback) is not null
+            || Find(_threadStarts, callback) is not null)
+        {
+            return null;
+        }
+
+        foreach (var other in sockets)
+        {
+            if (!SymbolEqualityComparer.Default.Equals(other, socket))
+            {
+                return null;
+            }
+        }
+
+        // Started where it may start again: in a loop, or in a Unity message (every frame, or once per instance).
+        foreach (var pair in _arms!)
+        {
+            foreach (var arm in pair.Value)
+            {
+                if (SymbolEqualityComparer.Default.Equals(arm.Method, callback)
+                    && !SymbolEqualityComparer.Default.Equals(pair.Key, callback)
+                    && (arm.Repeated || pair.Key is IMethodSymbol starter && IsUnityMessage(starter)))
+                {
+                    return null;
+                }
+            }
+        }
+
+        // Where the callback re-arms: a Begin* naming it, or a call to a method of the type that makes one.
+        var rearm = int.MaxValue;
+        foreach (var arm in Find(_arms, callback) ?? new List<Arm>())
+        {
+            if (SymbolEqualityComparer.Default.Equals(arm.Method, callback))
+            {
+                rearm = Math.Min(rearm, arm.Span.End);
+            }
+        }
+
+        var calls = Find(_ownCalls, callback);
+        foreach (var call in calls ?? new List<Arm>())
+        {
+            if (Find(_arms, call.Method) is { } arms && !SymbolEqualityComparer.Default.Equals(call.Method, callback) && Names(arms, callback))
+            {
+                rearm = Math.Min(rearm, call.Span.End);
+            }
+        }
+
+        if (rearm == int.MaxValue
+            || _lastBufferReference is not null && _lastBufferReference.TryGetValue(callback, out var last) && last >= rearm)
+        {
+            return null;
+        }
+
+        foreach (var call in calls ?? new List<Arm>())
+        {
+            if (call.Span.Start >= rearm)
+            {
+                return null;
+            }
+        }
+
+        return socket;
+    }
+
+    private static bool Names(List<Arm> arms, IMethodSymbol callback)
+    {
+        foreach (var arm in arms)
+        {
+            if (SymbolEqualityComparer.Default.Equals(arm.Method, callback))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsOwn(IMethodSymbol method)
+        => method.MethodKind == MethodKind.Ordinary && SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, _type);
+
+    private bool IsEntryPoint(IMethodSymbol method, CancellationToken cancellationToken)
+        => method is { IsStatic: true, Name: "Main" or "<Main>$" }
+            && SymbolEqualityComparer.Default.Equals(_compilation.GetEntryPoint(cancellationToken), method);
+
+    private static bool IsModuleInitializer(IMethodSymbol method)
+    {
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "ModuleInitializerAttribute" } type
+                && type.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>An instance message Unity calls on its main thread, of a type derived from <c>UnityEngine.MonoBehaviour</c>.</summary>
+    private static bool IsUnityMessage(IMethodSymbol method)
+    {
+        if (method.IsStatic || method.MethodKind != MethodKind.Ordinary || !UnityMessages.Contains(method.Name))
+        {
+            return false;
+        }
+
+        for (var type = method.ContainingType?.BaseType; type is not null; type = type.BaseType)
+        {
+            if (type is { Name: "MonoBehaviour", ContainingNamespace: { Name: "UnityEngine", ContainingNamespace.IsGlobalNamespace: true } })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The <c>new Thread(...)</c>, <c>Task.Run(...)</c> or <c>Task.Factory.StartNew(...)</c> that runs the delegate made from <paramref name="target"/>.</summary>
+    private static IOperation? StartedThread(IOperation target)
+    {
+        if (target.Parent is not IDelegateCreationOperation creation)
+        {
+            return null;
+        }
+
+        IOperation? parent = creation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent is IArgumentOperation { Parent: { } start } && start switch
+        {
+            IObjectCreationOperation { Type: { Name: "Thread" } thread } => IsSystemThreading(thread.ContainingNamespace),
+            IInvocationOperation { TargetMethod: { Name: "Run", ContainingType: { Name: "Task" } task } } => IsSystemThreadingTasks(task.ContainingNamespace),
+            IInvocationOperation { TargetMethod: { Name: "StartNew", ContainingType: { Name: "TaskFactory" } factory } } => IsSystemThreadingTasks(factory.ContainingNamespace),
+            _ => false,
+        }
+            ? start
+            : null;
+    }
+
+    /// <summary>The <c>Begin*</c> call that takes the delegate made from <paramref name="reference"/> as its <c>AsyncCallback</c>.</summary>
+    private static IInvocationOperation? BeginCall(IMethodReferenceOperation reference)
+        => reference.Parent is IDelegateCreationOperation { Parent: IArgumentOperation { Parameter.Type.Name: "AsyncCallback", Parent: IInvocationOperation begin } }
+            && begin.TargetMethod.Name.StartsWith("Begin", StringComparison.Ordinal)
+                ? begin
+                : null;
+
+    /// <summary>The static field or property (<c>static NetworkStream Stream => client.GetStream()</c>) that holds the socket or stream.</summary>
+    private static ISymbol? StaticMember(IOperation? instance)
+    {
+        while (instance is IConversionOperation conversion)
+        {
+            instance = conversion.Operand;
+        }
+
+        return instance switch
+        {
+            IFieldReferenceOperation { Field: { IsStatic: true } field } => field.OriginalDefinition,
+            IPropertyReferenceOperation { Property: { IsStatic: true, IsIndexer: false } property } => property.OriginalDefinition,
+            _ => null,
+        };
+    }
+
+    private static IAnonymousFunctionOperation? EnclosingFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IAnonymousFunctionOperation function:
+                    return function;
+                case ILocalFunctionOperation:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>In a loop, a lambda or a local function of its member: it may run more than once per run of the member.</summary>
+    private static bool IsRepeated(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILoopOperation or IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsSystemThreading(INamespaceSymbol? ns)
+        => ns is { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
+
+    private static bool IsSystemThreadingTasks(INamespaceSymbol? ns)
+        => ns is { Name: "Tasks" } && IsSystemThreading(ns.ContainingNamespace);
+
+    private static void Add<T>(ref Dictionary<ISymbol, List<T>>? map, ISymbol key, T value)
+    {
+        map ??= new Dictionary<ISymbol, List<T>>(SymbolEqualityComparer.Default);
+        if (!map.TryGetValue(key, out var list))
+        {
+            map[key] = list = new List<T>();
+        }
+
+        list.Add(value);
+    }
+
+    private static List<T>? Find<T>(Dictionary<ISymbol, List<T>>? map, ISymbol key)
+        => map is not null && map.TryGetValue(key, out var list) ? list : null;
+
+    /// <summary>A way into a method: its caller (or <see cref="Locked"/>), and whether the call may repeat.</summary>
+    private readonly struct Entry
+    {
+        public Entry(ISymbol caller, bool repeated)
+        {
+            Caller = caller;
+            Repeated = repeated;
+        }
+
+        public ISymbol Caller { get; }
+
+        public bool Repeated { get; }
+    }
+
+    /// <summary>A call of one of the type's methods, or a <c>Begin*</c> call naming one as its callback, and where.</summary>
+    private readonly struct Arm
+    {
+        public Arm(IMethodSymbol method, TextSpan span, bool repeated)
+        {
+            Method = method;
+            Span = span;
+            Repeated = repeated;
+        }
+
+        /// <summary>For a <c>Begin*</c> call: made in a loop or a lambda, so it may start more than one chain.</summary>
+        public bool Repeated { get; }
+
+        public IMethodSymbol Method { get; }
+
+        public TextSpan Span { get; }
+    }
+}
