@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
@@ -47,8 +48,9 @@ internal enum ValidLengthShape
 /// </summary>
 internal sealed class ValidLengthFact
 {
-    public ValidLengthFact(ISymbol buffer, ValidLengthSource source, IOperation producer, ValidLengthShape shape, string text, ISymbol? symbol, long? constant, ITypeSymbol? type, ImmutableArray<ISymbol> dependencies = default)
+    public ValidLengthFact(ISymbol buffer, ValidLengthSource source, IOperation producer, ValidLengthShape shape, string text, ISymbol? symbol, long? constant, ITypeSymbol? type, ImmutableArray<ISymbol> dependencies = default, IOperation? expression = null)
     {
+        this.expression = expression;
         Dependencies = dependencies.IsDefault
             ? (symbol is null ? ImmutableArray<ISymbol>.Empty : ImmutableArray.Create(symbol))
             : dependencies;
@@ -87,6 +89,9 @@ internal sealed class ValidLengthFact
     /// <summary>The type of the valid-length expression (int, nint, long...).</summary>
     public ITypeSymbol? Type { get; }
 
+    // The computation when Shape is Expression (what ToLinearForm reads).
+    private readonly IOperation? expression;
+
     /// <summary>
     /// True when the valid length does not vary from call to call: a constant, or a computation over readonly
     /// fields only (<c>HeaderSize</c>, <c>Math.Min(Limit, Frame.Length)</c> with readonly fields). Its value is
@@ -107,6 +112,19 @@ internal sealed class ValidLengthFact
             return true;
         }
     }
+
+    /// <summary>
+    /// The valid length as a <see cref="LinearForm"/> over the same variables, for <see cref="GuardAnalysis"/> to compare with
+    /// what holds at a site; null when it is not linear (<c>Math.Min(len, msg.Length)</c>).
+    /// </summary>
+    public LinearForm? ToLinearForm() => Shape switch
+    {
+        ValidLengthShape.Constant when Constant is { } value => LinearForm.Of(value),
+        ValidLengthShape.Symbol when Symbol is not null => LinearForm.Of(new LinearTerm(LinearTermKind.Value, Symbol)),
+        ValidLengthShape.LengthOf when Symbol is not null => LinearForm.Of(new LinearTerm(LinearTermKind.Length, Symbol)),
+        ValidLengthShape.Expression => LinearForm.From(expression),
+        _ => null,
+    };
 
     /// <summary>True when <paramref name="operation"/> denotes the same length (same symbol, same constant, same symbol's Length).</summary>
     public bool IsSameAs(IOperation? operation)
@@ -216,6 +234,8 @@ internal static class ValidLength
     /// <summary>
     /// KS0004's finding: a send at <paramref name="site"/> of <paramref name="count"/> elements of <paramref name="buffer"/>
     /// (a constant, the buffer's own length, or <c>null</c> for the whole buffer) while fewer are known to be valid.
+    /// A constant count is not a finding when the valid length is a constant at least as large, or when a condition on
+    /// every path to the site proves the valid length at least the count (<see cref="GuardAnalysis"/>).
     /// Shared with the KS0005 fix, which rewrites such a send into a loop and must send the valid length too.
     /// </summary>
     public static bool TryGetShorterValidLength(IOperation site, ISymbol buffer, IOperation? count, KnownSymbols symbols, CancellationToken cancellationToken, out ValidLengthFact? fact)
@@ -249,6 +269,32 @@ internal static class ValidLength
             // made of readonly fields (HeaderSize) has a value the analysis cannot compare with the count.
             fact = null;
             return false;
+        }
+
+        // A condition on every path to the site keeps the valid length at least the constant count
+        // ('if (read < 0x40) return null;' before decoding 8 bytes): every byte sent is valid. Only over locals and
+        // parameters: path facts survive a field's assignment, and any call may assign a field.
+        if (constantCount is { } sent && fact.Constant is null && fact.ToLinearForm() is { } valid && ReadsLocalsOnly(valid)
+            && GuardAnalysis.IsBounded(LinearForm.Of(sent), site, valid, NoKnownLengths, cancellationToken))
+        {
+            fact = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    // Lengths in a guard are compared as they are written (read < header.Length is not read < 2048).
+    private static readonly Func<ISymbol, LinearForm?> NoKnownLengths = static _ => null;
+
+    private static bool ReadsLocalsOnly(LinearForm form)
+    {
+        foreach (var (term, _) in form.Terms)
+        {
+            if (term.Symbol is not (ILocalSymbol or IParameterSymbol))
+            {
+                return false;
+            }
         }
 
         return true;
@@ -474,7 +520,7 @@ internal static class ValidLength
 
         var dependencies = ImmutableArray.CreateBuilder<ISymbol>();
         return IsPure(value, dependencies, depth: 0)
-            ? new ValidLengthFact(buffer, source, producer, ValidLengthShape.Expression, value.Syntax.ToString(), null, null, value.Type, dependencies.ToImmutable())
+            ? new ValidLengthFact(buffer, source, producer, ValidLengthShape.Expression, value.Syntax.ToString(), null, null, value.Type, dependencies.ToImmutable(), value)
             : null;
     }
 

@@ -1108,6 +1108,110 @@ public class KS0004_FixedSizeSendTests
         await test.RunAsync();
     }
 
+    [Fact]
+    public async Task Lower_bound_guard_that_does_not_cover_the_count_on_every_path_is_still_flagged()
+    {
+        var source = Usings + """
+            #nullable enable
+            class Headers
+            {
+                string? TooSmallByOne(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read < 7)
+                        return null;
+                    return {|#0:Encoding.ASCII.GetString(header, 0, 8)|};
+                }
+
+                string? AtMostTooSmallByOne(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read <= 7)
+                        return null;
+                    return {|#1:Encoding.ASCII.GetString(header, 0, 9)|};
+                }
+
+                string? OnSomePaths(Stream input, bool strict)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (strict)
+                    {
+                        if (read < 0x40)
+                            return null;
+                    }
+
+                    return {|#2:Encoding.ASCII.GetString(header, 0, 8)|};
+                }
+
+                string NoExit(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read < 0x40)
+                    {
+                        Console.WriteLine("short header");
+                    }
+
+                    return {|#3:Encoding.ASCII.GetString(header, 0, 8)|};
+                }
+
+                string? OtherVariable(FileStream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (input.Length < 0x40)
+                        return null;
+                    return {|#4:Encoding.ASCII.GetString(header, 0, 8)|};
+                }
+
+                string? ReadAgainAfterTheGuard(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read < 0x40)
+                        return null;
+                    read = input.Read(header, 0, header.Length);
+                    return {|#5:Encoding.ASCII.GetString(header, 0, 8)|};
+                }
+
+                string? GuardAfterTheDecode(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    var magic = {|#6:Encoding.ASCII.GetString(header, 0, 8)|};
+                    if (read < 0x40)
+                        return null;
+                    return magic;
+                }
+
+                void ForwardHeader(Socket socket, Socket other)
+                {
+                    var buf = new byte[1500];
+                    int n = socket.Receive(buf);
+                    if (n < 12) return;
+                    {|#7:other.Send(buf, 0, 16, SocketFlags.None)|};
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(
+            source,
+            Expected(0, "Encoding.GetString", "8", "read"),
+            Expected(1, "Encoding.GetString", "9", "read"),
+            Expected(2, "Encoding.GetString", "8", "read"),
+            Expected(3, "Encoding.GetString", "8", "read"),
+            Expected(4, "Encoding.GetString", "8", "read"),
+            Expected(5, "Encoding.GetString", "8", "read"),
+            Expected(6, "Encoding.GetString", "8", "read"),
+            Expected(7, "Socket.Send", "16", "n"));
+
+        static DiagnosticResult Expected(int location, string api, string sent, string valid)
+            => VerifyCS.Diagnostic("KS0004").WithLocation(location).WithArguments(api, sent, valid)
+                .WithOptions(DiagnosticOptions.IgnoreAdditionalLocations);
+    }
+
     // ------------------------------------------------------------------------------------------
     // Not flagged.
 
@@ -1681,6 +1785,170 @@ public class KS0004_FixedSizeSendTests
                     int n = port.Read(buffer, 0, buffer.Length);
                     Console.WriteLine(Encoding.ASCII.GetString(buffer, 0, n));
                     return Encoding.ASCII.GetString(buffer.AsSpan(0, n));
+                }
+            }
+            """);
+    }
+
+    // Public code (an executable-header reader): the read is checked to be at least 64 bytes before a fixed
+    // 8-byte decode, so every byte decoded is valid data.
+    [Fact]
+    public async Task Decode_of_a_fixed_prefix_after_a_minimum_length_guard()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            #nullable enable
+            public static class ExeMagic
+            {
+                public static string? ReadMagic(string path)
+                {
+                    using var fs = File.OpenRead(path);
+                    var header = new byte[0x800];
+                    int read = fs.Read(header, 0, header.Length);
+                    if (read < 0x40)
+                    {
+                        return null;
+                    }
+
+                    return Encoding.ASCII.GetString(header, 0, 8).TrimEnd('\0');
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Lower_bound_of_the_valid_length_on_every_path_covers_a_fixed_count()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            #nullable enable
+            class Headers
+            {
+                const int MinHeader = 0x40;
+                const int SignatureOffset = 2;
+                const int SignatureLength = 6;
+
+                string Thrown(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read < 0x40)
+                        throw new InvalidDataException("short header");
+                    return Encoding.ASCII.GetString(header, 0, 8);
+                }
+
+                void Continued(Stream input, Stream output)
+                {
+                    var record = new byte[256];
+                    while (true)
+                    {
+                        int n = input.Read(record, 0, record.Length);
+                        if (n == 0)
+                            break;
+                        if (n < 48)
+                            continue;
+                        output.Write(record, 0, 32);
+                    }
+                }
+
+                void Broken(Stream input, Stream output)
+                {
+                    var record = new byte[256];
+                    for (;;)
+                    {
+                        int n = input.Read(record, 0, record.Length);
+                        if (n < 48)
+                            break;
+                        output.Write(record, 0, 32);
+                    }
+                }
+
+                string? Enclosed(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read >= 0x40)
+                    {
+                        return Encoding.ASCII.GetString(header, 0, 8);
+                    }
+
+                    return null;
+                }
+
+                string? Reversed(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (0x40 > read)
+                        return null;
+                    return Encoding.ASCII.GetString(header, 0, 8);
+                }
+
+                string? Named(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read < MinHeader)
+                        return null;
+                    return Encoding.ASCII.GetString(header, 0, SignatureOffset + SignatureLength);
+                }
+
+                string? AtMostExcluded(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read <= 8)
+                        return null;
+                    return Encoding.ASCII.GetString(header, 0, 9);
+                }
+
+                string? Exact(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read != 0x40)
+                        return null;
+                    return Encoding.ASCII.GetString(header, 0, 8);
+                }
+
+                string? Pattern(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    if (read is < 0x40)
+                        return null;
+                    return Encoding.ASCII.GetString(header.AsSpan(0, 8));
+                }
+
+                string Helper(Stream input)
+                {
+                    var header = new byte[0x800];
+                    int read = input.Read(header, 0, header.Length);
+                    ArgumentOutOfRangeException.ThrowIfLessThan(read, 0x40);
+                    return Encoding.ASCII.GetString(header, 0, 8);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Socket_relay_of_a_fixed_header_after_a_minimum_length_guard()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void Forward(Socket socket, Socket other)
+                {
+                    var buf = new byte[1500];
+                    int n = socket.Receive(buf);
+                    if (n < 16) return;
+                    other.Send(buf, 0, 16, SocketFlags.None);
+                }
+
+                void ForwardHeader(Socket socket, Socket other)
+                {
+                    var buf = new byte[1500];
+                    int n = socket.Receive(buf);
+                    if (n < 20) return;
+                    other.Send(buf, 0, 16, SocketFlags.None);
                 }
             }
             """);
