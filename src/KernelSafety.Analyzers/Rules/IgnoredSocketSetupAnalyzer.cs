@@ -148,6 +148,13 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             case ResultUseKind.Tested:
                 {
                     var assigned = occurrence == invocation ? null : local;
+                    if (isSocket && IsZeroTest(occurrence))
+                    {
+                        // if (socket(...) == IntPtr.Zero): 0 is a valid descriptor, and the failure (-1) passes.
+                        Report(context, invocation, NativeUntested, entryPoint, WrongSentinel(assigned is null ? "the descriptor" : "'" + assigned.Name + "'"));
+                        return;
+                    }
+
                     if (!FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var test)
                         || FailureChecks.Leaves(test.FailureBranch, model)
                         || FailureChecks.LeavesOnSomePath(test.FailureBranch)
@@ -191,6 +198,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
         var firstHandled = int.MaxValue;
         FailureTest? fallThrough = null;
+        var zeroTested = false;
         var testedUpTo = -1;
         var usedAt = -1;
         foreach (var read in ResultUsage.GetReadsAfter(ResultUsage.GetRoot(invocation), local, invocation))
@@ -227,6 +235,13 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                     return; // a ?: that produces a value, or a branch that records the failure: followed elsewhere
                 }
 
+                continue;
+            }
+
+            // socket(): fd == IntPtr.Zero or fd != 0 separates 0 from the rest, and -1 (the failure) is in the rest.
+            if (isSocket && IsZeroTest(read))
+            {
+                zeroTested = true;
                 continue;
             }
 
@@ -277,11 +292,41 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        if (zeroTested)
+        {
+            Report(context, invocation, NativeUntested, entryPoint, WrongSentinel("'" + local.Name + "'"), resultLocal: local.Name);
+            return;
+        }
+
         Report(context, invocation, NativeUntested, entryPoint,
             isSocket
                 ? $"descriptor '{local.Name}' is never tested for -1 before it is used; test it and leave the method on failure"
                 : $"'{local.Name}' is never tested for failure before {name} is used; test it and leave the method on failure",
             resultLocal: local.Name);
+    }
+
+    private static string WrongSentinel(string descriptor)
+        => $"{descriptor} is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure";
+
+    /// <summary>
+    /// <c>fd == 0</c>, <c>fd != IntPtr.Zero</c>, <c>fd == default</c>: an equality test of a descriptor against zero,
+    /// which is a valid descriptor, while the failure value -1 passes as success.
+    /// </summary>
+    private static bool IsZeroTest(IOperation read)
+    {
+        var consumed = ResultUsage.SkipConversionsUp(read);
+        if (consumed.Parent is not IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison)
+        {
+            return false;
+        }
+
+        var other = LinearForm.Strip(comparison.LeftOperand == consumed ? comparison.RightOperand : comparison.LeftOperand);
+        return other switch
+        {
+            IDefaultValueOperation => true,
+            IFieldReferenceOperation { Field: { Name: "Zero", IsStatic: true, ContainingType.SpecialType: SpecialType.System_IntPtr or SpecialType.System_UIntPtr } } => true,
+            _ => LinearForm.TryGetInteger(other, out var value) && value == 0,
+        };
     }
 
     /// <summary>The branch taken on success (<c>else { connected = true; }</c>); a flag set there may guard the use.</summary>

@@ -156,6 +156,205 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc);
 
     [Fact]
+    public Task Descriptor_tested_against_zero_instead_of_minus_one_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Winsock
+            {
+                [DllImport("ws2_32.dll", SetLastError = true)]
+                public static extern IntPtr socket(int af, int type, int protocol);
+
+                [DllImport("ws2_32.dll", SetLastError = true)]
+                public static extern int connect(IntPtr s, byte[] name, int namelen);
+            }
+
+            class Bridge
+            {
+                public IntPtr OpenWinsock(byte[] address)
+                {
+                    IntPtr s = {|#0:Winsock.socket(2, 1, 6)|};
+                    if (s == IntPtr.Zero)
+                    {
+                        throw new InvalidOperationException("socket failed");
+                    }
+
+                    if (Winsock.connect(s, address, address.Length) != 0)
+                    {
+                        throw new InvalidOperationException("connect failed");
+                    }
+
+                    return s;
+                }
+
+                public int OpenLibc(byte[] address)
+                {
+                    int fd = {|#1:Libc.socket(2, 1, 0)|};
+                    if (fd == 0)
+                    {
+                        return -1;
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+
+                public int OpenInCondition(byte[] address)
+                {
+                    int fd;
+                    if ((fd = {|#2:Libc.socket(2, 1, 0)|}) == default)
+                    {
+                        return -1;
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+
+                public bool OpenWhenNonZero(byte[] address)
+                {
+                    IntPtr s = {|#3:Winsock.socket(2, 1, 6)|};
+                    if (s != IntPtr.Zero)
+                    {
+                        return Winsock.connect(s, address, address.Length) == 0;
+                    }
+
+                    return false;
+                }
+            }
+            """ + Libc,
+            VerifyCS.Diagnostic("KS0002").WithLocation(0).WithArguments("socket", "'s' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"),
+            VerifyCS.Diagnostic("KS0002").WithLocation(1).WithArguments("socket", "'fd' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"),
+            VerifyCS.Diagnostic("KS0002").WithLocation(2).WithArguments("socket", "'fd' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"),
+            VerifyCS.Diagnostic("KS0002").WithLocation(3).WithArguments("socket", "'s' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"));
+
+    [Fact]
+    public Task Descriptor_tested_for_minus_one_next_to_a_zero_test_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int AtMostZero(byte[] address)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd <= 0)
+                    {
+                        return -1;
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+
+                public int ZeroOrMinusOne(byte[] address)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd == 0 || fd == -1)
+                    {
+                        return -1;
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+
+                public int ZeroTestAfterTheFailureTest(byte[] address)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return -1;
+                    }
+
+                    if (fd == 0)
+                    {
+                        Console.WriteLine("descriptor 0: stdin was closed");
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+
+                public int ConnectComparedWithZero(int fd, byte[] address)
+                {
+                    int rc = Libc.connect(fd, address, address.Length);
+                    if (rc != 0)
+                    {
+                        return -1;
+                    }
+
+                    return (int)Libc.send(fd, address, address.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Fix_adds_the_minus_one_test_after_a_descriptor_tested_against_zero()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (fd == 0)
+                    {
+                        return -1;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int WriteAgain(byte[] msg)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (fd != 0)
+                    {
+                        return (int)Libc.send(fd, msg, msg.Length, 0);
+                    }
+
+                    return -1;
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    if (fd == 0)
+                    {
+                        return -1;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int WriteAgain(byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    if (fd != 0)
+                    {
+                        return (int)Libc.send(fd, msg, msg.Length, 0);
+                    }
+
+                    return -1;
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Discarded_native_socket_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.InteropServices;
