@@ -498,8 +498,21 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
-            var countText = site.Count.Syntax.ToString();
+            // A private method or local function whose every caller checked the buffer it passes (the check is the
+            // caller's): asked last, only for what would be reported, since it binds the callers' bodies. The callers'
+            // guards count elements: 16 bytes of an int[] need 4.
             var count0 = GuardAnalysis.SubstituteLengths(countForm, LengthOfVariable).Constant;
+            if (hasLength && unitScale > 0 && site.Invocation.SemanticModel is { } model)
+            {
+                var needed = SafeAdd(site.Source.OffsetCountsElements ? SafeMultiply(offset.Constant, unitScale) : offset.Constant, count0);
+                var elements = (needed / unitScale) + (needed % unitScale > 0 ? 1 : 0);
+                if (PrivateCallers.EveryCallPassesAtLeast(sourceParameter, elements, model, cancellationToken))
+                {
+                    return null;
+                }
+            }
+
+            var countText = site.Count.Syntax.ToString();
             var finding = new Finding { CountText = countText };
             var offsetSuffix = site.Source.StartsAtZero ? "" : " - " + Parenthesize(site.Source.Offset!);
             string? capacityText;
@@ -1026,6 +1039,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         }
 
         private static long SafeAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+        private static long SafeMultiply(long a, long b) => b > 0 && a > long.MaxValue / b ? long.MaxValue : a * b;
 
         private static bool HasLength(ITypeSymbol? type)
             => type is IArrayTypeSymbol || (type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" });

@@ -2981,4 +2981,462 @@ public class KS0001_UncheckedCopyLengthTests
         };
         await test.RunAsync();
     }
+
+    // ---------------------------------------------------------------- a private helper's callers check the buffer
+
+    [Fact]
+    public Task Private_helper_whose_only_caller_guards_the_buffer_length_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed class RomHeader
+            {
+                public string Title { get; } = "";
+
+                public RomHeader(byte[] rom)
+                {
+                    if (rom.Length < 0x150)   // every path to ReadTitle passes this guard
+                    {
+                        return;
+                    }
+                    Title = ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);   // 0x134 + 16 = 0x144 <= 0x150
+                    return System.Text.Encoding.ASCII.GetString(name).TrimEnd('\0');
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Private_helper_whose_every_caller_guards_or_makes_the_buffer_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Text;
+
+            public sealed class TwoCallers
+            {
+                public string Title { get; } = "";
+
+                public TwoCallers(byte[] rom)
+                {
+                    if (rom.Length < 0x150)
+                    {
+                        return;
+                    }
+
+                    Title = ReadTitle(rom);
+                }
+
+                public static string Parse(byte[] image)
+                {
+                    if (image.Length < 0x150)
+                    {
+                        throw new ArgumentException("Too short for a header.", nameof(image));
+                    }
+
+                    return ReadTitle(image);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);
+                    return Encoding.ASCII.GetString(name).TrimEnd('\0');
+                }
+            }
+
+            public sealed class InsideTheCheck
+            {
+                public static string Peek(byte[] rom)
+                {
+                    if (rom.Length >= 0x150)
+                    {
+                        return ReadTitle(rom);
+                    }
+
+                    return "";
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);
+                    return Encoding.ASCII.GetString(name).TrimEnd('\0');
+                }
+            }
+
+            public sealed class MadeLargeEnough
+            {
+                public static string Blank() => ReadTitle(new byte[0x200]);
+
+                public static string Exact()
+                {
+                    var buffer = new byte[0x144];
+                    return nameof(ReadTitle) + ": " + MadeLargeEnough.ReadTitle(buffer);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);
+                    return Encoding.ASCII.GetString(name).TrimEnd('\0');
+                }
+            }
+
+            public sealed class Packet
+            {
+                private readonly byte[] header = new byte[8];
+
+                public void Load(ReadOnlySpan<byte> data)
+                {
+                    if (data.Length < 8) throw new ArgumentException("Too short.", nameof(data));
+                    Fill(data);
+
+                    void Fill(ReadOnlySpan<byte> source) => source.Slice(0, 8).CopyTo(header);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Private_helper_called_from_another_part_of_a_partial_class_is_judged_by_that_call()
+        => new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    public sealed partial class Rom
+                    {
+                        private static byte[] ReadLogo(byte[] rom)
+                        {
+                            var logo = new byte[48];
+                            Buffer.BlockCopy(rom, 0x104, logo, 0, 48);
+                            return logo;
+                        }
+                    }
+                    """,
+                    """
+                    using System;
+
+                    public sealed partial class Rom
+                    {
+                        public byte[] Logo { get; } = Array.Empty<byte>();
+
+                        public Rom(byte[] rom)
+                        {
+                            if (rom.Length < 0x134) return;
+                            Logo = ReadLogo(rom);
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
+    [Fact]
+    public Task Private_partial_extension_and_generic_helpers_are_judged_by_their_callers_guards()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed partial class Partial
+            {
+                public string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return "";
+                    return ReadTitle(rom);
+                }
+
+                private partial string ReadTitle(byte[] rom);
+            }
+
+            public sealed partial class Partial
+            {
+                private partial string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);
+                    return BitConverter.ToString(name);
+                }
+            }
+
+            public static class Extension
+            {
+                public static string Load(byte[] rom) => rom.Length < 0x150 ? "" : rom.ReadTitle();
+
+                private static string ReadTitle(this byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);
+                    return BitConverter.ToString(name);
+                }
+            }
+
+            public sealed class Generic
+            {
+                public string Load(byte[] rom, int[] words)
+                {
+                    if (rom.Length < 0x150 || words.Length < 4) return "";
+                    return ReadTitle<int>(rom) + Words(words);
+                }
+
+                private string ReadTitle<T>(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);
+                    return BitConverter.ToString(name) + typeof(T).Name;
+                }
+
+                private static string Words(int[] words)
+                {
+                    var bytes = new byte[16];
+                    Buffer.BlockCopy(words, 0, bytes, 0, 16);   // 16 bytes: 4 ints
+                    return BitConverter.ToString(bytes);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Private_helper_is_flagged_unless_every_call_is_a_checked_direct_call()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            public sealed class OneCallerUnchecked
+            {
+                public string Checked(byte[] rom) => rom.Length < 0x150 ? "" : ReadTitle(rom);
+
+                public string Unchecked(byte[] rom) => ReadTitle(rom);
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#0:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class GuardShortByOne
+            {
+                public string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x143) return "";
+                    return ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#1:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public class NotPrivate
+            {
+                public string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return "";
+                    return ReadPublic(rom) + ReadInternal(rom) + ReadProtected(rom);
+                }
+
+                public static string ReadPublic(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#2:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+
+                internal static string ReadInternal(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#3:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+
+                protected static string ReadProtected(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#4:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class UsedAsMethodGroup
+            {
+                public string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return "";
+                    Func<byte[], string> read = ReadTitle;
+                    return ReadTitle(rom) + read(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#5:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class GuardsAnotherArray
+            {
+                public string Load(byte[] rom, byte[] header)
+                {
+                    if (header.Length < 0x150) return "";
+                    return ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#6:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class GuardOnOnePath
+            {
+                public string Load(byte[] rom, bool strict)
+                {
+                    if (strict)
+                    {
+                        if (rom.Length < 0x150) return "";
+                    }
+
+                    return ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#7:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class TwoLevelsOfHelpers
+            {
+                public string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return "";
+                    return Forward(rom);
+                }
+
+                private static string Forward(byte[] data) => ReadTitle(data);
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#8:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class NeverCalled
+            {
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#9:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class CalledFromALambda
+            {
+                public Func<string> Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return () => "";
+                    return () => ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#10:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class ReassignedAfterTheGuard
+            {
+                public string Load(byte[] rom, byte[] other)
+                {
+                    if (rom.Length < 0x150) return "";
+                    rom = other;
+                    return ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#11:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class Recursive
+            {
+                public string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return "";
+                    return ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#12:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return name[0] == 0 ? "" : ReadTitle(rom);
+                }
+            }
+
+            public sealed class AddressTaken
+            {
+                public unsafe string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return "";
+                    delegate*<byte[], string> read = &ReadTitle;
+                    return ReadTitle(rom);
+                }
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    {|#13:Array.Copy(rom, 0x134, name, 0, 16)|};
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+
+            public sealed class WordsShortByOne
+            {
+                public string Load(int[] words)
+                {
+                    if (words.Length < 3) return "";
+                    return Read(words);
+                }
+
+                private static string Read(int[] words)
+                {
+                    var bytes = new byte[16];
+                    {|#14:Buffer.BlockCopy(words, 0, bytes, 0, 16)|};
+                    return BitConverter.ToString(bytes);
+                }
+            }
+            """,
+            Title(0), Title(1), Title(2), Title(3), Title(4), Title(5), Title(6), Title(7), Title(8), Title(9), Title(10), Title(11),
+            Title(12), Title(13),
+            VerifyCS.Diagnostic("KS0001").WithLocation(14).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Buffer.BlockCopy", "16", "bytes", "nothing checks that the caller's buffer 'words' holds 16"));
+
+    private static DiagnosticResult Title(int location)
+        => VerifyCS.Diagnostic("KS0001").WithLocation(location).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+            .WithArguments("Array.Copy", "16", "elements", "nothing checks that the caller's buffer 'rom' holds 324");
 }
