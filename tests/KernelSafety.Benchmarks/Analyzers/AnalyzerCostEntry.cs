@@ -565,7 +565,7 @@ public static class AnalyzerCostEntry
 
     private static CSharpCompilation CreateCompilation(IReadOnlyList<(string Path, string Text)> files, ImmutableArray<MetadataReference> references, Encoding? encoding = null)
     {
-        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
+        var parseOptions = new CSharpParseOptions(LanguageVersion.Latest, preprocessorSymbols: FrameworkSymbols);
         var trees = files.Select(f => encoding is null
             ? CSharpSyntaxTree.ParseText(f.Text, parseOptions, f.Path)
             : CSharpSyntaxTree.ParseText(SourceText.From(f.Text, encoding), parseOptions, f.Path)).ToList();
@@ -576,6 +576,29 @@ public static class AnalyzerCostEntry
             .WithNullableContextOptions(NullableContextOptions.Enable)
             .WithSpecificDiagnosticOptions(BaselineRuleIds.ToDictionary(id => id, _ => ReportDiagnostic.Warn));
         return CSharpCompilation.Create("Corpus", trees, references, options);
+    }
+
+    /// <summary>
+    /// The symbols the SDK defines for the framework the compilation references (this runtime's): <c>NET</c>,
+    /// <c>NET10_0</c>, <c>NET5_0_OR_GREATER</c> ... <c>NET10_0_OR_GREATER</c>, <c>NETCOREAPP</c>, <c>NETCOREAPP3_1_OR_GREATER</c>...,
+    /// and <c>RELEASE</c>/<c>TRACE</c>, so user sources' <c>#if NET8_0_OR_GREATER</c> code is analyzed as a build would.
+    /// </summary>
+    private static readonly string[] FrameworkSymbols = BuildFrameworkSymbols(Environment.Version.Major);
+
+    private static string[] BuildFrameworkSymbols(int major)
+    {
+        var symbols = new List<string> { "NET", $"NET{major}_0", "NETCOREAPP", "RELEASE", "TRACE" };
+        for (var version = 5; version <= major; version++)
+        {
+            symbols.Add($"NET{version}_0_OR_GREATER");
+        }
+
+        foreach (var core in new[] { "1_0", "1_1", "2_0", "2_1", "2_2", "3_0", "3_1" })
+        {
+            symbols.Add($"NETCOREAPP{core}_OR_GREATER");
+        }
+
+        return symbols.ToArray();
     }
 
     /// <summary>User sources that declare a static <c>Main</c> are a program: compiled as one, the rules see its entry point.</summary>
