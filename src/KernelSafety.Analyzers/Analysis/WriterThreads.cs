@@ -152,11 +152,19 @@ internal sealed class WriterThreads
     }
 
     /// <summary>
-    /// The callback of the <c>Begin*</c> call <paramref name="reference"/> (a buffer reference) is handed to, when
-    /// that callback is one of the type's methods: the write belongs to the callback's chain.
+    /// What the place of <paramref name="reference"/> (a buffer reference) says about its thread beyond its member, for
+    /// <see cref="Of(ISymbol, object?, Dictionary{ISymbol, object?}, CancellationToken)"/>: a lambda that a thread runs
+    /// (<c>new Thread(() => s_buf[0] = 1)</c>, <c>Task.Run(...)</c>: not its member's thread), or the callback of the
+    /// <c>Begin*</c> call the buffer is handed to, when that callback is one of the type's methods (the reference belongs
+    /// to the callback's chain). Null when the member's thread is the reference's.
     /// </summary>
-    public IMethodSymbol? ChainedCallbackOf(IOperation reference)
+    public object? PlaceOf(IOperation reference)
     {
+        if (EnclosingFunction(reference) is { } function && StartedThread(function) is { } start)
+        {
+            return IsRepeated(start) ? Any : function.Symbol;
+        }
+
         // Up to the Begin* call whose arguments hold the reference (s_buf, s_buf.AsMemory(), Math.Min(n, s_buf.Length)).
         for (var current = reference.Parent; current is not null and not IBlockOperation and not IAnonymousFunctionOperation; current = current.Parent)
         {
@@ -180,21 +188,28 @@ internal sealed class WriterThreads
     }
 
     /// <summary>
-    /// The thread <paramref name="member"/> runs on: null (initialization or a lock), <see cref="Any"/>, or a key
-    /// for one thread. <paramref name="chainedCallback"/> is the callback of the <c>Begin*</c> call a write is made
-    /// with (<see cref="ChainedCallbackOf"/>): a write that starts a chain runs on the chain's thread.
+    /// The thread a reference in <paramref name="member"/> runs on: null (initialization or a lock), <see cref="Any"/>,
+    /// or a key for one thread. <paramref name="place"/> is its <see cref="PlaceOf"/>: a thread's lambda started once
+    /// from code that runs once is its own thread; a write that starts a chain runs on the chain's thread.
     /// </summary>
-    public object? Of(ISymbol member, IMethodSymbol? chainedCallback, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
+    public object? Of(ISymbol member, object? place, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
     {
-        if (chainedCallback is not null)
+        switch (place)
         {
-            lock (this)
-            {
-                if (ChainSocket(chainedCallback) is { } socket)
+            case IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } lambda:
+                return RunsOnce(member, cancellationToken, depth: 0) ? lambda : Any;
+            case IMethodSymbol callback:
+                lock (this)
                 {
-                    return socket;
+                    if (ChainSocket(callback) is { } socket)
+                    {
+                        return socket;
+                    }
                 }
-            }
+
+                break;
+            case not null:
+                return Any;
         }
 
         return Of(member, known, cancellationToken);

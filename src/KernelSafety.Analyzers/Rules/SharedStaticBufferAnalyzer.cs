@@ -246,7 +246,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             // Where the contents are read: a buffer one thread writes is still shared if another thread reads it.
             if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Length" or "LongLength" })
             {
-                writes.AddRead(new Read(containing, threads.ChainedCallbackOf(reference)));
+                writes.AddRead(new Read(containing, threads.PlaceOf(reference)));
             }
 
             return;
@@ -257,7 +257,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation(), threads.ChainedCallbackOf(write)));
+        writes.Add(new Write(containing, DisplayName(containing), write.Syntax.GetLocation(), threads.PlaceOf(write)));
     }
 
     private static void OnFieldInitializer(
@@ -322,7 +322,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             object? thread = null;
             foreach (var write in pair.Value.Snapshot())
             {
-                var writer = threads.Of(write.Member, write.ChainedCallback, known, context.CancellationToken);
+                var writer = threads.Of(write.Member, write.Place, known, context.CancellationToken);
                 if (writer is null)
                 {
                     continue;
@@ -363,7 +363,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     {
         foreach (var read in writes.ReadSnapshot())
         {
-            if (ReferenceEquals(WriterThreads.Join(thread, threads.Of(read.Member, read.ChainedCallback, known, cancellationToken)), WriterThreads.Any))
+            if (ReferenceEquals(WriterThreads.Join(thread, threads.Of(read.Member, read.Place, known, cancellationToken)), WriterThreads.Any))
             {
                 return true;
             }
@@ -444,31 +444,31 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
     /// <summary>A reference that does not write the buffer's contents, and the member it is in.</summary>
     private readonly struct Read
     {
-        public Read(ISymbol member, IMethodSymbol? chainedCallback)
+        public Read(ISymbol member, object? place)
         {
             Member = member;
-            ChainedCallback = chainedCallback;
+            Place = place;
         }
 
         public ISymbol Member { get; }
 
-        /// <summary>The callback of the <c>Begin*</c> call the buffer is handed to, when it is one of the type's methods.</summary>
-        public IMethodSymbol? ChainedCallback { get; }
+        /// <summary>What the read's place says about its thread (<see cref="WriterThreads.PlaceOf"/>).</summary>
+        public object? Place { get; }
     }
 
     /// <summary>A write of the buffer's contents: the member it is in and where.</summary>
     private sealed class Write
     {
-        public Write(ISymbol member, string memberName, Location location, IMethodSymbol? chainedCallback)
+        public Write(ISymbol member, string memberName, Location location, object? place)
         {
             Member = member;
             MemberName = memberName;
             Location = location;
-            ChainedCallback = chainedCallback;
+            Place = place;
         }
 
-        /// <summary>The callback of the <c>Begin*</c> call that makes the write, when it is one of the type's methods.</summary>
-        public IMethodSymbol? ChainedCallback { get; }
+        /// <summary>What the write's place says about its thread (<see cref="WriterThreads.PlaceOf"/>).</summary>
+        public object? Place { get; }
 
         public ISymbol Member { get; }
 

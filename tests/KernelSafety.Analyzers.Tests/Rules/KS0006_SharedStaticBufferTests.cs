@@ -561,6 +561,7 @@ public class KS0006_SharedStaticBufferTests
                 private static readonly byte[] s_recv = new byte[1024];
                 private static readonly byte[] s_status = new byte[16];
                 private static readonly byte[] s_log = new byte[64];
+                private static readonly byte[] s_pump = new byte[256];
                 private static readonly Queue<byte[]> s_queue = new Queue<byte[]>();
                 private static Socket s_sock = null!;
 
@@ -571,6 +572,14 @@ public class KS0006_SharedStaticBufferTests
                     new Thread(ReceiveLoop) { IsBackground = true }.Start();
                     Task.Run(Status);
                     StartLogger(9);
+                    new Thread(() =>
+                    {
+                        while (true)
+                        {
+                            int n = s_sock.Receive(s_pump);
+                            Console.WriteLine(s_pump[0] + n);
+                        }
+                    }).Start();
                 }
 
                 private static void StartLogger(int port) => new Thread(() => Log(port)).Start();
@@ -618,9 +627,12 @@ public class KS0006_SharedStaticBufferTests
                 private static readonly byte[] {|#2:s_public|} = new byte[16];
                 private static readonly byte[] {|#3:s_two|} = new byte[16];
                 private static readonly byte[] {|#4:s_lambda|} = new byte[16];
+                private static readonly byte[] {|#5:s_inline|} = new byte[16];
 
                 static void Main()
                 {
+                    Task.Run(() => s_inline[0] = 1);
+                    s_inline[1] = 2;
                     for (int i = 0; i < 4; i++)
                     {
                         new Thread(Looped).Start();
@@ -642,14 +654,15 @@ public class KS0006_SharedStaticBufferTests
                 private static void Second() => s_two[1] = 1;
                 private static void Lambda(int i) => s_lambda[0] = (byte)i;
 
-                static void Use() => Console.WriteLine(s_looped[0] + s_twice[0] + s_public[0] + s_two[0] + s_lambda[0]);
+                static void Use() => Console.WriteLine(s_looped[0] + s_twice[0] + s_public[0] + s_two[0] + s_lambda[0] + s_inline[0]);
             }
             """,
             VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_looped", "Looped"),
             VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_twice", "Twice"),
             VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_public", "Public"),
             VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_two", "First"),
-            VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_lambda", "Lambda"));
+            VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_lambda", "Lambda"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_inline", "Main"));
 
     [Fact]
     public async Task Buffer_of_one_chained_receive_that_re_arms_at_its_end_is_not_flagged()
