@@ -53,6 +53,7 @@ internal sealed class WriterThreads
     private Dictionary<ISymbol, List<Arm>>? _arms;
     private Dictionary<ISymbol, List<Arm>>? _ownCalls;
     private Dictionary<ISymbol, int>? _lastBufferReference;
+    private Dictionary<ISymbol, int>? _firstThreadStart;
     private HashSet<ISymbol>? _escaped;
 
     public WriterThreads(INamedTypeSymbol type, Compilation compilation)
@@ -67,7 +68,7 @@ internal sealed class WriterThreads
     /// <summary>Records a reference to one of the type's buffers in <paramref name="member"/>, for the chain check.</summary>
     public void OnBufferReference(ISymbol member, IOperation reference)
     {
-        var start = reference.Syntax.SpanStart;
+        var start = ChainPosition(reference);
         lock (this)
         {
             _lastBufferReference ??= new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
@@ -82,6 +83,20 @@ internal sealed class WriterThreads
     public void OnCall(OperationAnalysisContext context)
     {
         var member = context.ContainingSymbol;
+        if (IsThreadStart(context.Operation))
+        {
+            // Where the member first starts a thread: the entry point's writes before it only set up what threads read.
+            var position = context.Operation.Syntax.SpanStart;
+            lock (this)
+            {
+                _firstThreadStart ??= new Dictionary<ISymbol, int>(SymbolEqualityComparer.Default);
+                if (!_firstThreadStart.TryGetValue(member, out var first) || position < first)
+                {
+                    _firstThreadStart[member] = position;
+                }
+            }
+        }
+
         switch (context.Operation)
         {
             case IInvocationOperation invocation when IsOwn(invocation.TargetMethod):
@@ -97,11 +112,22 @@ internal sealed class WriterThreads
     {
         lock (this)
         {
-            Add(ref _ownCalls, member, new Arm(method, invocation.Syntax.Span, repeated: false));
+            Add(ref _ownCalls, member, new Arm(method, invocation.Syntax.Span, repeated: false, ChainPosition(invocation)));
         }
 
         if (method.DeclaredAccessibility != Accessibility.Private)
         {
+            return;
+        }
+
+        // A call in a timer's, event's or work item's lambda runs on whatever thread runs that.
+        if (EnclosingFunction(invocation) is { } deferred && IsDeferred(deferred))
+        {
+            lock (this)
+            {
+                (_escaped ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(method);
+            }
+
             return;
         }
 
@@ -139,7 +165,7 @@ internal sealed class WriterThreads
             lock (this)
             {
                 Add(ref _callbacks, method, socket);
-                Add(ref _arms, member, new Arm(method, begin.Syntax.Span, IsRepeated(begin)));
+                Add(ref _arms, member, new Arm(method, begin.Syntax.Span, IsRepeated(begin), begin.Syntax.SpanStart));
             }
         }
         else
@@ -160,9 +186,17 @@ internal sealed class WriterThreads
     /// </summary>
     public object? PlaceOf(IOperation reference)
     {
-        if (EnclosingFunction(reference) is { } function && StartedThread(function) is { } start)
+        if (EnclosingFunction(reference) is { } function)
         {
-            return IsRepeated(start) ? Any : function.Symbol;
+            if (StartedThread(function) is { } start)
+            {
+                return IsRepeated(start) ? Any : function.Symbol;
+            }
+
+            if (IsDeferred(function))
+            {
+                return Any;
+            }
         }
 
         // Up to the Begin* call whose arguments hold the reference (s_buf, s_buf.AsMemory(), Math.Min(n, s_buf.Length)).
@@ -419,7 +453,7 @@ internal sealed class WriterThreads
 
         foreach (var call in calls ?? new List<Arm>())
         {
-            if (call.Span.Start >= rearm)
+            if (call.Order >= rearm)
             {
                 return null;
             }
@@ -525,8 +559,86 @@ internal sealed class WriterThreads
         {
             IFieldReferenceOperation { Field: { IsStatic: true } field } => field.OriginalDefinition,
             IPropertyReferenceOperation { Property: { IsStatic: true, IsIndexer: false } property } => property.OriginalDefinition,
+
+            // s_client.GetStream(): a TcpClient has one stream.
+            IInvocationOperation { TargetMethod: { Name: "GetStream", Parameters.Length: 0 }, Instance: { } client } => StaticMember(client),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// True when the entry point's writes only set up what the threads it starts read: none of them comes after the
+    /// first thread the entry point starts (a write in its loop after starting a reader is shared with that reader).
+    /// </summary>
+    public bool OnlySetsUp(ISymbol entryPoint, IEnumerable<int> writes)
+    {
+        int first;
+        lock (this)
+        {
+            if (_firstThreadStart is null || !_firstThreadStart.TryGetValue(entryPoint, out first))
+            {
+                return true;
+            }
+        }
+
+        foreach (var write in writes)
+        {
+            if (write >= first)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsThreadStart(IOperation operation) => operation switch
+    {
+        IObjectCreationOperation { Type: { Name: "Thread" } thread } => IsSystemThreading(thread.ContainingNamespace),
+        IInvocationOperation { TargetMethod: { Name: "Run", ContainingType: { Name: "Task" } task } } => IsSystemThreadingTasks(task.ContainingNamespace),
+        IInvocationOperation { TargetMethod: { Name: "StartNew", ContainingType: { Name: "TaskFactory" } factory } } => IsSystemThreadingTasks(factory.ContainingNamespace),
+        _ => false,
+    };
+
+    /// <summary>
+    /// A lambda that runs later on a thread of someone else's choosing: an event handler (<c>e.Completed += ...</c>),
+    /// a timer's callback, a thread-pool work item, a continuation, a <c>Parallel</c> body.
+    /// </summary>
+    private static bool IsDeferred(IAnonymousFunctionOperation function)
+    {
+        IOperation? parent = function.Parent is IDelegateCreationOperation creation ? creation.Parent : function.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent switch
+        {
+            IEventAssignmentOperation => true,
+            IArgumentOperation { Parent: IObjectCreationOperation { Type: { Name: "Timer" } timer } } => timer.ContainingNamespace is { Name: "Timers" or "Threading" },
+            IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { } method } } =>
+                method.Name is "QueueUserWorkItem" or "UnsafeQueueUserWorkItem" && method.ContainingType is { Name: "ThreadPool" }
+                || method.Name.StartsWith("ContinueWith", StringComparison.Ordinal)
+                || method.ContainingType is { Name: "Parallel" } parallel && IsSystemThreadingTasks(parallel.ContainingNamespace),
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// Where an operation stands in its method's order for the chain check: its start, or, in a <c>catch</c>, the start of
+    /// its <c>try</c> (a catch runs only when the try failed, and then no re-arm is pending).
+    /// </summary>
+    private static int ChainPosition(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null and not IAnonymousFunctionOperation and not ILocalFunctionOperation; parent = parent.Parent)
+        {
+            if (parent is ICatchClauseOperation { Parent: ITryOperation @try })
+            {
+                return @try.Syntax.SpanStart;
+            }
+        }
+
+        return operation.Syntax.SpanStart;
     }
 
     private static IAnonymousFunctionOperation? EnclosingFunction(IOperation operation)
@@ -596,12 +708,16 @@ internal sealed class WriterThreads
     /// <summary>A call of one of the type's methods, or a <c>Begin*</c> call naming one as its callback, and where.</summary>
     private readonly struct Arm
     {
-        public Arm(IMethodSymbol method, TextSpan span, bool repeated)
+        public Arm(IMethodSymbol method, TextSpan span, bool repeated, int order)
         {
             Method = method;
             Span = span;
             Repeated = repeated;
+            Order = order;
         }
+
+        /// <summary>Where the call stands in its method's order (<see cref="ChainPosition"/>).</summary>
+        public int Order { get; }
 
         /// <summary>For a <c>Begin*</c> call: made in a loop or a lambda, so it may start more than one chain.</summary>
         public bool Repeated { get; }

@@ -144,7 +144,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             // called only under a lock, a thread's method, a Begin* callback): a type without one has none worth recording.
             if (hasPrivateHelpers)
             {
-                context.RegisterOperationAction(Threads.OnCall, OperationKind.Invocation, OperationKind.MethodReference);
+                context.RegisterOperationAction(Threads.OnCall, OperationKind.Invocation, OperationKind.MethodReference, OperationKind.ObjectCreation);
             }
         }
     }
@@ -243,8 +243,10 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
         var write = BufferWrites.FindContentWrite(reference, symbols);
         if (write is null)
         {
-            // Where the contents are read: a buffer one thread writes is still shared if another thread reads it.
-            if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Length" or "LongLength" })
+            // Where the contents are read: a buffer one thread writes is still shared if another thread reads it. Its
+            // Length, or the field replaced with another array, reads none of its contents.
+            if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Length" or "LongLength" }
+                && !(reference.Parent is IAssignmentOperation replaced && replaced.Target == reference))
             {
                 writes.AddRead(new Read(containing, threads.PlaceOf(reference)));
             }
@@ -338,7 +340,7 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
             // One thread writes: shared all the same when another thread reads it (the entry point's writes are
             // taken as setting up what the threads it starts then read).
             if (!ReferenceEquals(thread, WriterThreads.Any)
-                && (thread is null || threads.IsEntryPoint(thread, context.CancellationToken) || !IsReadElsewhere(pair.Value, thread, threads, known, context.CancellationToken)))
+                && (thread is null || IsSetUpByTheEntryPoint(thread, pair.Value, threads, context.CancellationToken) || !IsReadElsewhere(pair.Value, thread, threads, known, context.CancellationToken)))
             {
                 continue;
             }
@@ -357,6 +359,25 @@ public sealed class SharedStaticBufferAnalyzer : DiagnosticAnalyzer
                 field.Name,
                 first.MemberName));
         }
+    }
+
+    private static bool IsSetUpByTheEntryPoint(object thread, Writes writes, WriterThreads threads, CancellationToken cancellationToken)
+    {
+        if (thread is not ISymbol entryPoint || !threads.IsEntryPoint(thread, cancellationToken))
+        {
+            return false;
+        }
+
+        var positions = new List<int>();
+        foreach (var write in writes.Snapshot())
+        {
+            if (SymbolEqualityComparer.Default.Equals(write.Member, entryPoint))
+            {
+                positions.Add(write.Location.SourceSpan.Start);
+            }
+        }
+
+        return threads.OnlySetsUp(entryPoint, positions);
     }
 
     private static bool IsReadElsewhere(Writes writes, object thread, WriterThreads threads, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)

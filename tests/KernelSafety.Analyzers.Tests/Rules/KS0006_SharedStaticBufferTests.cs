@@ -962,6 +962,234 @@ public class KS0006_SharedStaticBufferTests
             """);
 
     [Fact]
+    public async Task Chain_started_after_replacing_the_buffer_ended_in_a_catch_or_on_a_clients_stream_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Feed
+            {
+                static NetworkStream s_stream = null!;
+                static byte[] s_buf = new byte[1];
+
+                public static void Open(TcpClient client)
+                {
+                    s_buf = new byte[512];
+                    s_stream = client.GetStream();
+                    s_stream.BeginRead(s_buf, 0, s_buf.Length, OnRead, null);
+                }
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    int n = s_stream.EndRead(ar);
+                    if (n <= 0) return;
+                    Console.WriteLine(BitConverter.ToString(s_buf, 0, n));
+                    s_stream.BeginRead(s_buf, 0, s_buf.Length, OnRead, null);
+                }
+            }
+
+            static class Client
+            {
+                static Socket s_sock = null!;
+                static readonly byte[] s_buf = new byte[1024];
+
+                public static void Start(Socket connected)
+                {
+                    s_sock = connected;
+                    s_sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, null);
+                }
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    try
+                    {
+                        int n = s_sock.EndReceive(ar);
+                        if (n <= 0) { Disconnect(); return; }
+                        Console.Write(Encoding.UTF8.GetString(s_buf, 0, n));
+                        s_sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, null);
+                    }
+                    catch (SocketException)
+                    {
+                        Disconnect();
+                    }
+                }
+
+                private static void Disconnect() => s_sock.Close();
+            }
+
+            static class Ticker
+            {
+                static TcpClient s_client = null!;
+                static readonly byte[] s_buf = new byte[1024];
+
+                public static void Start()
+                {
+                    s_client = new TcpClient("127.0.0.1", 8000);
+                    s_client.GetStream().BeginRead(s_buf, 0, s_buf.Length, OnRead, null);
+                }
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    int n = s_client.GetStream().EndRead(ar);
+                    if (n <= 0) return;
+                    string text = Encoding.ASCII.GetString(s_buf, 0, n);
+                    s_client.GetStream().BeginRead(s_buf, 0, s_buf.Length, OnRead, null);
+                    Console.WriteLine(text);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public Task Lambda_thread_per_client_started_by_the_entry_point_is_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            static class EchoServer
+            {
+                static readonly byte[] {|#0:s_buf|} = new byte[1024];
+
+                static void Main()
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, 7000);
+                    listener.Start();
+                    while (true)
+                    {
+                        TcpClient client = listener.AcceptTcpClient();
+                        new Thread(() =>
+                        {
+                            int n;
+                            while ((n = client.GetStream().Read(s_buf, 0, s_buf.Length)) > 0)
+                                Console.WriteLine(s_buf[0] + n);
+                        }).Start();
+                    }
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_buf", "Main"));
+
+    [Fact]
+    public Task Lambda_thread_per_client_of_a_thread_the_entry_point_starts_is_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            static class ChatServer
+            {
+                static readonly byte[] {|#0:s_buf|} = new byte[512];
+                static TcpListener s_listener = null!;
+
+                static void Main()
+                {
+                    s_listener = new TcpListener(IPAddress.Any, 8000);
+                    s_listener.Start();
+                    new Thread(AcceptLoop).Start();
+                    Console.ReadLine();
+                }
+
+                private static void AcceptLoop()
+                {
+                    while (true)
+                    {
+                        Socket client = s_listener.AcceptSocket();
+                        new Thread(() =>
+                        {
+                            int n;
+                            while ((n = client.Receive(s_buf)) > 0)
+                                Console.WriteLine(s_buf[0] + n);
+                        }).Start();
+                    }
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_buf", "AcceptLoop"));
+
+    [Fact]
+    public Task Entry_point_that_keeps_writing_after_starting_a_reader_is_flagged()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Text;
+            using System.Threading;
+
+            static class Telemetry
+            {
+                static readonly byte[] {|#0:s_frame|} = new byte[64];
+                static UdpClient s_udp = new UdpClient();
+
+                static void Main()
+                {
+                    new Thread(SendLoop) { IsBackground = true }.Start();
+                    while (true)
+                    {
+                        string line = Console.ReadLine() ?? "";
+                        Array.Clear(s_frame, 0, s_frame.Length);
+                        Encoding.ASCII.GetBytes(line, 0, Math.Min(line.Length, 64), s_frame, 0);
+                    }
+                }
+
+                private static void SendLoop()
+                {
+                    while (true)
+                    {
+                        s_udp.Send(s_frame, s_frame.Length, "127.0.0.1", 9999);
+                        Thread.Sleep(100);
+                    }
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_frame", "Main"));
+
+    [Fact]
+    public Task Timer_callback_and_work_item_lambdas_are_other_threads_than_their_method()
+        => VerifyCS.VerifyProgramAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Text;
+            using System.Threading;
+
+            static class Poller
+            {
+                static readonly byte[] {|#0:s_reply|} = new byte[256];
+                static readonly byte[] {|#1:s_feed|} = new byte[4096];
+                static Socket s_sock = null!;
+                static NetworkStream s_stream = null!;
+
+                static void Main()
+                {
+                    s_sock = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    s_stream = new TcpClient("127.0.0.1", 9100).GetStream();
+                    s_stream.BeginRead(s_feed, 0, s_feed.Length, OnRead, null);
+                    using var timer = new Timer(_ => Poll(), null, 0, 50);
+                    while (true) Poll();
+                }
+
+                private static void Poll()
+                {
+                    int n = s_sock.Receive(s_reply);
+                    Console.WriteLine(BitConverter.ToString(s_reply, 0, n));
+                }
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    int n = s_stream.EndRead(ar);
+                    if (n <= 0) return;
+                    ThreadPool.QueueUserWorkItem(_ => Console.WriteLine(Encoding.UTF8.GetString(s_feed, 0, n)));
+                    s_stream.BeginRead(s_feed, 0, s_feed.Length, OnRead, null);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_reply", "Poll"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_feed", "Main"));
+
+    [Fact]
     public async Task Read_only_lookup_table_is_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
