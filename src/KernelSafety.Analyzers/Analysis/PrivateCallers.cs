@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -31,6 +32,15 @@ internal static class PrivateCallers
     /// semantic model of the tree being analyzed; other trees of a partial type get their own.
     /// </summary>
     public static bool EveryCallPassesAtLeast(IParameterSymbol parameter, long elements, SemanticModel model, CancellationToken cancellationToken)
+        => EveryCallPassesAtLeast(parameter, LinearForm.Of(elements), null, model, cancellationToken);
+
+    /// <summary>
+    /// As above for a number of elements written in the method's own parameters (<c>offset + 12</c>), read at each call
+    /// in the arguments it passes (<c>Read(data, 4)</c> needs 16). With <paramref name="alternative"/> (in the same
+    /// parameters, <c>offset + count</c> for a (buffer, offset, count) triple, whose caller promises that much), a call
+    /// also passes when a guard on every path to it proves <paramref name="elements"/> at most that.
+    /// </summary>
+    public static bool EveryCallPassesAtLeast(IParameterSymbol parameter, LinearForm elements, LinearForm? alternative, SemanticModel model, CancellationToken cancellationToken)
     {
         if (parameter.RefKind != RefKind.None || parameter.ContainingSymbol is not IMethodSymbol method || !MayKnowEveryCall(method)
             || Of(method, model, cancellationToken) is not { Length: > 0 } invocations)
@@ -41,17 +51,19 @@ internal static class PrivateCallers
         foreach (var invocation in invocations)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            IArgumentOperation? passed = null;
-            foreach (var argument in invocation.Arguments)
+            var passed = ArgumentFor(invocation, parameter.Ordinal);
+            if (passed is null || AtCall(elements, invocation, method) is not { } needed)
             {
-                if (argument.Parameter?.Ordinal == parameter.Ordinal)
-                {
-                    passed = argument;
-                    break;
-                }
+                return false;
             }
 
-            if (passed is not { ArgumentKind: ArgumentKind.Explicit } || !HoldsAtLeast(passed.Value, invocation, elements, cancellationToken))
+            if (HoldsAtLeast(passed.Value, invocation, needed, cancellationToken))
+            {
+                continue;
+            }
+
+            if (alternative is null || AtCall(alternative, invocation, method) is not { } promised
+                || !GuardAnalysis.IsBounded(needed, invocation, promised, LengthsAtCall(invocation, cancellationToken), cancellationToken))
             {
                 return false;
             }
@@ -60,11 +72,53 @@ internal static class PrivateCallers
         return true;
     }
 
+    /// <summary>The explicit argument a call passes for the parameter at <paramref name="ordinal"/>, or null.</summary>
+    private static IArgumentOperation? ArgumentFor(IInvocationOperation invocation, int ordinal)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == ordinal)
+            {
+                return argument.ArgumentKind == ArgumentKind.Explicit ? argument : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="form"/>, written in <paramref name="method"/>'s parameters' values, as the call passes them: each
+    /// parameter replaced by its argument's form; null when a term is not such a parameter or an argument has no form.
+    /// </summary>
+    private static LinearForm? AtCall(LinearForm form, IInvocationOperation call, IMethodSymbol method)
+    {
+        if (form.IsConstant)
+        {
+            return form;
+        }
+
+        var result = LinearForm.Of(form.Constant);
+        foreach (var (term, coefficient) in form.Terms)
+        {
+            if (term.Kind != LinearTermKind.Value || term.Symbol is not IParameterSymbol parameter
+                || !SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, method)
+                || ArgumentFor(call, parameter.Ordinal) is not { } argument
+                || LinearForm.From(argument.Value) is not { } value)
+            {
+                return null;
+            }
+
+            result = result.Add(value.Scale(coefficient));
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// True when a guard on every path to <paramref name="call"/> proves that the buffer <paramref name="value"/> holds at
     /// least <paramref name="elements"/> elements: its length (a local, parameter or field) or the size it was made with.
     /// </summary>
-    private static bool HoldsAtLeast(IOperation value, IInvocationOperation call, long elements, CancellationToken cancellationToken)
+    private static bool HoldsAtLeast(IOperation value, IInvocationOperation call, LinearForm elements, CancellationToken cancellationToken)
     {
         var buffer = LinearForm.Strip(value)!;
         LinearForm size;
@@ -81,10 +135,15 @@ internal static class PrivateCallers
             return false;
         }
 
-        // Sizes as the call site knows them (var buf = new byte[0x200]; Parse(buf)), not as the copy does.
+        return GuardAnalysis.IsBounded(elements, call, size, LengthsAtCall(call, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Sizes as the call site knows them (var buf = new byte[0x200]; Parse(buf)), not as the copy does.</summary>
+    private static Func<ISymbol, LinearForm?> LengthsAtCall(IInvocationOperation call, CancellationToken cancellationToken)
+    {
         Dictionary<ISymbol, LinearForm?>? lengths = null;
         PathFacts? facts = null;
-        LinearForm? LengthAtCall(ISymbol symbol)
+        return symbol =>
         {
             lengths ??= new Dictionary<ISymbol, LinearForm?>(SymbolEqualityComparer.Default);
             if (!lengths.TryGetValue(symbol, out var length))
@@ -94,9 +153,7 @@ internal static class PrivateCallers
             }
 
             return length;
-        }
-
-        return GuardAnalysis.IsBounded(LinearForm.Of(elements), call, size, LengthAtCall, cancellationToken);
+        };
     }
 
     private static bool HasLength(ITypeSymbol? type)

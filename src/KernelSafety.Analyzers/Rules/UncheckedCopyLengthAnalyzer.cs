@@ -18,7 +18,8 @@ namespace KernelSafety.Analyzers.Rules;
 /// fixed size (constant-size array, <c>stackalloc</c>, fixed buffer) that no guard bounds by that size;</item>
 /// <item>a constant count that does not fit a buffer of constant size;</item>
 /// <item>a constant count read from a caller's buffer whose length (or the method's length parameter) is never
-/// compared with it: the listing's <c>copy_from_user(msg, buff, 80)</c>;</item>
+/// compared with it: the listing's <c>copy_from_user(msg, buff, 80)</c>, and the same read from the caller's offset
+/// (<c>Buffer.BlockCopy(buffer, offset, nonce, 0, 12)</c> in <c>Write(buffer, offset, count)</c>);</item>
 /// <item><c>src.Length</c> copied from (or into <c>dst.Length</c> at) a non-zero offset;</item>
 /// <item><c>Buffer.MemoryCopy</c> whose <c>destinationSizeInBytes</c> is not bounded by the destination's real size.</item>
 /// </list>
@@ -450,7 +451,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
         /// <summary>
         /// The seed: a constant count copied out of a caller's buffer whose length (or the method's length parameter)
-        /// is never compared with it.
+        /// is never compared with it, from a constant offset or from one the caller passes.
         /// </summary>
         private Finding? CallerBuffer()
         {
@@ -478,14 +479,16 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
-            // A computed source offset (a loop index) reads a caller's buffer in steps the loop bounds: not the seed.
+            // The source offset: a constant, or the caller's own (parameters that still hold their arguments, as
+            // Stream.Write's 'offset'). A computed one (a loop index) reads a caller's buffer in steps the loop bounds: not
+            // the seed. A caller's offset is taken in the source's own elements only (not bytes of an int[]).
             var offset = site.Source.Offset is null ? LinearForm.Zero : LinearForm.From(site.Source.Offset);
-            if (offset is null || !offset.IsConstant)
+            var unitScale = site.CountsBytes ? BufferSizes.SizeOfElement(BufferSizes.ElementType(sourceType)) : 1;
+            if (offset is null || (!offset.IsConstant && (unitScale != 1 || !IsCallerOffset(offset, sourceParameter))))
             {
                 return null;
             }
 
-            var unitScale = site.CountsBytes ? BufferSizes.SizeOfElement(BufferSizes.ElementType(sourceType)) : 1;
             if (hasLength && unitScale > 0
                 && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, sourceParameter)).Scale(unitScale).Subtract(offset), LengthOfVariable, cancellationToken))
             {
@@ -498,15 +501,32 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
+            // (buffer, offset, count): the caller promises that the buffer holds offset + count, so 'count' bounds what is
+            // read from 'offset' (Stream.Write(buffer, offset, count) checking count >= 12 before it reads 12 bytes at offset).
+            var relativeLimit = (lengthParameter ?? (offset.IsConstant ? null : FindLengthParameter(sourceParameter, shared: true))) is { } promised
+                ? RelativeLimit(offset, promised)
+                : null;
+            if (relativeLimit is not null && GuardAnalysis.IsBounded(site.Count, relativeLimit, LengthOfVariable, cancellationToken))
+            {
+                return null;
+            }
+
             // A private method or local function whose every caller checked the buffer it passes (the check is the
             // caller's): asked last, only for what would be reported, since it binds the callers' bodies. The callers'
             // guards count elements: 16 bytes of an int[] need 4.
             var count0 = GuardAnalysis.SubstituteLengths(countForm, LengthOfVariable).Constant;
             if (hasLength && unitScale > 0 && site.Invocation.SemanticModel is { } model)
             {
-                var needed = SafeAdd(site.Source.OffsetCountsElements ? SafeMultiply(offset.Constant, unitScale) : offset.Constant, count0);
-                var elements = (needed / unitScale) + (needed % unitScale > 0 ? 1 : 0);
-                if (PrivateCallers.EveryCallPassesAtLeast(sourceParameter, elements, model, cancellationToken))
+                if (offset.IsConstant)
+                {
+                    var needed = SafeAdd(site.Source.OffsetCountsElements ? SafeMultiply(offset.Constant, unitScale) : offset.Constant, count0);
+                    var elements = (needed / unitScale) + (needed % unitScale > 0 ? 1 : 0);
+                    if (PrivateCallers.EveryCallPassesAtLeast(sourceParameter, elements, model, cancellationToken))
+                    {
+                        return null;
+                    }
+                }
+                else if (PrivateCallers.EveryCallPassesAtLeast(sourceParameter, offset.Add(count0), relativeLimit?.Add(offset), model, cancellationToken))
                 {
                     return null;
                 }
@@ -514,6 +534,11 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             var countText = site.Count.Syntax.ToString();
             var finding = new Finding { CountText = countText };
+            if (!offset.IsConstant)
+            {
+                return CallerOffsetFinding(finding, sourceParameter, lengthParameter, offset, count0, hasLength);
+            }
+
             var offsetSuffix = site.Source.StartsAtZero ? "" : " - " + Parenthesize(site.Source.Offset!);
             string? capacityText;
             if (lengthParameter is not null)
@@ -554,6 +579,102 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             finding.GuardMessage = $"'{sourceParameter.Name}' must hold at least {countText} {Unit}.";
             return finding;
         }
+
+        /// <summary>
+        /// The seed read from the caller's offset: <c>Buffer.BlockCopy(buffer, offset, nonce, 0, 12)</c> needs the buffer to
+        /// hold <c>offset + 12</c>. With a (buffer, offset, count) triple the clamp and guard bound the count from the offset
+        /// (<c>count &lt; 12</c>); without a length parameter they bound it by what the buffer holds past the offset.
+        /// </summary>
+        private Finding CallerOffsetFinding(Finding finding, IParameterSymbol sourceParameter, IParameterSymbol? lengthParameter, LinearForm offset, long count0, bool hasLength)
+        {
+            var countText = finding.CountText;
+            var offsetOperation = site.Source.Offset!;
+            var offsetText = offsetOperation.Syntax.ToString();
+            finding.Reason = $"nothing checks that the caller's buffer '{sourceParameter.Name}' holds '{offsetText} + {countText}'";
+            finding.GuardMessage = $"'{sourceParameter.Name}' must hold at least {countText} {Unit} from '{offsetText}'.";
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            string? capacityText = null;
+            if (lengthParameter is not null && RelativeStart(offset, lengthParameter) is { } start
+                && offset.Subtract(LinearForm.Of(new LinearTerm(LinearTermKind.Value, start))) is { IsConstant: true } past)
+            {
+                // 'count' counts from the offset parameter; the copy starts 'past' further on (offset + 12 reads 12 further).
+                var needed = past.Constant == 0 ? countText : SafeAdd(count0, past.Constant).ToString(invariant);
+                finding.Reason += $" ('{lengthParameter.Name}' is never compared with '{needed}')";
+                capacityText = past.Constant switch
+                {
+                    0 => lengthParameter.Name,
+                    > 0 => $"{lengthParameter.Name} - {past.Constant.ToString(invariant)}",
+                    _ => $"{lengthParameter.Name} + {(-past.Constant).ToString(invariant)}",
+                };
+                finding.GuardSubject = lengthParameter.Name;
+            }
+            else if (hasLength)
+            {
+                capacityText = $"{sourceParameter.Name}.Length - {Parenthesize(offsetOperation)}";
+                finding.GuardSubject = sourceParameter.Name;
+            }
+
+            finding.GuardSubjectIsName = true;
+            if (capacityText is not null)
+            {
+                // What is left from the offset, then what is read: 'count < 12', 'data.Length - pos < 16'.
+                finding.Clamp = ClampText(site.Count!, capacityText);
+                finding.GuardCondition = $"{capacityText} < {countText}";
+            }
+
+            return finding;
+        }
+
+        /// <summary>
+        /// True when <paramref name="offset"/> is made only of the caller's integer parameters (other than the buffer), each
+        /// added once and still holding its argument: <c>offset</c>, <c>offset + 12</c>, <c>start + skip</c>. A scaled index
+        /// (<c>slot * Size</c>) is not: it is checked against a count of records (<c>table.Length / Size</c>), which the
+        /// guard analysis does not divide, as a loop index is by its loop.
+        /// </summary>
+        private bool IsCallerOffset(LinearForm offset, IParameterSymbol buffer)
+        {
+            foreach (var (term, coefficient) in offset.Terms)
+            {
+                if (term.Kind != LinearTermKind.Value || coefficient != 1
+                    || term.Symbol is not IParameterSymbol { RefKind: RefKind.None } parameter
+                    || SymbolEqualityComparer.Default.Equals(parameter, buffer)
+                    || parameter.Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_UInt32
+                        or SpecialType.System_UInt64 or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Byte)
+                    || !KeepsArgument(parameter))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// The offset parameter of a (buffer, offset, count) triple that <paramref name="offset"/> starts from: a parameter
+        /// other than the length, added once (<c>offset</c>, <c>offset + 12</c>). With several, the first.
+        /// </summary>
+        private static IParameterSymbol? RelativeStart(LinearForm offset, IParameterSymbol lengthParameter)
+        {
+            foreach (var (term, coefficient) in offset.Terms)
+            {
+                if (term.Kind == LinearTermKind.Value && coefficient == 1 && term.Symbol is IParameterSymbol parameter
+                    && !SymbolEqualityComparer.Default.Equals(parameter, lengthParameter))
+                {
+                    return parameter;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// What <paramref name="lengthParameter"/> lets the copy read when it counts from the offset parameter, as the length
+        /// of a (buffer, offset, count) triple does: <c>count + offset - (source offset)</c>; null without such a parameter.
+        /// </summary>
+        private static LinearForm? RelativeLimit(LinearForm offset, IParameterSymbol lengthParameter)
+            => RelativeStart(offset, lengthParameter) is { } start
+                ? LinearForm.Of(new LinearTerm(LinearTermKind.Value, lengthParameter)).Add(LinearForm.Of(new LinearTerm(LinearTermKind.Value, start))).Subtract(offset)
+                : null;
 
         /// <summary>
         /// False when <paramref name="count"/> cannot be a constant once lengths are known: it reads a variable's value,
@@ -920,7 +1041,9 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             => !(Definitions.TryGetWithoutPath(parameter, site.Invocation, out var assigned, out _) ? assigned : Facts.TryGetDefinition(parameter, out _));
 
         /// <summary>An integer parameter that looks like the length of <paramref name="buffer"/>: <c>len</c>, <c>count</c>, <c>buffLen</c>...</summary>
-        private IParameterSymbol? FindLengthParameter(IParameterSymbol buffer)
+        /// <param name="shared">True to take, among several buffers, a length named for none of them (the <c>count</c> of
+        /// <c>(src, srcOffset, dst, dstOffset, count)</c>): only ever to accept a guard, never to report one missing.</param>
+        private IParameterSymbol? FindLengthParameter(IParameterSymbol buffer, bool shared = false)
         {
             if (method is null)
             {
@@ -979,7 +1102,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                     return parameter;
                 }
 
-                if (buffers <= 1)
+                if (buffers <= 1 || shared)
                 {
                     best ??= parameter;
                 }

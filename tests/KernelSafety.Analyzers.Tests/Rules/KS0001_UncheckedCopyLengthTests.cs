@@ -3439,4 +3439,331 @@ public class KS0001_UncheckedCopyLengthTests
     private static DiagnosticResult Title(int location)
         => VerifyCS.Diagnostic("KS0001").WithLocation(location).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
             .WithArguments("Array.Copy", "16", "elements", "nothing checks that the caller's buffer 'rom' holds 324");
+
+    // ---------------------------------------------------------------- a constant count read from the caller's offset
+
+    // Discord.Net's SodiumEncryptStream.Write: 12 nonce bytes read at the caller's offset, with nothing checking that
+    // 'count' (what the caller promises from 'offset') reaches 12.
+    [Fact]
+    public Task Constant_count_read_from_a_callers_offset_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.IO;
+
+            public sealed class SodiumEncryptStream : Stream
+            {
+                private readonly Stream _next;
+                private readonly byte[] _nonce = new byte[24];
+
+                public SodiumEncryptStream(Stream next) => _next = next;
+
+                public override void Write(byte[] buffer, int offset, int count)
+                {
+                    {|#0:Buffer.BlockCopy(buffer, offset, _nonce, 0, 12)|};
+                    _next.Write(buffer, offset + 12, count - 12);
+                }
+
+                public override bool CanRead => false;
+                public override bool CanSeek => false;
+                public override bool CanWrite => true;
+                public override long Length => throw new NotSupportedException();
+                public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+                public override void Flush() => _next.Flush();
+                public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+                public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+                public override void SetLength(long value) => throw new NotSupportedException();
+            }
+
+            public sealed class Records
+            {
+                private readonly byte[] _word = new byte[4];
+                private readonly byte[] _tag = new byte[4];
+                private readonly byte[] _id = new byte[16];
+
+                public uint ReadWord(byte[] data, int pos)
+                {
+                    {|#1:Array.Copy(data, pos, _word, 0, 4)|};
+                    return BitConverter.ToUInt32(_word, 0);
+                }
+
+                public void ReadTag(byte[] data, int pos)
+                {
+                    if (data.Length < 4) return;   // checks offset 0 only
+                    {|#2:Array.Copy(data, pos, _tag, 0, 4)|};
+                }
+
+                public void ReadTrailer(byte[] buffer, int offset, int count)
+                {
+                    if (count < 12) throw new ArgumentException("short", nameof(count));
+                    {|#3:Buffer.BlockCopy(buffer, offset + 12, _tag, 0, 4)|};   // needs count >= 16
+                }
+
+                public Guid ReadId(ReadOnlySpan<byte> packet, int offset)
+                {
+                    {|#4:packet.Slice(offset, 16).CopyTo(_id)|};
+                    return new Guid(_id);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Buffer.BlockCopy", "12", "bytes", "nothing checks that the caller's buffer 'buffer' holds 'offset + 12' ('count' is never compared with '12')"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.Copy", "4", "elements", "nothing checks that the caller's buffer 'data' holds 'pos + 4'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.Copy", "4", "elements", "nothing checks that the caller's buffer 'data' holds 'pos + 4'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Buffer.BlockCopy", "4", "bytes", "nothing checks that the caller's buffer 'buffer' holds 'offset + 12 + 4' ('count' is never compared with '16')"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(4).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "ReadOnlySpan.CopyTo", "16", "elements", "nothing checks that the caller's buffer 'packet' holds 'offset + 16'"));
+
+    // The same copies proved safe: the triple's count checked (it counts from the offset), the buffer's own length checked
+    // for offset + count, a loop that moves the offset along, an offset from the object's own state or a loop index, a
+    // record index scaled by the record size (checked by division), and counts that are not constants (the other checks
+    // judge those).
+    [Fact]
+    public Task Constant_count_read_from_a_callers_offset_that_is_checked_or_not_the_callers_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed class Reader
+            {
+                private readonly byte[] _nonce = new byte[24];
+                private readonly byte[] _word = new byte[4];
+                private byte[] _data = new byte[64];
+                private int _position;
+
+                public void Write(byte[] buffer, int offset, int count)
+                {
+                    if (count < 12) throw new ArgumentException("A packet holds at least a nonce.", nameof(count));
+                    Buffer.BlockCopy(buffer, offset, _nonce, 0, 12);
+                }
+
+                public void WriteThrowHelper(byte[] buffer, int offset, int count)
+                {
+                    ArgumentOutOfRangeException.ThrowIfLessThan(count, 12);
+                    Buffer.BlockCopy(buffer, offset, _nonce, 0, 12);
+                }
+
+                public void Transform(byte[] src, int srcOffset, byte[] dst, int dstOffset, int count)
+                {
+                    if (count < 12) throw new ArgumentOutOfRangeException(nameof(count));
+                    Buffer.BlockCopy(src, srcOffset, _nonce, 0, 12);
+                    Buffer.BlockCopy(_nonce, 0, dst, dstOffset, 12);
+                }
+
+                public void WriteInside(byte[] buffer, int offset, int count)
+                {
+                    if (count >= 16)
+                    {
+                        Buffer.BlockCopy(buffer, offset + 12, _word, 0, 4);
+                    }
+                }
+
+                public uint ReadWord(byte[] data, int pos)
+                {
+                    if (pos < 0 || pos + 4 > data.Length) throw new ArgumentOutOfRangeException(nameof(pos));
+                    Array.Copy(data, pos, _word, 0, 4);
+                    return BitConverter.ToUInt32(_word, 0);
+                }
+
+                public uint ReadWordLeft(byte[] data, int pos)
+                {
+                    if (data.Length - pos < 4) return 0;
+                    Array.Copy(data, pos, _word, 0, 4);
+                    return BitConverter.ToUInt32(_word, 0);
+                }
+
+                public void ReadAll(byte[] buffer, int offset, int count)
+                {
+                    while (count >= 12)
+                    {
+                        Buffer.BlockCopy(buffer, offset, _nonce, 0, 12);
+                        offset += 12;
+                        count -= 12;
+                    }
+                }
+
+                public void ReadSteps(byte[] data)
+                {
+                    for (int i = 0; i + 4 <= data.Length; i += 4)
+                    {
+                        Buffer.BlockCopy(data, i, _word, 0, 4);
+                    }
+                }
+
+                public uint ReadWordUnsigned(byte[] data, int pos)
+                {
+                    if ((uint)pos > (uint)(data.Length - 4)) throw new ArgumentOutOfRangeException(nameof(pos));
+                    Array.Copy(data, pos, _word, 0, 4);
+                    return BitConverter.ToUInt32(_word, 0);
+                }
+
+                public void CopySlot(byte[] table, int fromSlot, int toSlot)
+                {
+                    if (table.Length % 80 != 0) throw new ArgumentException("whole records only", nameof(table));
+                    int slots = table.Length / 80;
+                    ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)fromSlot, (uint)slots, nameof(fromSlot));
+                    ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)toSlot, (uint)slots, nameof(toSlot));
+                    Buffer.BlockCopy(table, fromSlot * 80, _data, 0, 64);
+                }
+
+                public void ReadOwn(byte[] unused)
+                {
+                    Buffer.BlockCopy(_data, _position, _word, 0, 4);
+                }
+
+                public void ReadCount(byte[] buffer, int offset, int count)
+                {
+                    Buffer.BlockCopy(buffer, offset, _data, 0, Math.Min(count, _data.Length));
+                }
+            }
+            """);
+
+    // A private helper given the caller's offset: each call is read with its own arguments, and a triple's count checked
+    // by the caller proves it as it does in the helper itself. A call that proves nothing still flags the helper.
+    [Fact]
+    public Task Private_helper_reading_at_the_callers_offset_is_judged_by_each_call()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            public sealed class Header
+            {
+                private readonly byte[] _word = new byte[4];
+                private readonly byte[] _nonce = new byte[12];
+
+                public uint Parse(byte[] data)
+                {
+                    if (data.Length < 12) return 0;
+                    return ReadWord(data, 0) + ReadWord(data, 8);
+                }
+
+                public void Write(byte[] buffer, int offset, int count)
+                {
+                    if (count < 12) throw new ArgumentException("short", nameof(count));
+                    Seal(buffer, offset, count);
+                }
+
+                private uint ReadWord(byte[] data, int pos)
+                {
+                    Array.Copy(data, pos, _word, 0, 4);
+                    return BitConverter.ToUInt32(_word, 0);
+                }
+
+                private void Seal(byte[] buffer, int offset, int count)
+                {
+                    Buffer.BlockCopy(buffer, offset, _nonce, 0, 12);
+                }
+            }
+
+            public sealed class OneCallShort
+            {
+                private readonly byte[] _word = new byte[4];
+
+                public uint Parse(byte[] data)
+                {
+                    if (data.Length < 12) return 0;
+                    return ReadWord(data, 0) + ReadWord(data, 9);
+                }
+
+                private uint ReadWord(byte[] data, int pos)
+                {
+                    {|#0:Array.Copy(data, pos, _word, 0, 4)|};
+                    return BitConverter.ToUInt32(_word, 0);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.Copy", "4", "elements", "nothing checks that the caller's buffer 'data' holds 'pos + 4'"));
+
+    [Fact]
+    public Task Guard_fix_for_a_count_read_from_the_callers_offset_checks_what_is_left()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            public sealed class Reader
+            {
+                private readonly byte[] _nonce = new byte[24];
+                private readonly byte[] _tag = new byte[16];
+
+                public void Write(byte[] buffer, int offset, int count)
+                {
+                    {|KS0001:Buffer.BlockCopy(buffer, offset, _nonce, 0, 12)|};
+                }
+
+                public void ReadTag(byte[] data, int pos)
+                {
+                    {|KS0001:Array.Copy(data, pos, _tag, 0, 16)|};
+                }
+            }
+            """, """
+            using System;
+
+            public sealed class Reader
+            {
+                private readonly byte[] _nonce = new byte[24];
+                private readonly byte[] _tag = new byte[16];
+
+                public void Write(byte[] buffer, int offset, int count)
+                {
+                    if (count < 12)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(count), "'buffer' must hold at least 12 bytes from 'offset'.");
+                    }
+
+                    Buffer.BlockCopy(buffer, offset, _nonce, 0, 12);
+                }
+
+                public void ReadTag(byte[] data, int pos)
+                {
+                    if (data.Length - pos < 16)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(data), "'data' must hold at least 16 elements from 'pos'.");
+                    }
+
+                    Array.Copy(data, pos, _tag, 0, 16);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task Clamp_fix_for_a_count_read_from_the_callers_offset_bounds_it_by_what_is_left()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            public sealed class Reader
+            {
+                private readonly byte[] _nonce = new byte[24];
+                private readonly byte[] _tag = new byte[16];
+
+                public void Write(byte[] buffer, int offset, int count)
+                {
+                    {|KS0001:Buffer.BlockCopy(buffer, offset + 4, _nonce, 0, 12)|};
+                }
+
+                public void ReadTag(byte[] data, int pos)
+                {
+                    {|KS0001:Array.Copy(data, pos + 2, _tag, 0, 16)|};
+                }
+            }
+            """, """
+            using System;
+
+            public sealed class Reader
+            {
+                private readonly byte[] _nonce = new byte[24];
+                private readonly byte[] _tag = new byte[16];
+
+                public void Write(byte[] buffer, int offset, int count)
+                {
+                    Buffer.BlockCopy(buffer, offset + 4, _nonce, 0, Math.Min(12, count - 4));
+                }
+
+                public void ReadTag(byte[] data, int pos)
+                {
+                    Array.Copy(data, pos + 2, _tag, 0, Math.Min(16, data.Length - (pos + 2)));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
 }
