@@ -20,6 +20,8 @@ namespace KernelSafety.Analyzers.Rules;
 /// <item>a constant count read from a caller's buffer whose length (or the method's length parameter) is never
 /// compared with it: the listing's <c>copy_from_user(msg, buff, 80)</c>, and the same read from the caller's offset
 /// (<c>Buffer.BlockCopy(buffer, offset, nonce, 0, 12)</c> in <c>Write(buffer, offset, count)</c>);</item>
+/// <item>a destination made for the data written from an offset it leaves no room for (<c>Array.CopyTo</c>'s whole
+/// source at an index included);</item>
 /// <item><c>src.Length</c> copied from (or into <c>dst.Length</c> at) a non-zero offset;</item>
 /// <item><c>Buffer.MemoryCopy</c> whose <c>destinationSizeInBytes</c> is not bounded by the destination's real size.</item>
 /// </list>
@@ -215,53 +217,110 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// <summary>
         /// A destination made from the data (<c>new byte[length]</c>) written from an offset the count does not leave room
         /// for: <c>var arr = new byte[length]; Marshal.Copy(handle, arr, startIndex, length)</c> runs past the end of
-        /// <c>arr</c> by <c>startIndex</c>. Flagged when the overrun (offset + count - size) is a positive constant, or is
-        /// made only of positive terms the caller supplies that no guard bounds. Copies from offset 0, the usual case,
-        /// cost nothing here.
+        /// <c>arr</c> by <c>startIndex</c>, and <c>colorData = new byte[image.Length - 18]; image.CopyTo(colorData, 18)</c>
+        /// (the whole source, <c>Array.CopyTo</c>'s implicit count) by 36. Flagged when the overrun (offset + count - size)
+        /// is a positive constant, or is made only of positive terms the caller supplies that no guard bounds. Copies from
+        /// offset 0, the usual case, cost nothing here.
         /// </summary>
         private Finding? OffsetIntoSizedDestination(CopyOperand operand)
         {
-            if (site.Count is null || operand.StartsAtZero || operand.ViewLength is not null || operand.Buffer is null)
+            if (operand.StartsAtZero || operand.ViewLength is not null || operand.Buffer is null)
+            {
+                return null;
+            }
+
+            var count = site.Count is null ? ImplicitCount() : LinearForm.From(site.Count);
+            if (count is null)
             {
                 return null;
             }
 
             var size = SizeOf(operand);
-            if (!size.IsKnown || size.IsFixed
-                || Capacity(operand, size) is not { } capacity
-                || LinearForm.From(site.Count) is not { } count)
+            var lengthOf = LengthOfVariable;
+            if (!size.IsKnown && JustMade(operand.Buffer) is { } made)
+            {
+                // A field made by the statement just before the copy: that size, for this copy only.
+                var field = made.Field;
+                var madeElements = made.Size.Elements;
+                size = made.Size;
+                lengthOf = symbol => SymbolEqualityComparer.Default.Equals(symbol, field) ? madeElements : LengthOf(symbol);
+            }
+
+            if (!size.IsKnown || size.IsFixed || Capacity(operand, size) is not { } capacity)
             {
                 return null;
             }
 
-            var overrun = GuardAnalysis.SubstituteLengths(count.Subtract(capacity), LengthOfVariable);
+            var overrun = GuardAnalysis.SubstituteLengths(count.Subtract(capacity), lengthOf);
             if (overrun.IsConstant ? overrun.Constant <= 0
                 : !OnlyPositiveTerms(overrun)
                     || !AnyCallerSupplied(overrun, operand.Offset!, CallerFields.None)
-                    || GuardAnalysis.IsBounded(site.Count, capacity, LengthOfVariable, cancellationToken))
+                    || (site.Count is null
+                        ? GuardAnalysis.IsBounded(count, site.Invocation, capacity, lengthOf, cancellationToken)
+                        : GuardAnalysis.IsBounded(site.Count, capacity, lengthOf, cancellationToken)))
             {
                 return null;
             }
 
             var bufferText = operand.Buffer.Syntax.ToString();
             var capacityText = CapacityText(operand, size);
+            var countText = CountText();
             var finding = new Finding
             {
-                CountText = site.Count.Syntax.ToString(),
+                CountText = countText,
                 Reason = capacityText is null
                     ? $"'{bufferText}' is written from offset '{operand.Offset!.Syntax}', which its size leaves no room for"
                     : $"'{bufferText}' is written from offset '{operand.Offset!.Syntax}', so only '{capacityText}' {Unit} fit",
             };
-            if (capacityText is not null)
+            if (capacityText is null)
+            {
+                return finding;
+            }
+
+            if (site.Count is not null)
             {
                 finding.Clamp = ClampText(site.Count, capacityText);
                 if (IsSimple(site.Count) && IsSimple(operand.Offset))
                 {
-                    SetGuard(finding, site.Count.Syntax.ToString(), site.Count, capacityText, bufferText);
+                    SetGuard(finding, countText, site.Count, capacityText, bufferText);
                 }
+            }
+            else if (!overrun.IsConstant && IsSimple(operand.Offset))
+            {
+                // The whole source has no count to clamp; the guard rejects the caller's offset when the source does not fit
+                // from it (none where it never fits: that guard would always throw).
+                SetGuard(finding, countText, operand.Offset, capacityText, bufferText);
             }
 
             return finding;
+        }
+
+        /// <summary>
+        /// The size of a field (of this object, or static) that the statement just before the copy's own statement, in the
+        /// same block, assigns an array it makes: <c>this.colorData = new byte[image.Length - 18]; image.CopyTo(this.colorData, 18);</c>.
+        /// Nothing runs between the two that could replace the array. Null for anything else.
+        /// </summary>
+        private (IFieldSymbol Field, BufferSize Size)? JustMade(IOperation buffer)
+        {
+            if (LinearForm.GetVariable(buffer) is not IFieldSymbol field
+                || site.Invocation.Parent is not IExpressionStatementOperation statement
+                || statement.Parent is not IBlockOperation block)
+            {
+                return null;
+            }
+
+            // Where the copy stands in its block (remembered for a long block, as PathFacts does).
+            var index = block.Operations.Length > 1 ? PathFacts.TreeCache.Of(block).IndexOf(block.Operations, statement) : -1;
+            if (index <= 0
+                || block.Operations[index - 1] is not IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
+                || !SymbolEqualityComparer.Default.Equals(LinearForm.GetVariable(assignment.Target), field)
+                || LinearForm.Strip(assignment.Value) is not IArrayCreationOperation creation)
+            {
+                return null;
+            }
+
+            var size = BufferSizes.Get(creation, cancellationToken);
+            return size.IsKnown && size.Elements is { } elements && !elements.Mentions(field) ? (field, size) : null;
         }
 
         /// <summary>

@@ -3766,4 +3766,206 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """, UncheckedCopyLengthFix.ClampKey);
+
+    // ---------------------------------------------------------------- Array.CopyTo(array, index): the whole source at an index
+
+    // A TGA loader: the pixels were meant to be copied from offset 18 of the image, but CopyTo writes the whole image at
+    // index 18 of an array 18 shorter than it, which always throws.
+    [Fact]
+    public Task Array_copy_to_an_index_its_destination_leaves_no_room_for_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(
+            """
+            using System;
+
+            public sealed class TgaData
+            {
+                private const int TgaHeaderSize = 18;
+                private readonly byte[] colorData;
+
+                public TgaData(byte[] image)
+                {
+                    this.colorData = new byte[image.Length - TgaHeaderSize];
+                    {|#0:image.CopyTo(this.colorData, TgaHeaderSize)|};
+                }
+            }
+
+            public static class Frames
+            {
+                public static byte[] Shifted(byte[] payload, int offset)
+                {
+                    var frame = new byte[payload.Length];
+                    {|#1:payload.CopyTo(frame, offset)|};
+                    return frame;
+                }
+
+                public static byte[] Framed(byte[] payload)
+                {
+                    var frame = new byte[payload.Length];
+                    {|#2:payload.CopyTo(frame.AsSpan(2))|};
+                    return frame;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.CopyTo", "image.Length", "elements", "'this.colorData' is written from offset 'TgaHeaderSize', so only 'this.colorData.Length - TgaHeaderSize' elements fit"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.CopyTo", "payload.Length", "elements", "'frame' is written from offset 'offset', so only 'frame.Length - offset' elements fit"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "CopyTo", "payload.Length", "elements", "'frame' is written from offset '2', so only 'frame.Length - 2' elements fit"));
+
+    // The usual shapes: from index 0 into an array of the source's length, at an index the array was made with room for
+    // (a header, the first half of a concatenation), after a guard, into the caller's array (ICollection<T>.CopyTo), the
+    // TGA loader written right (Array.Copy from offset 18), and a field that a call may replace before the copy.
+    [Fact]
+    public Task Array_copy_to_an_index_with_room_or_a_guard_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections;
+
+            public sealed class Copies
+            {
+                private const int HeaderSize = 18;
+                private byte[] colorData = Array.Empty<byte>();
+                private readonly byte[] items = new byte[8];
+
+                public byte[] Clone(byte[] src)
+                {
+                    var dst = new byte[src.Length];
+                    src.CopyTo(dst, 0);
+                    return dst;
+                }
+
+                public byte[] WithHeader(byte[] payload, int header)
+                {
+                    var frame = new byte[header + payload.Length];
+                    payload.CopyTo(frame, header);
+                    return frame;
+                }
+
+                public byte[] Concat(byte[] first, byte[] second)
+                {
+                    var all = new byte[first.Length + second.Length];
+                    first.CopyTo(all, 0);
+                    second.CopyTo(all, first.Length);
+                    return all;
+                }
+
+                public void Into(byte[] src, byte[] dst, int off)
+                {
+                    if (dst.Length - off < src.Length) throw new ArgumentException("too small", nameof(dst));
+                    src.CopyTo(dst, off);
+                }
+
+                public byte[] Guarded(byte[] src, int off)
+                {
+                    var dst = new byte[src.Length];
+                    if (off > 0) throw new ArgumentOutOfRangeException(nameof(off));
+                    src.CopyTo(dst, off);
+                    return dst;
+                }
+
+                public void CopyTo(Array array, int index) => items.CopyTo(array, index);
+
+                public void LoadRight(byte[] image)
+                {
+                    this.colorData = new byte[image.Length - HeaderSize];
+                    Array.Copy(image, HeaderSize, this.colorData, 0, this.colorData.Length);
+                }
+
+                public void LoadWithHeader(byte[] image)
+                {
+                    this.colorData = new byte[image.Length + HeaderSize];
+                    image.CopyTo(this.colorData, HeaderSize);
+                }
+
+                public void LoadAfterACall(byte[] image)
+                {
+                    this.colorData = new byte[image.Length - HeaderSize];
+                    Reset();
+                    image.CopyTo(this.colorData, HeaderSize);
+                }
+
+                private void Reset() => colorData = new byte[4096];
+            }
+            """);
+
+    // The whole source has no count to clamp; the guard rejects the caller's index. None is offered where the copy never
+    // fits (a guard that always throws fixes nothing).
+    [Fact]
+    public Task Guard_fix_for_array_copy_to_rejects_the_callers_index()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            public static class Frames
+            {
+                public static byte[] Shifted(byte[] payload, int offset)
+                {
+                    var frame = new byte[payload.Length];
+                    {|KS0001:payload.CopyTo(frame, offset)|};
+                    return frame;
+                }
+
+                public static int[] Moved(int[] values, int index)
+                {
+                    var moved = new int[values.Length];
+                    {|KS0001:values.CopyTo(moved, index)|};
+                    return moved;
+                }
+            }
+            """, """
+            using System;
+
+            public static class Frames
+            {
+                public static byte[] Shifted(byte[] payload, int offset)
+                {
+                    var frame = new byte[payload.Length];
+                    if (payload.Length > frame.Length - offset)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(offset), "The copy length must not exceed the size of 'frame'.");
+                    }
+
+                    payload.CopyTo(frame, offset);
+                    return frame;
+                }
+
+                public static int[] Moved(int[] values, int index)
+                {
+                    var moved = new int[values.Length];
+                    if (values.Length > moved.Length - index)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(index), "The copy length must not exceed the size of 'moved'.");
+                    }
+
+                    values.CopyTo(moved, index);
+                    return moved;
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
+    public Task No_fix_is_offered_for_array_copy_to_that_never_fits()
+        => VerifyCS.VerifyCodeFixAsync("""
+            public sealed class TgaData
+            {
+                private readonly byte[] colorData;
+
+                public TgaData(byte[] image)
+                {
+                    colorData = new byte[image.Length - 18];
+                    {|KS0001:image.CopyTo(colorData, 18)|};
+                }
+            }
+            """, """
+            public sealed class TgaData
+            {
+                private readonly byte[] colorData;
+
+                public TgaData(byte[] image)
+                {
+                    colorData = new byte[image.Length - 18];
+                    {|KS0001:image.CopyTo(colorData, 18)|};
+                }
+            }
+            """);
 }
