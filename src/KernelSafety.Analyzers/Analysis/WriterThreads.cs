@@ -49,7 +49,7 @@ internal sealed class WriterThreads
     // Made on first use (most types record little), then guarded by 'this'.
     private Dictionary<ISymbol, List<Entry>>? _calls;
     private Dictionary<ISymbol, List<Entry>>? _threadStarts;
-    private Dictionary<ISymbol, List<ISymbol?>>? _callbacks;
+    private Dictionary<ISymbol, List<Holder>>? _callbacks;
     private Dictionary<ISymbol, List<Arm>>? _arms;
     private Dictionary<ISymbol, List<Arm>>? _ownCalls;
     private Dictionary<ISymbol, int>? _lastBufferReference;
@@ -162,9 +162,13 @@ internal sealed class WriterThreads
         else if (BeginCall(reference) is { } begin)
         {
             var socket = StaticMember(begin.Instance);
+            var holder = new Holder(
+                socket,
+                socket is not null && SymbolEqualityComparer.Default.Equals(StaticMember(StateArgument(begin)), socket),
+                socket is null && SymbolEqualityComparer.Default.Equals(member, method) && CarriesState(begin));
             lock (this)
             {
-                Add(ref _callbacks, method, socket);
+                Add(ref _callbacks, method, holder);
                 Add(ref _arms, member, new Arm(method, begin.Syntax.Span, IsRepeated(begin), begin.Syntax.SpanStart));
             }
         }
@@ -395,8 +399,7 @@ internal sealed class WriterThreads
     private ISymbol? ChainSocket(IMethodSymbol callback)
     {
         if (callback.DeclaredAccessibility != Accessibility.Private
-            || Find(_callbacks, callback) is not { } sockets
-            || sockets[0] is not { } socket
+            || Find(_callbacks, callback) is not { } holders
             || _escaped?.Contains(callback) == true
             || Find(_calls, callback) is not null
             || Find(_threadStarts, callback) is not null)
@@ -404,12 +407,31 @@ internal sealed class WriterThreads
             return null;
         }
 
-        foreach (var other in sockets)
+        // One static socket holds every Begin* call; a re-arm on the socket the callback gets back from AsyncState is
+        // that socket when every other call passes the socket itself as the state.
+        ISymbol? socket = null;
+        var carried = false;
+        var passesItself = true;
+        foreach (var holder in holders)
         {
-            if (!SymbolEqualityComparer.Default.Equals(other, socket))
+            if (holder.CarriesState)
+            {
+                carried = true;
+                continue;
+            }
+
+            if (holder.Socket is null || socket is not null && !SymbolEqualityComparer.Default.Equals(holder.Socket, socket))
             {
                 return null;
             }
+
+            socket = holder.Socket;
+            passesItself &= holder.PassesItself;
+        }
+
+        if (socket is null || carried && !passesItself)
+        {
+            return null;
         }
 
         // Started where it may start again: in a loop, or in a Unity message (every frame, or once per instance).
@@ -547,15 +569,74 @@ internal sealed class WriterThreads
                 ? begin
                 : null;
 
+    /// <summary>The <c>state</c> argument of a <c>Begin*</c> call (what the callback gets back as <c>AsyncState</c>).</summary>
+    private static IOperation? StateArgument(IInvocationOperation begin)
+    {
+        foreach (var argument in begin.Arguments)
+        {
+            if (argument.Parameter is { Name: "state", Type.SpecialType: SpecialType.System_Object })
+            {
+                return argument.Value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A re-arm in the callback on the socket it got back as <c>AsyncState</c>, handing it on as the state again:
+    /// <c>var sock = (Socket)ar.AsyncState; ... sock.BeginReceive(buf, 0, n, SocketFlags.None, OnReceive, sock);</c>.
+    /// </summary>
+    private static bool CarriesState(IInvocationOperation begin)
+    {
+        var instance = LinearForm.Strip(begin.Instance);
+        if (instance is IInvocationOperation { TargetMethod: { Name: "GetStream", Parameters.Length: 0 }, Instance: { } client })
+        {
+            instance = LinearForm.Strip(client);
+        }
+
+        var state = LinearForm.Strip(StateArgument(begin));
+        if (instance is ILocalReferenceOperation local)
+        {
+            return state is ILocalReferenceOperation passed && SymbolEqualityComparer.Default.Equals(passed.Local, local.Local)
+                && IsAsyncState(LinearForm.Strip(InitializerOf(local)));
+        }
+
+        return IsAsyncState(instance) && IsAsyncState(state);
+    }
+
+    private static bool IsAsyncState(IOperation? operation)
+        => operation is IPropertyReferenceOperation { Property.Name: "AsyncState", Instance: IParameterReferenceOperation { Parameter.Type.Name: "IAsyncResult" } };
+
+    /// <summary>The value a local is declared with, when it is never assigned again in its method.</summary>
+    private static IOperation? InitializerOf(ILocalReferenceOperation reference)
+    {
+        var root = (IOperation)reference;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        IOperation? value = null;
+        foreach (var operation in root.Descendants())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local):
+                    value = declarator.Initializer?.Value;
+                    break;
+                case IAssignmentOperation { Target: ILocalReferenceOperation target } when SymbolEqualityComparer.Default.Equals(target.Local, reference.Local):
+                    return null;
+            }
+        }
+
+        return value;
+    }
+
     /// <summary>The static field or property (<c>static NetworkStream Stream => client.GetStream()</c>) that holds the socket or stream.</summary>
     private static ISymbol? StaticMember(IOperation? instance)
     {
-        while (instance is IConversionOperation conversion)
-        {
-            instance = conversion.Operand;
-        }
-
-        return instance switch
+        return LinearForm.Strip(instance) switch
         {
             IFieldReferenceOperation { Field: { IsStatic: true } field } => field.OriginalDefinition,
             IPropertyReferenceOperation { Property: { IsStatic: true, IsIndexer: false } property } => property.OriginalDefinition,
@@ -690,6 +771,26 @@ internal sealed class WriterThreads
 
     private static List<T>? Find<T>(Dictionary<ISymbol, List<T>>? map, ISymbol key)
         => map is not null && map.TryGetValue(key, out var list) ? list : null;
+
+    /// <summary>What holds the socket or stream of a <c>Begin*</c> call naming one of the type's methods as its callback.</summary>
+    private readonly struct Holder
+    {
+        public Holder(ISymbol? socket, bool passesItself, bool carriesState)
+        {
+            Socket = socket;
+            PassesItself = passesItself;
+            CarriesState = carriesState;
+        }
+
+        /// <summary>The static field or property, or null.</summary>
+        public ISymbol? Socket { get; }
+
+        /// <summary>The call passes the socket itself as its state (<c>s_sock.BeginReceive(..., OnReceive, s_sock)</c>).</summary>
+        public bool PassesItself { get; }
+
+        /// <summary>A re-arm in the callback on the socket it got back as its state, passed on again.</summary>
+        public bool CarriesState { get; }
+    }
 
     /// <summary>A way into a method: its caller (or <see cref="Locked"/>), and whether the call may repeat.</summary>
     private readonly struct Entry

@@ -1039,7 +1039,89 @@ public class KS0006_SharedStaticBufferTests
                     Console.WriteLine(text);
                 }
             }
+
+            static class Carrier
+            {
+                static Socket s_sock = null!;
+                static readonly byte[] s_buf = new byte[1024];
+                static TcpClient s_client = null!;
+                static readonly byte[] s_text = new byte[1024];
+
+                public static void Start(Socket connected, TcpClient client)
+                {
+                    s_sock = connected;
+                    s_sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, s_sock);
+                    s_client = client;
+                    s_client.GetStream().BeginRead(s_text, 0, 1024, new AsyncCallback(OnRead), s_client);
+                }
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    int n = sock.EndReceive(ar);
+                    if (n <= 0) return;
+                    Console.Write(Encoding.UTF8.GetString(s_buf, 0, n));
+                    sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, sock);
+                }
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    var client = (TcpClient)ar.AsyncState!;
+                    int n = client.GetStream().EndRead(ar);
+                    Console.Write(Encoding.UTF8.GetString(s_text, 0, n));
+                    client.GetStream().BeginRead(s_text, 0, 1024, new AsyncCallback(OnRead), client);
+                }
+            }
             """);
+    }
+
+    [Fact]
+    public async Task Chain_carried_in_AsyncState_from_a_socket_per_client_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            static class Server
+            {
+                static Socket s_listener = null!;
+                static readonly byte[] {|#0:s_buf|} = new byte[1024];
+                static readonly byte[] {|#1:s_other|} = new byte[1024];
+                static Socket s_sock = null!;
+
+                private static void OnAccept(IAsyncResult ar)
+                {
+                    Socket client = s_listener.EndAccept(ar);
+                    client.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, client);
+                }
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    int n = sock.EndReceive(ar);
+                    Console.WriteLine(s_buf[0] + n);
+                    sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, sock);
+                }
+
+                // The state is not the socket the chain started on.
+                public static void Start(Socket connected, Socket other)
+                {
+                    s_sock = connected;
+                    s_sock.BeginReceive(s_other, 0, s_other.Length, SocketFlags.None, OnOther, other);
+                }
+
+                private static void OnOther(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_other[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_other, 0, s_other.Length, SocketFlags.None, OnOther, sock);
+                }
+
+                public static void Listen() => s_listener.BeginAccept(OnAccept, null);
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_buf", "OnAccept"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_other", "Start"));
     }
 
     [Fact]
