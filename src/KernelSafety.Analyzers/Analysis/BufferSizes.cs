@@ -50,6 +50,10 @@ internal readonly struct BufferSize
 /// </summary>
 internal static class BufferSizes
 {
+    /// <summary>An array, span or memory: a buffer whose <c>Length</c> is its size.</summary>
+    public static bool HasLength(ITypeSymbol? type)
+        => type is IArrayTypeSymbol || type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" };
+
     private sealed class FieldSize
     {
         public FieldSize(BufferSize size) => Size = size;

@@ -122,7 +122,7 @@ internal static class PrivateCallers
     {
         var buffer = LinearForm.Strip(value)!;
         LinearForm size;
-        if (LinearForm.GetVariable(buffer) is { } variable && HasLength(buffer.Type))
+        if (LinearForm.GetVariable(buffer) is { } variable && BufferSizes.HasLength(buffer.Type))
         {
             size = LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable));
         }
@@ -155,9 +155,6 @@ internal static class PrivateCallers
             return length;
         };
     }
-
-    private static bool HasLength(ITypeSymbol? type)
-        => type is IArrayTypeSymbol || type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" };
 
     /// <summary>
     /// True when every call of <paramref name="method"/> is in source we can read: a private method (not one a base or an

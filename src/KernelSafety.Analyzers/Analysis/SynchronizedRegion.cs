@@ -39,7 +39,7 @@ internal static class SynchronizedRegion
         {
             if (operation is IInvocationOperation invocation
                 && invocation.TargetMethod.Name is "Exit" or "Release" or "ReleaseMutex" or "ExitWriteLock" or "ExitUpgradeableReadLock"
-                && IsSystemThreading(invocation.TargetMethod.ContainingType))
+                && IsSystemThreading(invocation.TargetMethod.ContainingType?.ContainingNamespace))
             {
                 return true;
             }
@@ -48,9 +48,7 @@ internal static class SynchronizedRegion
         return false;
     }
 
-    private static bool IsSystemThreading(INamedTypeSymbol? type)
-    {
-        var ns = type?.ContainingNamespace;
-        return ns is { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
-    }
+    /// <summary>Whether <paramref name="ns"/> is <c>System.Threading</c>.</summary>
+    internal static bool IsSystemThreading(INamespaceSymbol? ns)
+        => ns is { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
 }

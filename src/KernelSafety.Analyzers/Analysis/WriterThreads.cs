@@ -539,27 +539,18 @@ internal sealed class WriterThreads
 
     /// <summary>The <c>new Thread(...)</c>, <c>Task.Run(...)</c> or <c>Task.Factory.StartNew(...)</c> that runs the delegate made from <paramref name="target"/>.</summary>
     private static IOperation? StartedThread(IOperation target)
-    {
-        if (target.Parent is not IDelegateCreationOperation creation)
-        {
-            return null;
-        }
+        => Consumer(target) is IArgumentOperation { Parent: { } start } && IsThreadStart(start) ? start : null;
 
-        IOperation? parent = creation.Parent;
+    /// <summary>What takes the delegate made from <paramref name="target"/> (a method reference or a lambda): its argument, its event assignment.</summary>
+    private static IOperation? Consumer(IOperation target)
+    {
+        var parent = target.Parent is IDelegateCreationOperation creation ? creation.Parent : target.Parent;
         while (parent is IConversionOperation)
         {
             parent = parent.Parent;
         }
 
-        return parent is IArgumentOperation { Parent: { } start } && start switch
-        {
-            IObjectCreationOperation { Type: { Name: "Thread" } thread } => IsSystemThreading(thread.ContainingNamespace),
-            IInvocationOperation { TargetMethod: { Name: "Run", ContainingType: { Name: "Task" } task } } => IsSystemThreadingTasks(task.ContainingNamespace),
-            IInvocationOperation { TargetMethod: { Name: "StartNew", ContainingType: { Name: "TaskFactory" } factory } } => IsSystemThreadingTasks(factory.ContainingNamespace),
-            _ => false,
-        }
-            ? start
-            : null;
+        return parent;
     }
 
     /// <summary>The <c>Begin*</c> call that takes the delegate made from <paramref name="reference"/> as its <c>AsyncCallback</c>.</summary>
@@ -599,7 +590,7 @@ internal sealed class WriterThreads
         if (instance is ILocalReferenceOperation local)
         {
             return state is ILocalReferenceOperation passed && SymbolEqualityComparer.Default.Equals(passed.Local, local.Local)
-                && IsAsyncState(LinearForm.Strip(InitializerOf(local)));
+                && Definitions.TryGetWithoutPath(local.Local, local, out _, out var declared) && IsAsyncState(LinearForm.Strip(declared));
         }
 
         return IsAsyncState(instance) && IsAsyncState(state);
@@ -607,31 +598,6 @@ internal sealed class WriterThreads
 
     private static bool IsAsyncState(IOperation? operation)
         => operation is IPropertyReferenceOperation { Property.Name: "AsyncState", Instance: IParameterReferenceOperation { Parameter.Type.Name: "IAsyncResult" } };
-
-    /// <summary>The value a local is declared with, when it is never assigned again in its method.</summary>
-    private static IOperation? InitializerOf(ILocalReferenceOperation reference)
-    {
-        var root = (IOperation)reference;
-        while (root.Parent is not null)
-        {
-            root = root.Parent;
-        }
-
-        IOperation? value = null;
-        foreach (var operation in root.Descendants())
-        {
-            switch (operation)
-            {
-                case IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local):
-                    value = declarator.Initializer?.Value;
-                    break;
-                case IAssignmentOperation { Target: ILocalReferenceOperation target } when SymbolEqualityComparer.Default.Equals(target.Local, reference.Local):
-                    return null;
-            }
-        }
-
-        return value;
-    }
 
     /// <summary>The static field or property (<c>static NetworkStream Stream => client.GetStream()</c>) that holds the socket or stream.</summary>
     private static ISymbol? StaticMember(IOperation? instance)
@@ -675,7 +641,7 @@ internal sealed class WriterThreads
 
     private static bool IsThreadStart(IOperation operation) => operation switch
     {
-        IObjectCreationOperation { Type: { Name: "Thread" } thread } => IsSystemThreading(thread.ContainingNamespace),
+        IObjectCreationOperation { Type: { Name: "Thread" } thread } => SynchronizedRegion.IsSystemThreading(thread.ContainingNamespace),
         IInvocationOperation { TargetMethod: { Name: "Run", ContainingType: { Name: "Task" } task } } => IsSystemThreadingTasks(task.ContainingNamespace),
         IInvocationOperation { TargetMethod: { Name: "StartNew", ContainingType: { Name: "TaskFactory" } factory } } => IsSystemThreadingTasks(factory.ContainingNamespace),
         _ => false,
@@ -687,13 +653,7 @@ internal sealed class WriterThreads
     /// </summary>
     private static bool IsDeferred(IAnonymousFunctionOperation function)
     {
-        IOperation? parent = function.Parent is IDelegateCreationOperation creation ? creation.Parent : function.Parent;
-        while (parent is IConversionOperation)
-        {
-            parent = parent.Parent;
-        }
-
-        return parent switch
+        return Consumer(function) switch
         {
             IEventAssignmentOperation => true,
             IArgumentOperation { Parent: IObjectCreationOperation { Type: { Name: "Timer" } timer } } => timer.ContainingNamespace is { Name: "Timers" or "Threading" },
@@ -752,11 +712,8 @@ internal sealed class WriterThreads
         return false;
     }
 
-    private static bool IsSystemThreading(INamespaceSymbol? ns)
-        => ns is { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
-
     private static bool IsSystemThreadingTasks(INamespaceSymbol? ns)
-        => ns is { Name: "Tasks" } && IsSystemThreading(ns.ContainingNamespace);
+        => ns is { Name: "Tasks" } && SynchronizedRegion.IsSystemThreading(ns.ContainingNamespace);
 
     private static void Add<T>(ref Dictionary<ISymbol, List<T>>? map, ISymbol key, T value)
     {

@@ -826,7 +826,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
 
             var variable = LinearForm.GetVariable(operand.Buffer);
-            return variable is not null && HasLength(operand.Buffer!.Type)
+            return variable is not null && BufferSizes.HasLength(operand.Buffer!.Type)
                 ? LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable)).Scale(scale)
                 : size.Elements!.Scale(scale);
         }
@@ -1001,7 +1001,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
 
             string total;
-            if (LinearForm.GetVariable(operand.Buffer) is not null && HasLength(operand.Buffer.Type))
+            if (LinearForm.GetVariable(operand.Buffer) is not null && BufferSizes.HasLength(operand.Buffer.Type))
             {
                 total = operand.Buffer.Syntax + ".Length";
                 if (scale > 1)
@@ -1059,7 +1059,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         {
             var source = site.Source;
             LinearForm? total = null;
-            if (LinearForm.GetVariable(source.Buffer) is { } variable && HasLength(source.Buffer!.Type))
+            if (LinearForm.GetVariable(source.Buffer) is { } variable && BufferSizes.HasLength(source.Buffer!.Type))
             {
                 total = LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable));
             }
@@ -1223,9 +1223,6 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         private static long SafeAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 
         private static long SafeMultiply(long a, long b) => b > 0 && a > long.MaxValue / b ? long.MaxValue : a * b;
-
-        private static bool HasLength(ITypeSymbol? type)
-            => type is IArrayTypeSymbol || (type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" });
 
         private static bool IsSimple(IOperation? operation) => operation is null || LinearForm.From(operation) is not null;
 
