@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Text;
@@ -55,6 +56,7 @@ internal sealed class WriterThreads
     private Dictionary<ISymbol, int>? _lastBufferReference;
     private Dictionary<ISymbol, int>? _firstThreadStart;
     private HashSet<ISymbol>? _escaped;
+    private HashSet<ISymbol>? _coroutines;
 
     public WriterThreads(INamedTypeSymbol type, Compilation compilation)
     {
@@ -100,7 +102,7 @@ internal sealed class WriterThreads
         switch (context.Operation)
         {
             case IInvocationOperation invocation when IsOwn(invocation.TargetMethod):
-                OnInvocation(invocation, invocation.TargetMethod.OriginalDefinition, member);
+                OnInvocation(invocation, invocation.TargetMethod.OriginalDefinition, member, context.CancellationToken);
                 break;
             case IMethodReferenceOperation { Method: { DeclaredAccessibility: Accessibility.Private } method } reference when IsOwn(method):
                 OnMethodReference(reference, method.OriginalDefinition, member);
@@ -108,7 +110,7 @@ internal sealed class WriterThreads
         }
     }
 
-    private void OnInvocation(IInvocationOperation invocation, IMethodSymbol method, ISymbol member)
+    private void OnInvocation(IInvocationOperation invocation, IMethodSymbol method, ISymbol member, CancellationToken cancellationToken)
     {
         lock (this)
         {
@@ -117,6 +119,18 @@ internal sealed class WriterThreads
 
         if (method.DeclaredAccessibility != Accessibility.Private)
         {
+            return;
+        }
+
+        // StartCoroutine(Handshake()): Unity runs the iterator's body on its main thread, whoever starts it (StartCoroutine
+        // itself may only be called there).
+        if (IsCoroutineStart(invocation, method, cancellationToken))
+        {
+            lock (this)
+            {
+                (_coroutines ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(method);
+            }
+
             return;
         }
 
@@ -333,6 +347,11 @@ internal sealed class WriterThreads
 
             calls = Find(_calls, method);
             starts = Find(_threadStarts, method);
+            if (_coroutines?.Contains(method) == true)
+            {
+                thread = Join(thread, UnityMainThread);
+            }
+
             if (Find(_callbacks, method) is not null)
             {
                 // A callback that may overlap itself runs on any pool thread, at every completion.
@@ -473,15 +492,47 @@ internal sealed class WriterThreads
             return null;
         }
 
+        // A call after the re-arm overlaps the next run: harmless only when the method it calls touches no buffer.
         foreach (var call in calls ?? new List<Arm>())
         {
-            if (call.Order >= rearm)
+            if (call.Order >= rearm && !TouchesNoBuffer(call.Method, callback, new HashSet<ISymbol>(SymbolEqualityComparer.Default)))
             {
                 return null;
             }
         }
 
         return socket;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="method"/>, and every method of the type it calls, neither references one of the type's
+    /// buffers nor starts a <c>Begin*</c> call with one of the type's callbacks (a logging or parsing helper called after
+    /// a chain's re-arm). Called under the lock.
+    /// </summary>
+    private bool TouchesNoBuffer(IMethodSymbol method, IMethodSymbol callback, HashSet<ISymbol> seen)
+    {
+        if (!seen.Add(method))
+        {
+            return true;
+        }
+
+        if (SymbolEqualityComparer.Default.Equals(method, callback)
+            || seen.Count > 16
+            || _lastBufferReference?.ContainsKey(method) == true
+            || _arms?.ContainsKey(method) == true)
+        {
+            return false;
+        }
+
+        foreach (var call in Find(_ownCalls, method) ?? new List<Arm>())
+        {
+            if (!TouchesNoBuffer(call.Method, callback, seen))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool Names(List<Arm> arms, IMethodSymbol callback)
@@ -526,11 +577,47 @@ internal sealed class WriterThreads
             return false;
         }
 
-        for (var type = method.ContainingType?.BaseType; type is not null; type = type.BaseType)
+        return IsMonoBehaviour(method.ContainingType?.BaseType);
+    }
+
+    /// <summary>Whether <paramref name="type"/> is <c>UnityEngine.MonoBehaviour</c> or derives from it.</summary>
+    private static bool IsMonoBehaviour(INamedTypeSymbol? type)
+    {
+        for (; type is not null; type = type.BaseType)
         {
             if (type is { Name: "MonoBehaviour", ContainingNamespace: { Name: "UnityEngine", ContainingNamespace.IsGlobalNamespace: true } })
             {
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="invocation"/> makes the iterator that a <c>MonoBehaviour.StartCoroutine</c> call runs:
+    /// <c>StartCoroutine(Handshake())</c>, where <paramref name="method"/> is an iterator (a method that returns an
+    /// enumerator without being one runs its body here, on the caller's thread).
+    /// </summary>
+    private static bool IsCoroutineStart(IInvocationOperation invocation, IMethodSymbol method, CancellationToken cancellationToken)
+        => invocation.Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { Name: "StartCoroutine" } start } }
+            && IsMonoBehaviour(start.ContainingType)
+            && IsIterator(method, cancellationToken);
+
+    /// <summary>Whether <paramref name="method"/>'s body yields (its own, not a local function's).</summary>
+    private static bool IsIterator(IMethodSymbol method, CancellationToken cancellationToken)
+    {
+        foreach (var reference in method.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is MethodDeclarationSyntax { Body: { } body })
+            {
+                foreach (var node in body.DescendantNodes(node => node is not LocalFunctionStatementSyntax and not AnonymousFunctionExpressionSyntax))
+                {
+                    if (node is YieldStatementSyntax)
+                    {
+                        return true;
+                    }
+                }
             }
         }
 

@@ -962,6 +962,199 @@ public class KS0006_SharedStaticBufferTests
             """);
 
     [Fact]
+    public async Task Chain_whose_callback_calls_a_helper_that_touches_no_buffer_after_its_re_arm_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Text;
+
+            public static class GameCache
+            {
+                private static readonly object s_gate = new object();
+                private static readonly byte[] s_receive = new byte[1024];
+                private static TcpClient s_client = new TcpClient();
+                private static string s_latest = "";
+
+                public static void Start() => s_client.GetStream().BeginRead(s_receive, 0, 1024, OnRead, null);
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    int n = s_client.GetStream().EndRead(ar);
+                    if (n <= 0) return;
+                    string message = Encoding.UTF8.GetString(s_receive, 0, n);
+                    s_client.GetStream().BeginRead(s_receive, 0, 1024, OnRead, null);
+                    lock (s_gate)
+                    {
+                        UpdateData(message);
+                    }
+                }
+
+                private static void UpdateData(string message)
+                {
+                    s_latest = message.Trim();
+                    Log(s_latest);
+                }
+
+                private static void Log(string text) => Console.WriteLine(text);
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Chain_whose_callback_calls_a_helper_that_reaches_the_buffer_after_its_re_arm_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            public static class Relay
+            {
+                private static readonly byte[] {|#0:s_receive|} = new byte[1024];
+                private static readonly byte[] {|#1:s_other|} = new byte[1024];
+                private static Socket s_sock = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private static Socket s_side = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+                public static void Start() => s_sock.BeginReceive(s_receive, 0, 1024, SocketFlags.None, OnReceive, null);
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    int n = s_sock.EndReceive(ar);
+                    s_sock.BeginReceive(s_receive, 0, 1024, SocketFlags.None, OnReceive, null);
+                    Report(n);
+                }
+
+                // Two calls down, a helper reads the buffer the next receive is filling.
+                private static void Report(int n) => Dump(n);
+
+                private static void Dump(int n) => Console.WriteLine(BitConverter.ToString(s_receive, 0, n));
+
+                public static void StartSide() => s_side.BeginReceive(s_other, 0, 1024, SocketFlags.None, OnSide, null);
+
+                private static void OnSide(IAsyncResult ar)
+                {
+                    Console.WriteLine(s_other[0] + s_side.EndReceive(ar));
+                    s_side.BeginReceive(s_other, 0, 1024, SocketFlags.None, OnSide, null);
+                    Arm();
+                }
+
+                // A helper that arms the chain a second time (a zero-byte wait): two receives pend into one buffer.
+                private static void Arm() => s_side.BeginReceive(Array.Empty<byte>(), 0, 0, SocketFlags.None, OnSide, null);
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_receive", "Start"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_other", "StartSide"));
+    }
+
+    [Fact]
+    public async Task Buffer_of_a_Unity_coroutine_started_from_a_public_handler_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Collections;
+            using System.Net.Sockets;
+
+            namespace UnityEngine
+            {
+                public class Coroutine { }
+                public class MonoBehaviour { public Coroutine StartCoroutine(IEnumerator routine) => null!; }
+            }
+
+            public class LobbyClient : UnityEngine.MonoBehaviour
+            {
+                private static readonly byte[] s_buf = new byte[512];
+                private static Socket s_sock = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                public UnityEngine.MonoBehaviour Runner = null!;
+
+                public void OnConnectClicked() => StartCoroutine(Handshake());
+
+                public void OnRetryClicked() => Runner.StartCoroutine(Handshake());
+
+                private IEnumerator Handshake()
+                {
+                    int n = s_sock.Receive(s_buf);
+                    System.Console.WriteLine(s_buf[0] + n);
+                    yield return null;
+                }
+
+                private void Update()
+                {
+                    if (s_sock.Available > 0)
+                        System.Console.WriteLine(s_sock.Receive(s_buf) + s_buf[0]);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Coroutine_look_alikes_are_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Collections;
+            using System.Net.Sockets;
+
+            namespace UnityEngine
+            {
+                public class Coroutine { }
+                public class MonoBehaviour { public Coroutine StartCoroutine(IEnumerator routine) => null!; }
+            }
+
+            namespace Game
+            {
+                public class Scheduler { public void StartCoroutine(IEnumerator routine) { } }
+            }
+
+            public class Client : UnityEngine.MonoBehaviour
+            {
+                private static readonly byte[] {|#0:s_eager|} = new byte[512];
+                private static readonly byte[] {|#1:s_walked|} = new byte[512];
+                private static readonly byte[] {|#2:s_other|} = new byte[512];
+                private static Socket s_sock = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                public Game.Scheduler Scheduler = null!;
+
+                // Not an iterator: its body runs where it is called, on the public caller's thread.
+                public void Connect() => StartCoroutine(Eager());
+
+                private IEnumerator Eager()
+                {
+                    s_sock.Receive(s_eager);
+                    return new object[] { s_eager[0] }.GetEnumerator();
+                }
+
+                // Also walked by a public method, on its caller's thread.
+                public void Retry() => StartCoroutine(Walked());
+
+                public int Drain()
+                {
+                    int count = 0;
+                    var walk = Walked();
+                    while (walk.MoveNext()) count++;
+                    return count;
+                }
+
+                private IEnumerator Walked()
+                {
+                    s_sock.Receive(s_walked);
+                    yield return s_walked[0];
+                }
+
+                // Another scheduler's StartCoroutine: not Unity's main thread.
+                public void Queue() => Scheduler.StartCoroutine(Other());
+
+                private IEnumerator Other()
+                {
+                    s_sock.Receive(s_other);
+                    yield return s_other[0];
+                }
+
+                private void Update() => s_sock.Receive(s_other);
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_eager", "Eager"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_walked", "Walked"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_other", "Other"));
+    }
+
+    [Fact]
     public async Task Chain_started_after_replacing_the_buffer_ended_in_a_catch_or_on_a_clients_stream_is_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
