@@ -179,7 +179,7 @@ internal sealed class WriterThreads
             var holder = new Holder(
                 socket,
                 socket is not null && SymbolEqualityComparer.Default.Equals(StaticMember(StateArgument(begin)), socket),
-                socket is null && SymbolEqualityComparer.Default.Equals(member, method) && CarriesState(begin));
+                socket is null && CarriesState(begin) ? member : null);
             lock (this)
             {
                 Add(ref _callbacks, method, holder);
@@ -433,19 +433,29 @@ internal sealed class WriterThreads
         var passesItself = true;
         foreach (var holder in holders)
         {
-            if (holder.CarriesState)
+            var held = holder.Socket;
+            if (holder.CarriedIn is { } carrier)
             {
-                carried = true;
-                continue;
+                if (SymbolEqualityComparer.Default.Equals(carrier, callback))
+                {
+                    carried = true;
+                    continue;
+                }
+
+                // Started by another callback (a BeginConnect completion) on the socket it got back as its state.
+                held = StateSocket(carrier);
+            }
+            else if (!holder.PassesItself)
+            {
+                passesItself = false;
             }
 
-            if (holder.Socket is null || socket is not null && !SymbolEqualityComparer.Default.Equals(holder.Socket, socket))
+            if (held is null || socket is not null && !SymbolEqualityComparer.Default.Equals(held, socket))
             {
                 return null;
             }
 
-            socket = holder.Socket;
-            passesItself &= holder.PassesItself;
+            socket = held;
         }
 
         if (socket is null || carried && !passesItself)
@@ -499,6 +509,35 @@ internal sealed class WriterThreads
             {
                 return null;
             }
+        }
+
+        return socket;
+    }
+
+    /// <summary>
+    /// The static socket every <c>Begin*</c> call naming <paramref name="callback"/> is made on and passes as its state, so
+    /// that its <c>AsyncState</c> is that socket: <c>s_sock.BeginConnect(ep, OnConnect, s_sock)</c>. Null when any call
+    /// differs, or something else calls the callback. Called under the lock.
+    /// </summary>
+    private ISymbol? StateSocket(ISymbol callback)
+    {
+        if (Find(_callbacks, callback) is not { } holders
+            || _escaped?.Contains(callback) == true
+            || Find(_calls, callback) is not null
+            || Find(_threadStarts, callback) is not null)
+        {
+            return null;
+        }
+
+        ISymbol? socket = null;
+        foreach (var holder in holders)
+        {
+            if (holder.Socket is null || !holder.PassesItself || socket is not null && !SymbolEqualityComparer.Default.Equals(holder.Socket, socket))
+            {
+                return null;
+            }
+
+            socket = holder.Socket;
         }
 
         return socket;
@@ -819,11 +858,11 @@ internal sealed class WriterThreads
     /// <summary>What holds the socket or stream of a <c>Begin*</c> call naming one of the type's methods as its callback.</summary>
     private readonly struct Holder
     {
-        public Holder(ISymbol? socket, bool passesItself, bool carriesState)
+        public Holder(ISymbol? socket, bool passesItself, ISymbol? carriedIn)
         {
             Socket = socket;
             PassesItself = passesItself;
-            CarriesState = carriesState;
+            CarriedIn = carriedIn;
         }
 
         /// <summary>The static field or property, or null.</summary>
@@ -832,8 +871,11 @@ internal sealed class WriterThreads
         /// <summary>The call passes the socket itself as its state (<c>s_sock.BeginReceive(..., OnReceive, s_sock)</c>).</summary>
         public bool PassesItself { get; }
 
-        /// <summary>A re-arm in the callback on the socket it got back as its state, passed on again.</summary>
-        public bool CarriesState { get; }
+        /// <summary>
+        /// The member whose callback parameter's <c>AsyncState</c> gave the call its socket, passed on again as the state
+        /// (the callback itself, re-arming; or a completion that starts the chain), or null.
+        /// </summary>
+        public ISymbol? CarriedIn { get; }
     }
 
     /// <summary>A way into a method: its caller (or <see cref="Locked"/>), and whether the call may repeat.</summary>

@@ -1269,6 +1269,101 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
+    public async Task Chain_started_by_a_connect_completion_on_the_socket_it_carries_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            static class Client
+            {
+                static Socket s_sock = null!;
+                static readonly byte[] s_buf = new byte[1024];
+
+                public static void Connect()
+                {
+                    s_sock = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    s_sock.BeginConnect("127.0.0.1", 9000, OnConnect, s_sock);
+                }
+
+                private static void OnConnect(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    sock.EndConnect(ar);
+                    sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, sock);
+                }
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    int n = sock.EndReceive(ar);
+                    if (n <= 0) return;
+                    Console.WriteLine(BitConverter.ToString(s_buf, 0, n));
+                    sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, sock);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Chain_started_by_a_completion_whose_state_is_not_one_static_socket_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            static class Client
+            {
+                static Socket s_a = null!;
+                static Socket s_b = null!;
+                static readonly byte[] {|#0:s_two|} = new byte[1024];
+                static readonly byte[] {|#1:s_direct|} = new byte[1024];
+
+                // Two sockets connect, each completion starts a chain into the one buffer.
+                public static void ConnectBoth()
+                {
+                    s_a.BeginConnect("127.0.0.1", 9000, OnConnect, s_a);
+                    s_b.BeginConnect("127.0.0.1", 9001, OnConnect, s_b);
+                }
+
+                private static void OnConnect(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    sock.EndConnect(ar);
+                    sock.BeginReceive(s_two, 0, s_two.Length, SocketFlags.None, OnReceive, sock);
+                }
+
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_two[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_two, 0, s_two.Length, SocketFlags.None, OnReceive, sock);
+                }
+
+                // The completion is also called by hand, with any result.
+                public static void ConnectA() => s_a.BeginConnect("127.0.0.1", 9000, OnConnectA, s_a);
+
+                public static void Resume(IAsyncResult ar) => OnConnectA(ar);
+
+                private static void OnConnectA(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    sock.BeginReceive(s_direct, 0, s_direct.Length, SocketFlags.None, OnDirect, sock);
+                }
+
+                private static void OnDirect(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_direct[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_direct, 0, s_direct.Length, SocketFlags.None, OnDirect, sock);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_two", "OnConnect"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_direct", "OnConnectA"));
+    }
+
+    [Fact]
     public async Task Chain_carried_in_AsyncState_from_a_socket_per_client_is_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
