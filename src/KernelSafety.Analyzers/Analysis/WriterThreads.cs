@@ -367,6 +367,12 @@ internal sealed class WriterThreads
 
         foreach (var call in calls ?? new List<Entry>())
         {
+            // A method calling itself runs on the thread it already runs on: its other callers decide.
+            if (SymbolEqualityComparer.Default.Equals(call.Caller, method))
+            {
+                continue;
+            }
+
             thread = Join(thread, Of(call.Caller, known, cancellationToken));
             if (ReferenceEquals(thread, Any))
             {

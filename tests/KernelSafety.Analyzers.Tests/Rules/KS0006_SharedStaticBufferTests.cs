@@ -1295,11 +1295,25 @@ public class KS0006_SharedStaticBufferTests
 
                 private static void OnReceive(IAsyncResult ar)
                 {
-                    var sock = (Socket)ar.AsyncState!;
-                    int n = sock.EndReceive(ar);
+                    var sock = ar.AsyncState as Socket;
+                    int n = sock!.EndReceive(ar);
                     if (n <= 0) return;
-                    Console.WriteLine(BitConverter.ToString(s_buf, 0, n));
-                    sock.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, sock);
+                    s_count += n;
+                    Split();
+                    sock.BeginReceive(s_buf, s_count, s_buf.Length - s_count, SocketFlags.None, OnReceive, sock);
+                }
+
+                static int s_count;
+
+                // Takes one length-prefixed message off the front, then calls itself for the next: on the chain's thread.
+                private static void Split()
+                {
+                    if (s_count < 2 || s_count < 2 + s_buf[0]) return;
+                    Console.WriteLine(BitConverter.ToString(s_buf, 2, s_buf[0]));
+                    int used = 2 + s_buf[0];
+                    Array.Copy(s_buf, used, s_buf, 0, s_count - used);
+                    s_count -= used;
+                    Split();
                 }
             }
             """);
@@ -1357,10 +1371,39 @@ public class KS0006_SharedStaticBufferTests
                     Console.WriteLine(s_direct[0] + sock.EndReceive(ar));
                     sock.BeginReceive(s_direct, 0, s_direct.Length, SocketFlags.None, OnDirect, sock);
                 }
+
+                static Socket s_c = null!;
+                static readonly byte[] {|#2:s_split|} = new byte[1024];
+
+                public static void ConnectC() => s_c.BeginConnect("127.0.0.1", 9002, OnConnectC, s_c);
+
+                private static void OnConnectC(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    sock.BeginReceive(s_split, 0, s_split.Length, SocketFlags.None, OnSplit, sock);
+                }
+
+                private static void OnSplit(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Split(sock.EndReceive(ar));
+                    sock.BeginReceive(s_split, 0, s_split.Length, SocketFlags.None, OnSplit, sock);
+                }
+
+                // Calls itself, but a public method calls it too, on any thread.
+                public static void Flush() => Split(0);
+
+                private static void Split(int n)
+                {
+                    if (n <= 1) return;
+                    Array.Copy(s_split, 1, s_split, 0, n - 1);
+                    Split(n - 1);
+                }
             }
             """,
             VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_two", "OnConnect"),
-            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_direct", "OnConnectA"));
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_direct", "OnConnectA"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_split", "OnConnectC"));
     }
 
     [Fact]
