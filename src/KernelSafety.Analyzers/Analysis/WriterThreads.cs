@@ -423,11 +423,7 @@ internal sealed class WriterThreads
     /// </summary>
     private ISymbol? ChainSocket(IMethodSymbol callback)
     {
-        if (callback.DeclaredAccessibility != Accessibility.Private
-            || Find(_callbacks, callback) is not { } holders
-            || _escaped?.Contains(callback) == true
-            || Find(_calls, callback) is not null
-            || Find(_threadStarts, callback) is not null)
+        if (OnlyBeginCalls(callback) is not { } holders)
         {
             return null;
         }
@@ -521,16 +517,25 @@ internal sealed class WriterThreads
     }
 
     /// <summary>
+    /// The <c>Begin*</c> calls naming <paramref name="callback"/>, when they are its only way in: it is private, and
+    /// nothing calls it, starts it as a thread or makes another delegate of it. Called under the lock.
+    /// </summary>
+    private List<Holder>? OnlyBeginCalls(IMethodSymbol callback)
+        => callback.DeclaredAccessibility == Accessibility.Private
+            && _escaped?.Contains(callback) != true
+            && Find(_calls, callback) is null
+            && Find(_threadStarts, callback) is null
+                ? Find(_callbacks, callback)
+                : null;
+
+    /// <summary>
     /// The static socket every <c>Begin*</c> call naming <paramref name="callback"/> is made on and passes as its state, so
     /// that its <c>AsyncState</c> is that socket: <c>s_sock.BeginConnect(ep, OnConnect, s_sock)</c>. Null when any call
     /// differs, or something else calls the callback. Called under the lock.
     /// </summary>
     private ISymbol? StateSocket(ISymbol callback)
     {
-        if (Find(_callbacks, callback) is not { } holders
-            || _escaped?.Contains(callback) == true
-            || Find(_calls, callback) is not null
-            || Find(_threadStarts, callback) is not null)
+        if (callback is not IMethodSymbol method || OnlyBeginCalls(method) is not { } holders)
         {
             return null;
         }

@@ -1354,12 +1354,10 @@ public class KS0006_SharedStaticBufferTests
                     sock.BeginReceive(s_two, 0, s_two.Length, SocketFlags.None, OnReceive, sock);
                 }
 
-                // The completion is also called by hand, with any result.
+                // The completion is public: other code may call it with any result.
                 public static void ConnectA() => s_a.BeginConnect("127.0.0.1", 9000, OnConnectA, s_a);
 
-                public static void Resume(IAsyncResult ar) => OnConnectA(ar);
-
-                private static void OnConnectA(IAsyncResult ar)
+                public static void OnConnectA(IAsyncResult ar)
                 {
                     var sock = (Socket)ar.AsyncState!;
                     sock.BeginReceive(s_direct, 0, s_direct.Length, SocketFlags.None, OnDirect, sock);
@@ -1370,6 +1368,26 @@ public class KS0006_SharedStaticBufferTests
                     var sock = (Socket)ar.AsyncState!;
                     Console.WriteLine(s_direct[0] + sock.EndReceive(ar));
                     sock.BeginReceive(s_direct, 0, s_direct.Length, SocketFlags.None, OnDirect, sock);
+                }
+
+                // The completion is also called by hand, with any result.
+                static readonly byte[] {|#3:s_hand|} = new byte[1024];
+
+                public static void ConnectH() => s_a.BeginConnect("127.0.0.1", 9003, OnConnectH, s_a);
+
+                public static void Resume(IAsyncResult ar) => OnConnectH(ar);
+
+                private static void OnConnectH(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    sock.BeginReceive(s_hand, 0, s_hand.Length, SocketFlags.None, OnHand, sock);
+                }
+
+                private static void OnHand(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_hand[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_hand, 0, s_hand.Length, SocketFlags.None, OnHand, sock);
                 }
 
                 static Socket s_c = null!;
@@ -1403,7 +1421,8 @@ public class KS0006_SharedStaticBufferTests
             """,
             VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_two", "OnConnect"),
             VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_direct", "OnConnectA"),
-            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_split", "OnConnectC"));
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_split", "OnConnectC"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_hand", "OnConnectH"));
     }
 
     [Fact]
