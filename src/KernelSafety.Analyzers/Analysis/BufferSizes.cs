@@ -40,6 +40,48 @@ internal readonly struct BufferSize
     public long ConstantElements => Elements is { IsConstant: true } e ? e.Constant : -1;
 }
 
+/// <summary>An array's size written as an integer division by a constant: <c>n / 2</c>, <c>n &gt;&gt; 1</c>.</summary>
+internal sealed class Quotient
+{
+    private Quotient(IOperation dividend, long divisor, IOperation division, IArrayCreationOperation creation)
+    {
+        Dividend = dividend;
+        Divisor = divisor;
+        Division = division;
+        Creation = creation;
+    }
+
+    /// <summary>What is divided: <c>n</c>.</summary>
+    public IOperation Dividend { get; }
+
+    /// <summary>The constant divisor (<c>2</c>; <c>1 &lt;&lt; k</c> for <c>&gt;&gt; k</c>), at least 2.</summary>
+    public long Divisor { get; }
+
+    /// <summary>The division itself, as written (where a local holds it, the local's initializer).</summary>
+    public IOperation Division { get; }
+
+    /// <summary>Where the array is made.</summary>
+    public IArrayCreationOperation Creation { get; }
+
+    /// <summary>The quotient <paramref name="size"/> is, or null: an integer division or right shift by a constant.</summary>
+    public static Quotient? Of(IOperation? size, IArrayCreationOperation creation)
+    {
+        if (size is not IBinaryOperation { OperatorMethod: null } binary
+            || binary.Type?.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_UInt32 or SpecialType.System_UInt64)
+            || !LinearForm.TryGetInteger(binary.RightOperand, out var right))
+        {
+            return null;
+        }
+
+        return binary.OperatorKind switch
+        {
+            BinaryOperatorKind.Divide when right > 1 => new Quotient(binary.LeftOperand, right, binary, creation),
+            BinaryOperatorKind.RightShift when right is > 0 and < 32 => new Quotient(binary.LeftOperand, 1L << (int)right, binary, creation),
+            _ => null,
+        };
+    }
+}
+
 /// <summary>
 /// The size of an array, span or pointer expression when the code shows it: <c>new byte[80]</c>,
 /// <c>new byte[n]</c>, <c>new byte[] { ... }</c>, <c>stackalloc byte[80]</c>, <c>ArrayPool&lt;T&gt;.Shared.Rent(n)</c>
@@ -191,6 +233,53 @@ internal static class BufferSizes
 
             default:
                 return BufferSize.Unknown;
+        }
+    }
+
+    /// <summary>
+    /// The division an array was made with: <c>new short[n / 2]</c>, <c>new short[n &gt;&gt; 1]</c>, or
+    /// <c>new short[samples]</c> where the local <c>samples</c> holds <c>n / 2</c>. Followed from the buffer as
+    /// <see cref="Get(IOperation?, CancellationToken)"/> follows it (a local's definition, a pointer from <c>fixed</c>), with
+    /// the same lookups, which a copy that asked for the buffer's size has already made. Null for anything else (a
+    /// quotient has no <see cref="LinearForm"/>, so <see cref="Get(IOperation?, CancellationToken)"/> calls such a size unknown).
+    /// </summary>
+    public static Quotient? GetQuotient(IOperation? buffer, CancellationToken cancellationToken) => GetQuotient(buffer, 0, cancellationToken);
+
+    private static Quotient? GetQuotient(IOperation? buffer, int depth, CancellationToken cancellationToken)
+    {
+        if (buffer is null || depth > 6)
+        {
+            return null;
+        }
+
+        var operation = LinearForm.Strip(buffer);
+        switch (operation)
+        {
+            case IArrayCreationOperation { DimensionSizes.Length: 1 } creation:
+                var size = LinearForm.Strip(creation.DimensionSizes[0]);
+                if (size is ILocalReferenceOperation sizeLocal
+                    && TryGetDefinition(sizeLocal.Local, size, cancellationToken, out var sizeDefinition) && sizeDefinition is not null)
+                {
+                    size = LinearForm.Strip(sizeDefinition);
+                }
+
+                return Quotient.Of(size, creation);
+
+            case ILocalReferenceOperation local:
+                return TryGetDefinition(local.Local, operation, cancellationToken, out var definition) && definition is not null
+                    ? GetQuotient(definition, depth + 1, cancellationToken)
+                    : null;
+
+            case { Kind: OperationKind.None } none when none.Syntax.Parent is EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax }:
+                foreach (var child in none.ChildOperations)
+                {
+                    return GetQuotient(child, depth + 1, cancellationToken);
+                }
+
+                return null;
+
+            default:
+                return null;
         }
     }
 

@@ -23,7 +23,9 @@ namespace KernelSafety.Analyzers.Rules;
 /// <item>a destination made for the data written from an offset it leaves no room for (<c>Array.CopyTo</c>'s whole
 /// source at an index included);</item>
 /// <item><c>src.Length</c> copied from (or into <c>dst.Length</c> at) a non-zero offset;</item>
-/// <item><c>Buffer.MemoryCopy</c> whose <c>destinationSizeInBytes</c> is not bounded by the destination's real size.</item>
+/// <item><c>Buffer.MemoryCopy</c> whose <c>destinationSizeInBytes</c> is not bounded by the destination's real size;</item>
+/// <item>a count of bytes <c>n</c> into (or out of) an array of S-byte elements made with <c>n / S</c> of them, which
+/// holds fewer bytes when n is not a multiple of S (<c>new short[pcmBytes.Length / 2]</c> given <c>pcmBytes.Length</c> bytes).</item>
 /// </list>
 /// Guards come from <see cref="GuardAnalysis"/>, sizes from <see cref="BufferSizes"/>, copy calls from <see cref="CopyApi"/>.
 /// </summary>
@@ -153,7 +155,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         public string GuardMessage { get; set; } = "";
     }
 
-    /// <summary>The checks for one copy site, in order: offset past the own length, fixed-size destination, fixed-size source, caller's buffer.</summary>
+    /// <summary>The checks for one copy site, in order: offset past the own length, fixed-size destination, fixed-size source, offset into a sized destination, caller's buffer, partial last element.</summary>
     private sealed class Evaluation
     {
         // One evaluation per thread, reset for each copy: a copy costs no allocation for the evaluation itself, and its
@@ -211,7 +213,144 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 ?? FixedSize(site.Destination, isDestination: true)
                 ?? FixedSize(site.Source, isDestination: false)
                 ?? OffsetIntoSizedDestination(site.Destination)
-                ?? CallerBuffer();
+                ?? CallerBuffer()
+                ?? PartialLastElement(site.Destination)
+                ?? PartialLastElement(site.Source);
+        }
+
+        /// <summary>
+        /// A count of bytes <c>n</c> into (or out of) an array of S-byte elements made with <c>n / S</c> of them:
+        /// <c>short[] pcm = new short[pcmBytes.Length / 2]; Buffer.BlockCopy(pcmBytes, 0, pcm, 0, pcmBytes.Length)</c> holds
+        /// <c>2 * (n / 2)</c> bytes, one fewer than it copies when n is odd, and throws. Flagged when the count is the
+        /// dividend itself (the same value: nothing assigns what it reads between the array's making and the copy) and
+        /// no test on every path makes it a multiple of S (<see cref="Divisibility"/>) or bounds it by the array's bytes.
+        /// Only byte-counting copies from the array's start, with a count that is not a constant (a constant quotient is
+        /// a constant size, checked above). Asked last, and past the element type's size (read from the operand's type)
+        /// only for arrays wider than a byte, so a copy between byte arrays costs nothing here; the array's definition is
+        /// the one <see cref="FixedSize"/> looked up (answered from the same cache).
+        /// </summary>
+        private Finding? PartialLastElement(CopyOperand operand)
+        {
+            if (!site.CountsBytes || site.Count is null || operand.Buffer is null || !operand.StartsAtZero || operand.ViewLength is not null
+                || BufferSizes.ElementType(LinearForm.Strip(operand.Buffer)?.Type) is not { } elementType
+                || BufferSizes.SizeOfElement(elementType) is not (> 1 and var elementSize)
+                || LinearForm.From(site.Count) is not { IsConstant: false } count
+                || BufferSizes.GetQuotient(operand.Buffer, cancellationToken) is not { } quotient
+                || quotient.Divisor != elementSize
+                || LinearForm.From(quotient.Dividend) is not { } dividend
+                || !Unchanged(count, quotient.Creation) || !Unchanged(dividend, quotient.Creation))
+            {
+                return null;
+            }
+
+            if (!IsZero(count.Subtract(dividend)))
+            {
+                // The same value through locals: 'int n = data.Length' divided, 'data.Length' copied.
+                var resolvedCount = ResolveLocals(count);
+                var resolvedDividend = ResolveLocals(dividend);
+                if (!IsZero(resolvedCount.Subtract(resolvedDividend))
+                    || !Unchanged(resolvedCount, quotient.Creation) || !Unchanged(resolvedDividend, quotient.Creation))
+                {
+                    return null;
+                }
+            }
+
+            var bufferText = operand.Buffer.Syntax.ToString();
+            var bufferVariable = LinearForm.GetVariable(operand.Buffer);
+            var hasLength = bufferVariable is not null && BufferSizes.HasLength(operand.Buffer.Type);
+            if ((hasLength
+                    && GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, bufferVariable!)).Scale(elementSize), LengthOfVariable, cancellationToken))
+                || Divisibility.IsMultipleAt(site.Invocation, IsCount, elementSize, cancellationToken))
+            {
+                return null;
+            }
+
+            var countText = site.Count.Syntax.ToString();
+            var elementText = elementType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            var finding = new Finding
+            {
+                CountText = countText,
+                Reason = elementSize == 2
+                    ? $"'{bufferText}' holds only '{quotient.Division.Syntax}' {elementText}s, one byte fewer than '{countText}' when that is odd"
+                    : $"'{bufferText}' holds only '{quotient.Division.Syntax}' {elementText}s, up to {elementSize - 1} bytes fewer than '{countText}' when that is not a multiple of {elementSize}",
+            };
+
+            // Clamped to the array's whole elements: the trailing partial one is left out. No guard: "oversized" input here
+            // is any odd length, and rejecting it throws where the copy already throws.
+            if (hasLength && site.Api == "Buffer.BlockCopy")
+            {
+                finding.Clamp = ClampText(site.Count, $"{bufferText}.Length * sizeof({elementText})");
+            }
+
+            return finding;
+
+            bool IsCount(IOperation operation)
+                => LinearForm.From(operation) is { } form && (IsZero(form.Subtract(count)) || IsZero(ResolveLocals(form).Subtract(ResolveLocals(count))));
+        }
+
+        private static bool IsZero(LinearForm form) => form is { IsConstant: true, Constant: 0 };
+
+        /// <summary>
+        /// <paramref name="form"/> with each local that holds one linear value wherever it is read (its declaration's
+        /// initializer, nothing else assigns it) replaced by that value: <c>n</c> of <c>int n = data.Length</c> is <c>data.Length</c>.
+        /// </summary>
+        private LinearForm ResolveLocals(LinearForm form)
+        {
+            var resolved = LinearForm.Of(form.Constant);
+            foreach (var (term, coefficient) in form.Terms)
+            {
+                var value = term.Kind == LinearTermKind.Value && term.Symbol is ILocalSymbol local
+                    && Definitions.TryGetWithoutPath(local, site.Invocation, out var assigned, out var definition) && assigned
+                    ? LinearForm.From(definition)
+                    : null;
+                resolved = resolved.Add((value ?? LinearForm.Of(term)).Scale(coefficient));
+            }
+
+            return resolved;
+        }
+
+        /// <summary>
+        /// True when every variable <paramref name="form"/> reads holds, at the copy, what it held where
+        /// <paramref name="creation"/> made the array: a parameter nothing assigns, a local assigned only by its declaration
+        /// (or, where that cannot be told without the path, whose definition on the path to the copy comes before the
+        /// array), a readonly field, or a field whose name nothing between the two assigns.
+        /// </summary>
+        private bool Unchanged(LinearForm form, IOperation creation)
+        {
+            foreach (var (term, _) in form.Terms)
+            {
+                switch (term.Symbol)
+                {
+                    case ILocalSymbol or IParameterSymbol:
+                        if (Definitions.TryGetWithoutPath(term.Symbol, site.Invocation, out _, out _))
+                        {
+                            break;
+                        }
+
+                        if (Facts.TryGetDefinition(term.Symbol, out var definition)
+                            && (definition is null || definition.Syntax.SyntaxTree != creation.Syntax.SyntaxTree || definition.Syntax.SpanStart >= creation.Syntax.SpanStart))
+                        {
+                            return false;
+                        }
+
+                        break;
+                    case IFieldSymbol { IsReadOnly: true }:
+                        break;
+                    case IFieldSymbol field:
+                        var tree = creation.Syntax.SyntaxTree;
+                        if (tree != site.Invocation.Syntax.SyntaxTree || creation.Syntax.Span.End > site.Invocation.Syntax.SpanStart
+                            || TextReads.MayAssign(TreeText.Of(tree, cancellationToken), creation.Syntax.Span.End, site.Invocation.Syntax.SpanStart, field.Name, declaration: -1))
+                        {
+                            return false;
+                        }
+
+                        break;
+                    default:
+                        return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>

@@ -3968,4 +3968,421 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    // ---------------------------------------------------------------- a byte count into n / S elements: the odd byte
+
+    // Seen in a public voice-chat client: an odd number of PCM bytes throws, since the shorts hold one byte fewer.
+    [Fact]
+    public Task Byte_count_into_shorts_made_from_half_of_it_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed class BrowserVoiceService
+            {
+                public short[] Decode(byte[] pcmBytes)
+                {
+                    short[] pcmShort = new short[pcmBytes.Length / 2];
+                    {|#0:Buffer.BlockCopy(pcmBytes, 0, pcmShort, 0, pcmBytes.Length)|};
+                    return pcmShort;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Buffer.BlockCopy", "pcmBytes.Length", "bytes",
+                "'pcmShort' holds only 'pcmBytes.Length / 2' shorts, one byte fewer than 'pcmBytes.Length' when that is odd"));
+
+    [Fact]
+    public Task Byte_count_into_wider_elements_made_from_its_quotient_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Samples
+            {
+                public static short[] Shifted(byte[] data)
+                {
+                    var pcm = new short[data.Length >> 1];
+                    {|KS0001:Buffer.BlockCopy(data, 0, pcm, 0, data.Length)|};
+                    return pcm;
+                }
+
+                public static float[] Floats(byte[] data, int count)
+                {
+                    var samples = new float[count / 4];
+                    {|KS0001:Buffer.BlockCopy(data, 0, samples, 0, count)|};
+                    return samples;
+                }
+
+                public static int[] Words(byte[] data)
+                {
+                    int n = data.Length;
+                    int words = n >> 2;
+                    var result = new int[words];
+                    {|KS0001:Buffer.BlockCopy(data, 0, result, 0, n)|};
+                    return result;
+                }
+
+                public static double[] Doubles(byte[] data)
+                {
+                    var values = new double[data.Length / sizeof(double)];
+                    {|#0:Buffer.BlockCopy(data, 0, values, 0, data.Length)|};
+                    return values;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Buffer.BlockCopy", "data.Length", "bytes",
+                "'values' holds only 'data.Length / sizeof(double)' doubles, up to 7 bytes fewer than 'data.Length' when that is not a multiple of 8"));
+
+    [Fact]
+    public Task Byte_count_out_of_shorts_made_from_half_of_it_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Encoder
+            {
+                public static byte[] ToBytes(int byteCount)
+                {
+                    var samples = new short[byteCount / 2];
+                    var bytes = new byte[byteCount];
+                    {|KS0001:Buffer.BlockCopy(samples, 0, bytes, 0, byteCount)|};
+                    return bytes;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Memory_copy_of_a_byte_count_into_half_as_many_shorts_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static unsafe class Native
+            {
+                public static short[] Decode(byte[] pcmBytes)
+                {
+                    var pcm = new short[pcmBytes.Length / 2];
+                    fixed (byte* source = pcmBytes)
+                    fixed (short* destination = pcm)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(source, destination, pcmBytes.Length, pcmBytes.Length)|};
+                    }
+
+                    return pcm;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_sized_destination_rounded_up_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Samples
+            {
+                public static short[] RoundedUp(byte[] data)
+                {
+                    var pcm = new short[(data.Length + 1) / 2];
+                    Buffer.BlockCopy(data, 0, pcm, 0, data.Length);
+                    return pcm;
+                }
+
+                public static short[] RoundedDown(byte[] data)
+                {
+                    var pcm = new short[data.Length / 2];
+                    {|KS0001:Buffer.BlockCopy(data, 0, pcm, 0, data.Length)|};
+                    return pcm;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Byte_count_of_whole_elements_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Samples
+            {
+                public static short[] ByLength(byte[] data)
+                {
+                    var pcm = new short[data.Length / 2];
+                    Buffer.BlockCopy(data, 0, pcm, 0, pcm.Length * 2);
+                    Buffer.BlockCopy(data, 0, pcm, 0, pcm.Length * sizeof(short));
+                    return pcm;
+                }
+
+                public static short[] Masked(byte[] data, int n)
+                {
+                    var pcm = new short[n / 2];
+                    Buffer.BlockCopy(data, 0, pcm, 0, n & ~1);
+                    Buffer.BlockCopy(data, 0, pcm, 0, n / 2 * 2);
+                    Buffer.BlockCopy(data, 0, pcm, 0, n - 1);
+                    return pcm;
+                }
+
+                public static short[] Evened(byte[] data)
+                {
+                    int n = data.Length;
+                    var pcm = new short[n / 2];
+                    n &= ~1;
+                    Buffer.BlockCopy(data, 0, pcm, 0, n);
+                    return pcm;
+                }
+
+                public static short[] Whole(byte[] data, int n)
+                {
+                    var pcm = new short[n / 2];
+                    {|KS0001:Buffer.BlockCopy(data, 0, pcm, 0, n)|};
+                    return pcm;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Odd_length_rejected_before_the_copy_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Samples
+            {
+                public static short[] Thrown(byte[] pcmBytes)
+                {
+                    if (pcmBytes.Length % 2 != 0)
+                    {
+                        throw new ArgumentException("PCM data must hold whole samples.", nameof(pcmBytes));
+                    }
+
+                    short[] pcmShort = new short[pcmBytes.Length / 2];
+                    Buffer.BlockCopy(pcmBytes, 0, pcmShort, 0, pcmBytes.Length);
+                    return pcmShort;
+                }
+
+                public static short[] Masked(byte[] data, int n)
+                {
+                    if (n <= 0 || (n & 1) != 0) return Array.Empty<short>();
+                    var pcm = new short[n / 2];
+                    Buffer.BlockCopy(data, 0, pcm, 0, n);
+                    return pcm;
+                }
+
+                public static short[] One(byte[] data)
+                {
+                    var pcm = new short[data.Length >> 1];
+                    if (data.Length % 2 == 1)
+                    {
+                        return Array.Empty<short>();
+                    }
+
+                    Buffer.BlockCopy(data, 0, pcm, 0, data.Length);
+                    return pcm;
+                }
+
+                public static int[] Inside(byte[] data)
+                {
+                    var words = new int[data.Length / 4];
+                    if (data.Length % 4 == 0)
+                    {
+                        Buffer.BlockCopy(data, 0, words, 0, data.Length);
+                    }
+
+                    return words;
+                }
+
+                public static short[] Else(byte[] data, int n)
+                {
+                    var pcm = new short[n / 2];
+                    if ((n & 1) == 1)
+                    {
+                        Console.WriteLine("odd length");
+                    }
+                    else
+                    {
+                        Buffer.BlockCopy(data, 0, pcm, 0, n);
+                    }
+
+                    return pcm;
+                }
+
+                public static short[] Bounded(byte[] data)
+                {
+                    var pcm = new short[data.Length / 2];
+                    if (data.Length > pcm.Length * 2) return pcm;
+                    Buffer.BlockCopy(data, 0, pcm, 0, data.Length);
+                    return pcm;
+                }
+
+                public static short[] OnOnePath(byte[] data, bool strict)
+                {
+                    if (strict && data.Length % 2 != 0) return Array.Empty<short>();
+                    var pcm = new short[data.Length / 2];
+                    {|KS0001:Buffer.BlockCopy(data, 0, pcm, 0, data.Length)|};
+                    return pcm;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Byte_sized_destination_made_from_half_of_the_count_is_not_flagged_as_an_odd_byte()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Halves
+            {
+                public static byte[] FirstHalf(byte[] data)
+                {
+                    var half = new byte[data.Length / 2];
+                    Buffer.BlockCopy(data, 0, half, 0, data.Length / 2);
+                    return half;
+                }
+
+                public static bool[] Flags(bool[] flags, int n)
+                {
+                    var copy = new bool[n / 1];
+                    Buffer.BlockCopy(flags, 0, copy, 0, n);
+                    return copy;
+                }
+
+                public static short[] Samples(byte[] data)
+                {
+                    var pcm = new short[data.Length / 2];
+                    {|KS0001:Buffer.BlockCopy(data, 0, pcm, 0, data.Length)|};
+                    return pcm;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Element_counting_copies_into_half_sized_shorts_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Halves
+            {
+                public static short[] Elements(short[] source, int n)
+                {
+                    var half = new short[n / 2];
+                    Array.Copy(source, half, n / 2);
+                    Array.Copy(source, 0, half, 0, half.Length);
+                    source.AsSpan(0, n / 2).CopyTo(half);
+                    return half;
+                }
+
+                public static short[] Bytes(byte[] data, int n)
+                {
+                    var half = new short[n / 2];
+                    {|KS0001:Buffer.BlockCopy(data, 0, half, 0, n)|};
+                    return half;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_fix_copies_the_whole_elements_of_an_odd_byte_count()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            public static class Samples
+            {
+                public static short[] Decode(byte[] pcmBytes)
+                {
+                    short[] pcmShort = new short[pcmBytes.Length / 2];
+                    {|KS0001:Buffer.BlockCopy(pcmBytes, 0, pcmShort, 0, pcmBytes.Length)|};
+                    return pcmShort;
+                }
+
+                public static byte[] Encode(int byteCount)
+                {
+                    var samples = new int[byteCount / 4];
+                    var bytes = new byte[byteCount];
+                    {|KS0001:Buffer.BlockCopy(samples, 0, bytes, 0, byteCount)|};
+                    return bytes;
+                }
+            }
+            """, """
+            using System;
+
+            public static class Samples
+            {
+                public static short[] Decode(byte[] pcmBytes)
+                {
+                    short[] pcmShort = new short[pcmBytes.Length / 2];
+                    Buffer.BlockCopy(pcmBytes, 0, pcmShort, 0, Math.Min(pcmBytes.Length, pcmShort.Length * sizeof(short)));
+                    return pcmShort;
+                }
+
+                public static byte[] Encode(int byteCount)
+                {
+                    var samples = new int[byteCount / 4];
+                    var bytes = new byte[byteCount];
+                    Buffer.BlockCopy(samples, 0, bytes, 0, Math.Min(byteCount, samples.Length * sizeof(int)));
+                    return bytes;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    // Rejecting "oversized" input would reject any odd length, throwing where the copy already throws: not offered.
+    [Fact]
+    public Task Guard_fix_is_not_offered_for_an_odd_byte_count()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            public static class Samples
+            {
+                public static short[] Decode(byte[] pcmBytes)
+                {
+                    short[] pcmShort = new short[pcmBytes.Length / 2];
+                    {|KS0001:Buffer.BlockCopy(pcmBytes, 0, pcmShort, 0, pcmBytes.Length)|};
+                    return pcmShort;
+                }
+            }
+            """, """
+            using System;
+
+            public static class Samples
+            {
+                public static short[] Decode(byte[] pcmBytes)
+                {
+                    short[] pcmShort = new short[pcmBytes.Length / 2];
+                    {|KS0001:Buffer.BlockCopy(pcmBytes, 0, pcmShort, 0, pcmBytes.Length)|};
+                    return pcmShort;
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    // A pointer has no length to clamp by: no fix.
+    [Fact]
+    public Task No_fix_is_offered_for_a_memory_copy_of_an_odd_byte_count()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            public static unsafe class Native
+            {
+                public static short[] Decode(byte[] pcmBytes)
+                {
+                    var pcm = new short[pcmBytes.Length / 2];
+                    fixed (byte* source = pcmBytes)
+                    fixed (short* destination = pcm)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(source, destination, pcm.Length * 2, pcmBytes.Length)|};
+                    }
+
+                    return pcm;
+                }
+            }
+            """, """
+            using System;
+
+            public static unsafe class Native
+            {
+                public static short[] Decode(byte[] pcmBytes)
+                {
+                    var pcm = new short[pcmBytes.Length / 2];
+                    fixed (byte* source = pcmBytes)
+                    fixed (short* destination = pcm)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(source, destination, pcm.Length * 2, pcmBytes.Length)|};
+                    }
+
+                    return pcm;
+                }
+            }
+            """);
 }
