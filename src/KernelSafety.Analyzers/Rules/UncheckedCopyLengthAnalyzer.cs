@@ -22,6 +22,8 @@ namespace KernelSafety.Analyzers.Rules;
 /// (<c>Buffer.BlockCopy(buffer, offset, nonce, 0, 12)</c> in <c>Write(buffer, offset, count)</c>);</item>
 /// <item>a destination made for the data written from an offset it leaves no room for (<c>Array.CopyTo</c>'s whole
 /// source at an index included);</item>
+/// <item>a count out of a buffer of fixed size that is a field of another object the method filled from that buffer
+/// (<c>packet.Head = *(Head*)p</c> over <c>recvBuffer</c>, then <c>packet.Head.length</c> copied out of it) and never compared;</item>
 /// <item><c>src.Length</c> copied from (or into <c>dst.Length</c> at) a non-zero offset;</item>
 /// <item><c>Buffer.MemoryCopy</c> whose <c>destinationSizeInBytes</c> is not bounded by the destination's real size;</item>
 /// <item>a count of bytes <c>n</c> into (or out of) an array of S-byte elements made with <c>n / S</c> of them, which
@@ -529,7 +531,10 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             };
         }
 
-        /// <summary>A count (or offset) from the caller into or out of a buffer whose size does not follow the data.</summary>
+        /// <summary>
+        /// A count (or offset) from the caller into or out of a buffer whose size does not follow the data, or, out of
+        /// one, a count that is a field of an object the method filled from that buffer (<see cref="LengthFromData"/>).
+        /// </summary>
         private Finding? FixedSize(CopyOperand operand, bool isDestination)
         {
             var size = SizeOf(operand, fixedOnly: true);
@@ -548,6 +553,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             var checkedValue = memoryCopySize ?? site.Count;
             bool bounded;
             bool definite;
+            var fromData = false;
             LinearForm? checkedForm = checkedValue is null ? ImplicitCount() : LinearForm.From(checkedValue) ?? FixedFieldLength(checkedValue);
             var constant = checkedForm is null ? null : GuardAnalysis.SubstituteLengths(checkedForm.Subtract(capacity), LengthOfVariable);
             if (constant is { IsConstant: true })
@@ -574,6 +580,16 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                         ? IsCallerBuffer(site.Source.Buffer) || (isDestination && LinearForm.GetVariable(site.Source.Buffer) is IFieldSymbol)
                         : GuardAnalysis.IsCallerSupplied(checkedValue, isDestination ? CallerFields.All : CallerFields.None, cancellationToken);
                     fromCaller |= operand.Offset is not null && GuardAnalysis.IsCallerSupplied(operand.Offset, offsetFields, cancellationToken);
+                }
+
+                // A field of another object that the method filled from this very source (a header laid over the received
+                // bytes): the data's own length, as untrusted as the caller's.
+                if (!fromCaller && !isDestination && checkedValue is not null && checkedForm is null
+                    && LinearForm.GetVariable(operand.Buffer) is { } sourceVariable
+                    && LengthFromData.TryGetChain(checkedValue, out var root, out var fields)
+                    && LengthFromData.IsUncheckedFromSource(site.Invocation, sourceVariable, root, fields, cancellationToken))
+                {
+                    fromCaller = fromData = true;
                 }
 
                 if (!fromCaller)
@@ -608,6 +624,10 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 reason = known.IsConstant
                     ? $"'{bufferText}' {(isDestination ? "can take" : "holds")} only {known.Constant} {Unit}{(operand.StartsAtZero ? "" : " from that offset")}"
                     : $"'{countText}' does not fit in '{bufferText}'";
+            }
+            else if (fromData)
+            {
+                reason = $"'{countText}' is read from '{bufferText}' itself and never compared with its size{sizeDescription}";
             }
             else
             {

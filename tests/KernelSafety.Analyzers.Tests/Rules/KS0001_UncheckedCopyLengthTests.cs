@@ -4385,4 +4385,406 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    // ---------------------------------------------------------------- a length field of a header read from the buffer itself
+
+    // Seen in a public Unity UDP server: the header is laid over the received bytes and its length trusted.
+    [Fact]
+    public Task Length_field_of_a_header_laid_over_a_fixed_receive_buffer_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public struct Head
+            {
+                public const int Length = 8;
+                public uint act;
+                public uint length;
+            }
+
+            public sealed class Packet
+            {
+                public Head Head;
+                public byte[] Data = Array.Empty<byte>();
+            }
+
+            public static class Server
+            {
+                private static byte[] recvBuffer = new byte[256];
+
+                public static unsafe Packet Receive()
+                {
+                    var packet = new Packet();
+                    fixed (byte* dest = recvBuffer)
+                    {
+                        packet.Head = *(Head*)dest;
+                    }
+
+                    packet.Data = new byte[(int)packet.Head.length];
+                    {|#0:Array.Copy(recvBuffer, Head.Length, packet.Data, 0, packet.Head.length)|};
+                    return packet;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments(
+                "Array.Copy", "packet.Head.length", "elements",
+                "'packet.Head.length' is read from 'recvBuffer' itself and never compared with its size (256 elements)"));
+
+    [Fact]
+    public Task Length_field_filled_from_a_fixed_buffer_by_a_parser_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            public struct Header
+            {
+                public int Kind;
+                public int Size;
+            }
+
+            public sealed class Frame
+            {
+                public int Length;
+            }
+
+            public sealed class Reader
+            {
+                private readonly byte[] _frame = new byte[512];
+
+                public byte[] Parsed(Stream stream)
+                {
+                    stream.Read(_frame, 0, _frame.Length);
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    var payload = new byte[header.Size];
+                    {|KS0001:Buffer.BlockCopy(_frame, 8, payload, 0, header.Size)|};
+                    return payload;
+                }
+
+                public byte[] Assigned(Stream stream)
+                {
+                    stream.Read(_frame, 0, _frame.Length);
+                    var frame = new Frame();
+                    frame.Length = BitConverter.ToInt32(_frame, 0);
+                    var payload = new byte[frame.Length];
+                    {|KS0001:Array.Copy(_frame, 4, payload, 0, frame.Length)|};
+                    return payload;
+                }
+
+                public byte[] Out(Stream stream)
+                {
+                    stream.Read(_frame, 0, _frame.Length);
+                    TryRead(_frame, out var header);
+                    var payload = new byte[header.Size];
+                    {|KS0001:Buffer.BlockCopy(_frame, 8, payload, 0, header.Size)|};
+                    return payload;
+                }
+
+                private static bool TryRead(byte[] data, out Header header)
+                {
+                    header = MemoryMarshal.Read<Header>(data);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Length_field_compared_before_the_copy_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            public struct Header
+            {
+                public int Kind;
+                public int Size;
+            }
+
+            public sealed class Reader
+            {
+                private readonly byte[] _frame = new byte[512];
+
+                public byte[] Guarded()
+                {
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    if (header.Size < 0 || header.Size > _frame.Length - 8)
+                    {
+                        throw new InvalidOperationException("Bad frame.");
+                    }
+
+                    var payload = new byte[header.Size];
+                    Buffer.BlockCopy(_frame, 8, payload, 0, header.Size);
+                    return payload;
+                }
+
+                public byte[] Pattern()
+                {
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    if (header.Size is < 0 or > 504)
+                    {
+                        return Array.Empty<byte>();
+                    }
+
+                    var payload = new byte[header.Size];
+                    Buffer.BlockCopy(_frame, 8, payload, 0, header.Size);
+                    return payload;
+                }
+
+                public byte[] Thrown()
+                {
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(header.Size, 504);
+                    var payload = new byte[header.Size];
+                    Buffer.BlockCopy(_frame, 8, payload, 0, header.Size);
+                    return payload;
+                }
+
+                public byte[] Unchecked()
+                {
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    var payload = new byte[header.Size];
+                    {|KS0001:Buffer.BlockCopy(_frame, 8, payload, 0, header.Size)|};
+                    return payload;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Length_field_not_filled_from_the_source_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            public struct Header
+            {
+                public int Kind;
+                public int Size;
+            }
+
+            public sealed class Packet
+            {
+                public Header Head;
+                public byte[] Data = Array.Empty<byte>();
+            }
+
+            public sealed class Reader
+            {
+                private readonly byte[] _frame = new byte[512];
+                private readonly byte[] _other = new byte[512];
+
+                public void Given(Packet packet)
+                {
+                    Array.Copy(_frame, 8, packet.Data, 0, packet.Head.Size);
+                }
+
+                public Packet FromAnother()
+                {
+                    var packet = new Packet();
+                    packet.Head = MemoryMarshal.Read<Header>(_other);
+                    packet.Data = new byte[packet.Head.Size];
+                    Array.Copy(_frame, 8, packet.Data, 0, packet.Head.Size);
+                    return packet;
+                }
+
+                public Packet FromItself()
+                {
+                    var packet = new Packet();
+                    packet.Head = MemoryMarshal.Read<Header>(_frame);
+                    packet.Data = new byte[packet.Head.Size];
+                    {|KS0001:Array.Copy(_frame, 8, packet.Data, 0, packet.Head.Size)|};
+                    return packet;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Own_count_of_a_collection_or_struct_is_not_flagged_as_a_length_from_data()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            public sealed class SmallList
+            {
+                private const int Capacity = 16;
+                private readonly int[] _items = new int[Capacity];
+                private int _size;
+
+                public int Count => _size;
+
+                public void Add(int item)
+                {
+                    if (_size == Capacity) throw new InvalidOperationException("Full.");
+                    _items[_size++] = item;
+                }
+
+                public void CopyTo(int[] array, int arrayIndex) => Array.Copy(_items, 0, array, arrayIndex, _size);
+
+                public int[] ToArray()
+                {
+                    var result = new int[Count];
+                    Array.Copy(_items, result, Count);
+                    return result;
+                }
+            }
+
+            public unsafe struct Frame
+            {
+                public fixed byte Data[64];
+                public int Length;
+
+                public void CopyTo(byte[] destination)
+                {
+                    fixed (byte* data = Data)
+                    {
+                        Marshal.Copy((IntPtr)data, destination, 0, Length);
+                    }
+                }
+            }
+
+            public struct Header
+            {
+                public int Size;
+            }
+
+            public static class Wire
+            {
+                private static readonly byte[] Scratch = new byte[64];
+
+                public static byte[] Payload()
+                {
+                    var header = MemoryMarshal.Read<Header>(Scratch);
+                    var payload = new byte[header.Size];
+                    {|KS0001:Array.Copy(Scratch, 4, payload, 0, header.Size)|};
+                    return payload;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_fix_bounds_a_length_field_by_what_the_buffer_holds_past_the_header()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            public struct Head
+            {
+                public const int Length = 8;
+                public uint act;
+                public uint length;
+            }
+
+            public sealed class Packet
+            {
+                public Head Head;
+                public byte[] Data = Array.Empty<byte>();
+            }
+
+            public static class Server
+            {
+                private static byte[] recvBuffer = new byte[256];
+                private static readonly byte[] sendBuffer = new byte[256];
+
+                public static Packet Receive()
+                {
+                    var packet = new Packet();
+                    packet.Head = MemoryMarshal.Read<Head>(recvBuffer);
+                    packet.Data = new byte[(int)packet.Head.length];
+                    {|KS0001:Array.Copy(recvBuffer, Head.Length, packet.Data, 0, packet.Head.length)|};
+                    return packet;
+                }
+
+                public static byte[] Echo()
+                {
+                    Head head = MemoryMarshal.Read<Head>(sendBuffer);
+                    var data = new byte[(int)head.length];
+                    {|KS0001:Buffer.BlockCopy(sendBuffer, Head.Length, data, 0, (int)head.length)|};
+                    return data;
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            public struct Head
+            {
+                public const int Length = 8;
+                public uint act;
+                public uint length;
+            }
+
+            public sealed class Packet
+            {
+                public Head Head;
+                public byte[] Data = Array.Empty<byte>();
+            }
+
+            public static class Server
+            {
+                private static byte[] recvBuffer = new byte[256];
+                private static readonly byte[] sendBuffer = new byte[256];
+
+                public static Packet Receive()
+                {
+                    var packet = new Packet();
+                    packet.Head = MemoryMarshal.Read<Head>(recvBuffer);
+                    packet.Data = new byte[(int)packet.Head.length];
+                    Array.Copy(recvBuffer, Head.Length, packet.Data, 0, Math.Min(packet.Head.length, recvBuffer.Length - Head.Length));
+                    return packet;
+                }
+
+                public static byte[] Echo()
+                {
+                    Head head = MemoryMarshal.Read<Head>(sendBuffer);
+                    var data = new byte[(int)head.length];
+                    Buffer.BlockCopy(sendBuffer, Head.Length, data, 0, Math.Min((int)head.length, sendBuffer.Length - Head.Length));
+                    return data;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    // A guard on another object's field is not one the guard analysis could read back: only the clamp is offered.
+    [Fact]
+    public Task Guard_fix_is_not_offered_for_a_length_field_read_from_the_buffer()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            public struct Header
+            {
+                public int Size;
+            }
+
+            public static class Wire
+            {
+                private static readonly byte[] Scratch = new byte[64];
+
+                public static byte[] Payload()
+                {
+                    var header = MemoryMarshal.Read<Header>(Scratch);
+                    var payload = new byte[header.Size];
+                    {|KS0001:Array.Copy(Scratch, 4, payload, 0, header.Size)|};
+                    return payload;
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            public struct Header
+            {
+                public int Size;
+            }
+
+            public static class Wire
+            {
+                private static readonly byte[] Scratch = new byte[64];
+
+                public static byte[] Payload()
+                {
+                    var header = MemoryMarshal.Read<Header>(Scratch);
+                    var payload = new byte[header.Size];
+                    {|KS0001:Array.Copy(Scratch, 4, payload, 0, header.Size)|};
+                    return payload;
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
 }
