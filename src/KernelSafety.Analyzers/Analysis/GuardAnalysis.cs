@@ -580,11 +580,21 @@ internal static class GuardAnalysis
 
         // if (len > msg.Length) len = msg.Length;  then len: bounded on both branches.
         if (form is not null && LinearForm.GetVariable(stripped) is { } clamped
-            && facts.TryGetConditionalDefinition(clamped, out var clamp, out var clampValue)
-            && IsBounded(clampValue!, limit, lengthOf, depth + 1, cancellationToken))
+            && facts.TryGetConditionalDefinition(clamped, out var clamp, out var clampValue))
         {
-            var notTaken = PathFacts.At(clamp!, cancellationToken).With(FactsOf(clamp!.Condition, false));
-            if (Prove(form.Subtract(limit), notTaken, lengthOf))
+            if (IsBounded(clampValue!, limit, lengthOf, depth + 1, cancellationToken))
+            {
+                var notTaken = PathFacts.At(clamp!, cancellationToken).With(FactsOf(clamp!.Condition, false));
+                if (Prove(form.Subtract(limit), notTaken, lengthOf))
+                {
+                    return true;
+                }
+            }
+
+            // A clamp only ever lowers the variable, so a bound it had before the clamp still holds after it:
+            // if (len > dst.Length) len = dst.Length; if (len > src.Length) len = src.Length;
+            if (LoweredFrom(clamp!, clamped, clampValue!) is { } before
+                && IsBounded(before, limit, lengthOf, depth + 1, cancellationToken))
             {
                 return true;
             }
@@ -600,6 +610,33 @@ internal static class GuardAnalysis
             _ => -1L,
         };
         return maximum >= 0 && Prove(LinearForm.Of(maximum).Subtract(limit), facts, lengthOf);
+    }
+
+    /// <summary>
+    /// The read of <paramref name="variable"/> in the condition of <paramref name="clamp"/> when the clamp lowers it: the
+    /// condition is <c>x &gt; v</c> or <c>x &gt;= v</c> (or <c>v &lt; x</c>, <c>v &lt;= x</c>), and the branch is just the
+    /// assignment of <paramref name="value"/>, that same <c>v</c>. Null otherwise.
+    /// </summary>
+    private static IOperation? LoweredFrom(IConditionalOperation clamp, ISymbol variable, IOperation value)
+    {
+        if (clamp.WhenTrue is not (IExpressionStatementOperation or IBlockOperation { Operations.Length: 1 })
+            || LinearForm.Strip(clamp.Condition) is not IBinaryOperation { OperatorMethod: null } comparison
+            || LinearForm.From(value) is not { } assigned)
+        {
+            return null;
+        }
+
+        var (high, low) = comparison.OperatorKind switch
+        {
+            BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual => (comparison.LeftOperand, comparison.RightOperand),
+            BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual => (comparison.RightOperand, comparison.LeftOperand),
+            _ => (null, null),
+        };
+        return high is not null && SymbolEqualityComparer.Default.Equals(LinearForm.GetVariable(LinearForm.Strip(high)), variable)
+            && LinearForm.Strip(high) is not IFieldReferenceOperation
+            && LinearForm.From(low) is { } compared && compared.Subtract(assigned) is { IsConstant: true, Constant: 0 }
+                ? high
+                : null;
     }
 
     /// <summary>True when <paramref name="target"/> ≤ 0 follows from one fact or the sum of two facts.</summary>

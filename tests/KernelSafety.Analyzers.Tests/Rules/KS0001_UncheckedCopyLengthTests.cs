@@ -1078,6 +1078,75 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Two_clamps_in_a_row_bound_the_count_by_both_sizes()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class Latch
+            {
+                private readonly byte[] _buffer = new byte[64];
+
+                public int Put(byte[] src, int len)
+                {
+                    if (len < 0) return 0;
+                    if (len > _buffer.Length) len = _buffer.Length;
+                    if (len > src.Length) len = src.Length;
+                    Buffer.BlockCopy(src, 0, _buffer, 0, len);
+                    return len;
+                }
+
+                public int PutOtherOrder(byte[] src, int len)
+                {
+                    if (len < 0) return 0;
+                    if (src.Length < len) len = src.Length;
+                    if (len >= _buffer.Length) len = _buffer.Length;
+                    Buffer.BlockCopy(src, 0, _buffer, 0, len);
+                    return len;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task A_second_assignment_that_does_not_lower_the_clamped_count_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class Latch
+            {
+                private readonly byte[] _buffer = new byte[64];
+
+                // The second test compares with one value and assigns another: len may grow past the buffer.
+                public void Put(byte[] src, int len)
+                {
+                    if (len > _buffer.Length) len = _buffer.Length;
+                    if (len > src.Length - 1) len = src.Length;
+                    {|KS0001:Buffer.BlockCopy(src, 0, _buffer, 0, len)|};
+                }
+
+                // A raise, not a clamp.
+                public void Pad(byte[] src, int len)
+                {
+                    if (len > _buffer.Length) len = _buffer.Length;
+                    if (len < src.Length) len = src.Length;
+                    {|KS0001:Buffer.BlockCopy(src, 0, _buffer, 0, len)|};
+                }
+
+                // The branch does more than assign: the bound it read may have changed.
+                public void Shift(byte[] src, int len, int cap)
+                {
+                    if (len > _buffer.Length) len = _buffer.Length;
+                    if (len > cap)
+                    {
+                        cap += 100;
+                        len = cap;
+                    }
+
+                    {|KS0001:Buffer.BlockCopy(src, 0, _buffer, 0, len)|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Loop_reading_a_callers_buffer_in_fixed_steps_is_not_the_seed()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
