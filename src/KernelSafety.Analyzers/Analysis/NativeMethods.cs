@@ -21,6 +21,7 @@ internal static class NativeMethods
     public const string Ntohs = "ntohs";
     public const string Pipe = "pipe";
     public const string Pipe2 = "pipe2";
+    public const string EventFd = "eventfd";
 
     /// <summary>Linux MSG_DONTWAIT.</summary>
     public const int MsgDontWait = 0x40;

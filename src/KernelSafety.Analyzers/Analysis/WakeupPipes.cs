@@ -9,7 +9,9 @@ namespace KernelSafety.Analyzers.Analysis;
 /// The self-pipe wake-up: <c>pipe(fds)</c> once, then <c>write(fds[1], buf, 1)</c> to wake a thread blocked in
 /// <c>poll</c>. A write of at most <see cref="MaxSignalBytes"/> bytes to a pipe is atomic (POSIX: at most PIPE_BUF
 /// bytes are written whole or not at all), and its one everyday failure, a full pipe, means the reader is already
-/// woken; ignoring its result is the idiom, not the listing's lost send.
+/// woken; ignoring its result is the idiom, not the listing's lost send. Likewise an eventfd's counter
+/// (<c>_wake = eventfd(0, EFD_NONBLOCK)</c>, then <c>write(_wake, &amp;one, 8)</c>): its 8-byte write is whole or fails,
+/// and it fails only when the counter would overflow, which a reader that is being woken never lets happen.
 /// </summary>
 internal static class WakeupPipes
 {
@@ -19,36 +21,80 @@ internal static class WakeupPipes
     /// <summary>
     /// True when <paramref name="write"/> (a P/Invoke'd libc <c>write</c>) writes a constant 1 to
     /// <see cref="MaxSignalBytes"/> bytes to an element of an array that the same type (for a field) or body (for a
-    /// local) passes to a P/Invoke'd <c>pipe</c> or <c>pipe2</c>, in the same file.
+    /// local) passes to a P/Invoke'd <c>pipe</c> or <c>pipe2</c>, or to a descriptor it assigns the result of a P/Invoke'd
+    /// <c>eventfd</c>, in the same file.
     /// </summary>
     public static bool IsWakeupWrite(IInvocationOperation write, KnownSymbols symbols, CancellationToken cancellationToken)
     {
         var fd = BufferViews.FindArgument(write.Arguments, 0);
         var count = BufferViews.FindArgument(write.Arguments, 2);
         if (!LinearForm.TryGetInteger(StripConversions(count), out var bytes) || bytes < 1 || bytes > MaxSignalBytes
-            || StripConversions(fd) is not IArrayElementReferenceOperation element)
+            || write.SemanticModel is not { } model)
         {
             return false;
         }
 
-        ISymbol? pipeEnds;
-        SyntaxNode? scope;
-        switch (StripConversions(element.ArrayReference))
+        var descriptor = StripConversions(fd);
+        var pipeEnd = descriptor is IArrayElementReferenceOperation element;
+        var (variable, scope) = Variable(pipeEnd ? StripConversions(((IArrayElementReferenceOperation)descriptor!).ArrayReference) : descriptor, write, cancellationToken);
+        return scope is not null && variable is not null
+            && (pipeEnd ? PassesToPipe(scope, variable, model, symbols, cancellationToken) : MadeByEventFd(scope, variable, model, symbols, cancellationToken));
+    }
+
+    /// <summary>The field (with its type's declaration in the write's file) or local (with its body) that <paramref name="operation"/> reads.</summary>
+    private static (ISymbol? Variable, SyntaxNode? Scope) Variable(IOperation? operation, IOperation write, CancellationToken cancellationToken) => operation switch
+    {
+        IFieldReferenceOperation { Field: var field } => (field, DeclarationIn(field.ContainingType, write.Syntax.SyntaxTree, cancellationToken)),
+        ILocalReferenceOperation { Local: var local } => (local, ResultUsage.GetRoot(write).Syntax),
+        _ => (null, null),
+    };
+
+    /// <summary>Whether <paramref name="scope"/> assigns <paramref name="descriptor"/> (or declares it with) the result of a P/Invoke'd <c>eventfd</c>.</summary>
+    private static bool MadeByEventFd(SyntaxNode scope, ISymbol descriptor, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        foreach (var node in scope.DescendantNodes())
         {
-            case IFieldReferenceOperation { Field: var field }:
-                pipeEnds = field;
-                scope = DeclarationIn(field.ContainingType, write.Syntax.SyntaxTree, cancellationToken);
-                break;
-            case ILocalReferenceOperation { Local: var local }:
-                pipeEnds = local;
-                scope = ResultUsage.GetRoot(write).Syntax;
-                break;
-            default:
-                return false;
+            if (node is not InvocationExpressionSyntax call)
+            {
+                continue;
+            }
+
+            // The value, through casts and parentheses, up to what receives it: 'fd = eventfd(...)', 'int fd = (int)eventfd(...)'.
+            SyntaxNode value = call;
+            while (value.Parent is CastExpressionSyntax or ParenthesizedExpressionSyntax)
+            {
+                value = value.Parent;
+            }
+
+            var named = value.Parent switch
+            {
+                AssignmentExpressionSyntax { Left: var left } assignment when assignment.Right == value => Name(left),
+                EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator } => declarator.Identifier.ValueText,
+                _ => null,
+            };
+            if (named != descriptor.Name)
+            {
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol method
+                && NativeMethods.GetEntryPoint(method, symbols) == NativeMethods.EventFd
+                && SymbolEqualityComparer.Default.Equals(ReceiverOf(value, model, cancellationToken), descriptor))
+            {
+                return true;
+            }
         }
 
-        return scope is not null && write.SemanticModel is { } model && PassesToPipe(scope, pipeEnds, model, symbols, cancellationToken);
+        return false;
     }
+
+    private static ISymbol? ReceiverOf(SyntaxNode value, SemanticModel model, CancellationToken cancellationToken) => value.Parent switch
+    {
+        AssignmentExpressionSyntax { Left: var left } => model.GetSymbolInfo(left, cancellationToken).Symbol,
+        EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator } => model.GetDeclaredSymbol(declarator, cancellationToken),
+        _ => null,
+    };
 
     private static bool PassesToPipe(SyntaxNode scope, ISymbol pipeEnds, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
     {

@@ -2472,6 +2472,77 @@ public class KS0005_UncheckedSendResultTests
             }
             """);
 
+    [Fact]
+    public Task Eventfd_counter_written_to_wake_a_loop_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe sealed class Waker
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int eventfd(uint initval, int flags);
+
+                [DllImport("libc", SetLastError = true)]
+                private static extern long write(int fd, void* buf, ulong count);
+
+                private readonly int _cancelFd;
+
+                public Waker()
+                {
+                    _cancelFd = eventfd(0, 0x80800);
+                    if (_cancelFd < 0) throw new InvalidOperationException("eventfd");
+                }
+
+                public void Wake()
+                {
+                    ulong one = 1;
+                    _ = write(_cancelFd, &one, sizeof(ulong));
+                }
+
+                public static void WakeOnce()
+                {
+                    int fd = (int)eventfd(0, 0);
+                    ulong one = 1;
+                    write(fd, &one, 8);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Writes_that_are_not_an_eventfd_signal_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe sealed class Forwarder
+            {
+                [DllImport("libc")]
+                private static extern int eventfd(uint initval, int flags);
+
+                [DllImport("libc")]
+                private static extern int socket(int domain, int type, int protocol);
+
+                [DllImport("libc")]
+                private static extern long write(int fd, void* buf, ulong count);
+
+                private static int EventFd(uint initval, int flags) => 3;
+
+                private readonly int _wake = eventfd(0, 0);
+                private readonly int _sock = socket(2, 1, 0);
+                private readonly int _managed = EventFd(0, 0);
+
+                public void Forward(byte* msg, ulong len)
+                {
+                    ulong one = 1;
+                    {|KS0005:write(_wake, msg, len)|};
+                    {|KS0005:write(_wake, msg, 80)|};
+                    {|KS0005:write(_sock, &one, 8)|};
+                    {|KS0005:write(_managed, &one, 8)|};
+                }
+            }
+            """);
+
     // ---------------------------------------------------------------- review: fix correctness
 
     // ---------------------------------------------------------------- datagrams: sendto with a destination
