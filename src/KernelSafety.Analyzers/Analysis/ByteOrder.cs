@@ -815,7 +815,9 @@ internal static class ByteOrder
                 }
             }
 
-            if (operation.ConstantValue.HasValue)
+            // A literal, but not a shift-and-or swap written over one ((51820 >> 8) | ((51820 & 0xFF) << 8)): the compiler
+            // folds that to a constant too, and it is as much a conversion as the same swap of a variable.
+            if (operation.ConstantValue.HasValue && !(operation is IBinaryOperation folded && TryGetShiftSwap(folded, out var foldedInput) && foldedInput is not null))
             {
                 return new ByteOrderValue(ClassifyConstant(operation.ConstantValue.Value));
             }

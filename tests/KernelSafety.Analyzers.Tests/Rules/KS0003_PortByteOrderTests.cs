@@ -707,6 +707,27 @@ public class KS0003_PortByteOrderTests
                         case 7: addr.sin_port = (ushort)(((wide & 0xFF) << 8) | ((wide >> 8) & 0xFF)); break;
                         case 8: addr.sin_port = (ushort)(((wide >> 8) & 0xff) | ((wide & 0xff) << 8)); break;
                         case 9: addr.sin_port = Libc.ntohs(port); break;
+                        case 10: addr.sin_port = (ushort)((51820 >> 8) | ((51820 & 0xFF) << 8)); break;
+                        case 11: addr.sin_port = (ushort)(((Listen & 0xFF) << 8) | (Listen >> 8)); break;
+                    }
+                }
+
+                const ushort Listen = 2001;
+            }
+            """));
+
+    [Fact]
+    public Task Constant_folded_shifts_that_are_not_a_swap_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static void Fill(ref sockaddr_in addr, int choice)
+                {
+                    switch (choice)
+                    {
+                        case 0: {|KS0003:addr.sin_port = (ushort)((7 << 8) | 209)|}; break;
+                        case 1: {|KS0003:addr.sin_port = (ushort)(2001 >> 0)|}; break;
+                        case 2: {|KS0003:addr.sin_port = (ushort)(((2001 & 0xFF) << 8) | (2002 >> 8))|}; break;
                     }
                 }
             }
