@@ -12,8 +12,10 @@ namespace KernelSafety.Analyzers.Analysis;
 /// The calls of a private method or a local function, all of which its source shows: a private method can be called only
 /// from its type's declarations (every part of a partial type, nested types included), a local function only from the
 /// block that declares it. A rule asks this on its rare path, when it is about to report on a parameter of such a method,
-/// whether every caller checked what it passes (<see cref="EveryCallPassesAtLeast"/>); one level of callers only, so a
-/// caller that passes its own unchecked parameter on proves nothing. Reflection aside, the answer is sound.
+/// whether every caller checked what it passes (<see cref="EveryCallPassesAtLeast"/>). A caller that passes on its own
+/// parameters, unchanged, is asked the same of its callers when it is such a method too (a few levels:
+/// <c>Loop</c> makes <c>new byte[255]</c>, <c>ParseEvent(buffer)</c> passes it with offset 2 or 4 to
+/// <c>ParseResult(buffer, offset)</c>, which reads 6 bytes at <c>offset</c>). Reflection aside, the answer is sound.
 /// </summary>
 internal static class PrivateCallers
 {
@@ -41,6 +43,9 @@ internal static class PrivateCallers
     /// also passes when a guard on every path to it proves <paramref name="elements"/> at most that.
     /// </summary>
     public static bool EveryCallPassesAtLeast(IParameterSymbol parameter, LinearForm elements, LinearForm? alternative, SemanticModel model, CancellationToken cancellationToken)
+        => EveryCallPassesAtLeast(parameter, elements, alternative, model, depth: 0, cancellationToken);
+
+    private static bool EveryCallPassesAtLeast(IParameterSymbol parameter, LinearForm elements, LinearForm? alternative, SemanticModel model, int depth, CancellationToken cancellationToken)
     {
         if (parameter.RefKind != RefKind.None || parameter.ContainingSymbol is not IMethodSymbol method || !MayKnowEveryCall(method)
             || Of(method, model, cancellationToken) is not { Length: > 0 } invocations)
@@ -62,6 +67,13 @@ internal static class PrivateCallers
                 continue;
             }
 
+            // The caller passes on its own parameter (and says how much in its own parameters): ask its callers.
+            if (depth < MaxDepth && PassedOn(passed.Value, needed, invocation) is { } outer
+                && EveryCallPassesAtLeast(outer, needed, null, model, depth + 1, cancellationToken))
+            {
+                continue;
+            }
+
             if (alternative is null || AtCall(alternative, invocation, method) is not { } promised
                 || !GuardAnalysis.IsBounded(needed, invocation, promised, LengthsAtCall(invocation, cancellationToken), cancellationToken))
             {
@@ -70,6 +82,52 @@ internal static class PrivateCallers
         }
 
         return true;
+    }
+
+    /// <summary>How many callers up a buffer passed on from parameter to parameter is followed.</summary>
+    private const int MaxDepth = 3;
+
+    /// <summary>
+    /// The caller's parameter that <paramref name="value"/> (an argument of <paramref name="call"/>) reads, when it and
+    /// every parameter <paramref name="needed"/> is written in keep the values the caller was given (nothing in its body
+    /// assigns them), or null.
+    /// </summary>
+    private static IParameterSymbol? PassedOn(IOperation value, LinearForm needed, IInvocationOperation call)
+    {
+        if (LinearForm.Strip(value) is not IParameterReferenceOperation { Parameter: { ContainingSymbol: IMethodSymbol caller } parameter })
+        {
+            return null;
+        }
+
+        var assigned = GuardAnalysis.AssignedVariables(ResultUsage.GetRoot(call));
+        if (IsAmong(parameter, assigned))
+        {
+            return null;
+        }
+
+        foreach (var (term, _) in needed.Terms)
+        {
+            if (term.Kind != LinearTermKind.Value || term.Symbol is not IParameterSymbol used
+                || !SymbolEqualityComparer.Default.Equals(used.ContainingSymbol, caller) || IsAmong(used, assigned))
+            {
+                return null;
+            }
+        }
+
+        return parameter;
+    }
+
+    private static bool IsAmong(ISymbol symbol, ISymbol[] symbols)
+    {
+        foreach (var candidate in symbols)
+        {
+            if (SymbolEqualityComparer.Default.Equals(candidate, symbol))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The explicit argument a call passes for the parameter at <paramref name="ordinal"/>, or null.</summary>

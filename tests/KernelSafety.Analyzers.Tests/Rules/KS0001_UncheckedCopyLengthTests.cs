@@ -3081,6 +3081,112 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Private_helper_reached_through_private_callers_that_pass_a_made_buffer_on_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class HciParser
+            {
+                public void Loop()
+                {
+                    byte[] buffer = new byte[255];
+                    ParseEvent(buffer);
+                }
+
+                private void ParseEvent(byte[] buffer)
+                {
+                    if (buffer[1] == 0x02) ParseInquiryResult(buffer, 2);
+                    else ParseInquiryResult(buffer, 4);
+                }
+
+                private void ParseInquiryResult(byte[] buffer, int offset)
+                {
+                    Console.WriteLine(CreateAddress(buffer, offset).Length);
+                }
+
+                private static byte[] CreateAddress(byte[] bytes, int offset)
+                {
+                    byte[] addressBytes = new byte[6];
+                    Array.Copy(bytes, offset, addressBytes, 0, 6);
+                    return addressBytes;
+                }
+            }
+
+            public sealed class TwoLevelsOfHelpers
+            {
+                public string Load(byte[] rom)
+                {
+                    if (rom.Length < 0x150) return "";
+                    return Forward(rom);
+                }
+
+                private static string Forward(byte[] data) => ReadTitle(data);
+
+                private static string ReadTitle(byte[] rom)
+                {
+                    byte[] name = new byte[16];
+                    Array.Copy(rom, 0x134, name, 0, 16);
+                    return System.Text.Encoding.ASCII.GetString(name);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Private_helper_reached_through_a_caller_that_changes_what_it_passes_on_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class HciParser
+            {
+                public void Loop(byte[] given)
+                {
+                    byte[] buffer = new byte[255];
+                    Shifted(buffer, 2);
+                    Replaced(buffer);
+                    Public(buffer, 2);
+                }
+
+                // The offset grows past what the buffer was made for.
+                private void Shifted(byte[] buffer, int offset)
+                {
+                    offset += 300;
+                    Read(buffer, offset);
+                }
+
+                // The buffer passed on is not the one the caller was given.
+                private void Replaced(byte[] buffer)
+                {
+                    buffer = new byte[3];
+                    Read2(buffer, 0);
+                }
+
+                // A public caller: anyone may pass anything.
+                public void Public(byte[] buffer, int offset) => Read3(buffer, offset);
+
+                private static byte[] Read(byte[] bytes, int offset)
+                {
+                    byte[] address = new byte[6];
+                    {|KS0001:Array.Copy(bytes, offset, address, 0, 6)|};
+                    return address;
+                }
+
+                private static byte[] Read2(byte[] bytes, int offset)
+                {
+                    byte[] address = new byte[6];
+                    {|KS0001:Array.Copy(bytes, offset, address, 0, 6)|};
+                    return address;
+                }
+
+                private static byte[] Read3(byte[] bytes, int offset)
+                {
+                    byte[] address = new byte[6];
+                    {|KS0001:Array.Copy(bytes, offset, address, 0, 6)|};
+                    return address;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Private_helper_whose_every_caller_guards_or_makes_the_buffer_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
@@ -3390,11 +3496,11 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
 
-            public sealed class TwoLevelsOfHelpers
+            public sealed class TwoLevelsOfHelpersShortByOne
             {
                 public string Load(byte[] rom)
                 {
-                    if (rom.Length < 0x150) return "";
+                    if (rom.Length < 0x143) return "";
                     return Forward(rom);
                 }
 
