@@ -1203,7 +1203,16 @@ internal static class ByteOrder
 
                             break;
                         case ISimpleAssignmentOperation assignment when IsLocal(assignment.Target, local):
-                            written = assignment.IsRef ? ByteOrderKind.Unknown : Classify(assignment.Value, depth).Kind;
+                            if (assignment.IsRef)
+                            {
+                                written = ByteOrderKind.Unknown;
+                                break;
+                            }
+
+                            // p = ReverseEndianness(p), perhaps under 'if (BitConverter.IsLittleEndian)': the local holds
+                            // one order before the swap and the other after it, so its order depends on where it is read.
+                            var value = Classify(assignment.Value, depth);
+                            written = value.SwapInput is { } swapped && IsLocal(StripConversions(swapped), local) ? ByteOrderKind.Unknown : value.Kind;
                             break;
                         case ICompoundAssignmentOperation compound when IsLocal(compound.Target, local):
                             if (compound.OperatorKind is not (BinaryOperatorKind.Add or BinaryOperatorKind.Subtract))

@@ -717,6 +717,60 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task Local_swapped_in_place_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in ConditionalSwap(ushort port)
+                {
+                    ushort p = port;
+                    if (BitConverter.IsLittleEndian) p = BinaryPrimitives.ReverseEndianness(p);
+                    return new sockaddr_in { sin_family = 2, sin_port = p };
+                }
+
+                static IPEndPoint FromSockaddr(sockaddr_in sa)
+                {
+                    var p = sa.sin_port;
+                    p = (ushort)((p >> 8) | (p << 8));
+                    return new IPEndPoint(IPAddress.Any, p);
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Local_swapped_from_another_value_is_still_classified()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                // Swapped from the port into a second local: that local is network order, the first stays host order.
+                static sockaddr_in Copy(ushort port)
+                {
+                    ushort p = port;
+                    ushort q = BinaryPrimitives.ReverseEndianness(p);
+                    var a = new sockaddr_in { sin_family = 2, {|KS0003:sin_port = p|} };
+                    var b = new sockaddr_in { sin_family = 2, sin_port = q };
+                    return q == 0 ? a : b;
+                }
+
+                // Assigned the swap of another value: network order, given to a host-order destination.
+                static IPEndPoint Swapped(ushort port)
+                {
+                    ushort q = 0;
+                    q = BinaryPrimitives.ReverseEndianness(port);
+                    return new IPEndPoint(IPAddress.Any, {|KS0003:q|});
+                }
+
+                // Reassigned from another value, not swapped in place: still the literal's order.
+                static sockaddr_in Reassigned(ushort other)
+                {
+                    ushort p = 2001;
+                    p = (ushort)(other + 1);
+                    return new sockaddr_in { sin_family = 2, {|KS0003:sin_port = p|} };
+                }
+            }
+            """));
+
+    [Fact]
     public Task Constant_folded_shifts_that_are_not_a_swap_are_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Code("""
             class Bridge
