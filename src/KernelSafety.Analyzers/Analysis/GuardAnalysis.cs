@@ -181,24 +181,24 @@ internal sealed class PathFacts
 
                 // The state after the previous statement: its own state (cached), then the statement itself.
                 var previous = block.Operations[index - 1];
-                return At(previous, cache, cancellationToken).After(previous, cache);
+                return At(previous, cache, cancellationToken).After(previous, cache, cancellationToken);
 
             case ISwitchCaseOperation section when cache.IndexOf(section.Body, child) is var position && position > 0:
                 // A switch section runs its statements in order, like a block.
                 var before = section.Body[position - 1];
-                return At(before, cache, cancellationToken).After(before, cache);
+                return At(before, cache, cancellationToken).After(before, cache, cancellationToken);
 
             case IConditionalOperation conditional when child == conditional.WhenTrue:
-                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, true));
+                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, true, cancellationToken));
 
             case IConditionalOperation conditional when child == conditional.WhenFalse:
-                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, false));
+                return atParent.Record(conditional.Condition).With(GuardAnalysis.FactsOf(conditional.Condition, false, cancellationToken));
 
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when child == both.RightOperand:
-                return atParent.With(GuardAnalysis.FactsOf(both.LeftOperand, true));
+                return atParent.With(GuardAnalysis.FactsOf(both.LeftOperand, true, cancellationToken));
 
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when child == either.RightOperand:
-                return atParent.With(GuardAnalysis.FactsOf(either.LeftOperand, false));
+                return atParent.With(GuardAnalysis.FactsOf(either.LeftOperand, false, cancellationToken));
 
             case ILoopOperation loop:
                 // Whatever the loop assigns may have changed since the loop was entered.
@@ -213,7 +213,7 @@ internal sealed class PathFacts
                     };
                     if (condition is not null)
                     {
-                        return inLoop.With(GuardAnalysis.FactsOf(condition, true));
+                        return inLoop.With(GuardAnalysis.FactsOf(condition, true, cancellationToken));
                     }
                 }
 
@@ -261,12 +261,12 @@ internal sealed class PathFacts
     }
 
     /// <summary>The state after <paramref name="statement"/> completes normally.</summary>
-    private PathFacts After(IOperation statement, TreeCache cache)
+    private PathFacts After(IOperation statement, TreeCache cache, CancellationToken cancellationToken)
     {
         var state = Record(statement);
         if (!cache.FactsAfter.TryGetValue(statement, out var facts))
         {
-            facts = FactsAfter(statement, 0);
+            facts = FactsAfter(statement, 0, cancellationToken);
             cache.FactsAfter[statement] = facts;
         }
 
@@ -405,7 +405,7 @@ internal sealed class PathFacts
     }
 
     /// <summary>Facts that hold right after <paramref name="statement"/> completes normally.</summary>
-    private static List<LinearForm>? FactsAfter(IOperation statement, int depth)
+    private static List<LinearForm>? FactsAfter(IOperation statement, int depth, CancellationToken cancellationToken)
     {
         if (depth > 4)
         {
@@ -419,23 +419,23 @@ internal sealed class PathFacts
                 var whenFalseExits = conditional.WhenFalse is not null && GuardAnalysis.AlwaysExits(conditional.WhenFalse);
                 if (whenTrueExits && !whenFalseExits)
                 {
-                    var facts = GuardAnalysis.FactsOf(conditional.Condition, false);
-                    var rest = conditional.WhenFalse is null ? null : FactsAfter(conditional.WhenFalse, depth + 1);
+                    var facts = GuardAnalysis.FactsOf(conditional.Condition, false, cancellationToken);
+                    var rest = conditional.WhenFalse is null ? null : FactsAfter(conditional.WhenFalse, depth + 1, cancellationToken);
                     return Merge(facts, rest);
                 }
 
                 if (whenFalseExits && !whenTrueExits)
                 {
-                    return Merge(GuardAnalysis.FactsOf(conditional.Condition, true), FactsAfter(conditional.WhenTrue, depth + 1));
+                    return Merge(GuardAnalysis.FactsOf(conditional.Condition, true, cancellationToken), FactsAfter(conditional.WhenTrue, depth + 1, cancellationToken));
                 }
 
                 return null;
 
             case IBlockOperation { Operations.Length: 1 } block:
-                return FactsAfter(block.Operations[0], depth + 1);
+                return FactsAfter(block.Operations[0], depth + 1, cancellationToken);
 
             case IExpressionStatementOperation { Operation: IInvocationOperation invocation }:
-                return GuardAnalysis.FactsOfThrowHelper(invocation);
+                return GuardAnalysis.FactsOfThrowHelper(invocation, cancellationToken);
 
             default:
                 return null;
@@ -584,7 +584,7 @@ internal static class GuardAnalysis
         {
             if (IsBounded(clampValue!, limit, lengthOf, depth + 1, cancellationToken))
             {
-                var notTaken = PathFacts.At(clamp!, cancellationToken).With(FactsOf(clamp!.Condition, false));
+                var notTaken = PathFacts.At(clamp!, cancellationToken).With(FactsOf(clamp!.Condition, false, cancellationToken));
                 if (Prove(form.Subtract(limit), notTaken, lengthOf))
                 {
                     return true;
@@ -765,14 +765,14 @@ internal static class GuardAnalysis
     }
 
     /// <summary>Facts <c>form ≤ 0</c> implied by <paramref name="condition"/> having the value <paramref name="whenTrue"/>.</summary>
-    public static List<LinearForm>? FactsOf(IOperation? condition, bool whenTrue)
+    public static List<LinearForm>? FactsOf(IOperation? condition, bool whenTrue, CancellationToken cancellationToken)
     {
         var facts = new List<LinearForm>();
-        CollectFacts(condition, whenTrue, facts, 0);
+        CollectFacts(condition, whenTrue, facts, 0, cancellationToken);
         return facts.Count == 0 ? null : facts;
     }
 
-    private static void CollectFacts(IOperation? condition, bool whenTrue, List<LinearForm> facts, int depth)
+    private static void CollectFacts(IOperation? condition, bool whenTrue, List<LinearForm> facts, int depth, CancellationToken cancellationToken)
     {
         if (depth > 8)
         {
@@ -782,27 +782,27 @@ internal static class GuardAnalysis
         switch (LinearForm.Strip(condition))
         {
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } negation:
-                CollectFacts(negation.Operand, !whenTrue, facts, depth + 1);
+                CollectFacts(negation.Operand, !whenTrue, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when whenTrue:
-                CollectFacts(both.LeftOperand, true, facts, depth + 1);
-                CollectFacts(both.RightOperand, true, facts, depth + 1);
+                CollectFacts(both.LeftOperand, true, facts, depth + 1, cancellationToken);
+                CollectFacts(both.RightOperand, true, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when !whenTrue:
-                CollectFacts(either.LeftOperand, false, facts, depth + 1);
-                CollectFacts(either.RightOperand, false, facts, depth + 1);
+                CollectFacts(either.LeftOperand, false, facts, depth + 1, cancellationToken);
+                CollectFacts(either.RightOperand, false, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryOperation { OperatorMethod: null } comparison:
-                AddComparison(comparison.OperatorKind, comparison.LeftOperand, comparison.RightOperand, whenTrue, facts);
+                AddComparison(comparison.OperatorKind, comparison.LeftOperand, comparison.RightOperand, whenTrue, facts, cancellationToken);
                 break;
             case IIsPatternOperation pattern:
-                CollectPatternFacts(pattern.Value, pattern.Pattern, whenTrue, facts, depth + 1);
+                CollectPatternFacts(pattern.Value, pattern.Pattern, whenTrue, facts, depth + 1, cancellationToken);
                 break;
         }
     }
 
     /// <summary><c>len is &gt; 80</c>, <c>len is &lt; 0 or &gt; Size</c>, <c>len is not (&gt;= 0 and &lt;= Size)</c>.</summary>
-    private static void CollectPatternFacts(IOperation value, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth)
+    private static void CollectPatternFacts(IOperation value, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth, CancellationToken cancellationToken)
     {
         if (depth > 8)
         {
@@ -812,26 +812,26 @@ internal static class GuardAnalysis
         switch (pattern)
         {
             case IRelationalPatternOperation relational:
-                AddComparison(relational.OperatorKind, value, relational.Value, whenTrue, facts);
+                AddComparison(relational.OperatorKind, value, relational.Value, whenTrue, facts, cancellationToken);
                 break;
             case IConstantPatternOperation constant when whenTrue:
-                AddComparison(BinaryOperatorKind.Equals, value, constant.Value, true, facts);
+                AddComparison(BinaryOperatorKind.Equals, value, constant.Value, true, facts, cancellationToken);
                 break;
             case INegatedPatternOperation negated:
-                CollectPatternFacts(value, negated.Pattern, !whenTrue, facts, depth + 1);
+                CollectPatternFacts(value, negated.Pattern, !whenTrue, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.And } both when whenTrue:
-                CollectPatternFacts(value, both.LeftPattern, true, facts, depth + 1);
-                CollectPatternFacts(value, both.RightPattern, true, facts, depth + 1);
+                CollectPatternFacts(value, both.LeftPattern, true, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(value, both.RightPattern, true, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.Or } either when !whenTrue:
-                CollectPatternFacts(value, either.LeftPattern, false, facts, depth + 1);
-                CollectPatternFacts(value, either.RightPattern, false, facts, depth + 1);
+                CollectPatternFacts(value, either.LeftPattern, false, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(value, either.RightPattern, false, facts, depth + 1, cancellationToken);
                 break;
         }
     }
 
-    private static void AddComparison(BinaryOperatorKind kind, IOperation left, IOperation right, bool whenTrue, List<LinearForm> facts)
+    private static void AddComparison(BinaryOperatorKind kind, IOperation left, IOperation right, bool whenTrue, List<LinearForm> facts, CancellationToken cancellationToken)
     {
         if (!whenTrue)
         {
@@ -876,7 +876,7 @@ internal static class GuardAnalysis
     /// Facts after <c>ArgumentOutOfRangeException.ThrowIfGreaterThan(value, other)</c> and the other
     /// <c>ThrowIf…</c> comparisons (they return only when the comparison is false).
     /// </summary>
-    public static List<LinearForm>? FactsOfThrowHelper(IInvocationOperation invocation)
+    public static List<LinearForm>? FactsOfThrowHelper(IInvocationOperation invocation, CancellationToken cancellationToken)
     {
         var method = invocation.TargetMethod;
         if (!method.IsStatic || method.ContainingType?.Name != "ArgumentOutOfRangeException" || invocation.Arguments.Length < 2)
@@ -913,7 +913,7 @@ internal static class GuardAnalysis
         }
 
         var facts = new List<LinearForm>();
-        AddComparison(kind, value, other, whenTrue: false, facts);
+        AddComparison(kind, value, other, whenTrue: false, facts, cancellationToken);
         return facts.Count == 0 ? null : facts;
     }
 

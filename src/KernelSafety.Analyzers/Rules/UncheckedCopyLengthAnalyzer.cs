@@ -1064,8 +1064,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         {
             // The branch where the copy fits is the one whose facts bound the overrun ('pos + count <= size', or with more
             // positive terms on the left); the full branch is the other one.
-            var full = Fits(GuardAnalysis.FactsOf(test.Condition, whenTrue: true), overrun) ? test.WhenFalse
-                : Fits(GuardAnalysis.FactsOf(test.Condition, whenTrue: false), overrun) ? test.WhenTrue
+            var full = Fits(GuardAnalysis.FactsOf(test.Condition, whenTrue: true, cancellationToken), overrun) ? test.WhenFalse
+                : Fits(GuardAnalysis.FactsOf(test.Condition, whenTrue: false, cancellationToken), overrun) ? test.WhenTrue
                 : null;
             return full is not null && Resets(full, cursor, type);
         }
