@@ -852,8 +852,8 @@ internal static class GuardAnalysis
             return;
         }
 
-        var l = LinearForm.From(left);
-        var r = l is null ? null : LinearForm.From(right);
+        var l = LinearForm.FromGuardOperand(left, cancellationToken);
+        var r = l is null ? null : LinearForm.FromGuardOperand(right, cancellationToken);
         if (l is null || r is null)
         {
             return;

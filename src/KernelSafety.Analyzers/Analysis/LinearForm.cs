@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -80,7 +81,17 @@ internal sealed class LinearForm
     public static LinearForm Of(LinearTerm term) => new(0, new[] { (term, 1L) });
 
     /// <summary>The form of <paramref name="operation"/>, or <c>null</c> when it is not a linear integer expression.</summary>
-    public static LinearForm? From(IOperation? operation)
+    public static LinearForm? From(IOperation? operation) => From(operation, readGetters: false, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="From(IOperation?)"/> for an operand of a guard, where a read of a property of the copying type whose
+    /// getter returns a linear expression of its fields stands for that expression (<see cref="PropertyGetters"/>):
+    /// <c>count &gt; FreeSize</c> with <c>FreeSize =&gt; _buffer.Length - _writePos</c>.
+    /// </summary>
+    public static LinearForm? FromGuardOperand(IOperation? operation, CancellationToken cancellationToken)
+        => From(operation, readGetters: true, cancellationToken);
+
+    private static LinearForm? From(IOperation? operation, bool readGetters, CancellationToken cancellationToken)
     {
         operation = Strip(operation);
         if (operation is null)
@@ -96,8 +107,8 @@ internal sealed class LinearForm
         switch (operation)
         {
             case IBinaryOperation { OperatorMethod: null } binary:
-                var left = From(binary.LeftOperand);
-                var right = left is null ? null : From(binary.RightOperand);
+                var left = From(binary.LeftOperand, readGetters, cancellationToken);
+                var right = left is null ? null : From(binary.RightOperand, readGetters, cancellationToken);
                 if (left is null || right is null)
                 {
                     return null;
@@ -112,13 +123,19 @@ internal sealed class LinearForm
                     _ => null,
                 };
             case IUnaryOperation { OperatorMethod: null, OperatorKind: UnaryOperatorKind.Minus } minus:
-                return From(minus.Operand)?.Scale(-1);
+                return From(minus.Operand, readGetters, cancellationToken)?.Scale(-1);
             case IUnaryOperation { OperatorMethod: null, OperatorKind: UnaryOperatorKind.Plus } plus:
-                return From(plus.Operand);
+                return From(plus.Operand, readGetters, cancellationToken);
         }
 
         var term = GetTerm(operation);
-        return term is { } t ? Of(t) : null;
+        if (term is { } t)
+        {
+            return Of(t);
+        }
+
+        // Asked only for a property that is not a buffer's length: most operands never get here.
+        return readGetters && operation.Kind == OperationKind.PropertyReference ? PropertyGetters.FormOf(operation, cancellationToken) : null;
     }
 
     /// <summary>The term <paramref name="operation"/> reads: a variable, or the length of a buffer variable.</summary>

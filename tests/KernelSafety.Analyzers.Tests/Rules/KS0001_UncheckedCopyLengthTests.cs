@@ -4962,4 +4962,253 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """, UncheckedCopyLengthFix.GuardKey);
+
+    // ---------------------------------------------------------------- a guard against a property of the type (ServerCore's RecvBuffer/SendBuffer shape)
+
+    [Fact]
+    public Task Guard_against_an_expression_bodied_free_size_property_bounds_the_copy_at_the_cursor()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class RecvBuffer
+            {
+                const int Size = 4096;
+                private readonly byte[] _buffer = new byte[Size];
+                private int _writePos;
+
+                public int FreeSize => _buffer.Length - _writePos;
+
+                public bool Write(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > FreeSize) return false;
+                    Buffer.BlockCopy(data, 0, _buffer, _writePos, count);
+                    _writePos += count;
+                    return true;
+                }
+
+                public bool WriteInline(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > _buffer.Length - _writePos) return false;
+                    Buffer.BlockCopy(data, 0, _buffer, _writePos, count);
+                    _writePos += count;
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_against_a_free_size_property_with_a_getter_body_or_read_on_this_bounds_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class SendBuffer
+            {
+                private readonly byte[] _buffer = new byte[65535];
+                private int _usedSize;
+
+                public int FreeSize
+                {
+                    get { return _buffer.Length - _usedSize; }
+                }
+
+                public int Room { get => _buffer.Length - _usedSize; }
+
+                public bool Append(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > FreeSize) return false;
+                    Buffer.BlockCopy(data, 0, _buffer, _usedSize, count);
+                    _usedSize += count;
+                    return true;
+                }
+
+                public void AppendThis(ReadOnlySpan<byte> data)
+                {
+                    if (data.Length > this.FreeSize)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(data));
+                    }
+
+                    data.CopyTo(_buffer.AsSpan(_usedSize));
+                    _usedSize += data.Length;
+                }
+
+                public void AppendRoom(byte[] data, int count)
+                {
+                    if ((uint)count > (uint)data.Length) return;
+                    if (this.Room >= count)
+                    {
+                        Array.Copy(data, 0, _buffer, _usedSize, count);
+                        _usedSize += count;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_against_a_static_free_size_property_bounds_the_copy_into_the_static_buffer()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Journal
+            {
+                private const int Capacity = 1024;
+                private static readonly byte[] s_buffer = new byte[Capacity];
+                private static int s_length;
+
+                private static int Free => Capacity - s_length;
+
+                public static bool Add(byte[] entry, int count)
+                {
+                    if (count < 0 || count > entry.Length || count > Journal.Free) return false;
+                    Buffer.BlockCopy(entry, 0, s_buffer, s_length, count);
+                    s_length += count;
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_against_a_property_that_may_not_be_the_real_room_is_still_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class RecvBuffer
+            {
+                private readonly byte[] _buffer = new byte[4096];
+                private int _writePos;
+
+                public virtual int FreeSize => _buffer.Length - _writePos;
+
+                public int Capacity => _buffer.Length;
+
+                public int FreeThroughProperty => Capacity - _writePos;
+
+                public int FreeThroughCall => _buffer.Length - Used();
+
+                public int WholeBuffer => _buffer.Length;
+
+                public int AutoFree { get; set; }
+
+                public byte[] Memory { get; } = new byte[4096];
+
+                public int MemoryFree => Memory.Length - _writePos;
+
+                private int Used() => _writePos;
+
+                public bool WriteVirtual(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > FreeSize) return false;
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _writePos, count)|};
+                    return true;
+                }
+
+                public bool WriteThroughProperty(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > FreeThroughProperty) return false;
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _writePos, count)|};
+                    return true;
+                }
+
+                public bool WriteThroughCall(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > FreeThroughCall) return false;
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _writePos, count)|};
+                    return true;
+                }
+
+                public bool WriteAgainstWholeBuffer(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > WholeBuffer) return false;
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _writePos, count)|};
+                    return true;
+                }
+
+                public bool WriteAgainstAutoProperty(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > AutoFree) return false;
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _writePos, count)|};
+                    return true;
+                }
+
+                public bool WriteThroughArrayProperty(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > MemoryFree) return false;
+                    {|KS0001:Buffer.BlockCopy(data, 0, Memory, _writePos, count)|};
+                    return true;
+                }
+
+                public bool WriteThroughArrayPropertyInline(byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > Memory.Length - _writePos) return false;
+                    Buffer.BlockCopy(data, 0, Memory, _writePos, count);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_against_another_instances_free_size_is_still_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            sealed class RecvBuffer
+            {
+                private readonly byte[] _buffer = new byte[4096];
+                private int _writePos;
+
+                public int FreeSize => _buffer.Length - _writePos;
+
+                public bool Write(RecvBuffer other, byte[] data, int count)
+                {
+                    if (count < 0 || count > data.Length || count > other.FreeSize) return false;
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _writePos, count)|};
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_against_a_free_size_property_declared_in_another_part_of_a_partial_type_is_not_read()
+        => new VerifyCS.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System;
+
+                    public sealed partial class RecvBuffer
+                    {
+                        public bool Write(byte[] data, int count)
+                        {
+                            if (count < 0 || count > data.Length || count > FreeSize) return false;
+                            {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _writePos, count)|};
+                            _writePos += count;
+                            return true;
+                        }
+
+                        public bool WriteHere(byte[] data, int count)
+                        {
+                            if (count < 0 || count > data.Length || count > FreeHere) return false;
+                            Buffer.BlockCopy(data, 0, _buffer, _writePos, count);
+                            _writePos += count;
+                            return true;
+                        }
+
+                        private int FreeHere => _buffer.Length - _writePos;
+                    }
+                    """,
+                    """
+                    public sealed partial class RecvBuffer
+                    {
+                        private readonly byte[] _buffer = new byte[4096];
+                        private int _writePos;
+
+                        public int FreeSize => _buffer.Length - _writePos;
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
 }
