@@ -572,7 +572,9 @@ internal static class GuardAnalysis
             return true;
         }
 
-        var form = LinearForm.From(stripped);
+        // Math.Min(count, FreeSize): a property of the type stands for its getter's expression, as in a guard.
+        var form = LinearForm.From(stripped)
+                   ?? (stripped.Kind == OperationKind.PropertyReference ? PropertyGetters.FormOf(stripped, cancellationToken) : null);
         if (form is not null && ProveWithDefinitions(form.Subtract(limit), facts, lengthOf, cancellationToken))
         {
             return true;

@@ -5045,6 +5045,31 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Count_clamped_by_a_free_size_property_is_bounded()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class SendBuffer
+            {
+                private readonly byte[] _buffer = new byte[4096];
+                private int _usedSize;
+
+                public int FreeSize => _buffer.Length - _usedSize;
+
+                public virtual int Slack => _buffer.Length - _usedSize;
+
+                public int Append(byte[] data, int count)
+                {
+                    if ((uint)count > (uint)data.Length) return 0;
+                    Buffer.BlockCopy(data, 0, _buffer, _usedSize, Math.Min(count, FreeSize));
+                    Buffer.BlockCopy(data, 0, _buffer, _usedSize, count < FreeSize ? count : FreeSize);
+                    {|KS0001:Buffer.BlockCopy(data, 0, _buffer, _usedSize, Math.Min(count, Slack))|};
+                    return count;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Guard_against_a_static_free_size_property_bounds_the_copy_into_the_static_buffer()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
