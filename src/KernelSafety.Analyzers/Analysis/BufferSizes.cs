@@ -337,7 +337,7 @@ internal static class BufferSizes
     }
 
     /// <summary>The definition of <paramref name="local"/> at <paramref name="use"/> (see <see cref="PathFacts.TryGetDefinition"/>).</summary>
-    private static bool TryGetDefinition(ILocalSymbol local, IOperation use, CancellationToken cancellationToken, out IOperation? definition)
+    internal static bool TryGetDefinition(ILocalSymbol local, IOperation use, CancellationToken cancellationToken, out IOperation? definition)
         => Definitions.TryGetWithoutPath(local, use, out var assigned, out definition)
             ? assigned
             : PathFacts.At(use, cancellationToken).TryGetDefinition(local, out definition);

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Text;
@@ -676,7 +677,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             // Cheapest first: the source's shape, then the count (one that reads a variable's value, or the length of a
             // parameter nothing reassigns, is not a constant, as the seed's is), and only then whether the body assigns
             // the source parameter, which reads the body's text. Most copies fail at the count.
-            if (site.Count is null || BufferParameter(site.Source.Buffer) is not { } sourceParameter
+            if (site.Count is null || (BufferParameter(site.Source.Buffer) ?? PinnedParameter(site.Source.Buffer)) is not { } sourceParameter
                 || !MayBeConstantCount(site.Count)
                 || !KeepsArgument(sourceParameter) || SizeOf(site.Source).IsKnown)
             {
@@ -1253,6 +1254,28 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// <summary>The parameter (not <c>out</c>) that <paramref name="buffer"/> reads, or null.</summary>
         private static IParameterSymbol? BufferParameter(IOperation? buffer)
             => LinearForm.Strip(buffer) is IParameterReferenceOperation { Parameter: { RefKind: not RefKind.Out } parameter } ? parameter : null;
+
+        /// <summary>
+        /// The parameter whose array a pointer from <c>fixed</c> pins: <c>p</c> of <c>fixed (byte* p = buffer)</c> reads the
+        /// caller's <c>buffer</c> (<c>Buffer.MemoryCopy(p, &amp;result, 8, 8)</c> is the seed's copy through a pointer).
+        /// </summary>
+        private IParameterSymbol? PinnedParameter(IOperation? buffer)
+        {
+            if (LinearForm.Strip(buffer) is not ILocalReferenceOperation { Local: { Type: IPointerTypeSymbol } local } reference
+                || !BufferSizes.TryGetDefinition(local, reference, cancellationToken, out var definition)
+                || definition is not { Kind: OperationKind.None } pinned
+                || pinned.Syntax.Parent is not EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax })
+            {
+                return null;
+            }
+
+            foreach (var child in pinned.ChildOperations)
+            {
+                return child.Type is IArrayTypeSymbol ? BufferParameter(child) : null;
+            }
+
+            return null;
+        }
 
         /// <summary>True when nothing on the way to the copy assigns <paramref name="parameter"/>: it holds the caller's argument.</summary>
         private bool KeepsArgument(IParameterSymbol parameter)

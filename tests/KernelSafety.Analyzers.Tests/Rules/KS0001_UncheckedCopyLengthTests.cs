@@ -467,6 +467,100 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Memory_copy_of_a_constant_count_through_a_pointer_pinning_a_callers_array_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static unsafe class StructReader
+            {
+                public static long ReadInt64(byte[] buffer)
+                {
+                    long result;
+                    fixed (byte* p = buffer)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(p, &result, 8, 8)|};
+                    }
+
+                    return result;
+                }
+
+                // Checked first, or pinning a local array of known size, or copying only what the array holds: not flagged.
+                public static long Checked(byte[] buffer)
+                {
+                    if (buffer.Length < 8) throw new ArgumentException("short", nameof(buffer));
+                    long result;
+                    fixed (byte* p = buffer)
+                    {
+                        Buffer.MemoryCopy(p, &result, 8, 8);
+                    }
+
+                    return result;
+                }
+
+                public static long Local()
+                {
+                    var bytes = new byte[8];
+                    long result;
+                    fixed (byte* p = bytes)
+                    {
+                        Buffer.MemoryCopy(p, &result, 8, 8);
+                    }
+
+                    return result;
+                }
+
+                public static void Whole(byte[] buffer, byte* destination)
+                {
+                    fixed (byte* p = buffer)
+                    {
+                        Buffer.MemoryCopy(p, destination, buffer.Length, buffer.Length);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_fix_for_a_pinned_callers_array_checks_its_length()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            static unsafe class StructReader
+            {
+                public static long ReadInt64(byte[] buffer)
+                {
+                    long result;
+                    fixed (byte* p = buffer)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(p, &result, 8, 8)|};
+                    }
+
+                    return result;
+                }
+            }
+            """, """
+            using System;
+
+            static unsafe class StructReader
+            {
+                public static long ReadInt64(byte[] buffer)
+                {
+                    long result;
+                    fixed (byte* p = buffer)
+                    {
+                        if (buffer.Length < 8)
+                        {
+                            throw new ArgumentOutOfRangeException(nameof(buffer), "'buffer' must hold at least 8 bytes.");
+                        }
+
+                        Buffer.MemoryCopy(p, &result, 8, 8);
+                    }
+
+                    return result;
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
+
+    [Fact]
     public Task Array_copy_to_and_memory_copy_to_into_fixed_size_buffers()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
