@@ -17,9 +17,10 @@ namespace KernelSafety.Analyzers.Analysis;
 /// made under a lock, or a private helper called only from those: its writes have no concurrent twin.</item>
 /// <item>A key for one thread: the program's entry point; a private method that one <c>new Thread(M)</c>,
 /// <c>Task.Run(M)</c> or <c>Task.Factory.StartNew(M)</c> starts from code that runs once, not in a loop; Unity's main
-/// thread (the messages <c>Update</c>, <c>Start</c>... of a <c>UnityEngine.MonoBehaviour</c>); or one static socket's
-/// (or stream's) chain of <c>Begin*</c> callbacks, when the private callback re-arms itself as the last thing it does
-/// with the type, so that no two of its runs overlap. Writes made from one such thread only never race.</item>
+/// thread (the messages <c>Update</c>, <c>Start</c>... of a <c>UnityEngine.MonoBehaviour</c>, and the coroutines its
+/// <c>StartCoroutine</c> runs); or one static socket's (or stream's) chain of <c>Begin*</c> callbacks, when the private
+/// callback re-arms itself as the last thing it does with the type's buffers, so that no two of its runs overlap (also
+/// when a connect completion on that socket starts it). Writes made from one such thread only never race.</item>
 /// <item><see cref="Any"/>: anything else (a public method, an event handler, a callback that may overlap itself).</item>
 /// </list>
 /// A private helper runs on the thread of its callers when they all agree. Operation callbacks record calls and
