@@ -222,14 +222,9 @@ internal static class BufferSizes
             case { Kind: OperationKind.None } none when none.Syntax is StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
                 return GetStackAlloc(none, cancellationToken);
 
-            case { Kind: OperationKind.None } none when none.Syntax.Parent is EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax }:
+            case { Kind: OperationKind.None } none when Pinned(none) is { } pinned:
                 // fixed (byte* p = msg): the pointer covers the array.
-                foreach (var child in none.ChildOperations)
-                {
-                    return Get(child, depth + 1, fixedOnly, cancellationToken);
-                }
-
-                return BufferSize.Unknown;
+                return Get(pinned, depth + 1, fixedOnly, cancellationToken);
 
             default:
                 return BufferSize.Unknown;
@@ -270,13 +265,8 @@ internal static class BufferSizes
                     ? GetQuotient(definition, depth + 1, cancellationToken)
                     : null;
 
-            case { Kind: OperationKind.None } none when none.Syntax.Parent is EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax }:
-                foreach (var child in none.ChildOperations)
-                {
-                    return GetQuotient(child, depth + 1, cancellationToken);
-                }
-
-                return null;
+            case { Kind: OperationKind.None } none when Pinned(none) is { } pinned:
+                return GetQuotient(pinned, depth + 1, cancellationToken);
 
             default:
                 return null;
@@ -334,6 +324,26 @@ internal static class BufferSizes
 
         var form = LinearForm.From(size);
         return form is null ? BufferSize.Unknown : new BufferSize(form, isFixed ?? false, elementSize, null);
+    }
+
+    /// <summary>
+    /// What a <c>fixed</c> statement's initializer pins, when <paramref name="initializer"/> (the definition of its pointer
+    /// local) is one: <c>msg</c> of <c>fixed (byte* p = msg)</c>. Null otherwise.
+    /// </summary>
+    internal static IOperation? Pinned(IOperation? initializer)
+    {
+        if (initializer is not { Kind: OperationKind.None } pinning
+            || pinning.Syntax.Parent is not EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax })
+        {
+            return null;
+        }
+
+        foreach (var child in pinning.ChildOperations)
+        {
+            return child;
+        }
+
+        return null;
     }
 
     /// <summary>The definition of <paramref name="local"/> at <paramref name="use"/> (see <see cref="PathFacts.TryGetDefinition"/>).</summary>

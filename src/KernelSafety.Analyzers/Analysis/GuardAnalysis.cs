@@ -573,8 +573,7 @@ internal static class GuardAnalysis
         }
 
         // Math.Min(count, FreeSize): a property of the type stands for its getter's expression, as in a guard.
-        var form = LinearForm.From(stripped)
-                   ?? (stripped.Kind == OperationKind.PropertyReference ? PropertyGetters.FormOf(stripped, cancellationToken) : null);
+        var form = LinearForm.FromGuardOperand(stripped, cancellationToken);
         if (form is not null && ProveWithDefinitions(form.Subtract(limit), facts, lengthOf, cancellationToken))
         {
             return true;

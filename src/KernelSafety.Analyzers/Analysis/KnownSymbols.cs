@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -151,6 +152,20 @@ internal sealed class KnownSymbols
         for (var t = type; t is not null; t = t.BaseType)
         {
             if (SymbolEqualityComparer.Default.Equals(t.OriginalDefinition, candidate))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when <paramref name="symbols"/> holds <paramref name="symbol"/>.</summary>
+    public static bool Contains(IReadOnlyList<ISymbol>? symbols, ISymbol symbol)
+    {
+        for (var i = 0; i < (symbols?.Count ?? 0); i++)
+        {
+            if (SymbolEqualityComparer.Default.Equals(symbols![i], symbol))
             {
                 return true;
             }

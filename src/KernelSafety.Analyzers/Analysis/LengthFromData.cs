@@ -40,13 +40,7 @@ internal static class LengthFromData
             operation = LinearForm.Strip(instance);
         }
 
-        ISymbol? variable = operation switch
-        {
-            ILocalReferenceOperation local => local.Local,
-            IParameterReferenceOperation parameter => parameter.Parameter,
-            _ => null,
-        };
-        if (variable is null)
+        if (RootVariable(operation) is not { } variable)
         {
             return false;
         }
@@ -54,6 +48,14 @@ internal static class LengthFromData
         root = variable;
         return true;
     }
+
+    /// <summary>The local or parameter <paramref name="operation"/> reads, or null.</summary>
+    private static ISymbol? RootVariable(IOperation? operation) => LinearForm.Strip(operation) switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        _ => null,
+    };
 
     /// <summary>
     /// True when, in the body around <paramref name="copy"/>, a part of the chain is assigned, before the copy, a value
@@ -131,27 +133,14 @@ internal static class LengthFromData
     /// </summary>
     private static int Prefix(IOperation operation, ISymbol root, List<IFieldSymbol> fields)
     {
-        var depth = 0;
         var current = LinearForm.Strip(operation is IDeclarationExpressionOperation declaration ? declaration.Expression : operation);
-        var path = new List<IFieldSymbol>(2);
-        while (current is IFieldReferenceOperation { Field: { IsStatic: false } field, Instance: { } instance })
+        if (current is not IFieldReferenceOperation)
         {
-            if (++depth > fields.Count)
-            {
-                return -1;
-            }
-
-            path.Insert(0, field);
-            current = LinearForm.Strip(instance);
+            return SymbolEqualityComparer.Default.Equals(RootVariable(current), root) ? 0 : -1;
         }
 
-        var variable = current switch
-        {
-            ILocalReferenceOperation local => (ISymbol)local.Local,
-            IParameterReferenceOperation parameter => parameter.Parameter,
-            _ => null,
-        };
-        if (!SymbolEqualityComparer.Default.Equals(variable, root))
+        if (!TryGetChain(current, out var variable, out var path) || path.Count > fields.Count
+            || !SymbolEqualityComparer.Default.Equals(variable, root))
         {
             return -1;
         }
@@ -177,20 +166,7 @@ internal static class LengthFromData
                 ILocalReferenceOperation local => local.Local,
                 _ => LinearForm.GetVariable(operation),
             };
-            if (read is not null && (SymbolEqualityComparer.Default.Equals(read, source) || IsAny(read, overSource)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsAny(ISymbol symbol, List<ISymbol>? symbols)
-    {
-        foreach (var candidate in symbols ?? [])
-        {
-            if (SymbolEqualityComparer.Default.Equals(candidate, symbol))
+            if (read is not null && (SymbolEqualityComparer.Default.Equals(read, source) || KnownSymbols.Contains(overSource, read)))
             {
                 return true;
             }

@@ -100,7 +100,7 @@ internal static class PrivateCallers
         }
 
         var assigned = GuardAnalysis.AssignedVariables(ResultUsage.GetRoot(call));
-        if (IsAmong(parameter, assigned))
+        if (KnownSymbols.Contains(assigned, parameter))
         {
             return null;
         }
@@ -108,26 +108,13 @@ internal static class PrivateCallers
         foreach (var (term, _) in needed.Terms)
         {
             if (term.Kind != LinearTermKind.Value || term.Symbol is not IParameterSymbol used
-                || !SymbolEqualityComparer.Default.Equals(used.ContainingSymbol, caller) || IsAmong(used, assigned))
+                || !SymbolEqualityComparer.Default.Equals(used.ContainingSymbol, caller) || KnownSymbols.Contains(assigned, used))
             {
                 return null;
             }
         }
 
         return parameter;
-    }
-
-    private static bool IsAmong(ISymbol symbol, ISymbol[] symbols)
-    {
-        foreach (var candidate in symbols)
-        {
-            if (SymbolEqualityComparer.Default.Equals(candidate, symbol))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>The explicit argument a call passes for the parameter at <paramref name="ordinal"/>, or null.</summary>

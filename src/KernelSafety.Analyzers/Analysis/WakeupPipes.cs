@@ -34,11 +34,12 @@ internal static class WakeupPipes
             return false;
         }
 
+        // fds[1] of a pipe's ends, or an eventfd's descriptor itself.
         var descriptor = StripConversions(fd);
-        var pipeEnd = descriptor is IArrayElementReferenceOperation element;
-        var (variable, scope) = Variable(pipeEnd ? StripConversions(((IArrayElementReferenceOperation)descriptor!).ArrayReference) : descriptor, write, cancellationToken);
+        var pipeEnds = descriptor is IArrayElementReferenceOperation element ? StripConversions(element.ArrayReference) : null;
+        var (variable, scope) = Variable(pipeEnds ?? descriptor, write, cancellationToken);
         return scope is not null && variable is not null
-            && (pipeEnd ? PassesToPipe(scope, variable, model, symbols, cancellationToken) : MadeByEventFd(scope, variable, model, symbols, cancellationToken));
+            && (pipeEnds is not null ? PassesToPipe(scope, variable, model, symbols, cancellationToken) : MadeByEventFd(scope, variable, model, symbols, cancellationToken));
     }
 
     /// <summary>The field (with its type's declaration in the write's file) or local (with its body) that <paramref name="operation"/> reads.</summary>
@@ -66,12 +67,14 @@ internal static class WakeupPipes
                 value = value.Parent;
             }
 
-            var named = value.Parent switch
+            // What receives it ('fd = eventfd(...)', or a declarator's initializer): by name first, which is cheap.
+            SyntaxNode? receiver = value.Parent switch
             {
-                AssignmentExpressionSyntax { Left: var left } assignment when assignment.Right == value => Name(left),
-                EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator } => declarator.Identifier.ValueText,
+                AssignmentExpressionSyntax { Left: var left } assignment when assignment.Right == value => left,
+                EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator } => declarator,
                 _ => null,
             };
+            var named = receiver is VariableDeclaratorSyntax declared ? declared.Identifier.ValueText : receiver is ExpressionSyntax target ? Name(target) : null;
             if (named != descriptor.Name)
             {
                 continue;
@@ -80,7 +83,9 @@ internal static class WakeupPipes
             cancellationToken.ThrowIfCancellationRequested();
             if (model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol method
                 && NativeMethods.GetEntryPoint(method, symbols) == NativeMethods.EventFd
-                && SymbolEqualityComparer.Default.Equals(ReceiverOf(value, model, cancellationToken), descriptor))
+                && SymbolEqualityComparer.Default.Equals(
+                    receiver is VariableDeclaratorSyntax declaration ? model.GetDeclaredSymbol(declaration, cancellationToken) : model.GetSymbolInfo(receiver!, cancellationToken).Symbol,
+                    descriptor))
             {
                 return true;
             }
@@ -88,13 +93,6 @@ internal static class WakeupPipes
 
         return false;
     }
-
-    private static ISymbol? ReceiverOf(SyntaxNode value, SemanticModel model, CancellationToken cancellationToken) => value.Parent switch
-    {
-        AssignmentExpressionSyntax { Left: var left } => model.GetSymbolInfo(left, cancellationToken).Symbol,
-        EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator } => model.GetDeclaredSymbol(declarator, cancellationToken),
-        _ => null,
-    };
 
     private static bool PassesToPipe(SyntaxNode scope, ISymbol pipeEnds, SemanticModel model, KnownSymbols symbols, CancellationToken cancellationToken)
     {

@@ -4,7 +4,6 @@ using System.Collections.Immutable;
 using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Text;
@@ -1260,22 +1259,11 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// caller's <c>buffer</c> (<c>Buffer.MemoryCopy(p, &amp;result, 8, 8)</c> is the seed's copy through a pointer).
         /// </summary>
         private IParameterSymbol? PinnedParameter(IOperation? buffer)
-        {
-            if (LinearForm.Strip(buffer) is not ILocalReferenceOperation { Local: { Type: IPointerTypeSymbol } local } reference
-                || !BufferSizes.TryGetDefinition(local, reference, cancellationToken, out var definition)
-                || definition is not { Kind: OperationKind.None } pinned
-                || pinned.Syntax.Parent is not EqualsValueClauseSyntax { Parent.Parent.Parent: FixedStatementSyntax })
-            {
-                return null;
-            }
-
-            foreach (var child in pinned.ChildOperations)
-            {
-                return child.Type is IArrayTypeSymbol ? BufferParameter(child) : null;
-            }
-
-            return null;
-        }
+            => LinearForm.Strip(buffer) is ILocalReferenceOperation { Local: { Type: IPointerTypeSymbol } local } reference
+                && BufferSizes.TryGetDefinition(local, reference, cancellationToken, out var definition)
+                && BufferSizes.Pinned(definition) is { Type: IArrayTypeSymbol } array
+                    ? BufferParameter(array)
+                    : null;
 
         /// <summary>True when nothing on the way to the copy assigns <paramref name="parameter"/>: it holds the caller's argument.</summary>
         private bool KeepsArgument(IParameterSymbol parameter)
