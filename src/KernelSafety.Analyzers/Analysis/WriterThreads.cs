@@ -20,7 +20,8 @@ namespace KernelSafety.Analyzers.Analysis;
 /// thread (the messages <c>Update</c>, <c>Start</c>... of a <c>UnityEngine.MonoBehaviour</c>, and the coroutines its
 /// <c>StartCoroutine</c> runs); or one static socket's (or stream's) chain of <c>Begin*</c> callbacks, when the private
 /// callback re-arms itself as the last thing it does with the type's buffers, so that no two of its runs overlap (also
-/// when a connect completion on that socket starts it). Writes made from one such thread only never race.</item>
+/// when a connect completion on that socket starts it, or an accept completion that runs once starts it on the one
+/// socket it accepts). Writes made from one such thread only never race.</item>
 /// <item><see cref="Any"/>: anything else (a public method, an event handler, a callback that may overlap itself).</item>
 /// </list>
 /// A private helper runs on the thread of its callers when they all agree. Operation callbacks record calls and
@@ -177,10 +178,15 @@ internal sealed class WriterThreads
         else if (BeginCall(reference) is { } begin)
         {
             var socket = StaticMember(begin.Instance);
+            var accepted = socket is null && IsAcceptedHere(begin);
+            var carried = socket is null
+                ? accepted || CarriesState(begin)
+                : SymbolEqualityComparer.Default.Equals(method, member) && IsAssignedFromState(socket, begin);
             var holder = new Holder(
                 socket,
                 socket is not null && SymbolEqualityComparer.Default.Equals(StaticMember(StateArgument(begin)), socket),
-                socket is null && CarriesState(begin) ? member : null);
+                carried ? member : null,
+                accepted);
             lock (this)
             {
                 Add(ref _callbacks, method, holder);
@@ -445,8 +451,9 @@ internal sealed class WriterThreads
                     continue;
                 }
 
-                // Started by another callback (a BeginConnect completion) on the socket it got back as its state.
-                held = StateSocket(carrier);
+                // Started by another callback on the socket it got back as its state (a BeginConnect completion), or on the
+                // socket it accepted (a BeginAccept completion that runs once).
+                held = holder.Accepted ? AcceptedOnce(carrier) : StateSocket(carrier);
             }
             else if (!holder.PassesItself)
             {
@@ -466,14 +473,14 @@ internal sealed class WriterThreads
             return null;
         }
 
-        // Started where it may start again: in a loop, or in a Unity message (every frame, or once per instance).
+        // Started where it may start again: in a loop, or in a Unity message that repeats.
         foreach (var pair in _arms!)
         {
             foreach (var arm in pair.Value)
             {
                 if (SymbolEqualityComparer.Default.Equals(arm.Method, callback)
                     && !SymbolEqualityComparer.Default.Equals(pair.Key, callback)
-                    && (arm.Repeated || pair.Key is IMethodSymbol starter && IsUnityMessage(starter)))
+                    && MayStartAgain(pair.Key, arm))
                 {
                     return null;
                 }
@@ -554,6 +561,42 @@ internal sealed class WriterThreads
 
         return socket;
     }
+
+    /// <summary>
+    /// The accept completion <paramref name="completion"/> itself, as the key of the one chain it starts on the socket it
+    /// accepts, when it runs once: its only way in is one <c>Begin*</c> call on a static socket
+    /// (<c>s_listener.BeginAccept(OnAccept, null)</c>), made where it does not start again. That one call is not in the
+    /// completion, so the accept is never re-armed and one client is served. Null otherwise. Called under the lock.
+    /// </summary>
+    private ISymbol? AcceptedOnce(ISymbol completion)
+    {
+        if (completion is not IMethodSymbol method || OnlyBeginCalls(method) is not { Count: 1 } holders || holders[0].Socket is null)
+        {
+            return null;
+        }
+
+        foreach (var pair in _arms!)
+        {
+            foreach (var arm in pair.Value)
+            {
+                if (SymbolEqualityComparer.Default.Equals(arm.Method, method)
+                    && MayStartAgain(pair.Key, arm))
+                {
+                    return null;
+                }
+            }
+        }
+
+        return method;
+    }
+
+    /// <summary>
+    /// Whether the <c>Begin*</c> call <paramref name="arm"/> in <paramref name="starter"/> may run more than once: in a
+    /// loop or a lambda, or in a Unity message that repeats (every frame, every enable). <c>Start</c> and <c>Awake</c>
+    /// run once per component, which is trusted as a public method that starts a chain is.
+    /// </summary>
+    private static bool MayStartAgain(ISymbol starter, Arm arm)
+        => arm.Repeated || starter is IMethodSymbol method && IsUnityMessage(method) && method.Name is not ("Start" or "Awake");
 
     /// <summary>
     /// Whether <paramref name="method"/>, and every method of the type it calls, neither references one of the type's
@@ -734,6 +777,74 @@ internal sealed class WriterThreads
         return IsAsyncState(instance) && IsAsyncState(state);
     }
 
+    /// <summary>
+    /// A receive started in an accept completion on the socket it accepted, handing that socket on as the state:
+    /// <c>Socket client = s_listener.EndAccept(ar); client.BeginReceive(buf, 0, n, SocketFlags.None, OnReceive, client);</c>
+    /// (or <c>EndAcceptTcpClient</c> and the client's stream).
+    /// </summary>
+    private static bool IsAcceptedHere(IInvocationOperation begin)
+    {
+        var instance = LinearForm.Strip(begin.Instance);
+        if (instance is IInvocationOperation { TargetMethod: { Name: "GetStream", Parameters.Length: 0 }, Instance: { } client })
+        {
+            instance = LinearForm.Strip(client);
+        }
+
+        return instance is ILocalReferenceOperation local
+            && LinearForm.Strip(StateArgument(begin)) is ILocalReferenceOperation passed
+            && SymbolEqualityComparer.Default.Equals(passed.Local, local.Local)
+            && Definitions.TryGetWithoutPath(local.Local, local, out _, out var declared)
+            && LinearForm.Strip(declared) is IInvocationOperation
+            {
+                TargetMethod.Name: "EndAccept" or "EndAcceptSocket" or "EndAcceptTcpClient",
+                Instance: not null,
+            };
+    }
+
+    /// <summary>
+    /// A callback's re-arm on a static socket it has just set from its <c>AsyncState</c>:
+    /// <c>s_client = (Socket)ar.AsyncState; ... s_client.BeginReceive(buf, 0, n, SocketFlags.None, OnReceive, s_client);</c>.
+    /// The one assignment of <paramref name="socket"/> in the callback comes before the call, and the call passes it on.
+    /// </summary>
+    private static bool IsAssignedFromState(ISymbol socket, IInvocationOperation begin)
+    {
+        if (!SymbolEqualityComparer.Default.Equals(StaticMember(StateArgument(begin)), socket))
+        {
+            return false;
+        }
+
+        IOperation body = begin;
+        for (; body.Parent is not null; body = body.Parent)
+        {
+            if (body.Parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+        }
+
+        return AssignedOnceFromState(body, socket, begin.Syntax.SpanStart);
+    }
+
+    private static bool AssignedOnceFromState(IOperation body, ISymbol socket, int before)
+    {
+        var found = false;
+        foreach (var operation in body.Descendants())
+        {
+            if (operation is IAssignmentOperation { Target: IFieldReferenceOperation { Field: var field } } assignment
+                && SymbolEqualityComparer.Default.Equals(field.OriginalDefinition, socket))
+            {
+                if (found || assignment is not ISimpleAssignmentOperation { Value: var value } || assignment.Syntax.Span.End > before || !IsAsyncState(LinearForm.Strip(value)))
+                {
+                    return false;
+                }
+
+                found = true;
+            }
+        }
+
+        return found;
+    }
+
     private static bool IsAsyncState(IOperation? operation)
         => operation is IPropertyReferenceOperation { Property.Name: "AsyncState", Instance: IParameterReferenceOperation { Parameter.Type.Name: "IAsyncResult" } };
 
@@ -870,11 +981,12 @@ internal sealed class WriterThreads
     /// <summary>What holds the socket or stream of a <c>Begin*</c> call naming one of the type's methods as its callback.</summary>
     private readonly struct Holder
     {
-        public Holder(ISymbol? socket, bool passesItself, ISymbol? carriedIn)
+        public Holder(ISymbol? socket, bool passesItself, ISymbol? carriedIn, bool accepted)
         {
             Socket = socket;
             PassesItself = passesItself;
             CarriedIn = carriedIn;
+            Accepted = accepted;
         }
 
         /// <summary>The static field or property, or null.</summary>
@@ -888,6 +1000,9 @@ internal sealed class WriterThreads
         /// (the callback itself, re-arming; or a completion that starts the chain), or null.
         /// </summary>
         public ISymbol? CarriedIn { get; }
+
+        /// <summary>The socket is the one <see cref="CarriedIn"/> (an accept completion) accepted.</summary>
+        public bool Accepted { get; }
     }
 
     /// <summary>A way into a method: its caller (or <see cref="Locked"/>), and whether the call may repeat.</summary>

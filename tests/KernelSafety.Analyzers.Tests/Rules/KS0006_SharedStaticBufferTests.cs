@@ -1432,6 +1432,8 @@ public class KS0006_SharedStaticBufferTests
             using System;
             using System.Net.Sockets;
 
+            namespace UnityEngine { public class MonoBehaviour { } }
+
             static class Server
             {
                 static Socket s_listener = null!;
@@ -1439,9 +1441,11 @@ public class KS0006_SharedStaticBufferTests
                 static readonly byte[] {|#1:s_other|} = new byte[1024];
                 static Socket s_sock = null!;
 
+                // The accept is re-armed: every client gets a chain into the one buffer.
                 private static void OnAccept(IAsyncResult ar)
                 {
                     Socket client = s_listener.EndAccept(ar);
+                    s_listener.BeginAccept(OnAccept, null);
                     client.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, OnReceive, client);
                 }
 
@@ -1469,9 +1473,220 @@ public class KS0006_SharedStaticBufferTests
 
                 public static void Listen() => s_listener.BeginAccept(OnAccept, null);
             }
+
+            static class Accepts
+            {
+                static Socket s_listener = null!;
+                static readonly byte[] {|#2:s_looped|} = new byte[64];
+                static readonly byte[] {|#3:s_twice|} = new byte[64];
+                static readonly byte[] {|#4:s_public|} = new byte[64];
+                static readonly byte[] {|#5:s_other_socket|} = new byte[64];
+                static readonly byte[] {|#6:s_not_passed|} = new byte[64];
+                static Socket s_sock = null!;
+
+                // Four accepts pending: four clients.
+                public static void ListenLooped()
+                {
+                    for (int i = 0; i < 4; i++) s_listener.BeginAccept(OnLooped, null);
+                }
+
+                private static void OnLooped(IAsyncResult ar)
+                {
+                    var client = s_listener.EndAccept(ar);
+                    client.BeginReceive(s_looped, 0, 64, SocketFlags.None, OnLoopedData, client);
+                }
+
+                private static void OnLoopedData(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_looped[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_looped, 0, 64, SocketFlags.None, OnLoopedData, sock);
+                }
+
+                // Two calls name the completion.
+                public static void ListenTwice()
+                {
+                    s_listener.BeginAccept(OnTwice, null);
+                    s_listener.BeginAccept(OnTwice, null);
+                }
+
+                private static void OnTwice(IAsyncResult ar)
+                {
+                    var client = s_listener.EndAccept(ar);
+                    client.BeginReceive(s_twice, 0, 64, SocketFlags.None, OnTwiceData, client);
+                }
+
+                private static void OnTwiceData(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_twice[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_twice, 0, 64, SocketFlags.None, OnTwiceData, sock);
+                }
+
+                // The completion is public: other code may call it with any result.
+                public static void ListenPublic() => s_listener.BeginAccept(OnPublic, null);
+
+                public static void OnPublic(IAsyncResult ar)
+                {
+                    var client = s_listener.EndAccept(ar);
+                    client.BeginReceive(s_public, 0, 64, SocketFlags.None, OnPublicData, client);
+                }
+
+                private static void OnPublicData(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_public[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_public, 0, 64, SocketFlags.None, OnPublicData, sock);
+                }
+
+                // The receive is not on a socket the completion accepts.
+                public static void ListenOther() => s_listener.BeginAccept(OnOtherSocket, null);
+
+                private static void OnOtherSocket(IAsyncResult ar)
+                {
+                    var other = s_pool.Take(ar);
+                    other.BeginReceive(s_other_socket, 0, 64, SocketFlags.None, OnOtherData, other);
+                }
+
+                static readonly Pool s_pool = new();
+
+                sealed class Pool
+                {
+                    public Socket Take(IAsyncResult ar) => (Socket)ar.AsyncState!;
+                }
+
+                private static void OnOtherData(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_other_socket[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_other_socket, 0, 64, SocketFlags.None, OnOtherData, sock);
+                }
+
+                // The accepted socket is not passed on as the state.
+                public static void ListenNotPassed() => s_listener.BeginAccept(OnNotPassed, null);
+
+                private static void OnNotPassed(IAsyncResult ar)
+                {
+                    s_sock = s_listener.EndAccept(ar);
+                    var client = s_sock;
+                    client.BeginReceive(s_not_passed, 0, 64, SocketFlags.None, OnNotPassedData, null);
+                }
+
+                private static void OnNotPassedData(IAsyncResult ar)
+                {
+                    Console.WriteLine(s_not_passed[0] + s_sock.EndReceive(ar));
+                    s_sock.BeginReceive(s_not_passed, 0, 64, SocketFlags.None, OnNotPassedData, null);
+                }
+            }
+
+            // An accept started every frame.
+            public class Host : UnityEngine.MonoBehaviour
+            {
+                static Socket s_listener = null!;
+                static readonly byte[] {|#7:s_frame|} = new byte[64];
+
+                void Update() => s_listener.BeginAccept(OnAccept, null);
+
+                private static void OnAccept(IAsyncResult ar)
+                {
+                    Socket client = s_listener.EndAccept(ar);
+                    client.BeginReceive(s_frame, 0, 64, SocketFlags.None, OnData, client);
+                }
+
+                private static void OnData(IAsyncResult ar)
+                {
+                    var sock = (Socket)ar.AsyncState!;
+                    Console.WriteLine(s_frame[0] + sock.EndReceive(ar));
+                    sock.BeginReceive(s_frame, 0, 64, SocketFlags.None, OnData, sock);
+                }
+            }
             """,
             VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_buf", "OnAccept"),
-            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_other", "Start"));
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_other", "Start"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_looped", "OnLooped"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_twice", "OnTwice"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_public", "OnPublic"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_other_socket", "OnOtherSocket"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(6).WithArguments("s_not_passed", "OnNotPassed"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(7).WithArguments("s_frame", "OnAccept"));
+    }
+
+    [Fact]
+    public async Task Chain_of_the_one_client_an_accept_that_is_not_re_armed_serves_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            namespace UnityEngine { public class MonoBehaviour { } }
+
+            // One client: the accept is made once, from Unity's Start, and never re-armed.
+            public class Host : UnityEngine.MonoBehaviour
+            {
+                static Socket s_listener = null!;
+                static Socket s_client = null!;
+                static readonly byte[] s_buf = new byte[512];
+                static float[] s_pos = new float[3];
+
+                void Start()
+                {
+                    s_listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                    s_listener.Bind(new IPEndPoint(IPAddress.Loopback, 8888));
+                    s_listener.Listen(1);
+                    s_listener.BeginAccept(new AsyncCallback(OnAccept), null);
+                }
+
+                private static void OnAccept(IAsyncResult ar)
+                {
+                    Socket client = s_listener.EndAccept(ar);
+                    client.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, new AsyncCallback(OnReceive), client);
+                }
+
+                // Re-armed on the socket it got back as its state, kept in a static field.
+                private static void OnReceive(IAsyncResult ar)
+                {
+                    s_client = (Socket)ar.AsyncState!;
+                    int n = s_client.EndReceive(ar);
+                    if (n == 12)
+                    {
+                        s_pos = new float[3];
+                        Buffer.BlockCopy(s_buf, 0, s_pos, 0, 12);
+                    }
+
+                    s_client.BeginReceive(s_buf, 0, s_buf.Length, SocketFlags.None, new AsyncCallback(OnReceive), s_client);
+                }
+            }
+
+            // The same from a public method, with a TcpListener and the accepted client's stream.
+            static class Server
+            {
+                static TcpListener s_listener = null!;
+                static readonly byte[] s_data = new byte[1024];
+
+                public static void Run()
+                {
+                    s_listener = new TcpListener(IPAddress.Loopback, 9000);
+                    s_listener.Start();
+                    s_listener.BeginAcceptTcpClient(OnAccept, null);
+                }
+
+                private static void OnAccept(IAsyncResult ar)
+                {
+                    var client = s_listener.EndAcceptTcpClient(ar);
+                    client.GetStream().BeginRead(s_data, 0, s_data.Length, OnRead, client);
+                }
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    var client = (TcpClient)ar.AsyncState!;
+                    int n = client.GetStream().EndRead(ar);
+                    if (n <= 0) return;
+                    Console.WriteLine(s_data[0]);
+                    client.GetStream().BeginRead(s_data, 0, s_data.Length, OnRead, client);
+                }
+            }
+            """);
     }
 
     [Fact]
