@@ -16,7 +16,8 @@ namespace KernelSafety.Analyzers.Analysis;
 /// <c>this</c> (a collection's or struct's own count is the type's invariant, and is not asked about). Some part of the chain (the local itself, <c>packet.Head</c>, or the field) is assigned,
 /// before the copy, a value that reads the buffer: the buffer itself, or a local made over it (<c>fixed (byte* p = buffer)</c>,
 /// <c>var span = buffer.AsSpan()</c>). A chain that the method compares anywhere (<c>&lt;</c>, <c>&gt;</c>,
-/// <c>is &gt; 200</c>, a switch, <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c>, a <c>ThrowIf...</c> helper) is taken as checked:
+/// <c>is &gt; 200</c>, a switch, <c>Math.Min</c>/<c>Max</c>/<c>Clamp</c>, a <c>ThrowIf...</c> helper), itself or through a
+/// local that holds it (<c>int size = head.size; if (size &gt; 504) ...</c>), is taken as checked:
 /// a linear form has no term for another object's field, so the guard analysis could not read such a check. Asked only
 /// where a copy out of a buffer of fixed size has such a count; one walk of the method body then.
 /// </summary>
@@ -68,6 +69,7 @@ internal static class LengthFromData
         var overSource = new List<ISymbol>();
         var filled = new List<IOperation>();
         var uses = new List<IOperation>();
+        var localReads = new List<ILocalReferenceOperation>();
         GuardAnalysis.Visit(body, operation =>
         {
             switch (operation)
@@ -91,6 +93,9 @@ internal static class LengthFromData
                     break;
                 case IFieldReferenceOperation reference when Prefix(reference, root, fields) == fields.Count:
                     uses.Add(reference);
+                    break;
+                case ILocalReferenceOperation read:
+                    localReads.Add(read);
                     break;
                 case IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref, Parent: IInvocationOperation call } argument
                     when argument.Syntax.SpanStart < copyStart && Prefix(argument.Value, root, fields) >= 0:
@@ -116,15 +121,47 @@ internal static class LengthFromData
             return false;
         }
 
+        // Compared itself, or through a local that holds it (int size = header.Size; if (size > 504) ...).
+        List<ISymbol>? copies = null;
         foreach (var use in uses)
         {
             if (IsCompared(use))
             {
                 return false;
             }
+
+            if (LocalHolding(use) is { } holder)
+            {
+                (copies ??= new List<ISymbol>()).Add(holder);
+            }
+        }
+
+        foreach (var read in localReads)
+        {
+            if (KnownSymbols.Contains(copies, read.Local) && IsCompared(read))
+            {
+                return false;
+            }
         }
 
         return true;
+    }
+
+    /// <summary>The local that <paramref name="use"/> is stored in whole (<c>int size = header.Size;</c>, <c>size = header.Size;</c>), or null.</summary>
+    private static ISymbol? LocalHolding(IOperation use)
+    {
+        var current = use;
+        while (current.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when assignment.Value == current => local.Local,
+            _ => null,
+        };
     }
 
     /// <summary>

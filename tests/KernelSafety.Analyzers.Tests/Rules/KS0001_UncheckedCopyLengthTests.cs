@@ -4807,9 +4807,48 @@ public class KS0001_UncheckedCopyLengthTests
                     return payload;
                 }
 
+                // Checked through a local copy of the field.
+                public byte[] CheckedCopy()
+                {
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    int size = header.Size;
+                    if (size > _frame.Length - 8)
+                    {
+                        return Array.Empty<byte>();
+                    }
+
+                    var payload = new byte[header.Size];
+                    Buffer.BlockCopy(_frame, 8, payload, 0, header.Size);
+                    return payload;
+                }
+
+                public byte[] CheckedAssigned()
+                {
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    int size;
+                    size = header.Size;
+                    ArgumentOutOfRangeException.ThrowIfGreaterThan(size, 504);
+                    var payload = new byte[header.Size];
+                    Buffer.BlockCopy(_frame, 8, payload, 0, header.Size);
+                    return payload;
+                }
+
                 public byte[] Unchecked()
                 {
                     Header header = MemoryMarshal.Read<Header>(_frame);
+                    var payload = new byte[header.Size];
+                    {|KS0001:Buffer.BlockCopy(_frame, 8, payload, 0, header.Size)|};
+                    return payload;
+                }
+
+                // A local copy that is only printed, or a compared local that holds something else, checks nothing.
+                public byte[] CopyNotCompared(int limit)
+                {
+                    Header header = MemoryMarshal.Read<Header>(_frame);
+                    int size = header.Size;
+                    Console.WriteLine(size);
+                    int kind = header.Kind;
+                    if (kind > limit) return Array.Empty<byte>();
                     var payload = new byte[header.Size];
                     {|KS0001:Buffer.BlockCopy(_frame, 8, payload, 0, header.Size)|};
                     return payload;
