@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace KernelSafety.Analyzers.Analysis;
@@ -183,7 +184,13 @@ internal sealed class PathFacts
                 var previous = block.Operations[index - 1];
                 return At(previous, cache, cancellationToken).After(previous, cache, cancellationToken);
 
-            case ISwitchCaseOperation section when cache.IndexOf(section.Body, child) is var position && position > 0:
+            case ISwitchCaseOperation section when cache.IndexOf(section.Body, child) is var position && position >= 0:
+                if (position == 0)
+                {
+                    // case 16: the switch's value matched one of the section's labels.
+                    return atParent.With(GuardAnalysis.FactsOfSection(section, cancellationToken));
+                }
+
                 // A switch section runs its statements in order, like a block.
                 var before = section.Body[position - 1];
                 return At(before, cache, cancellationToken).After(before, cache, cancellationToken);
@@ -435,11 +442,62 @@ internal sealed class PathFacts
                 return FactsAfter(block.Operations[0], depth + 1, cancellationToken);
 
             case IExpressionStatementOperation { Operation: IInvocationOperation invocation }:
-                return GuardAnalysis.FactsOfThrowHelper(invocation, cancellationToken);
+                return GuardAnalysis.FactsOfThrowHelper(invocation, cancellationToken) ?? GuardHelpers.FactsAfter(invocation, cancellationToken);
+
+            case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }:
+                return Merge(GuardAnalysis.FactsOfThrowExpression(assignment.Value, cancellationToken), RangeOf(assignment.Target, assignment.Value));
+
+            case IVariableDeclarationGroupOperation group:
+                List<LinearForm>? declared = null;
+                foreach (var declaration in group.Declarations)
+                {
+                    foreach (var declarator in declaration.Declarators)
+                    {
+                        if (declarator.GetVariableInitializer()?.Value is { } value)
+                        {
+                            declared = Merge(declared, GuardAnalysis.FactsOfThrowExpression(value, cancellationToken));
+                            declared = Merge(declared, RangeOf(declarator.Symbol, value));
+                        }
+                    }
+                }
+
+                return declared;
 
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// What the value stored in <paramref name="target"/> (a local or parameter) cannot exceed: <c>x % 64</c> is at most
+    /// 63 and <c>x &amp; 63</c> at most 63, whatever <c>x</c> is.
+    /// </summary>
+    private static List<LinearForm>? RangeOf(IOperation target, IOperation value)
+        => LinearForm.Strip(target) switch
+        {
+            ILocalReferenceOperation local => RangeOf(local.Local, value),
+            IParameterReferenceOperation parameter => RangeOf(parameter.Parameter, value),
+            _ => null,
+        };
+
+    private static List<LinearForm>? RangeOf(ISymbol variable, IOperation value)
+    {
+        if (LinearForm.Strip(value) is not IBinaryOperation { OperatorMethod: null } binary
+            || !LinearForm.TryGetInteger(LinearForm.Strip(binary.RightOperand), out var divisor))
+        {
+            return null;
+        }
+
+        var most = binary.OperatorKind switch
+        {
+            BinaryOperatorKind.Remainder when divisor > 0 => divisor - 1,
+            BinaryOperatorKind.Remainder when divisor < 0 && divisor != long.MinValue => -divisor - 1,
+            BinaryOperatorKind.And when divisor >= 0 => divisor,
+            _ => -1L,
+        };
+
+        // variable - most <= 0
+        return most < 0 ? null : new List<LinearForm> { LinearForm.Of(new LinearTerm(LinearTermKind.Value, variable)).Add(-most) };
     }
 
     private static List<LinearForm>? Merge(List<LinearForm>? a, List<LinearForm>? b)
@@ -802,8 +860,79 @@ internal static class GuardAnalysis
         }
     }
 
-    /// <summary><c>len is &gt; 80</c>, <c>len is &lt; 0 or &gt; Size</c>, <c>len is not (&gt;= 0 and &lt;= Size)</c>.</summary>
+    /// <summary>
+    /// Facts at the first statement of a switch section: the switch's value matched one of its labels. One label gives
+    /// its own facts (<c>case 16:</c>, <c>case &lt;= 16:</c>, with its <c>when</c> clause); several constant labels give
+    /// the greatest as a bound. None when a <c>goto case</c> may enter the section with another value.
+    /// </summary>
+    public static List<LinearForm>? FactsOfSection(ISwitchCaseOperation section, CancellationToken cancellationToken)
+    {
+        if (section.Parent is not ISwitchOperation { Value: var value } @switch || section.Clauses.Length == 0 || HasGotoCase(@switch))
+        {
+            return null;
+        }
+
+        var facts = new List<LinearForm>();
+        if (section.Clauses.Length == 1)
+        {
+            switch (section.Clauses[0])
+            {
+                case ISingleValueCaseClauseOperation single:
+                    AddComparison(BinaryOperatorKind.Equals, value, single.Value, true, facts, cancellationToken);
+                    break;
+                case IPatternCaseClauseOperation patterned:
+                    CollectPatternFacts(value, patterned.Pattern, true, facts, 0, cancellationToken);
+                    CollectFacts(patterned.Guard, true, facts, 0, cancellationToken);
+                    break;
+            }
+
+            return facts.Count == 0 ? null : facts;
+        }
+
+        var greatest = long.MinValue;
+        foreach (var clause in section.Clauses)
+        {
+            if (clause is not ISingleValueCaseClauseOperation single || !LinearForm.TryGetInteger(single.Value, out var label))
+            {
+                return null;
+            }
+
+            greatest = Math.Max(greatest, label);
+        }
+
+        AddComparison(BinaryOperatorKind.LessThanOrEqual, value, LinearForm.Of(greatest), facts, cancellationToken);
+        return facts.Count == 0 ? null : facts;
+    }
+
+    private static bool HasGotoCase(ISwitchOperation @switch)
+        => Find(@switch, 0, static (operation, _) => operation is IBranchOperation { BranchKind: BranchKind.GoTo }
+            && (operation.Syntax.IsKind(SyntaxKind.GotoCaseStatement) || operation.Syntax.IsKind(SyntaxKind.GotoDefaultStatement)));
+
+    /// <summary>
+    /// Facts after a statement whose value throws unless a condition holds: <c>int n = len &lt;= Max ? len : throw ...;</c>
+    /// (or the throw on the true side).
+    /// </summary>
+    public static List<LinearForm>? FactsOfThrowExpression(IOperation value, CancellationToken cancellationToken)
+    {
+        if (LinearForm.Strip(value) is not IConditionalOperation { WhenFalse: { } whenFalse } conditional)
+        {
+            return null;
+        }
+
+        if (LinearForm.Strip(whenFalse) is IThrowOperation)
+        {
+            return FactsOf(conditional.Condition, true, cancellationToken);
+        }
+
+        return LinearForm.Strip(conditional.WhenTrue) is IThrowOperation ? FactsOf(conditional.Condition, false, cancellationToken) : null;
+    }
+
+    /// <summary><c>len is &gt; 80</c>, <c>len is &lt; 0 or &gt; Size</c>, <c>len is not (&gt;= 0 and &lt;= Size)</c>, <c>src is { Length: &lt;= 16 }</c>.</summary>
     private static void CollectPatternFacts(IOperation value, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth, CancellationToken cancellationToken)
+        => CollectPatternFacts(value, null, pattern, whenTrue, facts, depth, cancellationToken);
+
+    /// <summary>As above, for a value given as a form (<paramref name="form"/>) when it is not null: a property subpattern's member.</summary>
+    private static void CollectPatternFacts(IOperation? value, LinearForm? form, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth, CancellationToken cancellationToken)
     {
         if (depth > 8)
         {
@@ -813,26 +942,73 @@ internal static class GuardAnalysis
         switch (pattern)
         {
             case IRelationalPatternOperation relational:
-                AddComparison(relational.OperatorKind, value, relational.Value, whenTrue, facts, cancellationToken);
+                AddComparison(relational.OperatorKind, value, form, relational.Value, whenTrue, facts, cancellationToken);
                 break;
             case IConstantPatternOperation constant when whenTrue:
-                AddComparison(BinaryOperatorKind.Equals, value, constant.Value, true, facts, cancellationToken);
+                AddComparison(BinaryOperatorKind.Equals, value, form, constant.Value, true, facts, cancellationToken);
+                break;
+            case IRecursivePatternOperation recursive when form is null && LengthSubpattern(value, recursive) is ({ } length, { } subpattern):
+                CollectPatternFacts(null, length, subpattern, whenTrue, facts, depth + 1, cancellationToken);
                 break;
             case INegatedPatternOperation negated:
-                CollectPatternFacts(value, negated.Pattern, !whenTrue, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(value, form, negated.Pattern, !whenTrue, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.And } both when whenTrue:
-                CollectPatternFacts(value, both.LeftPattern, true, facts, depth + 1, cancellationToken);
-                CollectPatternFacts(value, both.RightPattern, true, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(value, form, both.LeftPattern, true, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(value, form, both.RightPattern, true, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.Or } either when !whenTrue:
-                CollectPatternFacts(value, either.LeftPattern, false, facts, depth + 1, cancellationToken);
-                CollectPatternFacts(value, either.RightPattern, false, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(value, form, either.LeftPattern, false, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(value, form, either.RightPattern, false, facts, depth + 1, cancellationToken);
                 break;
         }
     }
 
-    private static void AddComparison(BinaryOperatorKind kind, IOperation left, IOperation right, bool whenTrue, List<LinearForm> facts, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>src is { Length: &lt;= 16 }</c>: the length of the variable <paramref name="value"/> and the pattern it must
+    /// match, when the property pattern tests nothing else (no type, no other member, no designation), so that it fails
+    /// only when the length does not match (or the variable is null, when the copy would throw anyway).
+    /// </summary>
+    private static (LinearForm? Length, IPatternOperation? Pattern) LengthSubpattern(IOperation? value, IRecursivePatternOperation recursive)
+    {
+        if (recursive.PropertySubpatterns.Length != 1 || !recursive.DeconstructionSubpatterns.IsEmpty || recursive.DeclaredSymbol is not null
+            || !SymbolEqualityComparer.Default.Equals(recursive.MatchedType, recursive.InputType)
+            || LinearForm.GetVariable(value) is not { } variable
+            || recursive.PropertySubpatterns[0] is not
+            {
+                Member: IPropertyReferenceOperation { Property: { Name: "Length" or "LongLength" or "Count", Parameters.Length: 0 }, Instance: IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.PatternInput } },
+                Pattern: var subpattern,
+            })
+        {
+            return (null, null);
+        }
+
+        return (LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable)), subpattern);
+    }
+
+    private static void AddComparison(BinaryOperatorKind kind, IOperation left, LinearForm right, List<LinearForm> facts, CancellationToken cancellationToken)
+    {
+        if (LinearForm.FromGuardOperand(left, cancellationToken) is { } l)
+        {
+            AddComparison(kind, l, right, facts);
+        }
+    }
+
+    private static void AddComparison(BinaryOperatorKind kind, IOperation? left, LinearForm? leftForm, IOperation right, bool whenTrue, List<LinearForm> facts, CancellationToken cancellationToken)
+    {
+        if (leftForm is null)
+        {
+            AddComparison(kind, left!, right, whenTrue, facts, cancellationToken);
+        }
+        else if (Holding(kind, whenTrue) is var holding && holding != BinaryOperatorKind.None
+            && LinearForm.FromGuardOperand(right, cancellationToken) is { } r)
+        {
+            AddComparison(holding, leftForm, r, facts);
+        }
+    }
+
+    /// <summary>The comparison that holds when <c>l kind r</c> has the value <paramref name="whenTrue"/>, or None when no fact follows.</summary>
+    private static BinaryOperatorKind Holding(BinaryOperatorKind kind, bool whenTrue)
     {
         if (!whenTrue)
         {
@@ -847,19 +1023,31 @@ internal static class GuardAnalysis
             };
         }
 
-        if (kind is not (BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan
-            or BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.Equals))
+        return kind is BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan
+            or BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.Equals
+                ? kind
+                : BinaryOperatorKind.None;
+    }
+
+    private static void AddComparison(BinaryOperatorKind kind, IOperation left, IOperation right, bool whenTrue, List<LinearForm> facts, CancellationToken cancellationToken)
+    {
+        kind = Holding(kind, whenTrue);
+        if (kind == BinaryOperatorKind.None)
         {
             return;
         }
 
         var l = LinearForm.FromGuardOperand(left, cancellationToken);
         var r = l is null ? null : LinearForm.FromGuardOperand(right, cancellationToken);
-        if (l is null || r is null)
+        if (l is not null && r is not null)
         {
-            return;
+            AddComparison(kind, l, r, facts);
         }
+    }
 
+    /// <summary>Adds the facts <c>form ≤ 0</c> of <c>l kind r</c> (a comparison that holds).</summary>
+    private static void AddComparison(BinaryOperatorKind kind, LinearForm l, LinearForm r, List<LinearForm> facts)
+    {
         switch (kind)
         {
             case BinaryOperatorKind.LessThan: facts.Add(l.Subtract(r).Add(1)); break;

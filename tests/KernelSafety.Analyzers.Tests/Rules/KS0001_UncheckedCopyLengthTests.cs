@@ -5369,4 +5369,460 @@ public class KS0001_UncheckedCopyLengthTests
                 },
             },
         }.RunAsync();
+
+    // ---------------------------------------------------------------- guards written the way libraries write them (sixth pass)
+
+    [Fact]
+    public Task Switch_on_the_length_bounds_the_copy_in_its_sections()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Reads
+            {
+                public static Guid One(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> tmp = stackalloc byte[16];
+                    switch (src.Length)
+                    {
+                        case 16:
+                            src.CopyTo(tmp);
+                            break;
+                        default:
+                            throw new ArgumentException("need 16 bytes", nameof(src));
+                    }
+
+                    return new Guid(tmp);
+                }
+
+                public static int Several(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> tmp = stackalloc byte[16];
+                    switch (src.Length)
+                    {
+                        case 4:
+                        case 8:
+                        case 16:
+                            src.CopyTo(tmp);
+                            return src.Length;
+                        case > 0 when src.Length <= 16:
+                            src.CopyTo(tmp);
+                            return 1;
+                        default:
+                            return 0;
+                    }
+                }
+
+                public static int TooLong(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> tmp = stackalloc byte[16];
+                    switch (src.Length)
+                    {
+                        case 8:
+                        case 32:
+                            {|KS0001:src.CopyTo(tmp)|};
+                            return 0;
+                        case >= 4:
+                            {|KS0001:src.CopyTo(tmp)|};
+                            return 1;
+                    }
+
+                    return -1;
+                }
+
+                // Another section jumps in with another length.
+                public static int Jumped(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> tmp = stackalloc byte[16];
+                    switch (src.Length)
+                    {
+                        case 16:
+                            {|KS0001:src.CopyTo(tmp)|};
+                            return 16;
+                        case 0:
+                            return 0;
+                        default:
+                            goto case 16;
+                    }
+                }
+
+                // The section's label is on something else.
+                public static int OtherValue(ReadOnlySpan<byte> src, int kind)
+                {
+                    Span<byte> tmp = stackalloc byte[16];
+                    switch (kind)
+                    {
+                        case 16:
+                            {|KS0001:src.CopyTo(tmp)|};
+                            return 16;
+                    }
+
+                    return 0;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Property_pattern_on_the_length_bounds_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Fills
+            {
+                public static int Inside(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> block = stackalloc byte[16];
+                    if (src is { Length: <= 16 })
+                    {
+                        src.CopyTo(block);
+                        return src.Length;
+                    }
+
+                    return -1;
+                }
+
+                public static int Rejected(byte[] src)
+                {
+                    var block = new byte[16];
+                    if (src is { Length: > 16 })
+                    {
+                        throw new ArgumentException("too long", nameof(src));
+                    }
+
+                    Array.Copy(src, block, src.Length);
+                    return src.Length;
+                }
+
+                public static int Range(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> block = stackalloc byte[16];
+                    if (src is { Length: >= 1 and <= 16 })
+                    {
+                        src.CopyTo(block);
+                    }
+
+                    return block[0];
+                }
+
+                public static int TooLong(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> block = stackalloc byte[16];
+                    if (src is { Length: <= 32 })
+                    {
+                        {|KS0001:src.CopyTo(block)|};
+                    }
+
+                    return block[0];
+                }
+
+                // A type test in the pattern: failing it says nothing about the length.
+                public static int Typed(Array src)
+                {
+                    var block = new byte[16];
+                    if (src is byte[] { Length: > 16 })
+                    {
+                        return -1;
+                    }
+
+                    {|KS0001:Array.Copy(src, block, src.Length)|};
+                    return 0;
+                }
+
+                // Two members: failing the pattern may be the other one.
+                public static int TwoMembers(byte[] src)
+                {
+                    var block = new byte[16];
+                    if (src is { Length: > 16, Rank: 1 })
+                    {
+                        return -1;
+                    }
+
+                    {|KS0001:Array.Copy(src, block, src.Length)|};
+                    return 0;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Throw_expression_bounds_the_copy_after_it()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Fills
+            {
+                public static int OnFalse(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> block = stackalloc byte[16];
+                    int n = src.Length <= block.Length ? src.Length : throw new ArgumentException("too long", nameof(src));
+                    src.CopyTo(block);
+                    return n;
+                }
+
+                public static int OnTrue(byte[] src, int count)
+                {
+                    var block = new byte[16];
+                    int n;
+                    n = count > block.Length || count > src.Length ? throw new ArgumentOutOfRangeException(nameof(count)) : count;
+                    Buffer.BlockCopy(src, 0, block, 0, count);
+                    return n;
+                }
+
+                // The conditional picks a value; nothing throws.
+                public static int NoThrow(ReadOnlySpan<byte> src)
+                {
+                    Span<byte> block = stackalloc byte[16];
+                    int n = src.Length <= block.Length ? src.Length : -1;
+                    {|KS0001:src.CopyTo(block)|};
+                    return n;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Remainder_and_mask_bound_the_tail_of_a_block_hash()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class Tails
+            {
+                public static int Remainder(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> block = stackalloc byte[64];
+                    int rem = data.Length % 64;
+                    data.Slice(data.Length - rem).CopyTo(block);
+                    return rem;
+                }
+
+                public static int Mask(byte[] data)
+                {
+                    var block = new byte[64];
+                    int tail;
+                    tail = data.Length & 63;
+                    Buffer.BlockCopy(data, data.Length - tail, block, 0, tail);
+                    return tail;
+                }
+
+                public static int TooWide(ReadOnlySpan<byte> data)
+                {
+                    Span<byte> block = stackalloc byte[64];
+                    int rem = data.Length % 66;
+                    {|KS0001:data.Slice(data.Length - rem).CopyTo(block)|};
+                    return rem;
+                }
+
+                public static int WideMask(byte[] data)
+                {
+                    var block = new byte[64];
+                    int tail = data.Length & 127;
+                    {|KS0001:Buffer.BlockCopy(data, data.Length - tail, block, 0, tail)|};
+                    return tail;
+                }
+
+                // Reassigned after the remainder: the bound is gone.
+                public static int Reassigned(ReadOnlySpan<byte> data, int extra)
+                {
+                    Span<byte> block = stackalloc byte[64];
+                    int rem = data.Length % 64;
+                    rem += extra;
+                    {|KS0001:data.Slice(data.Length - rem).CopyTo(block)|};
+                    return rem;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Validation_helper_that_throws_bounds_the_copy_after_its_call()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Name
+            {
+                const int MaxLen = 15;
+
+                static void Validate(ReadOnlySpan<byte> s)
+                {
+                    if (s.IsEmpty) throw new ArgumentException("empty");
+                    if (s.Length > MaxLen) throw new ArgumentException("too long");
+                }
+
+                static void Check(int count, int max)
+                {
+                    if (count < 0 || count > max) ThrowRange();
+                }
+
+                static void ThrowRange() => throw new ArgumentOutOfRangeException("count");
+
+                public static void Fill(ReadOnlySpan<byte> name)
+                {
+                    Span<byte> ifr = stackalloc byte[16];
+                    Validate(name);
+                    name.CopyTo(ifr);
+                }
+
+                public static void Counted(byte[] src, int count)
+                {
+                    var dst = new byte[16];
+                    Check(count, dst.Length);
+                    Check(count, src.Length);
+                    Buffer.BlockCopy(src, 0, dst, 0, count);
+                }
+
+                // Returns instead of throwing: the caller goes on with any length.
+                static void Soft(ReadOnlySpan<byte> s)
+                {
+                    if (s.Length > MaxLen) return;
+                }
+
+                // Checks a looser bound.
+                static void Loose(ReadOnlySpan<byte> s)
+                {
+                    if (s.Length > 31) throw new ArgumentException("too long");
+                }
+
+                public static void FillSoft(ReadOnlySpan<byte> name)
+                {
+                    Span<byte> ifr = stackalloc byte[16];
+                    Soft(name);
+                    {|KS0001:name.CopyTo(ifr)|};
+                }
+
+                public static void FillLoose(ReadOnlySpan<byte> name)
+                {
+                    Span<byte> ifr = stackalloc byte[16];
+                    Loose(name);
+                    {|KS0001:name.CopyTo(ifr)|};
+                }
+
+                // Checks another argument.
+                public static void Other(ReadOnlySpan<byte> name, ReadOnlySpan<byte> tag)
+                {
+                    Span<byte> ifr = stackalloc byte[16];
+                    Validate(tag);
+                    {|KS0001:name.CopyTo(ifr)|};
+                }
+            }
+
+            class Checker
+            {
+                public virtual void Validate(ReadOnlySpan<byte> s)
+                {
+                    if (s.Length > 15) throw new ArgumentException("too long");
+                }
+
+                // An override may check nothing.
+                public void Fill(ReadOnlySpan<byte> name)
+                {
+                    Span<byte> ifr = stackalloc byte[16];
+                    Validate(name);
+                    {|KS0001:name.CopyTo(ifr)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Guard_methods_of_widely_used_libraries_bound_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            namespace SixLabors
+            {
+                internal static class Guard
+                {
+                    public static void MustBeLessThanOrEqualTo<TValue>(TValue value, TValue max, string parameterName)
+                        where TValue : IComparable<TValue>
+                    {
+                        if (value.CompareTo(max) > 0) throw new ArgumentOutOfRangeException(parameterName);
+                    }
+
+                    public static void MustBeSizedAtLeast<T>(ReadOnlySpan<T> source, int minLength, string parameterName)
+                    {
+                        if (source.Length < minLength) throw new ArgumentException("too short", parameterName);
+                    }
+
+                    public static void DestinationShouldNotBeTooShort<TSource, TDest>(ReadOnlySpan<TSource> source, Span<TDest> destination, string destinationParamName)
+                    {
+                        if (destination.Length < source.Length) throw new ArgumentException("too short", destinationParamName);
+                    }
+
+                    public static void NotNull<T>(T value, string parameterName)
+                        where T : class
+                    {
+                        if (value is null) throw new ArgumentNullException(parameterName);
+                    }
+                }
+            }
+
+            namespace CommunityToolkit.Diagnostics
+            {
+                public static class Guard
+                {
+                    public static void HasSizeLessThanOrEqualTo<T>(ReadOnlySpan<T> span, int size, string name)
+                    {
+                        if (span.Length > size) throw new ArgumentException("too long", name);
+                    }
+
+                    public static void HasSizeLessThan<T>(ReadOnlySpan<T> span, int size, string name)
+                    {
+                        if (span.Length >= size) throw new ArgumentException("too long", name);
+                    }
+
+                    public static void IsLessThanOrEqualTo<T>(T value, T maximum, string name)
+                        where T : notnull, IComparable<T>
+                    {
+                        if (value.CompareTo(maximum) > 0) throw new ArgumentOutOfRangeException(name);
+                    }
+                }
+            }
+
+            namespace App
+            {
+                using CommunityToolkit.Diagnostics;
+
+                public static class Codec
+                {
+                    public static void Sizes(ReadOnlySpan<byte> codeLengths)
+                    {
+                        Span<byte> sizes = stackalloc byte[17];
+                        SixLabors.Guard.MustBeLessThanOrEqualTo(codeLengths.Length, 17, nameof(codeLengths));
+                        codeLengths.CopyTo(sizes);
+                    }
+
+                    public static void Header(byte[] data)
+                    {
+                        var header = new byte[8];
+                        SixLabors.Guard.MustBeSizedAtLeast<byte>(data, 8, nameof(data));
+                        Buffer.BlockCopy(data, 0, header, 0, 8);
+                    }
+
+                    public static void Into(ReadOnlySpan<short> source, Span<short> destination)
+                    {
+                        SixLabors.Guard.DestinationShouldNotBeTooShort(source, destination, nameof(destination));
+                        source.CopyTo(destination);
+                    }
+
+                    public static void Toolkit(ReadOnlySpan<byte> span, ReadOnlySpan<byte> other, int count, byte[] src)
+                    {
+                        Span<byte> block = stackalloc byte[16];
+                        Guard.HasSizeLessThanOrEqualTo(span, 16, nameof(span));
+                        span.CopyTo(block);
+                        Guard.HasSizeLessThan(other, 17, nameof(other));
+                        other.CopyTo(block);
+                        var dst = new byte[32];
+                        Guard.IsLessThanOrEqualTo(count, 32, nameof(count));
+                        Guard.IsLessThanOrEqualTo(count, src.Length, nameof(count));
+                        Buffer.BlockCopy(src, 0, dst, 0, count);
+                    }
+
+                    // A guard that checks something else, or a looser bound.
+                    public static void Unchecked(byte[] data, ReadOnlySpan<byte> span)
+                    {
+                        var header = new byte[8];
+                        SixLabors.Guard.NotNull(data, nameof(data));
+                        {|KS0001:Buffer.BlockCopy(data, 0, header, 0, 8)|};
+                        Span<byte> block = stackalloc byte[16];
+                        Guard.HasSizeLessThanOrEqualTo(span, 32, nameof(span));
+                        {|KS0001:span.CopyTo(block)|};
+                    }
+                }
+            }
+            """);
 }
