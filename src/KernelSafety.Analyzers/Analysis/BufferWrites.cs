@@ -333,6 +333,12 @@ internal static class BufferWrites
                 return name == "bytes" && parameter.Ordinal > 0;
             case "GetChars" when KnownSymbols.IsOrDerivesFrom(type, symbols.Encoding):
                 return name == "chars" && parameter.Ordinal > 0;
+            case "NextBytes" when KnownSymbols.IsOrDerivesFrom(type, symbols.Random):
+                // random.NextBytes(buffer)
+                return name == "buffer";
+            case "GetBytes" or "GetNonZeroBytes" when KnownSymbols.IsOrDerivesFrom(type, symbols.RandomNumberGenerator):
+                // rng.GetBytes(data), rng.GetBytes(data, offset, count)
+                return name == "data";
         }
 
         // Reads and receives fill their buffer; memcpy/memmove/memset their first argument.

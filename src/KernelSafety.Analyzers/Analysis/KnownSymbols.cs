@@ -46,6 +46,8 @@ internal sealed class KnownSymbols
     private object? stream;
     private object? textReader;
     private object? encoding;
+    private object? random;
+    private object? randomNumberGenerator;
     private object? task;
     private object? taskOfT;
     private object? valueTask;
@@ -113,6 +115,8 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? Stream => Resolve(ref stream, "System.IO.Stream");
     public INamedTypeSymbol? TextReader => Resolve(ref textReader, "System.IO.TextReader");
     public INamedTypeSymbol? Encoding => Resolve(ref encoding, "System.Text.Encoding");
+    public INamedTypeSymbol? Random => Resolve(ref random, "System.Random");
+    public INamedTypeSymbol? RandomNumberGenerator => Resolve(ref randomNumberGenerator, "System.Security.Cryptography.RandomNumberGenerator");
     public INamedTypeSymbol? Task => Resolve(ref task, "System.Threading.Tasks.Task");
     public INamedTypeSymbol? TaskOfT => Resolve(ref taskOfT, "System.Threading.Tasks.Task`1");
     public INamedTypeSymbol? ValueTask => Resolve(ref valueTask, "System.Threading.Tasks.ValueTask");

@@ -34,6 +34,65 @@ public class KS0006_SharedStaticBufferTests
     }
 
     [Fact]
+    public async Task Buffer_filled_by_a_random_generator_instance_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Security.Cryptography;
+
+            static class Cookies
+            {
+                static readonly RandomNumberGenerator Rng = RandomNumberGenerator.Create();
+                static readonly Random Weak = new Random();
+                static readonly byte[] {|#0:s_cookie|} = new byte[4];
+                static readonly byte[] {|#1:s_salt|} = new byte[16];
+                static readonly byte[] {|#2:s_noise|} = new byte[8];
+
+                public static uint Cookie()
+                {
+                    Rng.GetBytes(s_cookie);
+                    return BitConverter.ToUInt32(s_cookie, 0);
+                }
+
+                public static byte[] Salt()
+                {
+                    Rng.GetNonZeroBytes(s_salt);
+                    return (byte[])s_salt.Clone();
+                }
+
+                public static long Noise()
+                {
+                    Weak.NextBytes(s_noise);
+                    return BitConverter.ToInt64(s_noise, 0);
+                }
+            }
+
+            // A method of that name on another type says nothing about what it writes.
+            sealed class Dice
+            {
+                public void NextBytes(byte[] buffer) { }
+                public void GetBytes(byte[] data) { }
+            }
+
+            static class Table
+            {
+                static readonly Dice s_dice = new Dice();
+                static readonly byte[] s_faces = { 1, 2, 3, 4, 5, 6 };
+
+                public static int Roll()
+                {
+                    s_dice.NextBytes(s_faces);
+                    s_dice.GetBytes(s_faces);
+                    return s_faces[0];
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_cookie", "Cookie"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_salt", "Salt"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_noise", "Noise"));
+    }
+
+    [Fact]
     public async Task Array_Copy_destination()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
