@@ -100,6 +100,9 @@ internal sealed class PathFacts
     /// <summary>Facts <c>form ≤ 0</c> that hold at the operation.</summary>
     public IReadOnlyList<LinearForm> Bounds => bounds;
 
+    /// <summary>True when some fact here mentions <paramref name="symbol"/> (a check of it dominates this point).</summary>
+    public bool Mentions(ISymbol symbol) => mentions.ContainsKey(symbol);
+
     /// <summary>
     /// The nearest assignment of <paramref name="symbol"/> before the operation on its path: true with the
     /// assigned value, true with <c>null</c> when it is assigned in a way we cannot read (<c>out</c>, <c>+=</c>,

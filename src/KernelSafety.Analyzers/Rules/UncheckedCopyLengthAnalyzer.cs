@@ -629,6 +629,11 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             {
                 reason = $"'{countText}' is read from '{bufferText}' itself and never compared with its size{sizeDescription}";
             }
+            else if (LinearForm.GetVariable(checkedValue) is { } countVariable && PathFacts.At(site.Invocation, cancellationToken).Mentions(countVariable))
+            {
+                // if (count > _dst.Length + offset) throw ...: compared, but not against what the copy needs.
+                reason = $"'{countText}' is compared only with bounds that do not keep it within the size of '{bufferText}'{sizeDescription}";
+            }
             else
             {
                 reason = $"'{countText}' is never compared with the size of '{bufferText}'{sizeDescription}";

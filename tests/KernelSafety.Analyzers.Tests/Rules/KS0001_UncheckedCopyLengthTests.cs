@@ -5825,4 +5825,32 @@ public class KS0001_UncheckedCopyLengthTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Count_compared_against_the_wrong_bound_says_so()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Fixed
+            {
+                readonly byte[] _dst = new byte[16];
+
+                // The room from 'offset' is _dst.Length - offset (Mirror's ArrayBuffer had + offset).
+                public void CopyIn(byte[] src, int offset, int count)
+                {
+                    if (count > (_dst.Length + offset))
+                        throw new ArgumentException(nameof(count));
+                    {|#0:Buffer.BlockCopy(src, 0, _dst, offset, count)|};
+                }
+
+                public void Unchecked(byte[] src, int count)
+                {
+                    {|#1:Buffer.BlockCopy(src, 0, _dst, 0, count)|};
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Buffer.BlockCopy", "count", "bytes", "'count' is compared only with bounds that do not keep it within the size of '_dst' (16 bytes)"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("Buffer.BlockCopy", "count", "bytes", "'count' is never compared with the size of '_dst' (16 bytes)"));
 }
