@@ -448,7 +448,9 @@ internal sealed class PathFacts
                 return GuardAnalysis.FactsOfThrowHelper(invocation, cancellationToken) ?? GuardHelpers.FactsAfter(invocation, cancellationToken);
 
             case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }:
-                return Merge(GuardAnalysis.FactsOfThrowExpression(assignment.Value, cancellationToken), RangeOf(assignment.Target, assignment.Value));
+                return Merge(
+                    NotMentioning(GuardAnalysis.FactsOfThrowExpression(assignment.Value, cancellationToken), LinearForm.GetVariable(assignment.Target)),
+                    RangeOf(assignment.Target, assignment.Value));
 
             case IVariableDeclarationGroupOperation group:
                 List<LinearForm>? declared = null;
@@ -469,6 +471,20 @@ internal sealed class PathFacts
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// The facts that do not mention <paramref name="assigned"/>: a condition on its old value says nothing of the value
+    /// the statement stores (<c>n = n + 1 &lt;= 16 ? n + 1 : throw ...;</c>).
+    /// </summary>
+    private static List<LinearForm>? NotMentioning(List<LinearForm>? facts, ISymbol? assigned)
+    {
+        if (facts is not null && assigned is not null)
+        {
+            facts.RemoveAll(fact => fact.Mentions(assigned));
+        }
+
+        return facts is { Count: > 0 } ? facts : null;
     }
 
     /// <summary>
