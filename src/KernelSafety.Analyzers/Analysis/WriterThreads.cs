@@ -761,21 +761,35 @@ internal sealed class WriterThreads
     /// </summary>
     private static bool CarriesState(IInvocationOperation begin)
     {
-        var instance = LinearForm.Strip(begin.Instance);
-        if (instance is IInvocationOperation { TargetMethod: { Name: "GetStream", Parameters.Length: 0 }, Instance: { } client })
+        var instance = SocketOf(begin);
+        if (instance is ILocalReferenceOperation)
         {
-            instance = LinearForm.Strip(client);
+            return PassedOnValue(begin) is { } declared && IsAsyncState(declared);
         }
 
-        var state = LinearForm.Strip(StateArgument(begin));
-        if (instance is ILocalReferenceOperation local)
-        {
-            return state is ILocalReferenceOperation passed && SymbolEqualityComparer.Default.Equals(passed.Local, local.Local)
-                && Definitions.TryGetWithoutPath(local.Local, local, out _, out var declared) && IsAsyncState(LinearForm.Strip(declared));
-        }
-
-        return IsAsyncState(instance) && IsAsyncState(state);
+        return IsAsyncState(instance) && IsAsyncState(LinearForm.Strip(StateArgument(begin)));
     }
+
+    /// <summary>The socket (or client) a <c>Begin*</c> call is made on: its instance, or the client of <c>client.GetStream()</c>.</summary>
+    private static IOperation? SocketOf(IInvocationOperation begin)
+    {
+        var instance = LinearForm.Strip(begin.Instance);
+        return instance is IInvocationOperation { TargetMethod: { Name: "GetStream", Parameters.Length: 0 }, Instance: { } client }
+            ? LinearForm.Strip(client)
+            : instance;
+    }
+
+    /// <summary>
+    /// When a <c>Begin*</c> call is made on a local and passes that local as its state (<c>sock.BeginReceive(..., OnReceive, sock)</c>),
+    /// the one value the local holds; null otherwise.
+    /// </summary>
+    private static IOperation? PassedOnValue(IInvocationOperation begin)
+        => SocketOf(begin) is ILocalReferenceOperation local
+            && LinearForm.Strip(StateArgument(begin)) is ILocalReferenceOperation passed
+            && SymbolEqualityComparer.Default.Equals(passed.Local, local.Local)
+            && Definitions.TryGetWithoutPath(local.Local, local, out _, out var declared)
+                ? LinearForm.Strip(declared)
+                : null;
 
     /// <summary>
     /// A receive started in an accept completion on the socket it accepted, handing that socket on as the state:
@@ -783,23 +797,11 @@ internal sealed class WriterThreads
     /// (or <c>EndAcceptTcpClient</c> and the client's stream).
     /// </summary>
     private static bool IsAcceptedHere(IInvocationOperation begin)
-    {
-        var instance = LinearForm.Strip(begin.Instance);
-        if (instance is IInvocationOperation { TargetMethod: { Name: "GetStream", Parameters.Length: 0 }, Instance: { } client })
+        => PassedOnValue(begin) is IInvocationOperation
         {
-            instance = LinearForm.Strip(client);
-        }
-
-        return instance is ILocalReferenceOperation local
-            && LinearForm.Strip(StateArgument(begin)) is ILocalReferenceOperation passed
-            && SymbolEqualityComparer.Default.Equals(passed.Local, local.Local)
-            && Definitions.TryGetWithoutPath(local.Local, local, out _, out var declared)
-            && LinearForm.Strip(declared) is IInvocationOperation
-            {
-                TargetMethod.Name: "EndAccept" or "EndAcceptSocket" or "EndAcceptTcpClient",
-                Instance: not null,
-            };
-    }
+            TargetMethod.Name: "EndAccept" or "EndAcceptSocket" or "EndAcceptTcpClient",
+            Instance: not null,
+        };
 
     /// <summary>
     /// A callback's re-arm on a static socket it has just set from its <c>AsyncState</c>:
