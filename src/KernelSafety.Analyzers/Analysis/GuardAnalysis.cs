@@ -919,7 +919,11 @@ internal static class GuardAnalysis
             greatest = Math.Max(greatest, label);
         }
 
-        AddComparison(BinaryOperatorKind.LessThanOrEqual, value, LinearForm.Of(greatest), facts, cancellationToken);
+        if (LinearForm.FromGuardOperand(value, cancellationToken) is { } form)
+        {
+            AddComparison(BinaryOperatorKind.LessThanOrEqual, form, LinearForm.Of(greatest), facts);
+        }
+
         return facts.Count == 0 ? null : facts;
     }
 
@@ -948,10 +952,13 @@ internal static class GuardAnalysis
 
     /// <summary><c>len is &gt; 80</c>, <c>len is &lt; 0 or &gt; Size</c>, <c>len is not (&gt;= 0 and &lt;= Size)</c>, <c>src is { Length: &lt;= 16 }</c>.</summary>
     private static void CollectPatternFacts(IOperation value, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth, CancellationToken cancellationToken)
-        => CollectPatternFacts(value, null, pattern, whenTrue, facts, depth, cancellationToken);
+        => CollectPatternFacts(LinearForm.FromGuardOperand(value, cancellationToken), LinearForm.GetVariable(value), pattern, whenTrue, facts, depth, cancellationToken);
 
-    /// <summary>As above, for a value given as a form (<paramref name="form"/>) when it is not null: a property subpattern's member.</summary>
-    private static void CollectPatternFacts(IOperation? value, LinearForm? form, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth, CancellationToken cancellationToken)
+    /// <summary>
+    /// As above, for the value's form (null when it has none), and the variable it reads (null when it reads none, or for a
+    /// property subpattern's member) whose length a property pattern may test.
+    /// </summary>
+    private static void CollectPatternFacts(LinearForm? form, ISymbol? variable, IPatternOperation pattern, bool whenTrue, List<LinearForm> facts, int depth, CancellationToken cancellationToken)
     {
         if (depth > 8)
         {
@@ -960,69 +967,51 @@ internal static class GuardAnalysis
 
         switch (pattern)
         {
-            case IRelationalPatternOperation relational:
-                AddComparison(relational.OperatorKind, value, form, relational.Value, whenTrue, facts, cancellationToken);
+            case IRelationalPatternOperation relational when form is not null:
+                AddComparison(Holding(relational.OperatorKind, whenTrue), form, relational.Value, facts, cancellationToken);
                 break;
-            case IConstantPatternOperation constant when whenTrue:
-                AddComparison(BinaryOperatorKind.Equals, value, form, constant.Value, true, facts, cancellationToken);
+            case IConstantPatternOperation constant when whenTrue && form is not null:
+                AddComparison(BinaryOperatorKind.Equals, form, constant.Value, facts, cancellationToken);
                 break;
-            case IRecursivePatternOperation recursive when form is null && LengthSubpattern(value, recursive) is ({ } length, { } subpattern):
-                CollectPatternFacts(null, length, subpattern, whenTrue, facts, depth + 1, cancellationToken);
+            case IRecursivePatternOperation recursive when variable is not null && LengthSubpattern(variable, recursive) is { } subpattern:
+                CollectPatternFacts(LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable)), null, subpattern, whenTrue, facts, depth + 1, cancellationToken);
                 break;
             case INegatedPatternOperation negated:
-                CollectPatternFacts(value, form, negated.Pattern, !whenTrue, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(form, variable, negated.Pattern, !whenTrue, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.And } both when whenTrue:
-                CollectPatternFacts(value, form, both.LeftPattern, true, facts, depth + 1, cancellationToken);
-                CollectPatternFacts(value, form, both.RightPattern, true, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(form, variable, both.LeftPattern, true, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(form, variable, both.RightPattern, true, facts, depth + 1, cancellationToken);
                 break;
             case IBinaryPatternOperation { OperatorKind: BinaryOperatorKind.Or } either when !whenTrue:
-                CollectPatternFacts(value, form, either.LeftPattern, false, facts, depth + 1, cancellationToken);
-                CollectPatternFacts(value, form, either.RightPattern, false, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(form, variable, either.LeftPattern, false, facts, depth + 1, cancellationToken);
+                CollectPatternFacts(form, variable, either.RightPattern, false, facts, depth + 1, cancellationToken);
                 break;
         }
     }
 
     /// <summary>
-    /// <c>src is { Length: &lt;= 16 }</c>: the length of the variable <paramref name="value"/> and the pattern it must
-    /// match, when the property pattern tests nothing else (no type, no other member, no designation), so that it fails
-    /// only when the length does not match (or the variable is null, when the copy would throw anyway).
+    /// <c>src is { Length: &lt;= 16 }</c>: the pattern the length of <paramref name="variable"/> must match, when the property
+    /// pattern tests nothing else (no type, no other member, no designation), so that it fails only when the length does
+    /// not match (or the variable is null, when the copy would throw anyway).
     /// </summary>
-    private static (LinearForm? Length, IPatternOperation? Pattern) LengthSubpattern(IOperation? value, IRecursivePatternOperation recursive)
-    {
-        if (recursive.PropertySubpatterns.Length != 1 || !recursive.DeconstructionSubpatterns.IsEmpty || recursive.DeclaredSymbol is not null
-            || !SymbolEqualityComparer.Default.Equals(recursive.MatchedType, recursive.InputType)
-            || LinearForm.GetVariable(value) is not { } variable
-            || recursive.PropertySubpatterns[0] is not
+    private static IPatternOperation? LengthSubpattern(ISymbol variable, IRecursivePatternOperation recursive)
+        => recursive.PropertySubpatterns.Length == 1 && recursive.DeconstructionSubpatterns.IsEmpty && recursive.DeclaredSymbol is null
+            && SymbolEqualityComparer.Default.Equals(recursive.MatchedType, recursive.InputType)
+            && recursive.PropertySubpatterns[0] is
             {
                 Member: IPropertyReferenceOperation { Property: { Name: "Length" or "LongLength" or "Count", Parameters.Length: 0 }, Instance: IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.PatternInput } },
                 Pattern: var subpattern,
-            })
-        {
-            return (null, null);
-        }
+            }
+                ? subpattern
+                : null;
 
-        return (LinearForm.Of(new LinearTerm(LinearTermKind.Length, variable)), subpattern);
-    }
-
-    private static void AddComparison(BinaryOperatorKind kind, IOperation left, LinearForm right, List<LinearForm> facts, CancellationToken cancellationToken)
+    /// <summary>Adds the facts of <c>form kind right</c>, a comparison that holds (None adds nothing).</summary>
+    private static void AddComparison(BinaryOperatorKind kind, LinearForm form, IOperation right, List<LinearForm> facts, CancellationToken cancellationToken)
     {
-        if (LinearForm.FromGuardOperand(left, cancellationToken) is { } l)
+        if (kind != BinaryOperatorKind.None && LinearForm.FromGuardOperand(right, cancellationToken) is { } r)
         {
-            AddComparison(kind, l, right, facts);
-        }
-    }
-
-    private static void AddComparison(BinaryOperatorKind kind, IOperation? left, LinearForm? leftForm, IOperation right, bool whenTrue, List<LinearForm> facts, CancellationToken cancellationToken)
-    {
-        if (leftForm is null)
-        {
-            AddComparison(kind, left!, right, whenTrue, facts, cancellationToken);
-        }
-        else if (Holding(kind, whenTrue) is var holding && holding != BinaryOperatorKind.None
-            && LinearForm.FromGuardOperand(right, cancellationToken) is { } r)
-        {
-            AddComparison(holding, leftForm, r, facts);
+            AddComparison(kind, form, r, facts);
         }
     }
 
@@ -1065,7 +1054,7 @@ internal static class GuardAnalysis
     }
 
     /// <summary>Adds the facts <c>form ≤ 0</c> of <c>l kind r</c> (a comparison that holds).</summary>
-    private static void AddComparison(BinaryOperatorKind kind, LinearForm l, LinearForm r, List<LinearForm> facts)
+    internal static void AddComparison(BinaryOperatorKind kind, LinearForm l, LinearForm r, List<LinearForm> facts)
     {
         switch (kind)
         {

@@ -142,12 +142,8 @@ internal static class GuardHelpers
             return null;
         }
 
-        var facts = new List<LinearForm>(2) { left.Subtract(right).Add(check.Kind == BinaryOperatorKind.LessThan ? 1 : 0) };
-        if (check.Kind == BinaryOperatorKind.Equals)
-        {
-            facts.Add(right.Subtract(left));
-        }
-
+        var facts = new List<LinearForm>(2);
+        GuardAnalysis.AddComparison(check.Kind, left, right, facts);
         return facts;
     }
 
@@ -157,9 +153,10 @@ internal static class GuardHelpers
     /// </summary>
     private static LinearForm? Term(IMethodSymbol method, string names)
     {
+        var accepted = names.Split(Separator);
         foreach (var parameter in method.Parameters)
         {
-            if (System.Array.IndexOf(names.Split(Separator), parameter.Name) < 0)
+            if (System.Array.IndexOf(accepted, parameter.Name) < 0)
             {
                 continue;
             }

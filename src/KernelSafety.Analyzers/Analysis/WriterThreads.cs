@@ -473,18 +473,9 @@ internal sealed class WriterThreads
             return null;
         }
 
-        // Started where it may start again: in a loop, or in a Unity message that repeats.
-        foreach (var pair in _arms!)
+        if (StartedWhereItMayStartAgain(callback))
         {
-            foreach (var arm in pair.Value)
-            {
-                if (SymbolEqualityComparer.Default.Equals(arm.Method, callback)
-                    && !SymbolEqualityComparer.Default.Equals(pair.Key, callback)
-                    && MayStartAgain(pair.Key, arm))
-                {
-                    return null;
-                }
-            }
+            return null;
         }
 
         // Where the callback re-arms: a Begin* naming it, or a call to a method of the type that makes one.
@@ -570,33 +561,35 @@ internal sealed class WriterThreads
     /// </summary>
     private ISymbol? AcceptedOnce(ISymbol completion)
     {
-        if (completion is not IMethodSymbol method || OnlyBeginCalls(method) is not { Count: 1 } holders || holders[0].Socket is null)
-        {
-            return null;
-        }
+        return completion is IMethodSymbol method
+            && OnlyBeginCalls(method) is { Count: 1 } holders && holders[0].Socket is not null
+            && !StartedWhereItMayStartAgain(method)
+                ? method
+                : null;
+    }
 
+    /// <summary>
+    /// Whether a <c>Begin*</c> call naming <paramref name="callback"/> outside it may run more than once: in a loop or a
+    /// lambda, or in a Unity message that repeats (every frame, every enable). <c>Start</c> and <c>Awake</c> run once per
+    /// component, which is trusted as a public method that starts a chain is. Called under the lock.
+    /// </summary>
+    private bool StartedWhereItMayStartAgain(IMethodSymbol callback)
+    {
         foreach (var pair in _arms!)
         {
             foreach (var arm in pair.Value)
             {
-                if (SymbolEqualityComparer.Default.Equals(arm.Method, method)
-                    && MayStartAgain(pair.Key, arm))
+                if (SymbolEqualityComparer.Default.Equals(arm.Method, callback)
+                    && !SymbolEqualityComparer.Default.Equals(pair.Key, callback)
+                    && (arm.Repeated || pair.Key is IMethodSymbol starter && IsUnityMessage(starter) && starter.Name is not ("Start" or "Awake")))
                 {
-                    return null;
+                    return true;
                 }
             }
         }
 
-        return method;
+        return false;
     }
-
-    /// <summary>
-    /// Whether the <c>Begin*</c> call <paramref name="arm"/> in <paramref name="starter"/> may run more than once: in a
-    /// loop or a lambda, or in a Unity message that repeats (every frame, every enable). <c>Start</c> and <c>Awake</c>
-    /// run once per component, which is trusted as a public method that starts a chain is.
-    /// </summary>
-    private static bool MayStartAgain(ISymbol starter, Arm arm)
-        => arm.Repeated || starter is IMethodSymbol method && IsUnityMessage(method) && method.Name is not ("Start" or "Awake");
 
     /// <summary>
     /// Whether <paramref name="method"/>, and every method of the type it calls, neither references one of the type's
