@@ -5853,4 +5853,41 @@ public class KS0001_UncheckedCopyLengthTests
                 .WithArguments("Buffer.BlockCopy", "count", "bytes", "'count' is compared only with bounds that do not keep it within the size of '_dst' (16 bytes)"),
             VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
                 .WithArguments("Buffer.BlockCopy", "count", "bytes", "'count' is never compared with the size of '_dst' (16 bytes)"));
+
+    [Fact]
+    public Task Count_compared_against_the_wrong_bound_gets_the_guard_fix()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Fixed
+            {
+                readonly byte[] _dst = new byte[16];
+
+                public void CopyIn(byte[] src, int offset, int count)
+                {
+                    if (count > (_dst.Length + offset))
+                        throw new ArgumentException(nameof(count));
+                    {|KS0001:Buffer.BlockCopy(src, 0, _dst, offset, count)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Fixed
+            {
+                readonly byte[] _dst = new byte[16];
+
+                public void CopyIn(byte[] src, int offset, int count)
+                {
+                    if (count > (_dst.Length + offset))
+                        throw new ArgumentException(nameof(count));
+                    if (count > _dst.Length - offset)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(count), "The copy length must not exceed the size of '_dst'.");
+                    }
+
+                    Buffer.BlockCopy(src, 0, _dst, offset, count);
+                }
+            }
+            """, UncheckedCopyLengthFix.GuardKey);
 }

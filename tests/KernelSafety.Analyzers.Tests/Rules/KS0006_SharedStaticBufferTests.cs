@@ -2311,6 +2311,60 @@ public class KS0006_SharedStaticBufferTests
     // ---------------------------------------------------------------- fixes
 
     [Fact]
+    public async Task Fix_moves_buffers_a_random_generator_fills_into_their_methods()
+    {
+        const string source = """
+            using System;
+            using System.Security.Cryptography;
+
+            static class Cookies
+            {
+                static readonly RandomNumberGenerator Rng = RandomNumberGenerator.Create();
+                static readonly Random Weak = new Random();
+                static readonly byte[] {|KS0006:s_cookie|} = new byte[4];
+                static readonly byte[] {|KS0006:s_noise|} = new byte[8];
+
+                public static uint Cookie()
+                {
+                    Rng.GetBytes(s_cookie);
+                    return BitConverter.ToUInt32(s_cookie, 0);
+                }
+
+                public static long Noise()
+                {
+                    Weak.NextBytes(s_noise);
+                    return BitConverter.ToInt64(s_noise, 0);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.Security.Cryptography;
+
+            static class Cookies
+            {
+                static readonly RandomNumberGenerator Rng = RandomNumberGenerator.Create();
+                static readonly Random Weak = new Random();
+
+                public static uint Cookie()
+                {
+                    var cookie = new byte[4];
+                    Rng.GetBytes(cookie);
+                    return BitConverter.ToUInt32(cookie, 0);
+                }
+
+                public static long Noise()
+                {
+                    var noise = new byte[8];
+                    Weak.NextBytes(noise);
+                    return BitConverter.ToInt64(noise, 0);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task Fix_moves_the_buffer_into_its_only_method()
     {
         const string source = """
