@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -21,7 +22,9 @@ namespace KernelSafety.Analyzers.Analysis;
 /// <c>StartCoroutine</c> runs); or one static socket's (or stream's) chain of <c>Begin*</c> callbacks, when the private
 /// callback re-arms itself as the last thing it does with the type's buffers, so that no two of its runs overlap (also
 /// when a connect completion on that socket starts it, or an accept completion that runs once starts it on the one
-/// socket it accepts). Writes made from one such thread only never race.</item>
+/// socket it accepts). A private <c>AsyncCallback</c> field that only ever holds one of the type's methods and is only
+/// passed to <c>Begin*</c> calls names that method as those calls' callback. Writes made from one such thread only never
+/// race.</item>
 /// <item><see cref="Any"/>: anything else (a public method, an event handler, a callback that may overlap itself).</item>
 /// </list>
 /// A private helper runs on the thread of its callers when they all agree. Operation callbacks record calls and
@@ -59,6 +62,13 @@ internal sealed class WriterThreads
     private Dictionary<ISymbol, int>? _firstThreadStart;
     private HashSet<ISymbol>? _escaped;
     private HashSet<ISymbol>? _coroutines;
+
+    // A private AsyncCallback field that holds a delegate of one of the type's methods and is passed to Begin* calls:
+    // the methods stored in it, the Begin* calls that pass it, and the fields read any other way.
+    private Dictionary<ISymbol, List<IMethodSymbol>>? _callbackFields;
+    private List<FieldBegin>? _fieldBegins;
+    private HashSet<ISymbol>? _spoiledFields;
+    private bool _fieldsResolved;
 
     public WriterThreads(INamedTypeSymbol type, Compilation compilation)
     {
@@ -103,8 +113,16 @@ internal sealed class WriterThreads
 
         switch (context.Operation)
         {
-            case IInvocationOperation invocation when IsOwn(invocation.TargetMethod):
-                OnInvocation(invocation, invocation.TargetMethod.OriginalDefinition, member, context.CancellationToken);
+            case IInvocationOperation invocation:
+                OnCallbackFieldUse(invocation, invocation.Instance, invocation.TargetMethod.Name, invocation.Arguments, member);
+                if (IsOwn(invocation.TargetMethod))
+                {
+                    OnInvocation(invocation, invocation.TargetMethod.OriginalDefinition, member, context.CancellationToken);
+                }
+
+                break;
+            case IObjectCreationOperation creation:
+                OnCallbackFieldUse(creation, instance: null, name: string.Empty, creation.Arguments, member);
                 break;
             case IMethodReferenceOperation { Method: { DeclaredAccessibility: Accessibility.Private } method } reference when IsOwn(method):
                 OnMethodReference(reference, method.OriginalDefinition, member);
@@ -177,20 +195,20 @@ internal sealed class WriterThreads
         }
         else if (BeginCall(reference) is { } begin)
         {
-            var socket = StaticMember(begin.Instance);
-            var accepted = socket is null && IsAcceptedHere(begin);
-            var carried = socket is null
-                ? accepted || CarriesState(begin)
-                : SymbolEqualityComparer.Default.Equals(method, member) && IsAssignedFromState(socket, begin);
-            var holder = new Holder(
-                socket,
-                socket is not null && SymbolEqualityComparer.Default.Equals(StaticMember(StateArgument(begin)), socket),
-                carried ? member : null,
-                accepted);
+            AddBegin(begin, method, member);
+        }
+        else if (StoredInCallbackField(reference) is { } field)
+        {
+            // ReceivedData = new AsyncCallback(OnReceivedData): the Begin* calls that pass the field decide (ResolveCallbackFields).
             lock (this)
             {
-                Add(ref _callbacks, method, holder);
-                Add(ref _arms, member, new Arm(method, begin.Syntax.Span, IsRepeated(begin), begin.Syntax.SpanStart));
+                _callbackFields ??= new Dictionary<ISymbol, List<IMethodSymbol>>(SymbolEqualityComparer.Default);
+                if (!_callbackFields.TryGetValue(field, out var methods))
+                {
+                    _callbackFields[field] = methods = new List<IMethodSymbol>();
+                }
+
+                methods.Add(method);
             }
         }
         else
@@ -201,6 +219,157 @@ internal sealed class WriterThreads
             }
         }
     }
+
+    /// <summary>Records <paramref name="begin"/>, made in <paramref name="member"/>, as a way into its callback <paramref name="method"/>.</summary>
+    private void AddBegin(IInvocationOperation begin, IMethodSymbol method, ISymbol member)
+    {
+        var socket = StaticMember(begin.Instance);
+        var accepted = socket is null && IsAcceptedHere(begin);
+        var carried = socket is null
+            ? accepted || CarriesState(begin)
+            : SymbolEqualityComparer.Default.Equals(method, member) && IsAssignedFromState(socket, begin);
+        var holder = new Holder(
+            socket,
+            socket is not null && SymbolEqualityComparer.Default.Equals(StaticMember(StateArgument(begin)), socket),
+            carried ? member : null,
+            accepted);
+        lock (this)
+        {
+            Add(ref _callbacks, method, holder);
+            Add(ref _arms, member, new Arm(method, begin.Syntax.Span, IsRepeated(begin), begin.Syntax.SpanStart));
+        }
+    }
+
+    /// <summary>
+    /// Records a use of one of the type's private <c>AsyncCallback</c> fields by a call that is not the type's own: as the
+    /// callback of a <c>Begin*</c> call (<c>Server.BeginReceiveFrom(..., ReceivedData, null)</c>), or any other way (invoked,
+    /// passed elsewhere), after which the field's methods may run anywhere.
+    /// </summary>
+    private void OnCallbackFieldUse(IOperation call, IOperation? instance, string name, ImmutableArray<IArgumentOperation> arguments, ISymbol member)
+    {
+        if (CallbackField(instance) is { } invoked)
+        {
+            Spoil(invoked);
+        }
+
+        var isBegin = call is IInvocationOperation && name.StartsWith("Begin", StringComparison.Ordinal);
+        foreach (var argument in arguments)
+        {
+            if (CallbackField(argument.Value) is not { } field)
+            {
+                continue;
+            }
+
+            if (isBegin && argument.Parameter?.Type.Name == "AsyncCallback")
+            {
+                lock (this)
+                {
+                    (_fieldBegins ??= new List<FieldBegin>()).Add(new FieldBegin(field, (IInvocationOperation)call, member));
+                }
+            }
+            else
+            {
+                Spoil(field);
+            }
+        }
+    }
+
+    private void Spoil(IFieldSymbol field)
+    {
+        lock (this)
+        {
+            (_spoiledFields ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(field);
+        }
+    }
+
+    /// <summary>
+    /// Turns the <c>Begin*</c> calls that pass a callback field into ways into the one method the field holds, when it only
+    /// ever holds that one and is used only so; the methods of any other stored field may run anywhere. Called under the lock,
+    /// once, after every operation of the type was recorded.
+    /// </summary>
+    private void ResolveCallbackFields()
+    {
+        if (_fieldsResolved)
+        {
+            return;
+        }
+
+        _fieldsResolved = true;
+        if (_callbackFields is null)
+        {
+            return;
+        }
+
+        foreach (var pair in _callbackFields)
+        {
+            var method = HeldMethod(pair.Key);
+            var passed = false;
+            foreach (var use in _fieldBegins ?? new List<FieldBegin>())
+            {
+                if (method is not null && SymbolEqualityComparer.Default.Equals(use.Field, pair.Key))
+                {
+                    AddBegin(use.Begin, method, use.Member);
+                    passed = true;
+                }
+            }
+
+            if (!passed)
+            {
+                foreach (var stored in pair.Value)
+                {
+                    (_escaped ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(stored);
+                }
+            }
+        }
+    }
+
+    /// <summary>The one method <paramref name="field"/> ever holds, when nothing reads it but <c>Begin*</c> calls. Called under the lock.</summary>
+    private IMethodSymbol? HeldMethod(ISymbol field)
+    {
+        if (_callbackFields is null || !_callbackFields.TryGetValue(field, out var methods) || _spoiledFields?.Contains(field) == true)
+        {
+            return null;
+        }
+
+        foreach (var method in methods)
+        {
+            if (!SymbolEqualityComparer.Default.Equals(method, methods[0]))
+            {
+                return null;
+            }
+        }
+
+        return methods[0];
+    }
+
+    /// <summary>
+    /// The type's private <c>AsyncCallback</c> field that the delegate made from <paramref name="reference"/> is stored in
+    /// (<c>ReceivedData = new AsyncCallback(OnReceivedData)</c>, or its initializer).
+    /// </summary>
+    private IFieldSymbol? StoredInCallbackField(IMethodReferenceOperation reference)
+    {
+        return Consumer(reference) switch
+        {
+            ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field: var field } } when IsCallbackField(field) => field,
+            IFieldInitializerOperation { InitializedFields: { Length: 1 } fields } when IsCallbackField(fields[0]) => fields[0],
+            _ => null,
+        };
+    }
+
+    /// <summary>The type's private <c>AsyncCallback</c> field that <paramref name="value"/> reads, or null.</summary>
+    private IFieldSymbol? CallbackField(IOperation? value)
+    {
+        while (value is IConversionOperation conversion)
+        {
+            value = conversion.Operand;
+        }
+
+        return value is IFieldReferenceOperation { Field: var field } && IsCallbackField(field) ? field : null;
+    }
+
+    private bool IsCallbackField(IFieldSymbol field)
+        => field is { DeclaredAccessibility: Accessibility.Private, Type: { Name: "AsyncCallback", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } }
+            && SymbolEqualityComparer.Default.Equals(field.ContainingType?.OriginalDefinition, _type);
 
     /// <summary>
     /// What the place of <paramref name="reference"/> (a buffer reference) says about its thread beyond its member, for
@@ -238,6 +407,12 @@ internal sealed class WriterThreads
                 {
                     return callback.Method.OriginalDefinition;
                 }
+
+                // The callback field's method, once every store into the field is known (Of).
+                if (argument.Parameter?.Type.Name == "AsyncCallback" && CallbackField(argument.Value) is { } field)
+                {
+                    return field;
+                }
             }
 
             return null;
@@ -253,6 +428,11 @@ internal sealed class WriterThreads
     /// </summary>
     public object? Of(ISymbol member, object? place, Dictionary<ISymbol, object?> known, CancellationToken cancellationToken)
     {
+        lock (this)
+        {
+            ResolveCallbackFields();
+        }
+
         switch (place)
         {
             case IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } lambda:
@@ -261,6 +441,16 @@ internal sealed class WriterThreads
                 lock (this)
                 {
                     if (ChainSocket(callback) is { } socket)
+                    {
+                        return socket;
+                    }
+                }
+
+                break;
+            case IFieldSymbol field:
+                lock (this)
+                {
+                    if (HeldMethod(field) is { } held && ChainSocket(held) is { } socket)
                     {
                         return socket;
                     }
@@ -998,6 +1188,23 @@ internal sealed class WriterThreads
 
         /// <summary>The socket is the one <see cref="CarriedIn"/> (an accept completion) accepted.</summary>
         public bool Accepted { get; }
+    }
+
+    /// <summary>A <c>Begin*</c> call that passes a callback field, and the member that makes it.</summary>
+    private readonly struct FieldBegin
+    {
+        public FieldBegin(IFieldSymbol field, IInvocationOperation begin, ISymbol member)
+        {
+            Field = field;
+            Begin = begin;
+            Member = member;
+        }
+
+        public IFieldSymbol Field { get; }
+
+        public IInvocationOperation Begin { get; }
+
+        public ISymbol Member { get; }
     }
 
     /// <summary>A way into a method: its caller (or <see cref="Locked"/>), and whether the call may repeat.</summary>

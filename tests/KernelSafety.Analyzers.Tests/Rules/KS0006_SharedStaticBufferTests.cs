@@ -1896,6 +1896,128 @@ public class KS0006_SharedStaticBufferTests
             VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_feed", "Main"));
 
     [Fact]
+    public async Task Chain_whose_callback_is_held_in_a_private_AsyncCallback_field_is_not_flagged()
+    {
+        // The shape of an early UDP server loop: the callback is made once, kept in a field, and every receive passes the
+        // field; the callback re-arms as the last thing it does with the buffer.
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            public class UdpLoop
+            {
+                private static readonly byte[] RecvBuffer = new byte[4096];
+                private static Socket Server = null!;
+                private static EndPoint epSender = null!;
+                private static AsyncCallback ReceivedData = null!;
+                public static int Last;
+
+                public void Start(int port)
+                {
+                    Server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    Server.Bind(new IPEndPoint(IPAddress.Any, port));
+                    epSender = new IPEndPoint(IPAddress.Any, 0);
+                    ReceivedData = new AsyncCallback(this.OnReceivedData);
+                    Server.BeginReceiveFrom(RecvBuffer, 0, RecvBuffer.Length, SocketFlags.None, ref epSender, ReceivedData, null);
+                }
+
+                private void OnReceivedData(IAsyncResult result)
+                {
+                    int numBytes = Server.EndReceiveFrom(result, ref epSender);
+                    Last = RecvBuffer[0] + numBytes;
+                    RecvBuffer[1] = 0;
+                    Server.BeginReceiveFrom(RecvBuffer, 0, RecvBuffer.Length, SocketFlags.None, ref epSender, ReceivedData, null);
+                }
+            }
+
+            public static class StreamLoop
+            {
+                private static readonly AsyncCallback s_onRead = OnRead;
+                private static readonly byte[] s_feed = new byte[512];
+                private static NetworkStream s_stream = null!;
+
+                public static void Start(NetworkStream stream)
+                {
+                    s_stream = stream;
+                    s_stream.BeginRead(s_feed, 0, s_feed.Length, s_onRead, null);
+                }
+
+                private static void OnRead(IAsyncResult ar)
+                {
+                    int n = s_stream.EndRead(ar);
+                    if (n <= 0) return;
+                    Console.WriteLine(BitConverter.ToString(s_feed, 0, n));
+                    Array.Clear(s_feed, 0, n);
+                    s_stream.BeginRead(s_feed, 0, s_feed.Length, s_onRead, null);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Callback_field_look_alikes_are_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            public class Receivers
+            {
+                private static readonly Socket s_sock = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                private static readonly byte[] {|#0:s_two_buf|} = new byte[64];
+                private static readonly byte[] {|#1:s_direct_buf|} = new byte[64];
+                private static readonly byte[] {|#2:s_public_buf|} = new byte[64];
+                private static readonly byte[] {|#3:s_early_buf|} = new byte[64];
+                private static readonly byte[] {|#4:s_looped_buf|} = new byte[64];
+                private static readonly byte[] {|#5:s_timer_buf|} = new byte[64];
+                private static AsyncCallback _two = null!;
+                private static AsyncCallback _direct = null!;
+                public static AsyncCallback PublicCallback = null!;
+                private static AsyncCallback _early = null!;
+                private static AsyncCallback _looped = null!;
+                private static AsyncCallback _timer = null!;
+                private static Timer? s_t;
+
+                // The field holds two callbacks: a receive may run either, on top of the other's chain.
+                public static void StartTwoA() { _two = OnTwoA; s_sock.BeginReceive(s_two_buf, 0, 64, SocketFlags.None, _two, null); }
+                public static void StartTwoB() { _two = OnTwoB; s_sock.BeginReceive(s_two_buf, 0, 64, SocketFlags.None, _two, null); }
+                private static void OnTwoA(IAsyncResult ar) { s_sock.EndReceive(ar); Console.WriteLine(s_two_buf[0]); s_sock.BeginReceive(s_two_buf, 0, 64, SocketFlags.None, _two, null); }
+                private static void OnTwoB(IAsyncResult ar) { s_sock.EndReceive(ar); Console.WriteLine(s_two_buf[1]); s_sock.BeginReceive(s_two_buf, 0, 64, SocketFlags.None, _two, null); }
+
+                // The field's delegate is also invoked directly, on the caller's thread.
+                public static void StartDirect() { _direct = OnDirect; s_sock.BeginReceive(s_direct_buf, 0, 64, SocketFlags.None, _direct, null); }
+                public static void Poke() => _direct(null!);
+                private static void OnDirect(IAsyncResult ar) { s_direct_buf[0] = 1; Console.WriteLine(s_direct_buf[1]); s_sock.BeginReceive(s_direct_buf, 0, 64, SocketFlags.None, _direct, null); }
+
+                // A public field: other code may pass it anywhere.
+                public static void StartPublic() { PublicCallback = OnPublic; s_sock.BeginReceive(s_public_buf, 0, 64, SocketFlags.None, PublicCallback, null); }
+                private static void OnPublic(IAsyncResult ar) { s_public_buf[0] = 1; Console.WriteLine(s_public_buf[1]); s_sock.BeginReceive(s_public_buf, 0, 64, SocketFlags.None, PublicCallback, null); }
+
+                // Re-armed before the buffer is looked at.
+                public static void StartEarly() { _early = OnEarly; s_sock.BeginReceive(s_early_buf, 0, 64, SocketFlags.None, _early, null); }
+                private static void OnEarly(IAsyncResult ar) { s_sock.BeginReceive(s_early_buf, 0, 64, SocketFlags.None, _early, null); Console.WriteLine(s_early_buf[0]); }
+
+                // Started in a loop: several chains at once.
+                public static void StartLooped() { _looped = OnLooped; for (int i = 0; i < 4; i++) s_sock.BeginReceive(s_looped_buf, 0, 64, SocketFlags.None, _looped, null); }
+                private static void OnLooped(IAsyncResult ar) { s_looped_buf[0] = 1; Console.WriteLine(s_looped_buf[1]); s_sock.BeginReceive(s_looped_buf, 0, 64, SocketFlags.None, _looped, null); }
+
+                // Also handed to a timer.
+                public static void StartTimer() { _timer = OnTimer; s_sock.BeginReceive(s_timer_buf, 0, 64, SocketFlags.None, _timer, null); s_t = new Timer(_ => Tick(_timer)); }
+                private static void Tick(AsyncCallback callback) => callback(null!);
+                private static void OnTimer(IAsyncResult ar) { s_timer_buf[0] = 1; Console.WriteLine(s_timer_buf[1]); s_sock.BeginReceive(s_timer_buf, 0, 64, SocketFlags.None, _timer, null); }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_two_buf", "StartTwoA"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_direct_buf", "StartDirect"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_public_buf", "StartPublic"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_early_buf", "StartEarly"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_looped_buf", "StartLooped"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_timer_buf", "StartTimer"));
+    }
+
+    [Fact]
     public async Task Read_only_lookup_table_is_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
