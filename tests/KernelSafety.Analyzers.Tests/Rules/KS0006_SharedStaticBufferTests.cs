@@ -724,6 +724,178 @@ public class KS0006_SharedStaticBufferTests
             VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_inline", "Main"));
 
     [Fact]
+    public async Task Thread_started_once_behind_a_static_flag_is_not_flagged()
+    {
+        // A public constructor or Start method that starts the one listener thread behind a static flag: the flag lets it
+        // start once, however many instances there are.
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public class Listener
+            {
+                private static readonly byte[] s_listen = new byte[1024];
+                private static readonly byte[] s_pump = new byte[256];
+                private static readonly byte[] s_claimed = new byte[64];
+                private static readonly byte[] s_cas = new byte[64];
+                private static bool Once;
+                private static bool s_running;
+                private static int s_claim;
+                private static int s_started;
+                private static Socket s_sock = null!;
+
+                public Listener(Socket socket)
+                {
+                    s_sock = socket;
+                    if (!Once)
+                    {
+                        Once = true;
+                        new Thread(Listen) { IsBackground = true }.Start();
+                    }
+                }
+
+                public static void StartPump()
+                {
+                    if (s_running) return;
+                    s_running = true;
+                    new Thread(() =>
+                    {
+                        while (true)
+                        {
+                            int n = s_sock.Receive(s_pump);
+                            Console.WriteLine(s_pump[0] + n);
+                        }
+                    }).Start();
+                }
+
+                public static void StartClaimed()
+                {
+                    if (Interlocked.Exchange(ref s_claim, 1) == 0)
+                    {
+                        Task.Run(Claimed);
+                    }
+                }
+
+                public static void StartCas()
+                {
+                    if (Interlocked.CompareExchange(ref s_started, 1, 0) != 0)
+                    {
+                        return;
+                    }
+
+                    new Thread(Cas).Start();
+                }
+
+                private static void Listen()
+                {
+                    while (true)
+                    {
+                        int n = s_sock.Receive(s_listen);
+                        Console.WriteLine(s_listen[0] + n);
+                    }
+                }
+
+                private static void Claimed()
+                {
+                    s_claimed[0] = 1;
+                    Console.WriteLine(s_claimed[0]);
+                }
+
+                private static void Cas()
+                {
+                    s_cas[0] = 1;
+                    Console.WriteLine(s_cas[0]);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Thread_behind_a_flag_that_does_not_keep_it_to_one_start_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading;
+
+            public class Workers
+            {
+                private static readonly byte[] {|#0:s_instance|} = new byte[16];
+                private static readonly byte[] {|#1:s_never_set|} = new byte[16];
+                private static readonly byte[] {|#2:s_cleared|} = new byte[16];
+                private static readonly byte[] {|#3:s_set_after|} = new byte[16];
+                private static readonly byte[] {|#4:s_wrong_way|} = new byte[16];
+                private static readonly byte[] {|#5:s_other_writer|} = new byte[16];
+                private bool _started;
+                private static bool s_never;
+                private static bool s_restartable;
+                private static bool s_late;
+                private static bool s_inverted;
+                private static bool s_other;
+
+                // An instance flag: every instance starts its own thread.
+                public void StartInstance()
+                {
+                    if (!_started) { _started = true; new Thread(Instance).Start(); }
+                }
+
+                // Tested but never set.
+                public static void StartNeverSet()
+                {
+                    if (!s_never) new Thread(NeverSet).Start();
+                }
+
+                // Cleared by Stop: a new thread may start while the old one still runs.
+                public static void StartCleared()
+                {
+                    if (s_restartable) return;
+                    s_restartable = true;
+                    new Thread(Cleared).Start();
+                }
+
+                public static void Stop() => s_restartable = false;
+
+                // Set only after the start, in another statement: the early return does not guard it.
+                public static void StartSetAfter()
+                {
+                    if (s_late) return;
+                    new Thread(SetAfter).Start();
+                    s_late = true;
+                }
+
+                // The start runs while the flag is set.
+                public static void StartWrongWay()
+                {
+                    if (s_inverted) { new Thread(WrongWay).Start(); }
+                    s_inverted = true;
+                }
+
+                // One thread behind the flag, but a public method writes the buffer too.
+                public static void StartOther()
+                {
+                    if (!s_other) { s_other = true; new Thread(Other).Start(); }
+                }
+
+                public static void Poke() => s_other_writer[1] = 2;
+
+                private void Instance() { s_instance[0] = 1; Console.WriteLine(s_instance[0]); }
+                private static void NeverSet() { s_never_set[0] = 1; Console.WriteLine(s_never_set[0]); }
+                private static void Cleared() { s_cleared[0] = 1; Console.WriteLine(s_cleared[0]); }
+                private static void SetAfter() { s_set_after[0] = 1; Console.WriteLine(s_set_after[0]); }
+                private static void WrongWay() { s_wrong_way[0] = 1; Console.WriteLine(s_wrong_way[0]); }
+                private static void Other() { s_other_writer[0] = 1; Console.WriteLine(s_other_writer[0]); }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_instance", "Instance"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(1).WithArguments("s_never_set", "NeverSet"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_cleared", "Cleared"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_set_after", "SetAfter"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_wrong_way", "WrongWay"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_other_writer", "Poke"));
+    }
+
+    [Fact]
     public async Task Buffer_of_one_chained_receive_that_re_arms_at_its_end_is_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
