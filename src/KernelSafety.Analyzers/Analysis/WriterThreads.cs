@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -172,7 +171,7 @@ internal sealed class WriterThreads
         {
             lock (this)
             {
-                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start), OnceFlag(start)));
+                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start), OnceFlags.Of(start, _type)));
             }
 
             return;
@@ -192,7 +191,7 @@ internal sealed class WriterThreads
         {
             lock (this)
             {
-                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start), OnceFlag(start)));
+                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start), OnceFlags.Of(start, _type)));
             }
         }
         else if (BeginCall(reference) is { } begin)
@@ -360,14 +359,7 @@ internal sealed class WriterThreads
 
     /// <summary>The type's private <c>AsyncCallback</c> field that <paramref name="value"/> reads, or null.</summary>
     private IFieldSymbol? CallbackField(IOperation? value)
-    {
-        while (value is IConversionOperation conversion)
-        {
-            value = conversion.Operand;
-        }
-
-        return value is IFieldReferenceOperation { Field: var field } && IsCallbackField(field) ? field : null;
-    }
+        => value is not null && ByteOrder.StripConversions(value) is IFieldReferenceOperation { Field: var field } && IsCallbackField(field) ? field : null;
 
     private bool IsCallbackField(IFieldSymbol field)
         => field is { DeclaredAccessibility: Accessibility.Private, Type: { Name: "AsyncCallback", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } }
@@ -391,7 +383,7 @@ internal sealed class WriterThreads
                     return Any;
                 }
 
-                if (OnceFlag(start) is { } flag)
+                if (OnceFlags.Of(start, _type) is { } flag)
                 {
                     lock (this)
                     {
@@ -457,7 +449,7 @@ internal sealed class WriterThreads
                     _onceLambdas?.TryGetValue(lambda, out onceFlag);
                 }
 
-                if (onceFlag is not null && IsNeverCleared(onceFlag, cancellationToken))
+                if (onceFlag is not null && OnceFlags.IsNeverCleared(onceFlag, _type, cancellationToken))
                 {
                     return lambda;
                 }
@@ -587,7 +579,7 @@ internal sealed class WriterThreads
             // One thread started once, from code that runs once: the method's own thread.
             // So is one started behind a static flag that lets it start once (if (!s_started) { s_started = true; ... }).
             var once = starts.Count == 1 && !starts[0].Repeated
-                && (starts[0].OnceFlag is { } flag && IsNeverCleared(flag, cancellationToken) || RunsOnce(starts[0].Caller, cancellationToken, depth: 0));
+                && (starts[0].OnceFlag is { } flag && OnceFlags.IsNeverCleared(flag, _type, cancellationToken) || RunsOnce(starts[0].Caller, cancellationToken, depth: 0));
             thread = Join(thread, once ? method : Any);
         }
 
@@ -1161,205 +1153,6 @@ internal sealed class WriterThreads
         return null;
     }
 
-    /// <summary>
-    /// Whether the thread start <paramref name="start"/> sits behind a static flag of the type that lets it run once, however
-    /// often its method runs: inside <c>if (!s_started) { s_started = true; ... }</c> (or <c>== false</c>, <c>== 0</c> with
-    /// <c>= 1</c>), after <c>if (s_started) return; s_started = true;</c> in its block or one around it, or behind
-    /// <c>Interlocked.Exchange(ref s_started, 1) == 0</c> / <c>Interlocked.CompareExchange(ref s_started, 1, 0) == 0</c>.
-    /// A plain flag is trusted as a public method that starts a thread once would be: two racing first calls could both
-    /// pass it. Returns the flag, or null; <see cref="IsNeverCleared"/> then checks that nothing lets the start run again.
-    /// </summary>
-    private IFieldSymbol? OnceFlag(IOperation start)
-    {
-        IOperation node = start;
-        for (var parent = start.Parent; parent is not null and not IAnonymousFunctionOperation and not ILocalFunctionOperation; node = parent, parent = parent.Parent)
-        {
-            switch (parent)
-            {
-                case IConditionalOperation conditional when ReferenceEquals(conditional.WhenTrue, node):
-                    if (FlagTest(conditional.Condition, set: false) is { } test
-                        && (test.Claims || SetsFlag(conditional.WhenTrue, test.Field)))
-                    {
-                        return test.Field;
-                    }
-
-                    break;
-                case IBlockOperation block:
-                    IFieldSymbol? leftIfSet = null;
-                    foreach (var statement in block.Operations)
-                    {
-                        if (ReferenceEquals(statement, node))
-                        {
-                            break;
-                        }
-
-                        // if (s_started) return;  then  s_started = true;
-                        if (statement is IConditionalOperation { WhenFalse: null } exit && Leaves(exit.WhenTrue)
-                            && FlagTest(exit.Condition, set: true) is { } exitTest)
-                        {
-                            if (exitTest.Claims)
-                            {
-                                return exitTest.Field;
-                            }
-
-                            leftIfSet = exitTest.Field;
-                        }
-                        else if (leftIfSet is not null && SetsFlag(statement, leftIfSet))
-                        {
-                            return leftIfSet;
-                        }
-                    }
-
-                    break;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// Whether the type's source never lets <paramref name="flag"/> go back (to false or 0): every assignment to a name
-    /// spelled like it stores <c>true</c> or 1, it is never incremented or decremented, and it is passed by <c>ref</c> only
-    /// to an <c>Interlocked.Exchange</c> or <c>CompareExchange</c> that stores 1. A flag that a <c>Stop</c> clears lets a
-    /// second thread start while the first may still run. Read from the syntax (a name spelled alike elsewhere only makes
-    /// the answer no), once per flag.
-    /// </summary>
-    private bool IsNeverCleared(IFieldSymbol flag, CancellationToken cancellationToken)
-    {
-        foreach (var part in _type.DeclaringSyntaxReferences)
-        {
-            foreach (var node in part.GetSyntax(cancellationToken).DescendantNodes())
-            {
-                switch (node)
-                {
-                    case AssignmentExpressionSyntax assignment when Names(assignment.Left, flag.Name):
-                        if (!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) || !IsSetValue(assignment.Right))
-                        {
-                            return false;
-                        }
-
-                        break;
-                    case PostfixUnaryExpressionSyntax postfix when Names(postfix.Operand, flag.Name):
-                        return false;
-                    case PrefixUnaryExpressionSyntax prefix when prefix.IsKind(SyntaxKind.PreIncrementExpression) || prefix.IsKind(SyntaxKind.PreDecrementExpression):
-                        if (Names(prefix.Operand, flag.Name))
-                        {
-                            return false;
-                        }
-
-                        break;
-                    case ArgumentSyntax { RefKindKeyword.RawKind: not 0 } argument when Names(argument.Expression, flag.Name):
-                        if (argument.Parent is not ArgumentListSyntax { Arguments: { Count: >= 2 } arguments, Parent: InvocationExpressionSyntax invocation }
-                            || arguments[0] != argument
-                            || !(Names(invocation.Expression, "Exchange") || Names(invocation.Expression, "CompareExchange"))
-                            || !IsSetValue(arguments[1].Expression))
-                        {
-                            return false;
-                        }
-
-                        break;
-                }
-            }
-        }
-
-        return true;
-    }
-
-    private static bool Names(ExpressionSyntax expression, string name)
-        => expression switch
-        {
-            IdentifierNameSyntax identifier => identifier.Identifier.ValueText == name,
-            MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText == name,
-            ParenthesizedExpressionSyntax parenthesized => Names(parenthesized.Expression, name),
-            _ => false,
-        };
-
-    private static bool IsSetValue(ExpressionSyntax value)
-        => value is LiteralExpressionSyntax literal
-            && (literal.IsKind(SyntaxKind.TrueLiteralExpression) || literal.Token.Value is 1);
-
-    /// <summary>
-    /// A test of one of the type's static flags: with <paramref name="set"/> false, one true while the flag is not yet set
-    /// (<c>!s_started</c>, <c>s_started == false</c>, <c>s_started == 0</c>); with it true, one true once it is set. An
-    /// <c>Interlocked.Exchange</c> or <c>CompareExchange</c> that sets the flag as it tests it claims it.
-    /// </summary>
-    private (IFieldSymbol Field, bool Claims)? FlagTest(IOperation condition, bool set)
-    {
-        switch (condition)
-        {
-            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not, Operand: var operand }:
-                return FlagTest(operand, !set);
-            case IFieldReferenceOperation { Field: var field } when IsFlag(field) && field.Type.SpecialType == SpecialType.System_Boolean:
-                return set ? (field, false) : null;
-            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } binary
-                when binary.RightOperand.ConstantValue is { HasValue: true, Value: var constant }:
-                var notSet = constant is false or 0;
-                var isSet = constant is true or 1;
-                if (!notSet && !isSet)
-                {
-                    return null;
-                }
-
-                var whenTrueMeansSet = isSet == (binary.OperatorKind == BinaryOperatorKind.Equals);
-                if (whenTrueMeansSet != set)
-                {
-                    return null;
-                }
-
-                switch (Unconverted(binary.LeftOperand))
-                {
-                    case IFieldReferenceOperation { Field: var flag } when IsFlag(flag):
-                        return (flag, false);
-                    case IInvocationOperation { TargetMethod: { Name: "Exchange" or "CompareExchange", ContainingType.Name: "Interlocked" } } exchange
-                        when exchange.Arguments.Length >= 2
-                            && Unconverted(exchange.Arguments[0].Value) is IFieldReferenceOperation { Field: var claimed } && IsFlag(claimed)
-                            && exchange.Arguments[1].Value.ConstantValue is { HasValue: true, Value: true or 1 }
-                            && (exchange.Arguments.Length == 2 || exchange.Arguments[2].Value.ConstantValue is { HasValue: true, Value: false or 0 }):
-                        // What the flag held before: 0 (or false) means this call set it.
-                        return (claimed, true);
-                    default:
-                        return null;
-                }
-
-            default:
-                return null;
-        }
-    }
-
-    private bool IsFlag(IFieldSymbol field)
-        => field.IsStatic && field.Type.SpecialType is SpecialType.System_Boolean or SpecialType.System_Int32 or SpecialType.System_Int64
-            && SymbolEqualityComparer.Default.Equals(field.ContainingType?.OriginalDefinition, _type);
-
-    /// <summary>Whether <paramref name="operation"/> (or an operation in it) stores <c>true</c> (or 1) in <paramref name="flag"/>.</summary>
-    private static bool SetsFlag(IOperation operation, IFieldSymbol flag)
-    {
-        foreach (var node in operation.DescendantsAndSelf())
-        {
-            if (node is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field: var target }, Value.ConstantValue: { HasValue: true, Value: true or 1 } }
-                && SymbolEqualityComparer.Default.Equals(target, flag))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>A <c>return</c> or <c>throw</c>, alone or as a block's only statement.</summary>
-    private static bool Leaves(IOperation operation)
-        => operation is IReturnOperation or IThrowOperation or IExpressionStatementOperation { Operation: IThrowOperation }
-            || operation is IBlockOperation { Operations: { Length: 1 } statements } && Leaves(statements[0]);
-
-    private static IOperation Unconverted(IOperation operation)
-    {
-        while (operation is IConversionOperation conversion)
-        {
-            operation = conversion.Operand;
-        }
-
-        return operation;
-    }
-
     /// <summary>In a loop, a lambda or a local function of its member: it may run more than once per run of the member.</summary>
     private static bool IsRepeated(IOperation operation)
     {
@@ -1449,7 +1242,7 @@ internal sealed class WriterThreads
 
         public bool Repeated { get; }
 
-        /// <summary>For a thread start: the static flag that lets it run once (<see cref="OnceFlag(IOperation)"/>), or null.</summary>
+        /// <summary>For a thread start: the static flag that lets it run once (<see cref="OnceFlags.Of"/>), or null.</summary>
         public IFieldSymbol? OnceFlag { get; }
     }
 
