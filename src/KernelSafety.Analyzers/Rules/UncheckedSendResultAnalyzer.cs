@@ -248,8 +248,10 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            // The self-pipe wake-up writes a byte or so to a pipe it created: a full pipe means the reader is awake.
-            if (entryPoint == NativeMethods.Write && WakeupPipes.IsWakeupWrite(invocation, symbols, context.CancellationToken))
+            // write(1, ...) or write(STDERR_FILENO, ...) prints to the terminal or a log, not to a socket; the self-pipe
+            // wake-up writes a byte or so to a pipe it created: a full pipe means the reader is awake.
+            if (entryPoint == NativeMethods.Write
+                && (IsStandardOutput(invocation) || WakeupPipes.IsWakeupWrite(invocation, symbols, context.CancellationToken)))
             {
                 return;
             }
@@ -260,6 +262,12 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
                 .Add(DatagramProperty, datagram ? "true" : "false");
             context.Report(Diagnostic.Create(DiagnosticDescriptors.UncheckedSendResult, invocation.Syntax.GetLocation(), properties, entryPoint, detail));
         }
+
+        /// <summary>A native <c>write</c> to descriptor 1 or 2 (standard output or error), written as a constant.</summary>
+        private static bool IsStandardOutput(IInvocationOperation write)
+            => BufferViews.FindArgument(write.Arguments, 0) is { } descriptor
+                && LinearForm.TryGetInteger(ByteOrder.StripConversions(descriptor), out var fd)
+                && fd is 1 or 2;
 
         private void AnalyzeSocketSend(OperationAnalysisContext context, IInvocationOperation invocation, IMethodSymbol method)
         {

@@ -2510,6 +2510,55 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
+    public Task Native_write_to_standard_output_or_error_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+            using System.Text;
+
+            sealed class RawTerminal
+            {
+                [DllImport("libc")]
+                private static extern int write(int fd, byte[] buf, int n);
+
+                private const int StdOut = 1;
+                private const int STDERR_FILENO = 2;
+
+                public void Present(string frame)
+                {
+                    byte[] encoded = Encoding.UTF8.GetBytes(frame);
+                    var _ = write(StdOut, encoded, encoded.Length);
+                    write(1, encoded, encoded.Length);
+                    write(STDERR_FILENO, encoded, encoded.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Native_write_to_a_descriptor_that_is_not_a_standard_stream_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Runtime.InteropServices;
+
+            sealed class Forwarder
+            {
+                [DllImport("libc")]
+                private static extern int write(int fd, byte[] buf, int n);
+
+                private const int Control = 3;
+                private readonly int _fd;
+
+                public Forwarder(int fd) => _fd = fd;
+
+                public void Forward(byte[] data)
+                {
+                    {|#0:write(_fd, data, data.Length)|};
+                    {|#1:write(Control, data, data.Length)|};
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0005").WithLocation(0).WithArguments("write", "discarded: a failure (-1) or a partial send goes unnoticed; check it for -1 and send the rest in a loop"),
+            VerifyCS.Diagnostic("KS0005").WithLocation(1).WithArguments("write", "discarded: a failure (-1) or a partial send goes unnoticed; check it for -1 and send the rest in a loop"));
+
+    [Fact]
     public Task Writes_that_are_not_an_eventfd_signal_are_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
