@@ -678,6 +678,14 @@ internal static class GuardAnalysis
             }
         }
 
+        // n - head, where head can never be negative (head = Math.Min(n, 100) after n >= 0 was checked): at most n.
+        if (stripped is IBinaryOperation { OperatorMethod: null, OperatorKind: BinaryOperatorKind.Subtract } difference
+            && IsNonNegative(difference.RightOperand, depth + 1, cancellationToken)
+            && IsBounded(difference.LeftOperand, limit, lengthOf, depth + 1, cancellationToken))
+        {
+            return true;
+        }
+
         // The range of a small type: a byte never exceeds 255.
         var maximum = stripped.Type?.SpecialType switch
         {
@@ -689,6 +697,119 @@ internal static class GuardAnalysis
         };
         return maximum >= 0 && Prove(LinearForm.Of(maximum).Subtract(limit), facts, lengthOf);
     }
+
+    /// <summary>
+    /// True when <paramref name="value"/> can never be negative where it is evaluated: a constant of at least 0, a length or
+    /// an unsigned value, a variable the path proves at least 0 (<c>if (n &lt; 0) throw</c>), <c>Math.Min</c> of values that
+    /// are not negative (<c>Max</c> of one, <c>Clamp</c> to a lower bound that is not), a local assigned one of those, or a
+    /// local an earlier statement of the block already used as a managed copy's count or a slice's length, which throws
+    /// for a negative one (<c>Array.Copy(data, 0, ring, pos, head); Array.Copy(data, head, ring, 0, n - head);</c>).
+    /// </summary>
+    private static bool IsNonNegative(IOperation value, int depth, CancellationToken cancellationToken)
+    {
+        if (depth > MaxDepth)
+        {
+            return false;
+        }
+
+        var stripped = LinearForm.Strip(value)!;
+        if (LinearForm.TryGetInteger(stripped, out var constant))
+        {
+            return constant >= 0;
+        }
+
+        if (stripped.Type?.SpecialType is SpecialType.System_Byte or SpecialType.System_UInt16 or SpecialType.System_Char
+            or SpecialType.System_UInt32 or SpecialType.System_UInt64 or SpecialType.System_UIntPtr)
+        {
+            return true;
+        }
+
+        if (stripped is IInvocationOperation { TargetMethod: { ContainingType: { Name: "Math", ContainingNamespace.Name: "System" } } method } invocation)
+        {
+            var arguments = invocation.Arguments;
+            switch (method.Name)
+            {
+                case "Min" when arguments.Length == 2:
+                    return IsNonNegative(arguments[0].Value, depth + 1, cancellationToken) && IsNonNegative(arguments[1].Value, depth + 1, cancellationToken);
+                case "Max" when arguments.Length == 2:
+                    return IsNonNegative(arguments[0].Value, depth + 1, cancellationToken) || IsNonNegative(arguments[1].Value, depth + 1, cancellationToken);
+                case "Clamp" when arguments.Length == 3:
+                    return IsNonNegative(arguments[1].Value, depth + 1, cancellationToken);
+                default:
+                    return false;
+            }
+        }
+
+        var facts = PathFacts.At(stripped, cancellationToken);
+        if (LinearForm.From(stripped) is { } form && Prove(form.Scale(-1), facts, static _ => null))
+        {
+            return true;
+        }
+
+        if (LinearForm.GetVariable(stripped) is not ILocalSymbol local || !facts.TryGetDefinition(local, out var definition))
+        {
+            return false;
+        }
+
+        return definition is not null && IsNonNegative(definition, depth + 1, cancellationToken)
+            || UsedAsACountBefore(stripped, local, definition, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether a statement before the one holding <paramref name="use"/>, in its block or a block around it (not across a
+    /// lambda), passes <paramref name="local"/>, still holding the same assignment, as the count of <c>Array.Copy</c>,
+    /// <c>Array.ConstrainedCopy</c> or <c>Buffer.BlockCopy</c>, or as the length of <c>AsSpan</c>, <c>AsMemory</c> or
+    /// <c>Slice</c>: each throws for a negative one, so the use is reached only with a count of at least 0.
+    /// </summary>
+    private static bool UsedAsACountBefore(IOperation use, ILocalSymbol local, IOperation? definition, CancellationToken cancellationToken)
+    {
+        IOperation node = use;
+        for (var parent = use.Parent; parent is not null and not IAnonymousFunctionOperation and not ILocalFunctionOperation; node = parent, parent = parent.Parent)
+        {
+            if (parent is not IBlockOperation block)
+            {
+                continue;
+            }
+
+            foreach (var statement in block.Operations)
+            {
+                if (ReferenceEquals(statement, node))
+                {
+                    break;
+                }
+
+                if (statement is not IExpressionStatementOperation)
+                {
+                    continue;
+                }
+
+                foreach (var operation in statement.DescendantsAndSelf())
+                {
+                    if (operation is IArgumentOperation { Parameter.Name: "length" or "count", Parent: IInvocationOperation { TargetMethod: var method } call } argument
+                        && ThrowsForANegativeCount(method)
+                        && LinearForm.Strip(argument.Value) is ILocalReferenceOperation { Local: var counted }
+                        && SymbolEqualityComparer.Default.Equals(counted, local)
+                        && PathFacts.At(call, cancellationToken).TryGetDefinition(local, out var before)
+                        && ReferenceEquals(before, definition))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ThrowsForANegativeCount(IMethodSymbol method)
+        => method.Name switch
+        {
+            "Copy" or "ConstrainedCopy" => method.ContainingType is { SpecialType: SpecialType.System_Array },
+            "BlockCopy" => method.ContainingType is { Name: "Buffer", ContainingNamespace.Name: "System" },
+            "AsSpan" or "AsMemory" => method.ContainingType is { Name: "MemoryExtensions", ContainingNamespace.Name: "System" },
+            "Slice" => method.ContainingType is { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory", ContainingNamespace.Name: "System" },
+            _ => false,
+        };
 
     /// <summary>
     /// The read of <paramref name="variable"/> in the condition of <paramref name="clamp"/> when the clamp lowers it: the

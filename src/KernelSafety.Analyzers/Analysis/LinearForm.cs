@@ -29,11 +29,17 @@ internal readonly struct LinearTerm : IEquatable<LinearTerm>
 
     public ISymbol Symbol { get; }
 
-    /// <summary>True when the term can never be negative (a length, or a value of an unsigned type).</summary>
+    /// <summary>
+    /// True when the term can never be negative (a length, or a value of an unsigned type), or is taken not to be: a
+    /// private instance field of an integer type, a cursor or fill count the object keeps (<c>_used</c> in
+    /// <c>Free =&gt; _store.Length - _used</c>), whose range is the object's invariant, as a private offset into its own
+    /// buffer already is.
+    /// </summary>
     public bool IsNonNegative
         => Kind == LinearTermKind.Length
            || GetType(Symbol)?.SpecialType is SpecialType.System_Byte or SpecialType.System_UInt16 or SpecialType.System_UInt32
-               or SpecialType.System_UInt64 or SpecialType.System_UIntPtr or SpecialType.System_Char;
+               or SpecialType.System_UInt64 or SpecialType.System_UIntPtr or SpecialType.System_Char
+           || Symbol is IFieldSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Private, IsConst: false, Type.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 };
 
     public bool Equals(LinearTerm other) => Kind == other.Kind && SymbolEqualityComparer.Default.Equals(Symbol, other.Symbol);
 
@@ -85,8 +91,9 @@ internal sealed class LinearForm
 
     /// <summary>
     /// <see cref="From(IOperation?)"/> for an operand of a guard, where a read of a property of the copying type whose
-    /// getter returns a linear expression of its fields stands for that expression (<see cref="PropertyGetters"/>):
-    /// <c>count &gt; FreeSize</c> with <c>FreeSize =&gt; _buffer.Length - _writePos</c>.
+    /// getter returns a linear expression of its fields (or a call of such a parameterless method) stands for that
+    /// expression (<see cref="PropertyGetters"/>): <c>count &gt; FreeSize</c> with <c>FreeSize =&gt; _buffer.Length - _writePos</c>,
+    /// <c>count &gt; Room()</c> with <c>int Room() =&gt; store.Length - filled;</c>.
     /// </summary>
     public static LinearForm? FromGuardOperand(IOperation? operation, CancellationToken cancellationToken)
         => From(operation, readGetters: true, cancellationToken);
@@ -134,8 +141,10 @@ internal sealed class LinearForm
             return Of(t);
         }
 
-        // Asked only for a property that is not a buffer's length: most operands never get here.
-        return readGetters && operation.Kind == OperationKind.PropertyReference ? PropertyGetters.FormOf(operation, cancellationToken) : null;
+        // Asked only for a property that is not a buffer's length, or a call: most operands never get here.
+        return readGetters && operation.Kind is OperationKind.PropertyReference or OperationKind.Invocation
+            ? PropertyGetters.FormOf(operation, cancellationToken)
+            : null;
     }
 
     /// <summary>The term <paramref name="operation"/> reads: a variable, or the length of a buffer variable.</summary>

@@ -9,7 +9,9 @@ namespace KernelSafety.Analyzers.Analysis;
 /// A read of a property of the copying type that means the same as the expression its getter returns:
 /// <c>public int FreeSize =&gt; _buffer.Length - _writePos;</c> read as <c>FreeSize</c> or <c>this.FreeSize</c> in a method
 /// of that type is <c>_buffer.Length - _writePos</c>, so a guard <c>if (count &gt; FreeSize) return false;</c> bounds the
-/// copy as the inline guard would (a ServerCore-style receive or send buffer).
+/// copy as the inline guard would (a ServerCore-style receive or send buffer). A call of a parameterless method of the
+/// type whose body is such a return (<c>private int Room() =&gt; store.Length - filled;</c>) is read the same way, under the
+/// same conditions (not virtual, abstract, an override, extern, generic or partial without a body).
 /// </summary>
 /// <remarks>
 /// Sound only where the getter that runs is the one read and it reads what the inline expression would: the property is
@@ -31,34 +33,61 @@ internal static class PropertyGetters
         public LinearForm? Form { get; }
     }
 
-    private static readonly ConditionalWeakTable<IPropertySymbol, Getter> Forms = new();
+    private static readonly ConditionalWeakTable<ISymbol, Getter> Forms = new();
 
-    /// <summary>The form of the getter's expression when <paramref name="operation"/> is such a read, else <c>null</c>.</summary>
+    /// <summary>
+    /// The form of the getter's expression when <paramref name="operation"/> is such a read (or a call of such a method),
+    /// else <c>null</c>.
+    /// </summary>
     public static LinearForm? FormOf(IOperation? operation, CancellationToken cancellationToken)
     {
-        if (operation is not IPropertyReferenceOperation reference)
+        ISymbol member;
+        IMethodSymbol? body;
+        IOperation? instance;
+        switch (operation)
+        {
+            case IPropertyReferenceOperation reference:
+                var property = reference.Property;
+                if (property.Parameters.Length != 0 || property.IsVirtual || property.IsAbstract || property.IsOverride || property.IsExtern
+                    || property.ReturnsByRef || property.ReturnsByRefReadonly || !property.ExplicitInterfaceImplementations.IsEmpty)
+                {
+                    return null;
+                }
+
+                (member, body, instance) = (property, property.GetMethod, reference.Instance);
+                break;
+
+            // int Room() => store.Length - filled;  read as Room(): the same as a property with that getter.
+            case IInvocationOperation invocation:
+                var method = invocation.TargetMethod;
+                if (method.Parameters.Length != 0 || method.IsGenericMethod || method.MethodKind != MethodKind.Ordinary
+                    || method.IsVirtual || method.IsAbstract || method.IsOverride || method.IsExtern || method.IsPartialDefinition
+                    || method.ReturnsByRef || method.ReturnsByRefReadonly || !method.ExplicitInterfaceImplementations.IsEmpty)
+                {
+                    return null;
+                }
+
+                (member, body, instance) = (method, method, invocation.Instance);
+                break;
+            default:
+                return null;
+        }
+
+        if (body is null
+            || member.ContainingType is not { TypeKind: TypeKind.Class or TypeKind.Struct } type
+            || operation.SemanticModel is not { } model
+            || !IsReadOnOwnType(operation, member, instance, type, cancellationToken))
         {
             return null;
         }
 
-        var property = reference.Property;
-        if (property.Parameters.Length != 0 || property.IsVirtual || property.IsAbstract || property.IsOverride || property.IsExtern
-            || property.ReturnsByRef || property.ReturnsByRefReadonly || !property.ExplicitInterfaceImplementations.IsEmpty
-            || property.GetMethod is null
-            || property.ContainingType is not { TypeKind: TypeKind.Class or TypeKind.Struct } type
-            || !IsReadOnOwnType(reference, property, type, cancellationToken))
-        {
-            return null;
-        }
-
-        if (Forms.TryGetValue(property.OriginalDefinition, out var known))
+        if (Forms.TryGetValue(member.OriginalDefinition, out var known))
         {
             return known.Form;
         }
 
-        var getterReference = property.GetMethod.DeclaringSyntaxReferences is { Length: 1 } references ? references[0] : null;
-        var model = reference.SemanticModel;
-        if (getterReference is null || model is null || getterReference.SyntaxTree != model.SyntaxTree)
+        var getterReference = body.DeclaringSyntaxReferences is { Length: 1 } references ? references[0] : null;
+        if (getterReference is null || getterReference.SyntaxTree != model.SyntaxTree)
         {
             // Declared elsewhere (another part of a partial type): not read, and not remembered, since a read from the
             // getter's own tree can still answer.
@@ -66,28 +95,28 @@ internal static class PropertyGetters
         }
 
         var form = ReadGetter(model, getterReference.GetSyntax(cancellationToken), cancellationToken);
-        return Forms.GetValue(property.OriginalDefinition, _ => new Getter(form)).Form;
+        return Forms.GetValue(member.OriginalDefinition, _ => new Getter(form)).Form;
     }
 
     /// <summary>
-    /// True when <paramref name="reference"/> reads the property on <c>this</c> in a method of the declaring type, or a
-    /// static property from a method of its declaring type.
+    /// True when <paramref name="read"/> reads the property (or calls the method) on <c>this</c> in a method of the
+    /// declaring type, or a static one from a method of its declaring type.
     /// </summary>
-    private static bool IsReadOnOwnType(IPropertyReferenceOperation reference, IPropertySymbol property, INamedTypeSymbol type, CancellationToken cancellationToken)
+    private static bool IsReadOnOwnType(IOperation read, ISymbol member, IOperation? instance, INamedTypeSymbol type, CancellationToken cancellationToken)
     {
-        if (!property.IsStatic)
+        if (!member.IsStatic)
         {
             // The type of 'this' is the type whose method reads it (the original definition inside a generic type).
-            return reference.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } instance
-                   && SymbolEqualityComparer.Default.Equals(instance.Type?.OriginalDefinition, type.OriginalDefinition);
+            return instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } self
+                   && SymbolEqualityComparer.Default.Equals(self.Type?.OriginalDefinition, type.OriginalDefinition);
         }
 
-        if (reference.Instance is not null || reference.SemanticModel is not { } model)
+        if (instance is not null || read.SemanticModel is not { } model)
         {
             return false;
         }
 
-        for (var symbol = model.GetEnclosingSymbol(reference.Syntax.SpanStart, cancellationToken); symbol is not null; symbol = symbol.ContainingSymbol)
+        for (var symbol = model.GetEnclosingSymbol(read.Syntax.SpanStart, cancellationToken); symbol is not null; symbol = symbol.ContainingSymbol)
         {
             if (symbol is INamedTypeSymbol enclosing)
             {
@@ -101,7 +130,8 @@ internal static class PropertyGetters
     /// <summary>The form the getter's single <c>return</c> gives, when it reads only constants, fields and array field lengths.</summary>
     private static LinearForm? ReadGetter(SemanticModel model, SyntaxNode getter, CancellationToken cancellationToken)
     {
-        // An expression-bodied property's getter is its arrow clause (a block of one return); an accessor is a method body.
+        // An expression-bodied property's getter is its arrow clause (a block of one return); an accessor or a method is a
+        // method body.
         var body = model.GetOperation(getter, cancellationToken) switch
         {
             IMethodBodyOperation { BlockBody: { } block, ExpressionBody: null } => block,

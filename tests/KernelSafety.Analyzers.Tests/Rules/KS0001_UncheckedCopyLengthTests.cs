@@ -1201,6 +1201,230 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Tail_after_a_part_that_cannot_be_negative_is_bounded_by_the_whole()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public static class SplitCopy
+            {
+                private const int Cap = 4096;
+
+                // head = Math.Min(n, 100) after n >= 0 was checked: 0 <= head, so n - head <= n <= Cap.
+                public static byte[] Tail(byte[] data, int n)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    var tail = new byte[Cap];
+                    int head = Math.Min(n, 100);
+                    Array.Copy(data, head, tail, 0, n - head);
+                    return tail;
+                }
+
+                // Math.Max with a value that is not negative, and Clamp to a lower bound of 0.
+                public static byte[] Rest(byte[] data, int n, int skip)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    var rest = new byte[Cap];
+                    int lead = Math.Max(skip, 0);
+                    int cut = Math.Clamp(skip, 0, n);
+                    Buffer.BlockCopy(data, 0, rest, 0, n - lead);
+                    Buffer.BlockCopy(data, 0, rest, 0, n - cut);
+                    return rest;
+                }
+            }
+
+            public sealed class ByteRing
+            {
+                private const int Cap = 4096;
+                private readonly byte[] _buf = new byte[Cap];
+                private int _pos;
+
+                // A write split at the end of the ring: the first copy throws for a negative head, so the second runs
+                // only with head >= 0.
+                public void Put(byte[] data, int n)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = Math.Min(n, Cap - _pos);
+                    Array.Copy(data, 0, _buf, _pos, head);
+                    Array.Copy(data, head, _buf, 0, n - head);
+                    _pos = (_pos + n) & (Cap - 1);
+                }
+
+                public void PutSpan(ReadOnlySpan<byte> data)
+                {
+                    if (data.Length > Cap) throw new ArgumentOutOfRangeException(nameof(data));
+                    int n = data.Length;
+                    int head = Cap - _pos;
+                    data.Slice(0, Math.Min(n, head)).CopyTo(_buf.AsSpan(_pos));
+                    if (n <= head) return;
+                    _buf.AsSpan(_pos, head).Clear();
+                    data.Slice(head, n - head).CopyTo(_buf);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Room_left_by_the_objects_own_cursor_bounds_the_copy()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed class Accumulator
+            {
+                private readonly byte[] store = new byte[1024];
+                private int filled;
+
+                private int Room() => store.Length - filled;
+
+                // A guard against a private method whose body is the room left: as the inline guard would.
+                public bool Add(byte[] src, int count)
+                {
+                    if (count < 0 || count > src.Length) return false;
+                    if (count > Room()) return false;
+                    Buffer.BlockCopy(src, 0, store, filled, count);
+                    filled += count;
+                    return true;
+                }
+            }
+
+            public sealed class ByteRing
+            {
+                private readonly byte[] _store = new byte[2048];
+                private int _head;
+                private int _used;
+
+                private int Free => _store.Length - _used;
+
+                // Clamped to the free space, which the private fill count keeps within the store: the wrapped tail
+                // written at index 0 fits as well as the part at the cursor.
+                public int Push(byte[] data, int count)
+                {
+                    if ((uint)count > (uint)data.Length) throw new ArgumentOutOfRangeException(nameof(count));
+                    if (count > Free) count = Free;
+                    int tail = (_head + _used) % _store.Length;
+                    int firstPart = Math.Min(count, _store.Length - tail);
+                    Buffer.BlockCopy(data, 0, _store, tail, firstPart);
+                    Buffer.BlockCopy(data, firstPart, _store, 0, count - firstPart);
+                    _used += count;
+                    return count;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Room_that_the_copying_type_does_not_keep_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public class Accumulator
+            {
+                private readonly byte[] store = new byte[1024];
+                public int Filled;
+                private int filled;
+
+                protected virtual int Room() => store.Length - filled;
+                private int RoomAfter(int reserve) => store.Length - filled - reserve;
+                private int PublicRoom() => store.Length - Filled;
+
+                // A derived type may return anything.
+                public void Virtual(byte[] src, int count)
+                {
+                    if (count > src.Length || count > Room()) return;
+                    {|KS0001:Buffer.BlockCopy(src, 0, store, 0, count)|};
+                }
+
+                // A method with a parameter is not read.
+                public void WithParameter(byte[] src, int count, int reserve)
+                {
+                    if (count > src.Length || count > RoomAfter(reserve)) return;
+                    {|KS0001:Buffer.BlockCopy(src, 0, store, 0, count)|};
+                }
+
+                // A public field anyone can set below zero.
+                public void Public(byte[] src, int count)
+                {
+                    if (count > src.Length || count > PublicRoom()) return;
+                    {|KS0001:Buffer.BlockCopy(src, 0, store, 0, count)|};
+                }
+
+                // Clamped to the source only.
+                public void SourceOnly(byte[] src, int count)
+                {
+                    if (count > src.Length) count = src.Length;
+                    {|KS0001:Buffer.BlockCopy(src, 0, store, 0, count)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Tail_after_a_part_that_may_be_negative_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed class ByteRing
+            {
+                private const int Cap = 4096;
+                private readonly byte[] _buf = new byte[Cap];
+                private int _pos;
+
+                // k is the caller's and may be negative: n - head may exceed n.
+                public void Unchecked(byte[] data, int n, int k)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = Math.Min(n, k);
+                    {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
+                }
+
+                // The first copy's failure is caught: the second runs with a negative head too.
+                public void Caught(byte[] data, int n)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = Cap - _pos;
+                    try { Array.Copy(data, 0, _buf, _pos, head); } catch (ArgumentException) { }
+                    {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
+                }
+
+                // head is assigned again after the first copy.
+                public void Reassigned(byte[] data, int n, int k)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = Cap - _pos;
+                    Array.Copy(data, 0, _buf, _pos, head);
+                    head = k;
+                    {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
+                }
+
+                // Only one path makes the first copy.
+                public void OnePath(byte[] data, int n, bool first)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = Cap - _pos;
+                    if (first) Array.Copy(data, 0, _buf, _pos, head);
+                    {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
+                }
+
+                // The first copy's count is another local.
+                public void OtherLocal(byte[] data, int n)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = Cap - _pos;
+                    int part = n;
+                    Array.Copy(data, 0, _buf, 0, part);
+                    {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
+                }
+
+                // A user method named like a copy proves nothing.
+                public void NamedLikeACopy(byte[] data, int n)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = Cap - _pos;
+                    Copy(data, head);
+                    {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
+                }
+
+                private static void Copy(byte[] data, int length) { }
+            }
+            """);
+
+    [Fact]
     public Task A_second_assignment_that_does_not_lower_the_clamped_count_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
