@@ -509,26 +509,94 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        /// <summary><c>Array.Copy(src, 1, dst, 0, src.Length)</c>: the whole length from a non-zero offset.</summary>
+        /// <summary>
+        /// <c>Array.Copy(src, 1, dst, 0, src.Length)</c>: the whole length from a non-zero offset. Also a count that may be
+        /// that whole length, a local clamped to it or <c>Math.Min</c> with it (<c>n = want; if (src.Length &lt; want) n =
+        /// src.Length;</c> then <c>Array.Copy(src, 1, dst, 0, n)</c>), unless the path bounds it by what the offset leaves.
+        /// </summary>
         private Finding? OffsetPastOwnLength(CopyOperand operand)
         {
             if (site.Count is null || operand.StartsAtZero || operand.ViewLength is not null || operand.OffsetCountsElements
-                || LinearForm.GetVariable(operand.Buffer) is not { } buffer
-                || LinearForm.From(site.Count) is not { Constant: 0, Terms.Count: 1 } count
-                || count.Terms[0].Term.Kind != LinearTermKind.Length || count.Terms[0].Coefficient != 1
-                || !SymbolEqualityComparer.Default.Equals(count.Terms[0].Term.Symbol, buffer))
+                || LinearForm.GetVariable(operand.Buffer) is not { } buffer)
             {
                 return null;
             }
 
             var bufferText = operand.Buffer!.Syntax.ToString();
             var offsetText = operand.Offset!.Syntax.ToString();
+            if (IsLengthOf(site.Count, buffer))
+            {
+                return new Finding
+                {
+                    CountText = site.Count.Syntax.ToString(),
+                    Reason = $"it starts at offset '{offsetText}' of '{bufferText}', so it runs past the end of '{bufferText}'",
+                    Clamp = $"{bufferText}.Length - {Parenthesize(operand.Offset)}",
+                };
+            }
+
+            if (!MayBeLengthOf(site.Count, buffer)
+                || LinearForm.From(operand.Offset) is not { } offset
+                || GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, buffer)).Subtract(offset), LengthOfVariable, cancellationToken))
+            {
+                return null;
+            }
+
+            var countText = site.Count.Syntax.ToString();
             return new Finding
             {
-                CountText = site.Count.Syntax.ToString(),
-                Reason = $"it starts at offset '{offsetText}' of '{bufferText}', so it runs past the end of '{bufferText}'",
-                Clamp = $"{bufferText}.Length - {Parenthesize(operand.Offset)}",
+                CountText = countText,
+                Reason = $"'{countText}' can be as large as '{bufferText}.Length' and the copy starts at offset '{offsetText}' of '{bufferText}', so it can run past the end of '{bufferText}'",
+                Clamp = $"System.Math.Min({countText}, {bufferText}.Length - {Parenthesize(operand.Offset)})",
             };
+        }
+
+        /// <summary>Whether <paramref name="count"/> is <c>buffer.Length</c> itself.</summary>
+        private static bool IsLengthOf(IOperation? count, ISymbol buffer)
+            => LinearForm.From(count) is { Constant: 0, Terms.Count: 1 } form
+                && form.Terms[0].Term.Kind == LinearTermKind.Length && form.Terms[0].Coefficient == 1
+                && SymbolEqualityComparer.Default.Equals(form.Terms[0].Term.Symbol, buffer);
+
+        /// <summary>
+        /// Whether <paramref name="count"/> may hold <c>buffer.Length</c>: <c>Math.Min</c> with it, or a local whose last
+        /// assignment is one of those, or a clamp that assigns it (<c>if (src.Length &lt; n) n = src.Length;</c>).
+        /// </summary>
+        private bool MayBeLengthOf(IOperation count, ISymbol buffer)
+        {
+            var stripped = LinearForm.Strip(count);
+            if (IsMinWithLengthOf(stripped, buffer))
+            {
+                return true;
+            }
+
+            if (LinearForm.GetVariable(stripped) is not ILocalSymbol local)
+            {
+                return false;
+            }
+
+            if (Facts.TryGetConditionalDefinition(local, out _, out var clamped))
+            {
+                return IsLengthOf(clamped, buffer) || IsMinWithLengthOf(LinearForm.Strip(clamped), buffer);
+            }
+
+            return Facts.TryGetDefinition(local, out var definition) && IsMinWithLengthOf(LinearForm.Strip(definition), buffer);
+        }
+
+        private static bool IsMinWithLengthOf(IOperation? value, ISymbol buffer)
+        {
+            if (value is not IInvocationOperation { TargetMethod: { Name: "Min", ContainingType: { Name: "Math", ContainingNamespace.Name: "System" } } } min)
+            {
+                return false;
+            }
+
+            foreach (var argument in min.Arguments)
+            {
+                if (IsLengthOf(argument.Value, buffer))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>

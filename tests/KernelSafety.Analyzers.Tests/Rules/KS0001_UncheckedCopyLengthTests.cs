@@ -209,6 +209,127 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Count_that_may_be_the_source_length_from_a_non_zero_offset_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Report
+            {
+                // A report's payload after its id byte: clamped to the whole input, not to what follows the id.
+                byte[] Payload(byte[] input, int reportSize)
+                {
+                    var data = new byte[reportSize];
+                    var dataLength = reportSize - 1;
+                    if (input.Length < reportSize - 1) dataLength = input.Length;
+                    {|#0:Array.Copy(input, 1, data, 0, dataLength)|};
+                    return data;
+                }
+
+                byte[] Body(byte[] packet, int want)
+                {
+                    var body = new byte[want];
+                    int n = Math.Min(want, packet.Length);
+                    {|#1:Array.Copy(packet, 2, body, 0, n)|};
+                    {|#2:Buffer.BlockCopy(packet, 2, body, 0, Math.Min(packet.Length, want))|};
+                    return body;
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "dataLength", "elements", "'dataLength' can be as large as 'input.Length' and the copy starts at offset '1' of 'input', so it can run past the end of 'input'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'packet.Length' and the copy starts at offset '2' of 'packet', so it can run past the end of 'packet'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Buffer.BlockCopy", "Math.Min(packet.Length, want)", "bytes", "'Math.Min(packet.Length, want)' can be as large as 'packet.Length' and the copy starts at offset '2' of 'packet', so it can run past the end of 'packet'"));
+
+    [Fact]
+    public Task Count_clamped_to_what_the_offset_leaves_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Report
+            {
+                byte[] Payload(byte[] input, int reportSize)
+                {
+                    var data = new byte[reportSize];
+                    var dataLength = reportSize - 1;
+                    if (input.Length - 1 < reportSize - 1) dataLength = input.Length - 1;
+                    Array.Copy(input, 1, data, 0, dataLength);
+                    return data;
+                }
+
+                byte[] Body(byte[] packet, int want)
+                {
+                    var body = new byte[want];
+                    int n = Math.Min(want, packet.Length - 2);
+                    Array.Copy(packet, 2, body, 0, n);
+                    return body;
+                }
+
+                byte[] Checked(byte[] packet, int want)
+                {
+                    if (want < 0 || want > packet.Length - 2) throw new ArgumentOutOfRangeException(nameof(want));
+                    var body = new byte[want];
+                    int n = Math.Min(want, packet.Length);
+                    Array.Copy(packet, 2, body, 0, n);
+                    return body;
+                }
+
+                byte[] FromZero(byte[] packet, int want)
+                {
+                    var body = new byte[want];
+                    Array.Copy(packet, 0, body, 0, Math.Min(want, packet.Length));
+                    return body;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_fix_and_fix_all_for_counts_that_may_be_the_source_length_subtract_the_offset()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Packet
+            {
+                byte[] Body(byte[] packet, int want)
+                {
+                    var body = new byte[want];
+                    int n = Math.Min(want, packet.Length);
+                    {|KS0001:Array.Copy(packet, 2, body, 0, n)|};
+                    return body;
+                }
+
+                byte[] Payload(byte[] input, int size)
+                {
+                    var data = new byte[size];
+                    var length = size - 1;
+                    if (input.Length < size - 1) length = input.Length;
+                    {|KS0001:Array.Copy(input, 1, data, 0, length)|};
+                    return data;
+                }
+            }
+            """, """
+            using System;
+
+            class Packet
+            {
+                byte[] Body(byte[] packet, int want)
+                {
+                    var body = new byte[want];
+                    int n = Math.Min(want, packet.Length);
+                    Array.Copy(packet, 2, body, 0, Math.Min(n, packet.Length - 2));
+                    return body;
+                }
+
+                byte[] Payload(byte[] input, int size)
+                {
+                    var data = new byte[size];
+                    var length = size - 1;
+                    if (input.Length < size - 1) length = input.Length;
+                    Array.Copy(input, 1, data, 0, Math.Min(length, input.Length - 1));
+                    return data;
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
     public Task Constant_count_larger_than_a_constant_size_destination()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
