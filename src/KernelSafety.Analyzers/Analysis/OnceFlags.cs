@@ -179,23 +179,35 @@ internal static class OnceFlags
         }
     }
 
+    /// <summary>A private static <c>bool</c>, <c>int</c> or <c>long</c> field of <paramref name="type"/>: no other type can clear it.</summary>
     private static bool IsFlag(IFieldSymbol field, INamedTypeSymbol type)
-        => field.IsStatic && field.Type.SpecialType is SpecialType.System_Boolean or SpecialType.System_Int32 or SpecialType.System_Int64
+        => field is { IsStatic: true, DeclaredAccessibility: Accessibility.Private }
+            && field.Type.SpecialType is SpecialType.System_Boolean or SpecialType.System_Int32 or SpecialType.System_Int64
             && SymbolEqualityComparer.Default.Equals(field.ContainingType?.OriginalDefinition, type);
 
-    /// <summary>Whether <paramref name="operation"/> (or an operation in it) stores <c>true</c> (or 1) in <paramref name="flag"/>.</summary>
-    private static bool SetsFlag(IOperation operation, IFieldSymbol flag)
+    /// <summary>
+    /// Whether <paramref name="statement"/> stores <c>true</c> (or 1) in <paramref name="flag"/> whenever it runs: it is
+    /// that assignment, or a block with that assignment among its own statements (not one nested in an <c>if</c>).
+    /// </summary>
+    private static bool SetsFlag(IOperation statement, IFieldSymbol flag)
     {
-        foreach (var node in operation.DescendantsAndSelf())
+        if (statement is IBlockOperation block)
         {
-            if (node is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field: var target }, Value.ConstantValue: { HasValue: true, Value: true or 1 } }
-                && SymbolEqualityComparer.Default.Equals(target, flag))
+            foreach (var inner in block.Operations)
             {
-                return true;
+                if (SetsFlag(inner, flag))
+                {
+                    return true;
+                }
             }
+
+            return false;
         }
 
-        return false;
+        return statement is IExpressionStatementOperation
+        {
+            Operation: ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field: var target }, Value.ConstantValue: { HasValue: true, Value: true or 1 } },
+        } && SymbolEqualityComparer.Default.Equals(target, flag);
     }
 
     /// <summary>A <c>return</c> or <c>throw</c>, alone or as a block's only statement.</summary>

@@ -827,7 +827,11 @@ public class KS0006_SharedStaticBufferTests
                 private static readonly byte[] {|#3:s_set_after|} = new byte[16];
                 private static readonly byte[] {|#4:s_wrong_way|} = new byte[16];
                 private static readonly byte[] {|#5:s_other_writer|} = new byte[16];
+                private static readonly byte[] {|#6:s_maybe_set|} = new byte[16];
+                private static readonly byte[] {|#7:s_public_flag|} = new byte[16];
                 private bool _started;
+                private static bool s_maybe;
+                internal static bool PublicStarted;
                 private static bool s_never;
                 private static bool s_restartable;
                 private static bool s_late;
@@ -879,12 +883,31 @@ public class KS0006_SharedStaticBufferTests
 
                 public static void Poke() => s_other_writer[1] = 2;
 
+                // The flag is set only on one branch: a second call may start another thread.
+                public static void StartMaybe(bool remember)
+                {
+                    if (!s_maybe) { if (remember) s_maybe = true; new Thread(MaybeSet).Start(); }
+                }
+
+                // Another type can clear an internal flag.
+                public static void StartPublicFlag()
+                {
+                    if (!PublicStarted) { PublicStarted = true; new Thread(PublicFlag).Start(); }
+                }
+
                 private void Instance() { s_instance[0] = 1; Console.WriteLine(s_instance[0]); }
                 private static void NeverSet() { s_never_set[0] = 1; Console.WriteLine(s_never_set[0]); }
                 private static void Cleared() { s_cleared[0] = 1; Console.WriteLine(s_cleared[0]); }
                 private static void SetAfter() { s_set_after[0] = 1; Console.WriteLine(s_set_after[0]); }
                 private static void WrongWay() { s_wrong_way[0] = 1; Console.WriteLine(s_wrong_way[0]); }
                 private static void Other() { s_other_writer[0] = 1; Console.WriteLine(s_other_writer[0]); }
+                private static void MaybeSet() { s_maybe_set[0] = 1; Console.WriteLine(s_maybe_set[0]); }
+                private static void PublicFlag() { s_public_flag[0] = 1; Console.WriteLine(s_public_flag[0]); }
+            }
+
+            public static class Resetter
+            {
+                public static void Reset() => Workers.PublicStarted = false;
             }
             """,
             VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_instance", "Instance"),
@@ -892,7 +915,9 @@ public class KS0006_SharedStaticBufferTests
             VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_cleared", "Cleared"),
             VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_set_after", "SetAfter"),
             VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_wrong_way", "WrongWay"),
-            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_other_writer", "Poke"));
+            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_other_writer", "Poke"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(6).WithArguments("s_maybe_set", "MaybeSet"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(7).WithArguments("s_public_flag", "PublicFlag"));
     }
 
     [Fact]
