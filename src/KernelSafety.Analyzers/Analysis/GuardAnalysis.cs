@@ -702,8 +702,8 @@ internal static class GuardAnalysis
     /// True when <paramref name="value"/> can never be negative where it is evaluated: a constant of at least 0, a length or
     /// an unsigned value, a variable the path proves at least 0 (<c>if (n &lt; 0) throw</c>), <c>Math.Min</c> of values that
     /// are not negative (<c>Max</c> of one, <c>Clamp</c> to a lower bound that is not), a local assigned one of those, or a
-    /// local an earlier statement of the block already used as a managed copy's count or a slice's length, which throws
-    /// for a negative one (<c>Array.Copy(data, 0, ring, pos, head); Array.Copy(data, head, ring, 0, n - head);</c>).
+    /// local an earlier statement of the block already used as a managed copy's count or a slice's start or length, which
+    /// throws for a negative one; not through an explicit cast (<c>(int)u</c> of a large <c>uint</c> is negative) (<c>Array.Copy(data, 0, ring, pos, head); Array.Copy(data, head, ring, 0, n - head);</c>).
     /// </summary>
     private static bool IsNonNegative(IOperation value, int depth, CancellationToken cancellationToken)
     {
@@ -716,6 +716,15 @@ internal static class GuardAnalysis
         if (LinearForm.TryGetInteger(stripped, out var constant))
         {
             return constant >= 0;
+        }
+
+        // (int)u of a uint, (short)us of a ushort: an explicit cast may wrap a large value to a negative one.
+        for (var conversion = value as IConversionOperation; conversion is not null; conversion = conversion.Operand as IConversionOperation)
+        {
+            if (!conversion.IsImplicit)
+            {
+                return false;
+            }
         }
 
         if (stripped.Type?.SpecialType is SpecialType.System_Byte or SpecialType.System_UInt16 or SpecialType.System_Char
@@ -746,22 +755,25 @@ internal static class GuardAnalysis
             return true;
         }
 
-        if (LinearForm.GetVariable(stripped) is not ILocalSymbol local || !facts.TryGetDefinition(local, out var definition))
+        var variable = LinearForm.GetVariable(stripped);
+        if (variable is not (ILocalSymbol or IParameterSymbol { RefKind: RefKind.None }))
         {
             return false;
         }
 
-        return definition is not null && IsNonNegative(definition, depth + 1, cancellationToken)
-            || UsedAsACountBefore(stripped, local, definition, cancellationToken);
+        var assigned = facts.TryGetDefinition(variable, out var definition);
+        return assigned && definition is not null && IsNonNegative(definition, depth + 1, cancellationToken)
+            || UsedAsACountBefore(stripped, variable, assigned, definition, cancellationToken);
     }
 
     /// <summary>
     /// Whether a statement before the one holding <paramref name="use"/>, in its block or a block around it (not across a
-    /// lambda), passes <paramref name="local"/>, still holding the same assignment, as the count of <c>Array.Copy</c>,
-    /// <c>Array.ConstrainedCopy</c> or <c>Buffer.BlockCopy</c>, or as the length of <c>AsSpan</c>, <c>AsMemory</c> or
-    /// <c>Slice</c>: each throws for a negative one, so the use is reached only with a count of at least 0.
+    /// lambda), passes <paramref name="variable"/> (a local or parameter), still holding the same assignment (or none at
+    /// both), as the count of <c>Array.Copy</c>, <c>Array.ConstrainedCopy</c> or <c>Buffer.BlockCopy</c>, or as the start or
+    /// length of <c>AsSpan</c>, <c>AsMemory</c> or <c>Slice</c>: each throws for a negative one, so the use is reached only
+    /// with a value of at least 0. A declaration (<c>var rest = data.AsSpan(head);</c>) counts as a statement.
     /// </summary>
-    private static bool UsedAsACountBefore(IOperation use, ILocalSymbol local, IOperation? definition, CancellationToken cancellationToken)
+    private static bool UsedAsACountBefore(IOperation use, ISymbol variable, bool assigned, IOperation? definition, CancellationToken cancellationToken)
     {
         IOperation node = use;
         for (var parent = use.Parent; parent is not null and not IAnonymousFunctionOperation and not ILocalFunctionOperation; node = parent, parent = parent.Parent)
@@ -778,18 +790,17 @@ internal static class GuardAnalysis
                     break;
                 }
 
-                if (statement is not IExpressionStatementOperation)
+                if (statement is not (IExpressionStatementOperation or IVariableDeclarationGroupOperation))
                 {
                     continue;
                 }
 
                 foreach (var operation in statement.DescendantsAndSelf())
                 {
-                    if (operation is IArgumentOperation { Parameter.Name: "length" or "count", Parent: IInvocationOperation { TargetMethod: var method } call } argument
+                    if (operation is IArgumentOperation { Parameter.Name: "length" or "count" or "start", Parent: IInvocationOperation { TargetMethod: var method } call } argument
                         && ThrowsForANegativeCount(method)
-                        && LinearForm.Strip(argument.Value) is ILocalReferenceOperation { Local: var counted }
-                        && SymbolEqualityComparer.Default.Equals(counted, local)
-                        && PathFacts.At(call, cancellationToken).TryGetDefinition(local, out var before)
+                        && SymbolEqualityComparer.Default.Equals(LinearForm.GetVariable(argument.Value), variable)
+                        && PathFacts.At(call, cancellationToken).TryGetDefinition(variable, out var before) == assigned
                         && ReferenceEquals(before, definition))
                     {
                         return true;

@@ -536,7 +536,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             if (!MayBeLengthOf(site.Count, buffer)
                 || LinearForm.From(operand.Offset) is not { } offset
-                || GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, buffer)).Subtract(offset), LengthOfVariable, cancellationToken))
+                || GuardAnalysis.IsBounded(site.Count, LinearForm.Of(new LinearTerm(LinearTermKind.Length, buffer)).Subtract(offset), LengthOfVariable, cancellationToken)
+                || ComparedOnThePath(site.Count, buffer))
             {
                 return null;
             }
@@ -568,7 +569,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return true;
             }
 
-            if (LinearForm.GetVariable(stripped) is not ILocalSymbol local)
+            var local = LinearForm.GetVariable(stripped);
+            if (local is not (ILocalSymbol or IParameterSymbol { RefKind: RefKind.None }))
             {
                 return false;
             }
@@ -580,6 +582,67 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             return Facts.TryGetDefinition(local, out var definition) && IsMinWithLengthOf(LinearForm.Strip(definition), buffer);
         }
+
+        /// <summary>
+        /// Whether a condition the copy depends on compares the count with <c>buffer.Length</c> in any form: an <c>if</c>
+        /// around the copy, or one before it in a block around it that leaves (<c>if (n == src.Length) return;</c>).
+        /// An equality the path facts do not keep still says its author saw the bound: the weaker "may be the whole
+        /// length" finding is not made then.
+        /// </summary>
+        private static bool ComparedOnThePath(IOperation count, ISymbol buffer)
+        {
+            var variable = LinearForm.GetVariable(count);
+            IOperation node = count;
+            for (var parent = count.Parent; parent is not null and not IAnonymousFunctionOperation and not ILocalFunctionOperation; node = parent, parent = parent.Parent)
+            {
+                switch (parent)
+                {
+                    case IConditionalOperation conditional when !ReferenceEquals(conditional.Condition, node)
+                        && ComparesWithLength(conditional.Condition, count, variable, buffer):
+                    case IWhileLoopOperation { Condition: { } loopCondition } when ComparesWithLength(loopCondition, count, variable, buffer):
+                        return true;
+                    case IBlockOperation block:
+                        foreach (var statement in block.Operations)
+                        {
+                            if (ReferenceEquals(statement, node))
+                            {
+                                break;
+                            }
+
+                            if (statement is IConditionalOperation { WhenFalse: null } exit
+                                && ComparesWithLength(exit.Condition, count, variable, buffer)
+                                && Leaves(exit.WhenTrue))
+                            {
+                                return true;
+                            }
+                        }
+
+                        break;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool ComparesWithLength(IOperation condition, IOperation count, ISymbol? variable, ISymbol buffer)
+        {
+            var readsCount = false;
+            var readsLength = false;
+            foreach (var operation in condition.DescendantsAndSelf())
+            {
+                readsCount |= variable is not null
+                    ? SymbolEqualityComparer.Default.Equals(LinearForm.GetVariable(operation), variable)
+                    : operation.Syntax.IsEquivalentTo(count.Syntax);
+                readsLength |= IsLengthOf(operation, buffer);
+            }
+
+            return readsCount && readsLength;
+        }
+
+        /// <summary>A <c>return</c>, <c>throw</c>, <c>continue</c> or <c>break</c>, alone or as a block's only statement.</summary>
+        private static bool Leaves(IOperation operation)
+            => operation is IReturnOperation or IThrowOperation or IBranchOperation or IExpressionStatementOperation { Operation: IThrowOperation }
+                || operation is IBlockOperation { Operations: { Length: 1 } statements } && Leaves(statements[0]);
 
         private static bool IsMinWithLengthOf(IOperation? value, ISymbol buffer)
         {

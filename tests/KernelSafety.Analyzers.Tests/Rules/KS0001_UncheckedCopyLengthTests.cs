@@ -233,11 +233,20 @@ public class KS0001_UncheckedCopyLengthTests
                     {|#2:Buffer.BlockCopy(packet, 2, body, 0, Math.Min(packet.Length, want))|};
                     return body;
                 }
+
+                // A parameter assigned the clamp.
+                int Into(byte[] src, byte[] dst, int n)
+                {
+                    n = Math.Min(dst.Length, src.Length);
+                    {|#3:Array.Copy(src, 1, dst, 0, n)|};
+                    return n;
+                }
             }
             """,
             VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "dataLength", "elements", "'dataLength' can be as large as 'input.Length' and the copy starts at offset '1' of 'input', so it can run past the end of 'input'"),
             VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'packet.Length' and the copy starts at offset '2' of 'packet', so it can run past the end of 'packet'"),
-            VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Buffer.BlockCopy", "Math.Min(packet.Length, want)", "bytes", "'Math.Min(packet.Length, want)' can be as large as 'packet.Length' and the copy starts at offset '2' of 'packet', so it can run past the end of 'packet'"));
+            VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Buffer.BlockCopy", "Math.Min(packet.Length, want)", "bytes", "'Math.Min(packet.Length, want)' can be as large as 'packet.Length' and the copy starts at offset '2' of 'packet', so it can run past the end of 'packet'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '1' of 'src', so it can run past the end of 'src'"));
 
     [Fact]
     public Task Count_clamped_to_what_the_offset_leaves_is_not_flagged()
@@ -277,6 +286,27 @@ public class KS0001_UncheckedCopyLengthTests
                     var body = new byte[want];
                     Array.Copy(packet, 0, body, 0, Math.Min(want, packet.Length));
                     return body;
+                }
+
+                // The whole length is ruled out by an equality the author wrote: n < packet.Length.
+                int EqualityExit(byte[] packet, byte[] dst)
+                {
+                    int n = Math.Min(dst.Length, packet.Length);
+                    if (n == packet.Length) return -1;
+                    Array.Copy(packet, 1, dst, 0, n);
+                    return n;
+                }
+
+                int NotEqualBlock(byte[] packet, byte[] dst)
+                {
+                    int n = Math.Min(dst.Length, packet.Length);
+                    if (n != packet.Length)
+                    {
+                        Array.Copy(packet, 1, dst, 0, n);
+                        return n;
+                    }
+
+                    return -1;
                 }
             }
             """);
@@ -1370,6 +1400,15 @@ public class KS0001_UncheckedCopyLengthTests
                     _pos = (_pos + n) & (Cap - 1);
                 }
 
+                // Slice's start throws for a negative head: the tail after it is at most n.
+                public void PutRest(byte[] data, int n, int head)
+                {
+                    if (n < 0 || n > _buf.Length || n > data.Length || head > n) return;
+                    var rest = data.AsSpan().Slice(head);
+                    Array.Copy(data, 0, _buf, 0, n - head);
+                    GC.KeepAlive(rest.Length);
+                }
+
                 public void PutSpan(ReadOnlySpan<byte> data)
                 {
                     if (data.Length > Cap) throw new ArgumentOutOfRangeException(nameof(data));
@@ -1491,6 +1530,14 @@ public class KS0001_UncheckedCopyLengthTests
                 {
                     if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
                     int head = Math.Min(n, k);
+                    {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
+                }
+
+                // An explicit cast of a large uint is negative.
+                public void Cast(byte[] data, int n, uint u)
+                {
+                    if (n < 0 || n > data.Length || n > Cap) throw new ArgumentOutOfRangeException(nameof(n));
+                    int head = (int)u;
                     {|KS0001:Array.Copy(data, 0, _buf, 0, n - head)|};
                 }
 
