@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -38,31 +39,50 @@ internal static class OnceFlags
                     break;
                 case IBlockOperation block:
                     IFieldSymbol? leftIfSet = null;
-                    foreach (var statement in block.Operations)
+                    if (ClaimedBefore(block.Operations, node, type, ref leftIfSet) is { } claimed)
                     {
-                        if (ReferenceEquals(statement, node))
-                        {
-                            break;
-                        }
-
-                        // if (s_started) return;  then  s_started = true;
-                        if (statement is IConditionalOperation { WhenFalse: null } exit && Leaves(exit.WhenTrue)
-                            && FlagTest(exit.Condition, set: true, type) is { } exitTest)
-                        {
-                            if (exitTest.Claims)
-                            {
-                                return exitTest.Field;
-                            }
-
-                            leftIfSet = exitTest.Field;
-                        }
-                        else if (leftIfSet is not null && SetsFlag(statement, leftIfSet))
-                        {
-                            return leftIfSet;
-                        }
+                        return claimed;
                     }
 
                     break;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The flag that the statements before <paramref name="node"/> claim: <c>if (s_started) return;</c> then
+    /// <c>s_started = true;</c>, or an <c>Interlocked</c> claim with an exit, also inside a <c>lock</c> statement
+    /// (<c>lock (gate) { if (s_started) return; s_started = true; }</c>, whose body runs whole before what follows).
+    /// </summary>
+    private static IFieldSymbol? ClaimedBefore(ImmutableArray<IOperation> statements, IOperation? node, INamedTypeSymbol type, ref IFieldSymbol? leftIfSet)
+    {
+        foreach (var statement in statements)
+        {
+            if (ReferenceEquals(statement, node))
+            {
+                break;
+            }
+
+            if (statement is IConditionalOperation { WhenFalse: null } exit && Leaves(exit.WhenTrue)
+                && FlagTest(exit.Condition, set: true, type) is { } exitTest)
+            {
+                if (exitTest.Claims)
+                {
+                    return exitTest.Field;
+                }
+
+                leftIfSet = exitTest.Field;
+            }
+            else if (leftIfSet is not null && SetsFlag(statement, leftIfSet))
+            {
+                return leftIfSet;
+            }
+            else if (statement is ILockOperation { Body: IBlockOperation locked }
+                && ClaimedBefore(locked.Operations, node: null, type, ref leftIfSet) is { } claimed)
+            {
+                return claimed;
             }
         }
 
@@ -85,12 +105,19 @@ internal static class OnceFlags
                 switch (node)
                 {
                     case AssignmentExpressionSyntax assignment when Names(assignment.Left, flag.Name):
-                        if (!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) || !IsSetValue(assignment.Right))
+                        // A static constructor's store runs before anything can start the thread.
+                        if ((!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) || !IsSetValue(assignment.Right))
+                            && !InStaticConstructor(assignment))
                         {
                             return false;
                         }
 
                         break;
+                    case TupleExpressionSyntax tuple when tuple.Parent is AssignmentExpressionSyntax && NamesAny(tuple, flag.Name):
+                    case RefExpressionSyntax reference when Names(reference.Expression, flag.Name):
+                    case PrefixUnaryExpressionSyntax address when address.IsKind(SyntaxKind.AddressOfExpression) && Names(address.Operand, flag.Name):
+                        // (s_started, n) = (false, 0);  ref bool r = ref s_started;  &s_started: may be cleared.
+                        return false;
                     case PostfixUnaryExpressionSyntax postfix when Names(postfix.Operand, flag.Name):
                         return false;
                     case PrefixUnaryExpressionSyntax prefix when prefix.IsKind(SyntaxKind.PreIncrementExpression) || prefix.IsKind(SyntaxKind.PreDecrementExpression):
@@ -115,6 +142,35 @@ internal static class OnceFlags
         }
 
         return true;
+    }
+
+    private static bool NamesAny(TupleExpressionSyntax tuple, string name)
+    {
+        foreach (var argument in tuple.Arguments)
+        {
+            if (Names(argument.Expression, name) || argument.Expression is TupleExpressionSyntax inner && NamesAny(inner, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InStaticConstructor(SyntaxNode node)
+    {
+        foreach (var ancestor in node.Ancestors())
+        {
+            switch (ancestor)
+            {
+                case ConstructorDeclarationSyntax constructor:
+                    return constructor.Modifiers.Any(SyntaxKind.StaticKeyword);
+                case MemberDeclarationSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax:
+                    return false;
+            }
+        }
+
+        return false;
     }
 
     private static bool Names(ExpressionSyntax expression, string name)
@@ -183,7 +239,22 @@ internal static class OnceFlags
     private static bool IsFlag(IFieldSymbol field, INamedTypeSymbol type)
         => field is { IsStatic: true, DeclaredAccessibility: Accessibility.Private }
             && field.Type.SpecialType is SpecialType.System_Boolean or SpecialType.System_Int32 or SpecialType.System_Int64
+            && !IsThreadStatic(field)
             && SymbolEqualityComparer.Default.Equals(field.ContainingType?.OriginalDefinition, type);
+
+    /// <summary>A <c>[ThreadStatic]</c> flag is one per thread: every thread that calls the method starts its own.</summary>
+    private static bool IsThreadStatic(IFieldSymbol field)
+    {
+        foreach (var attribute in field.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "ThreadStaticAttribute" })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// Whether <paramref name="statement"/> stores <c>true</c> (or 1) in <paramref name="flag"/> whenever it runs: it is

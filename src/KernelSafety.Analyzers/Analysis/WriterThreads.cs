@@ -125,6 +125,10 @@ internal sealed class WriterThreads
             case IObjectCreationOperation creation:
                 OnCallbackFieldUse(creation, instance: null, name: string.Empty, creation.Arguments, member);
                 break;
+            // ThreadPool.QueueUserWorkItem(s_onRead.Invoke, ...): the callback field's delegate handed on.
+            case IMethodReferenceOperation { Instance: { } instance } when CallbackField(instance) is { } handedOn:
+                Spoil(handedOn);
+                break;
             case IMethodReferenceOperation { Method: { DeclaredAccessibility: Accessibility.Private } method } reference when IsOwn(method):
                 OnMethodReference(reference, method.OriginalDefinition, member);
                 break;

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -251,7 +252,7 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             // write(1, ...) or write(STDERR_FILENO, ...) prints to the terminal or a log, not to a socket; the self-pipe
             // wake-up writes a byte or so to a pipe it created: a full pipe means the reader is awake.
             if (entryPoint == NativeMethods.Write
-                && (IsStandardOutput(invocation) || WakeupPipes.IsWakeupWrite(invocation, symbols, context.CancellationToken)))
+                && (IsStandardOutput(invocation, context.CancellationToken) || WakeupPipes.IsWakeupWrite(invocation, symbols, context.CancellationToken)))
             {
                 return;
             }
@@ -263,11 +264,33 @@ public sealed class UncheckedSendResultAnalyzer : DiagnosticAnalyzer
             context.Report(Diagnostic.Create(DiagnosticDescriptors.UncheckedSendResult, invocation.Syntax.GetLocation(), properties, entryPoint, detail));
         }
 
-        /// <summary>A native <c>write</c> to descriptor 1 or 2 (standard output or error), written as a constant.</summary>
-        private static bool IsStandardOutput(IInvocationOperation write)
-            => BufferViews.FindArgument(write.Arguments, 0) is { } descriptor
-                && LinearForm.TryGetInteger(ByteOrder.StripConversions(descriptor), out var fd)
-                && fd is 1 or 2;
+        /// <summary>
+        /// A native <c>write</c> to descriptor 1 or 2 (standard output or error), written as a constant, in a type that
+        /// does not call <c>dup2</c>/<c>dup3</c> (an inetd-style server points descriptor 1 at its client's socket).
+        /// </summary>
+        private static bool IsStandardOutput(IInvocationOperation write, CancellationToken cancellationToken)
+        {
+            if (BufferViews.FindArgument(write.Arguments, 0) is not { } descriptor
+                || !LinearForm.TryGetInteger(ByteOrder.StripConversions(descriptor), out var fd)
+                || fd is not (1 or 2))
+            {
+                return false;
+            }
+
+            foreach (var part in write.SemanticModel?.GetEnclosingSymbol(write.Syntax.SpanStart, cancellationToken)?.ContainingType?.DeclaringSyntaxReferences
+                ?? ImmutableArray<SyntaxReference>.Empty)
+            {
+                foreach (var node in part.GetSyntax(cancellationToken).DescendantNodes())
+                {
+                    if (node is InvocationExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.ValueText: "dup2" or "dup3" } })
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        }
 
         private void AnalyzeSocketSend(OperationAnalysisContext context, IInvocationOperation invocation, IMethodSymbol method)
         {

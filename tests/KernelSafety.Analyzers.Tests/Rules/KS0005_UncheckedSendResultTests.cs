@@ -2554,9 +2554,26 @@ public class KS0005_UncheckedSendResultTests
                     {|#1:write(Control, data, data.Length)|};
                 }
             }
+
+            sealed class InetdStyle
+            {
+                [DllImport("libc")]
+                private static extern int write(int fd, byte[] buf, int n);
+
+                [DllImport("libc")]
+                private static extern int dup2(int oldfd, int newfd);
+
+                // Descriptor 1 is the client's socket here.
+                public void Serve(int client, byte[] reply)
+                {
+                    if (dup2(client, 1) < 0) return;
+                    {|#2:write(1, reply, reply.Length)|};
+                }
+            }
             """,
             VerifyCS.Diagnostic("KS0005").WithLocation(0).WithArguments("write", "discarded: a failure (-1) or a partial send goes unnoticed; check it for -1 and send the rest in a loop"),
-            VerifyCS.Diagnostic("KS0005").WithLocation(1).WithArguments("write", "discarded: a failure (-1) or a partial send goes unnoticed; check it for -1 and send the rest in a loop"));
+            VerifyCS.Diagnostic("KS0005").WithLocation(1).WithArguments("write", "discarded: a failure (-1) or a partial send goes unnoticed; check it for -1 and send the rest in a loop"),
+            VerifyCS.Diagnostic("KS0005").WithLocation(2).WithArguments("write", "discarded: a failure (-1) or a partial send goes unnoticed; check it for -1 and send the rest in a loop"));
 
     [Fact]
     public Task Writes_that_are_not_an_eventfd_signal_are_flagged()

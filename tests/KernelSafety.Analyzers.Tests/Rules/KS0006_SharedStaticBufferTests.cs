@@ -809,6 +809,28 @@ public class KS0006_SharedStaticBufferTests
                     Console.WriteLine(s_cas[0]);
                 }
             }
+
+            public class LockedListener
+            {
+                private static readonly byte[] s_locked = new byte[64];
+                private static readonly object s_gate = new object();
+                private static bool s_started;
+
+                static LockedListener() => s_started = false;
+
+                // Tested and set under a lock, started after it; the static constructor's store runs first.
+                public LockedListener()
+                {
+                    lock (s_gate) { if (s_started) return; s_started = true; }
+                    new Thread(Loop).Start();
+                }
+
+                private static void Loop()
+                {
+                    s_locked[0] = 1;
+                    Console.WriteLine(s_locked[0]);
+                }
+            }
             """);
     }
 
@@ -829,6 +851,12 @@ public class KS0006_SharedStaticBufferTests
                 private static readonly byte[] {|#5:s_other_writer|} = new byte[16];
                 private static readonly byte[] {|#6:s_maybe_set|} = new byte[16];
                 private static readonly byte[] {|#7:s_public_flag|} = new byte[16];
+                private static readonly byte[] {|#8:s_tuple|} = new byte[16];
+                private static readonly byte[] {|#9:s_by_ref|} = new byte[16];
+                private static readonly byte[] {|#10:s_per_thread|} = new byte[16];
+                private static bool s_tupled;
+                private static bool s_referenced;
+                [ThreadStatic] private static bool t_started;
                 private bool _started;
                 private static bool s_maybe;
                 internal static bool PublicStarted;
@@ -889,6 +917,31 @@ public class KS0006_SharedStaticBufferTests
                     if (!s_maybe) { if (remember) s_maybe = true; new Thread(MaybeSet).Start(); }
                 }
 
+                // Cleared by a deconstruction, or through a ref local.
+                public static void StartTuple()
+                {
+                    if (!s_tupled) { s_tupled = true; new Thread(Tuple).Start(); }
+                }
+
+                public static void ResetTuple() => (s_tupled, _) = (false, 0);
+
+                public static void StartByRef()
+                {
+                    if (!s_referenced) { s_referenced = true; new Thread(ByRef).Start(); }
+                }
+
+                public static void ResetByRef()
+                {
+                    ref bool flag = ref s_referenced;
+                    flag = false;
+                }
+
+                // One flag per thread: every calling thread starts its own.
+                public static void StartPerThread()
+                {
+                    if (!t_started) { t_started = true; new Thread(PerThread).Start(); }
+                }
+
                 // Another type can clear an internal flag.
                 public static void StartPublicFlag()
                 {
@@ -903,6 +956,9 @@ public class KS0006_SharedStaticBufferTests
                 private static void Other() { s_other_writer[0] = 1; Console.WriteLine(s_other_writer[0]); }
                 private static void MaybeSet() { s_maybe_set[0] = 1; Console.WriteLine(s_maybe_set[0]); }
                 private static void PublicFlag() { s_public_flag[0] = 1; Console.WriteLine(s_public_flag[0]); }
+                private static void Tuple() { s_tuple[0] = 1; Console.WriteLine(s_tuple[0]); }
+                private static void ByRef() { s_by_ref[0] = 1; Console.WriteLine(s_by_ref[0]); }
+                private static void PerThread() { s_per_thread[0] = 1; Console.WriteLine(s_per_thread[0]); }
             }
 
             public static class Resetter
@@ -917,7 +973,10 @@ public class KS0006_SharedStaticBufferTests
             VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_wrong_way", "WrongWay"),
             VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_other_writer", "Poke"),
             VerifyCS.Diagnostic("KS0006").WithLocation(6).WithArguments("s_maybe_set", "MaybeSet"),
-            VerifyCS.Diagnostic("KS0006").WithLocation(7).WithArguments("s_public_flag", "PublicFlag"));
+            VerifyCS.Diagnostic("KS0006").WithLocation(7).WithArguments("s_public_flag", "PublicFlag"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(8).WithArguments("s_tuple", "Tuple"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(9).WithArguments("s_by_ref", "ByRef"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(10).WithArguments("s_per_thread", "PerThread"));
     }
 
     [Fact]
@@ -2169,6 +2228,8 @@ public class KS0006_SharedStaticBufferTests
                 private static readonly byte[] {|#3:s_early_buf|} = new byte[64];
                 private static readonly byte[] {|#4:s_looped_buf|} = new byte[64];
                 private static readonly byte[] {|#5:s_timer_buf|} = new byte[64];
+                private static readonly byte[] {|#6:s_queued_buf|} = new byte[64];
+                private static readonly AsyncCallback s_queued = OnQueued;
                 private static AsyncCallback _two = null!;
                 private static AsyncCallback _direct = null!;
                 public static AsyncCallback PublicCallback = null!;
@@ -2204,6 +2265,11 @@ public class KS0006_SharedStaticBufferTests
                 public static void StartTimer() { _timer = OnTimer; s_sock.BeginReceive(s_timer_buf, 0, 64, SocketFlags.None, _timer, null); s_t = new Timer(_ => Tick(_timer)); }
                 private static void Tick(AsyncCallback callback) => callback(null!);
                 private static void OnTimer(IAsyncResult ar) { s_timer_buf[0] = 1; Console.WriteLine(s_timer_buf[1]); s_sock.BeginReceive(s_timer_buf, 0, 64, SocketFlags.None, _timer, null); }
+
+                // The field's Invoke handed to the thread pool.
+                public static void StartQueued() => s_sock.BeginReceive(s_queued_buf, 0, 64, SocketFlags.None, s_queued, null);
+                public static void Kick(IAsyncResult fake) => ThreadPool.QueueUserWorkItem(s_queued.Invoke, fake, false);
+                private static void OnQueued(IAsyncResult ar) { s_queued_buf[0] = 1; Console.WriteLine(s_queued_buf[1]); s_sock.BeginReceive(s_queued_buf, 0, 64, SocketFlags.None, s_queued, null); }
             }
             """,
             VerifyCS.Diagnostic("KS0006").WithLocation(0).WithArguments("s_two_buf", "StartTwoA"),
@@ -2211,7 +2277,8 @@ public class KS0006_SharedStaticBufferTests
             VerifyCS.Diagnostic("KS0006").WithLocation(2).WithArguments("s_public_buf", "StartPublic"),
             VerifyCS.Diagnostic("KS0006").WithLocation(3).WithArguments("s_early_buf", "StartEarly"),
             VerifyCS.Diagnostic("KS0006").WithLocation(4).WithArguments("s_looped_buf", "StartLooped"),
-            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_timer_buf", "StartTimer"));
+            VerifyCS.Diagnostic("KS0006").WithLocation(5).WithArguments("s_timer_buf", "StartTimer"),
+            VerifyCS.Diagnostic("KS0006").WithLocation(6).WithArguments("s_queued_buf", "StartQueued"));
     }
 
     [Fact]
