@@ -65,7 +65,7 @@ internal static class OnceFlags
                 break;
             }
 
-            if (statement is IConditionalOperation { WhenFalse: null } exit && Leaves(exit.WhenTrue)
+            if (statement is IConditionalOperation { WhenFalse: null } exit && FailureChecks.Leaves(exit.WhenTrue, exit.SemanticModel)
                 && FlagTest(exit.Condition, set: true, type) is { } exitTest)
             {
                 if (exitTest.Claims)
@@ -280,9 +280,4 @@ internal static class OnceFlags
             Operation: ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Field: var target }, Value.ConstantValue: { HasValue: true, Value: true or 1 } },
         } && SymbolEqualityComparer.Default.Equals(target, flag);
     }
-
-    /// <summary>A <c>return</c> or <c>throw</c>, alone or as a block's only statement.</summary>
-    private static bool Leaves(IOperation operation)
-        => operation is IReturnOperation or IThrowOperation or IExpressionStatementOperation { Operation: IThrowOperation }
-            || operation is IBlockOperation { Operations: { Length: 1 } statements } && Leaves(statements[0]);
 }

@@ -611,7 +611,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
                             if (statement is IConditionalOperation { WhenFalse: null } exit
                                 && ComparesWithLength(exit.Condition, count, variable, buffer)
-                                && Leaves(exit.WhenTrue))
+                                && FailureChecks.Leaves(exit.WhenTrue, exit.SemanticModel))
                             {
                                 return true;
                             }
@@ -638,11 +638,6 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             return readsCount && readsLength;
         }
-
-        /// <summary>A <c>return</c>, <c>throw</c>, <c>continue</c> or <c>break</c>, alone or as a block's only statement.</summary>
-        private static bool Leaves(IOperation operation)
-            => operation is IReturnOperation or IThrowOperation or IBranchOperation or IExpressionStatementOperation { Operation: IThrowOperation }
-                || operation is IBlockOperation { Operations: { Length: 1 } statements } && Leaves(statements[0]);
 
         private static bool IsMinWithLengthOf(IOperation? value, ISymbol buffer)
         {
