@@ -727,8 +727,7 @@ internal static class GuardAnalysis
             }
         }
 
-        if (stripped.Type?.SpecialType is SpecialType.System_Byte or SpecialType.System_UInt16 or SpecialType.System_Char
-            or SpecialType.System_UInt32 or SpecialType.System_UInt64 or SpecialType.System_UIntPtr)
+        if (LinearTerm.IsUnsigned(stripped.Type))
         {
             return true;
         }

@@ -37,9 +37,13 @@ internal readonly struct LinearTerm : IEquatable<LinearTerm>
     /// </summary>
     public bool IsNonNegative
         => Kind == LinearTermKind.Length
-           || GetType(Symbol)?.SpecialType is SpecialType.System_Byte or SpecialType.System_UInt16 or SpecialType.System_UInt32
-               or SpecialType.System_UInt64 or SpecialType.System_UIntPtr or SpecialType.System_Char
+           || IsUnsigned(GetType(Symbol))
            || Symbol is IFieldSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Private, IsConst: false, Type.SpecialType: SpecialType.System_Int32 or SpecialType.System_Int64 };
+
+    /// <summary>Whether values of <paramref name="type"/> are never negative: the unsigned integer types and <c>char</c>.</summary>
+    public static bool IsUnsigned(ITypeSymbol? type)
+        => type?.SpecialType is SpecialType.System_Byte or SpecialType.System_UInt16 or SpecialType.System_UInt32
+            or SpecialType.System_UInt64 or SpecialType.System_UIntPtr or SpecialType.System_Char;
 
     public bool Equals(LinearTerm other) => Kind == other.Kind && SymbolEqualityComparer.Default.Equals(Symbol, other.Symbol);
 

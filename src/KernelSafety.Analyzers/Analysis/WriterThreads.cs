@@ -71,10 +71,17 @@ internal sealed class WriterThreads
     private HashSet<ISymbol>? _spoiledFields;
     private bool _fieldsResolved;
 
+    // Whether the type declares such a field at all: most do not, and then no call's arguments are looked at for one.
+    private readonly bool _hasCallbackFields;
+
     public WriterThreads(INamedTypeSymbol type, Compilation compilation)
     {
         _type = type;
         _compilation = compilation;
+        foreach (var member in type.GetMembers())
+        {
+            _hasCallbackFields |= member is IFieldSymbol field && IsCallbackField(field);
+        }
     }
 
     /// <summary>Stands for a caller whose call is made under a lock (the type itself: never a real caller).</summary>
@@ -115,18 +122,22 @@ internal sealed class WriterThreads
         switch (context.Operation)
         {
             case IInvocationOperation invocation:
-                OnCallbackFieldUse(invocation, invocation.Instance, invocation.TargetMethod.Name, invocation.Arguments, member);
+                if (_hasCallbackFields)
+                {
+                    OnCallbackFieldUse(invocation, invocation.Instance, invocation.TargetMethod.Name, invocation.Arguments, member);
+                }
+
                 if (IsOwn(invocation.TargetMethod))
                 {
                     OnInvocation(invocation, invocation.TargetMethod.OriginalDefinition, member, context.CancellationToken);
                 }
 
                 break;
-            case IObjectCreationOperation creation:
+            case IObjectCreationOperation creation when _hasCallbackFields:
                 OnCallbackFieldUse(creation, instance: null, name: string.Empty, creation.Arguments, member);
                 break;
             // ThreadPool.QueueUserWorkItem(s_onRead.Invoke, ...): the callback field's delegate handed on.
-            case IMethodReferenceOperation { Instance: { } instance } when CallbackField(instance) is { } handedOn:
+            case IMethodReferenceOperation { Instance: { } instance } when _hasCallbackFields && CallbackField(instance) is { } handedOn:
                 Spoil(handedOn);
                 break;
             case IMethodReferenceOperation { Method: { DeclaredAccessibility: Accessibility.Private } method } reference when IsOwn(method):
@@ -173,9 +184,10 @@ internal sealed class WriterThreads
         // () => Loop() handed to new Thread(...): the thread runs Loop.
         if (EnclosingFunction(invocation) is { } function && StartedThread(function) is { } start)
         {
+            var entry = new Entry(member, IsRepeated(start), OnceFlags.Of(start, _type));
             lock (this)
             {
-                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start), OnceFlags.Of(start, _type)));
+                Add(ref _threadStarts, method, entry);
             }
 
             return;
@@ -193,9 +205,10 @@ internal sealed class WriterThreads
     {
         if (StartedThread(reference) is { } start)
         {
+            var entry = new Entry(member, IsRepeated(start), OnceFlags.Of(start, _type));
             lock (this)
             {
-                Add(ref _threadStarts, method, new Entry(member, IsRepeated(start), OnceFlags.Of(start, _type)));
+                Add(ref _threadStarts, method, entry);
             }
         }
         else if (BeginCall(reference) is { } begin)
@@ -207,13 +220,7 @@ internal sealed class WriterThreads
             // ReceivedData = new AsyncCallback(OnReceivedData): the Begin* calls that pass the field decide (ResolveCallbackFields).
             lock (this)
             {
-                _callbackFields ??= new Dictionary<ISymbol, List<IMethodSymbol>>(SymbolEqualityComparer.Default);
-                if (!_callbackFields.TryGetValue(field, out var methods))
-                {
-                    _callbackFields[field] = methods = new List<IMethodSymbol>();
-                }
-
-                methods.Add(method);
+                Add(ref _callbackFields, field, method);
             }
         }
         else
@@ -305,11 +312,12 @@ internal sealed class WriterThreads
             return;
         }
 
+        var uses = _fieldBegins ?? new List<FieldBegin>();
         foreach (var pair in _callbackFields)
         {
             var method = HeldMethod(pair.Key);
             var passed = false;
-            foreach (var use in _fieldBegins ?? new List<FieldBegin>())
+            foreach (var use in uses)
             {
                 if (method is not null && SymbolEqualityComparer.Default.Equals(use.Field, pair.Key))
                 {

@@ -575,6 +575,13 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return false;
             }
 
+            // Cheapest first, as for the caller-supplied check: where the body leaves no doubt (and then no clamp is
+            // conditional), no path facts are built for a copy that is likely proved without them.
+            if (Definitions.TryGetWithoutPath(local, stripped!, out var assigned, out var known))
+            {
+                return assigned && IsMinWithLengthOf(LinearForm.Strip(known), buffer);
+            }
+
             if (Facts.TryGetConditionalDefinition(local, out _, out var clamped))
             {
                 return IsLengthOf(clamped, buffer) || IsMinWithLengthOf(LinearForm.Strip(clamped), buffer);
