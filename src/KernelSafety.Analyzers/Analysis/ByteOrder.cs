@@ -175,8 +175,79 @@ internal static class ByteOrder
             || lower.StartsWith("be_", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// True when one of the name's words is "port": <c>port</c>, <c>localPort</c>, <c>sin_port</c>, <c>LISTEN_PORT</c>,
+    /// <c>dport</c>, <c>srcport</c>; not <c>transportVersion</c>, <c>reportId</c>, <c>supportFlags</c>, <c>Import</c>,
+    /// <c>portion</c> or <c>portable</c>, where the letters are part of another word.
+    /// </summary>
     private static bool NameContainsPort(string name)
-        => name.IndexOf("port", StringComparison.OrdinalIgnoreCase) >= 0;
+    {
+        for (var i = name.IndexOf("port", StringComparison.OrdinalIgnoreCase); i >= 0; i = name.IndexOf("port", i + 1, StringComparison.OrdinalIgnoreCase))
+        {
+            if (StartsWithAny(name, i + 4, NotPortWordEnds))
+            {
+                continue; // portion, portable, portal, portrait (portno and portnum are ports)
+            }
+
+            var upper = char.IsUpper(name[i]);
+            if (upper && !char.IsUpper(name[i + 1]))
+            {
+                return true; // a word of its own in camel case: localPort, PortNumber
+            }
+
+            // The letters of the same word before it: "trans" in transport or TRANSPORT, "s" in sport.
+            var start = i;
+            while (start > 0 && char.IsLetter(name[start - 1]) && char.IsUpper(name[start - 1]) == upper)
+            {
+                start--;
+            }
+
+            var before = name.Substring(start, i - start).ToLowerInvariant();
+            if (!upper && start > 0 && char.IsUpper(name[start - 1]))
+            {
+                before = char.ToLowerInvariant(name[start - 1]) + before; // Transport, Report
+            }
+
+            if (!EndsWithAny(before, NotPortWordStarts))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>What comes before "port" in words that are not ports: transport, report, support, import, export, passport...</summary>
+    private static readonly string[] NotPortWordStarts = ["trans", "re", "sup", "im", "ex", "pass", "de", "com", "pur", "rap"];
+
+    /// <summary>What follows "port" in words that are not ports.</summary>
+    private static readonly string[] NotPortWordEnds = ["ion", "abl", "al", "rait", "ray", "folio", "ent", "ly", "er", "manteau"];
+
+    private static bool StartsWithAny(string text, int index, string[] starts)
+    {
+        foreach (var start in starts)
+        {
+            if (string.CompareOrdinal(text, index, start, 0, start.Length) == 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool EndsWithAny(string text, string[] endings)
+    {
+        foreach (var ending in endings)
+        {
+            if (text.EndsWith(ending, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool Is16Bit(ITypeSymbol? type)
         => type?.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16;
@@ -758,6 +829,32 @@ internal static class ByteOrder
             : a.Syntax.IsEquivalentTo(b.Syntax);
     }
 
+    /// <summary>
+    /// True when <paramref name="operation"/> runs only on a big-endian machine, where host order is network order: the
+    /// <c>else</c> of <c>if (BitConverter.IsLittleEndian)</c> (or of a <c>?:</c> on it), or the branch of
+    /// <c>if (!BitConverter.IsLittleEndian)</c> that the test guards.
+    /// </summary>
+    public static bool IsOnBigEndianPath(IOperation operation)
+    {
+        for (var node = operation; node.Parent is { } parent; node = parent)
+        {
+            if (parent is IConditionalOperation conditional
+                && node != conditional.Condition
+                && IsLittleEndianCheck(conditional.Condition, out var negated)
+                && node == (negated ? conditional.WhenTrue : conditional.WhenFalse))
+            {
+                return true;
+            }
+
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation or IMethodBodyBaseOperation)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsLittleEndianCheck(IOperation condition, out bool negated)
     {
         negated = false;
@@ -783,7 +880,9 @@ internal static class ByteOrder
             _cancellationToken = cancellationToken;
         }
 
-        public ByteOrderValue Classify(IOperation? value, int depth)
+        public ByteOrderValue Classify(IOperation? value, int depth) => Classify(value, depth, readName: true);
+
+        private ByteOrderValue Classify(IOperation? value, int depth, bool readName)
         {
             if (value is null || value is IInvalidOperation)
             {
@@ -802,7 +901,7 @@ internal static class ByteOrder
                 _ => null,
             };
 
-            if (named is not null)
+            if (named is not null && readName)
             {
                 if (HasNetworkByteOrderAttribute(named))
                 {
@@ -811,7 +910,10 @@ internal static class ByteOrder
 
                 if (NameSuggestsNetworkOrder(named.Name))
                 {
-                    return new ByteOrderValue(ByteOrderKind.Unknown);
+                    // The name vouches for network order, never against it: a 'wire' or 'netPort' local that holds
+                    // HostToNetworkOrder(port) is still network order when it reaches an IPEndPoint.
+                    var held = Classify(value, depth, readName: false);
+                    return held.Kind == ByteOrderKind.NetworkOrder ? held : new ByteOrderValue(ByteOrderKind.Unknown);
                 }
             }
 

@@ -890,7 +890,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             (swallowing ??= new List<Location>()).Add(clause.Handler.Syntax.GetLocation());
         }
 
-        if (swallowing is null || !IsSocketUsedAfter(ResultUsage.GetRoot(invocation), socket, tryOperation.Syntax))
+        var root = ResultUsage.GetRoot(invocation);
+        if (swallowing is null
+            || !IsSocketUsedAfter(root, socket, tryOperation.Syntax)
+            || RecordsSuccess(root, tryOperation, connect))
         {
             return;
         }
@@ -930,6 +933,39 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                     }
 
                     break;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when the <c>try</c> body, after the connect, stores into a variable that the code after the <c>try</c> reads
+    /// (so one declared outside it): <c>try { s.Connect(ep); connected = true; } catch (SocketException) { Log(); }
+    /// if (connected) s.Send(...)</c>. The catch records the failure by leaving the flag unset, and the later test
+    /// decides, as for a flag set in the success branch of a native result's test.
+    /// </summary>
+    private static bool RecordsSuccess(IOperation root, ITryOperation tryOperation, IOperation connect)
+    {
+        var connectEnd = connect.Syntax.Span.End;
+        var tryEnd = tryOperation.Syntax.Span.End;
+        foreach (var operation in tryOperation.Body.Descendants())
+        {
+            if (operation is not IAssignmentOperation { Target: var target }
+                || operation.Syntax.SpanStart < connectEnd
+                || ResultUsage.GetSymbolOfReference(target) is not { } flag)
+            {
+                continue;
+            }
+
+            foreach (var later in root.Descendants())
+            {
+                if (later.Syntax.SpanStart >= tryEnd
+                    && !ResultUsage.IsWrite(later)
+                    && SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(later), flag))
+                {
+                    return true;
                 }
             }
         }

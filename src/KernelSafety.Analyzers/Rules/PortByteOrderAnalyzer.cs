@@ -235,6 +235,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             ? order.Kind == ByteOrderKind.HostOrder && order.SwapInput is null // a direct swap shows the author thought about the order
             : order.Kind == ByteOrderKind.NetworkOrder;
         if (!mismatch
+            || ByteOrder.IsOnBigEndianPath(value)
             || (sockaddrPort is not null && ByteOrder.IsWrittenBigEndian(sockaddrPort.Field, sockaddrPort.SemanticModel, symbols, context.CancellationToken)))
         {
             return;

@@ -616,6 +616,139 @@ public class KS0002_IgnoredSocketSetupTests
             """);
 
     [Fact]
+    public Task Swallowing_catch_after_a_try_that_sets_a_flag_once_connected_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                private enum State { Idle, Up }
+
+                private bool _connected;
+
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connected = false;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        connected = true;
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine(e.Message);
+                    }
+
+                    if (connected)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+
+                public async Task WriteAsync(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        await socket.ConnectAsync(endPoint);
+                        _connected = true;
+                    }
+                    catch (SocketException)
+                    {
+                        Console.WriteLine("down");
+                    }
+
+                    if (!_connected)
+                    {
+                        return;
+                    }
+
+                    await socket.SendAsync(msg, SocketFlags.None);
+                }
+
+                public void WriteState(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var state = State.Idle;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        state = State.Up;
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    if (state == State.Up)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Swallowing_catch_after_a_try_whose_stores_are_not_read_after_it_or_come_before_the_connect_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void SetBeforeConnect(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connected = false;
+                    try
+                    {
+                        connected = true;
+                        {|KS0002:socket.Connect(endPoint)|};
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    if (connected)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+
+                public void NeverRead(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connected = false;
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        connected = true;
+                        Console.WriteLine(connected);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    socket.Send(msg);
+                }
+
+                public void LocalOfTheTry(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        var started = DateTime.UtcNow;
+                        Console.WriteLine(started);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Ignored_Wait_timeout_result_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Net;

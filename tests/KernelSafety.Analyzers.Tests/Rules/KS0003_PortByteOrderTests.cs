@@ -998,6 +998,31 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task Names_that_say_network_order_do_not_hide_a_converted_port_given_to_a_host_order_destination()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Client
+            {
+                static void Open(string host, int port, IPAddress address, Socket socket)
+                {
+                    short wire = IPAddress.HostToNetworkOrder((short)port);
+                    using var tcp = new TcpClient(host, {|KS0003:wire|});
+                    var netPort = Libc.htons((ushort)port);
+                    socket.Connect(address, {|KS0003:netPort|});
+                    var portBE = BinaryPrimitives.ReverseEndianness((ushort)port);
+                    var endPoint = new IPEndPoint(address, {|KS0003:portBE|});
+                }
+
+                static void Named(IPAddress address, ushort networkPort, int port)
+                {
+                    // Only the name says network order, or the value was converted back: nothing to go on.
+                    var endPoint = new IPEndPoint(address, networkPort);
+                    var wire = IPAddress.NetworkToHostOrder(IPAddress.HostToNetworkOrder(port));
+                    endPoint.Port = wire;
+                }
+            }
+            """));
+
+    [Fact]
     public Task Host_order_ports_given_to_managed_endpoints_are_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Code("""
             class Client
@@ -1781,6 +1806,119 @@ public class KS0003_PortByteOrderTests
                     BinaryPrimitives.WriteUInt16BigEndian(header, length);
                     {|KS0003:sa.sin_port = port|};
                 }
+            }
+            """));
+
+    [Fact]
+    public Task Port_stored_as_is_on_the_big_endian_branch_of_an_endianness_test_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            static class Wire
+            {
+                static void Fill(ref sockaddr_in sa, ushort port)
+                {
+                    if (BitConverter.IsLittleEndian)
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                    else
+                        sa.sin_port = port;
+                }
+
+                static void FillNegated(ref sockaddr_in sa, ushort port)
+                {
+                    if (!BitConverter.IsLittleEndian)
+                    {
+                        sa.sin_port = port;
+                    }
+                    else
+                    {
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                    }
+                }
+
+                static void Write(Span<byte> header, ushort port)
+                {
+                    if (!BitConverter.IsLittleEndian)
+                    {
+                        MemoryMarshal.Write(header, in port);
+                    }
+                    else
+                    {
+                        BinaryPrimitives.WriteUInt16BigEndian(header, port);
+                    }
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Port_stored_as_is_on_the_little_endian_branch_or_under_another_test_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            static class Wire
+            {
+                static void Fill(ref sockaddr_in sa, ushort port)
+                {
+                    if (BitConverter.IsLittleEndian)
+                        {|KS0003:sa.sin_port = port|};
+                    else
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                }
+
+                static void FillNegated(ref sockaddr_in sa, ushort port)
+                {
+                    if (!BitConverter.IsLittleEndian)
+                    {
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                    }
+                    else
+                    {
+                        {|KS0003:sa.sin_port = port|};
+                    }
+                }
+
+                static void Other(ref sockaddr_in sa, ushort port, bool swap)
+                {
+                    if (swap)
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                    else
+                        {|KS0003:sa.sin_port = port|};
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Little_endian_writes_of_names_that_only_contain_the_letters_port_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Header
+            {
+                public ushort transportVersion = 3;
+                public ushort ReportId;
+                public ushort supportFlags;
+                public ushort importCount;
+                public ushort Portion;
+
+                // One write a method: a method that writes several values little-endian is a little-endian format.
+                void Transport(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, transportVersion);
+                void Report(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, ReportId);
+                void Support(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, supportFlags);
+                void Import(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, importCount);
+                void Part(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, Portion);
+            }
+            """));
+
+    [Fact]
+    public Task Little_endian_writes_of_names_with_port_as_a_word_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Header
+            {
+                public ushort localPort;
+                public ushort dport;
+                public ushort LISTEN_PORT;
+                public ushort portno;
+                public ushort Port;
+
+                void Local(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:localPort|});
+                void Destination(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:dport|});
+                void Listen(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:LISTEN_PORT|});
+                void Number(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:portno|});
+                void Plain(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:Port|});
             }
             """));
 
