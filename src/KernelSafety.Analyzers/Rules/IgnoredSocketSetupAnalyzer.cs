@@ -315,12 +315,29 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     private static bool IsZeroTest(IOperation read)
     {
         var consumed = ResultUsage.SkipConversionsUp(read);
-        if (consumed.Parent is not IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison)
+        IOperation? other;
+        switch (consumed.Parent)
         {
-            return false;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison:
+                other = LinearForm.Strip(comparison.LeftOperand == consumed ? comparison.RightOperand : comparison.LeftOperand);
+                break;
+            case IIsPatternOperation { Pattern: var pattern }:
+                // fd is 0, fd is not 0
+                var constant = pattern is INegatedPatternOperation negated ? negated.Pattern : pattern;
+                if (constant is not IConstantPatternOperation { Value: var value })
+                {
+                    return false;
+                }
+
+                other = LinearForm.Strip(value);
+                break;
+            case IInvocationOperation { TargetMethod.Name: "Equals", Arguments.Length: 1 } equals when equals.Instance == consumed:
+                other = LinearForm.Strip(equals.Arguments[0].Value); // fd.Equals(0)
+                break;
+            default:
+                return false;
         }
 
-        var other = LinearForm.Strip(comparison.LeftOperand == consumed ? comparison.RightOperand : comparison.LeftOperand);
         return other switch
         {
             IDefaultValueOperation => true,

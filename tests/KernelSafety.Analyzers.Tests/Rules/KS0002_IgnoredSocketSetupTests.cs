@@ -228,6 +228,63 @@ public class KS0002_IgnoredSocketSetupTests
             VerifyCS.Diagnostic("KS0002").WithLocation(3).WithArguments("socket", "'s' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"));
 
     [Fact]
+    public Task Descriptor_tested_against_zero_with_a_pattern_or_Equals_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int OpenPattern(byte[] address)
+                {
+                    int fd = {|#0:Libc.socket(2, 1, 0)|};
+                    if (fd is 0)
+                    {
+                        return -1;
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+
+                public int OpenEquals(byte[] address)
+                {
+                    int fd = {|#1:Libc.socket(2, 1, 0)|};
+                    if (fd.Equals(0))
+                    {
+                        throw new InvalidOperationException("socket failed");
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+
+                public int OpenNegatedPattern(byte[] address)
+                {
+                    int fd = {|#2:Libc.socket(2, 1, 0)|};
+                    if (fd is not 0)
+                    {
+                        return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                    }
+
+                    return -1;
+                }
+
+                public int OpenMinusOnePattern(byte[] address)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd is -1)
+                    {
+                        return -1;
+                    }
+
+                    return Libc.connect(fd, address, address.Length) < 0 ? -1 : fd;
+                }
+            }
+            """ + Libc,
+            VerifyCS.Diagnostic("KS0002").WithLocation(0).WithArguments("socket", "'fd' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"),
+            VerifyCS.Diagnostic("KS0002").WithLocation(1).WithArguments("socket", "'fd' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"),
+            VerifyCS.Diagnostic("KS0002").WithLocation(2).WithArguments("socket", "'fd' is tested against 0, but socket() returns -1 (INVALID_SOCKET) on failure and 0 is a valid descriptor; test it for -1 and leave the method on failure"));
+
+    [Fact]
     public Task Descriptor_tested_for_minus_one_next_to_a_zero_test_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
