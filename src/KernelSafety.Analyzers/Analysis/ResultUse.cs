@@ -268,6 +268,9 @@ internal static class ResultUse
         {
             case INegatedPatternOperation negated:
                 return ClassifyPattern(negated.Pattern);
+            case IBinaryPatternOperation combined:
+                // n is -1 or 0: each side is a comparison of its own.
+                return ClassifyPattern(combined.LeftPattern) | ClassifyPattern(combined.RightPattern);
             case IConstantPatternOperation constant when TryGetInteger(constant.Value, out var value):
                 return ClassifyComparison(BinaryOperatorKind.Equals, value);
             case IRelationalPatternOperation relational when TryGetInteger(relational.Value, out var value):

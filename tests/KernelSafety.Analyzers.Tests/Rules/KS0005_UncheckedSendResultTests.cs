@@ -101,6 +101,48 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
+    public Task Non_blocking_send_result_tested_only_with_an_or_pattern_of_error_values_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    var sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None)|};
+                    if (sent is -1 or 0)
+                    {
+                        Console.WriteLine("nothing sent");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_results_tested_with_or_patterns_that_catch_errors_and_short_sends_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void Write(int fd, byte* msg, int len)
+                {
+                    var n = send(fd, msg, len, 0);
+                    if (n is -1 or 0)
+                    {
+                        throw new InvalidOperationException("send failed");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Native_send_result_equal_to_zero_as_the_only_failure_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
