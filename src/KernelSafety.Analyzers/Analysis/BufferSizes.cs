@@ -468,6 +468,8 @@ internal static class BufferSizes
             case InitializerExpressionSyntax arrayInitializer:
                 elements = arrayInitializer.Expressions.Count;
                 break;
+            case InvocationExpressionSyntax invocation when elementSize == 1 && TryReadEncodedLiteral(invocation, out elements):
+                break;
             default:
                 return BufferSize.Unknown;
         }
@@ -478,6 +480,50 @@ internal static class BufferSizes
         }
 
         return new BufferSize(LinearForm.Of(elements), true, elementSize, null);
+    }
+
+    /// <summary>
+    /// The bytes of a literal's encoding: <c>Encoding.ASCII.GetBytes("HELLO123")</c> (8: one byte a character, '?' for
+    /// the rest), <c>Encoding.UTF8.GetBytes("...")</c> or <c>Encoding.Latin1.GetBytes("...")</c>, and
+    /// <c>"HELLO123"u8.ToArray()</c>.
+    /// </summary>
+    private static bool TryReadEncodedLiteral(InvocationExpressionSyntax invocation, out long bytes)
+    {
+        bytes = 0;
+        if (invocation.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: var method } access)
+        {
+            return false;
+        }
+
+        if (method == "ToArray" && invocation.ArgumentList.Arguments.Count == 0
+            && access.Expression is LiteralExpressionSyntax utf8 && utf8.IsKind(SyntaxKind.Utf8StringLiteralExpression))
+        {
+            bytes = System.Text.Encoding.UTF8.GetByteCount(utf8.Token.ValueText);
+            return true;
+        }
+
+        if (method != "GetBytes"
+            || invocation.ArgumentList.Arguments.Count != 1
+            || invocation.ArgumentList.Arguments[0].Expression is not LiteralExpressionSyntax literal
+            || !literal.IsKind(SyntaxKind.StringLiteralExpression)
+            || access.Expression is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: var encoding, Expression: var owner }
+            || owner is not (IdentifierNameSyntax { Identifier.ValueText: "Encoding" } or MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Encoding" }))
+        {
+            return false;
+        }
+
+        var text = literal.Token.ValueText;
+        switch (encoding)
+        {
+            case "ASCII" or "Latin1":
+                bytes = text.Length;
+                return true;
+            case "UTF8":
+                bytes = System.Text.Encoding.UTF8.GetByteCount(text);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private static bool TryReadConstant(ExpressionSyntax size, INamedTypeSymbol containingType, out long value)

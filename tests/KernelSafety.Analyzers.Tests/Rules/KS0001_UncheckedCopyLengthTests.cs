@@ -3618,6 +3618,74 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Private_helper_given_fields_holding_encoded_literals_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Text;
+
+            sealed class TagFramer
+            {
+                private const int TagLen = 8;
+                private static readonly byte[] HelloTag = Encoding.ASCII.GetBytes("HELLO123");
+                private static readonly byte[] ByeTag = System.Text.Encoding.UTF8.GetBytes("BYE-BYE!");
+                private static readonly byte[] IdleTag = "IDLE0000"u8.ToArray();
+                private readonly byte[] _zeroTag = new byte[TagLen];
+
+                public byte[] Seal(byte[] body, int kind)
+                {
+                    var frame = new byte[TagLen + body.Length];
+                    switch (kind)
+                    {
+                        case 0: Stamp(frame, HelloTag); break;
+                        case 1: Stamp(frame, ByeTag); break;
+                        case 2: Stamp(frame, IdleTag); break;
+                        default: Stamp(frame, _zeroTag); break;
+                    }
+
+                    return frame;
+                }
+
+                private static void Stamp(byte[] frame, byte[] tag)
+                {
+                    Array.Copy(tag, 0, frame, 0, TagLen);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Private_helper_given_a_field_holding_a_shorter_encoded_literal_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Text;
+
+            sealed class TagFramer
+            {
+                private const int TagLen = 8;
+                private static readonly byte[] HelloTag = Encoding.ASCII.GetBytes("HELLO");
+                private static readonly byte[] Unknown = Encoding.Unicode.GetBytes("HELLO123");
+
+                public byte[] Seal(byte[] body, int kind)
+                {
+                    var frame = new byte[TagLen + body.Length];
+                    Stamp(frame, HelloTag);
+                    StampUnknown(frame, Unknown);
+                    return frame;
+                }
+
+                private static void Stamp(byte[] frame, byte[] tag)
+                {
+                    {|KS0001:Array.Copy(tag, 0, frame, 0, TagLen)|};
+                }
+
+                // Encoding.Unicode: two bytes a character; not read, so the copy stays as unchecked as before.
+                private static void StampUnknown(byte[] frame, byte[] tag)
+                {
+                    {|KS0001:Array.Copy(tag, 0, frame, 0, TagLen)|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Private_helper_reached_through_a_caller_that_changes_what_it_passes_on_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
