@@ -205,6 +205,38 @@ internal static class PrivateCallers
     /// True when every call of <paramref name="method"/> is in source we can read: a private method (not one a base or an
     /// interface may call, nor one without a body of its own) or a local function.
     /// </summary>
+    /// <summary>
+    /// True when <paramref name="method"/> is a private method or a local function that is called at least once, only by
+    /// direct calls, each outside any loop, lambda or local function of a method that <paramref name="caller"/> accepts
+    /// (<c>Main</c> calling a one-shot helper once).
+    /// </summary>
+    public static bool EveryCallIsOnceIn(IMethodSymbol method, Func<IMethodSymbol, bool> caller, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (!MayKnowEveryCall(method) || Of(method, model, cancellationToken) is not { Length: > 0 } invocations)
+        {
+            return false;
+        }
+
+        foreach (var invocation in invocations)
+        {
+            for (var node = invocation.Parent; node is not null; node = node.Parent)
+            {
+                if (node is ILoopOperation or IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    return false;
+                }
+            }
+
+            if (invocation.SemanticModel?.GetEnclosingSymbol(invocation.Syntax.SpanStart, cancellationToken) is not IMethodSymbol calling
+                || !caller(calling))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool MayKnowEveryCall(IMethodSymbol method)
     {
         if (method.IsOverride || method.IsVirtual || method.IsAbstract || method.IsExtern || !method.ExplicitInterfaceImplementations.IsEmpty

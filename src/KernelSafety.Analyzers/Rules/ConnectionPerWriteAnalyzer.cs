@@ -345,7 +345,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (!reported.Add(connect))
+            if (!reported.Add(connect) || RunsOnce(method, connect.SemanticModel, context.CancellationToken))
             {
                 return;
             }
@@ -357,6 +357,35 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 connectName));
             return;
         }
+    }
+
+    /// <summary>
+    /// True when the method runs once per process or per test case, so one connection per call is one per run: a test
+    /// method (<c>[Fact]</c>, <c>[Theory]</c>, <c>[Test]</c>, <c>[TestCase]</c>, <c>[TestMethod]</c>...), or a private
+    /// helper (or local function) whose every call sits, outside any loop, in such a method or in <c>Main</c>.
+    /// </summary>
+    private static bool RunsOnce(IMethodSymbol method, SemanticModel? model, CancellationToken cancellationToken)
+        => IsTestOrEntryPoint(method)
+            || (model is not null && PrivateCallers.EveryCallIsOnceIn(method, IsTestOrEntryPoint, model, cancellationToken));
+
+    private static bool IsTestOrEntryPoint(IMethodSymbol method)
+    {
+        if (method.IsStatic && method.Name == "Main")
+        {
+            return true;
+        }
+
+        foreach (var attribute in method.GetAttributes())
+        {
+            var name = attribute.AttributeClass?.Name;
+            if (name is "FactAttribute" or "TheoryAttribute" or "TestAttribute" or "TestCaseAttribute" or "TestCaseSourceAttribute"
+                or "TestMethodAttribute" or "DataTestMethodAttribute" or "SkippableFactAttribute" or "SkippableTheoryAttribute")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -433,6 +433,116 @@ public class KS0007_ConnectionPerWriteTests
     }
 
     [Fact]
+    public async Task Test_methods_and_helpers_that_Main_or_a_test_calls_once_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Text;
+
+            [AttributeUsage(AttributeTargets.Method)] sealed class TheoryAttribute : Attribute { }
+            [AttributeUsage(AttributeTargets.Method)] sealed class FactAttribute : Attribute { }
+
+            static class Program
+            {
+                static int Main(string[] args)
+                {
+                    if (args.Length < 3)
+                    {
+                        return 2;
+                    }
+
+                    SendOnce(args[0], int.Parse(args[1]), args[2]);
+                    return 0;
+                }
+
+                private static void SendOnce(string host, int port, string message)
+                {
+                    using var client = new TcpClient();
+                    client.Connect(host, port);
+                    var bytes = Encoding.UTF8.GetBytes(message);
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                }
+            }
+
+            public class ServerTests
+            {
+                [Theory]
+                public void Server_accepts_payload(byte[] payload)
+                {
+                    using var client = new TcpClient();
+                    client.Connect(IPAddress.Loopback, 2001);
+                    client.GetStream().Write(payload, 0, payload.Length);
+                }
+
+                [Fact]
+                public void Server_accepts_hello() => Send(Encoding.ASCII.GetBytes("hello"));
+
+                private static void Send(byte[] payload)
+                {
+                    using var client = new TcpClient();
+                    client.Connect(IPAddress.Loopback, 2001);
+                    client.GetStream().Write(payload, 0, payload.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Helpers_that_Main_calls_in_a_loop_or_that_other_code_calls_are_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Program
+            {
+                static void Main(string[] args)
+                {
+                    foreach (var line in args)
+                    {
+                        SendOne(line);
+                    }
+
+                    SendTwo("start");
+                    Relay.Forward(Encoding.ASCII.GetBytes("x"));
+                }
+
+                private static void SendOne(string message)
+                {
+                    using var client = new TcpClient();
+                    {|KS0007:client.Connect("127.0.0.1", 2001)|};
+                    var bytes = Encoding.UTF8.GetBytes(message);
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                }
+
+                private static void SendTwo(string message)
+                {
+                    using var client = new TcpClient();
+                    {|KS0007:client.Connect("127.0.0.1", 2001)|};
+                    var bytes = Encoding.UTF8.GetBytes(message);
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                }
+
+                public static void OnTick(string message) => SendTwo(message);
+            }
+
+            static class Relay
+            {
+                // Public: anyone may call it per write, whatever Main does.
+                public static void Forward(byte[] data)
+                {
+                    using var client = new TcpClient();
+                    {|KS0007:client.Connect("127.0.0.1", 2001)|};
+                    client.GetStream().Write(data, 0, data.Length);
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Many_messages_over_one_connection_are_not_flagged()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
