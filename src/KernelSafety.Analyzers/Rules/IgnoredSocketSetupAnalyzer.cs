@@ -687,7 +687,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         "the task is neither awaited, returned nor passed on, so a failed connect goes unnoticed and the socket is used unconnected; await it or call Connect");
                     return;
                 case ResultUseKind.Receiver when consumer is IInvocationOperation wait && IsTimedWait(wait):
-                    if (ResultUsage.Classify(wait, out _, out _) == ResultUseKind.Discarded)
+                    if (IsIgnored(wait))
                     {
                         ReportIgnoredWait(context, invocation, display, wait);
                     }
@@ -709,7 +709,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                             if (ResultUsage.Classify(read, out var readConsumer, out _) == ResultUseKind.Receiver
                                 && readConsumer is IInvocationOperation readWait
                                 && IsTimedWait(readWait)
-                                && ResultUsage.Classify(readWait, out _, out _) == ResultUseKind.Discarded)
+                                && IsIgnored(readWait))
                             {
                                 ignoredWait ??= readWait;
                                 continue;
@@ -731,6 +731,15 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             }
         }
     }
+
+    /// <summary>A <c>bool</c> result dropped, or kept in a local (<c>bool done = t.Wait(2000);</c>) that nothing reads after.</summary>
+    private static bool IsIgnored(IInvocationOperation wait)
+        => ResultUsage.Classify(wait, out _, out var kept) switch
+        {
+            ResultUseKind.Discarded => true,
+            ResultUseKind.StoredInLocal => kept is not null && ResultUsage.GetReadsAfter(ResultUsage.GetRoot(wait), kept, wait).Count == 0,
+            _ => false,
+        };
 
     private static bool IsTimedWait(IInvocationOperation wait)
         => wait.TargetMethod is { Name: "Wait", ReturnType.SpecialType: SpecialType.System_Boolean } && wait.Arguments.Length > 0;

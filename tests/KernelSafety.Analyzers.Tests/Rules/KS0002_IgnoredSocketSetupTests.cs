@@ -822,6 +822,42 @@ public class KS0002_IgnoredSocketSetupTests
             """);
 
     [Fact]
+    public Task Wait_timeout_result_kept_in_a_local_that_is_never_read_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connecting = {|KS0002:socket.ConnectAsync(endPoint)|};
+                    bool done = connecting.Wait(2000);
+                    socket.Send(msg);
+                }
+
+                public void WriteTested(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connecting = socket.ConnectAsync(endPoint);
+                    bool done = connecting.Wait(2000);
+                    if (!done)
+                    {
+                        throw new TimeoutException();
+                    }
+
+                    socket.Send(msg);
+                }
+
+                public bool WriteReturned(Socket socket, EndPoint endPoint)
+                {
+                    bool done = socket.ConnectAsync(endPoint).Wait(2000);
+                    return done;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Ignored_Wait_timeout_on_a_stored_task_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
