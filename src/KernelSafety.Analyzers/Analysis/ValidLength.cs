@@ -857,8 +857,8 @@ internal static class ValidLength
                 : null;
         }
 
-        // source.CopyTo(destination): spans, memories, MemoryExtensions.CopyTo(T[] source, Span<T> destination).
-        if (method.Name == "CopyTo" && parameter.Name == "destination" && view.Length is null)
+        // source.CopyTo(destination), source.TryCopyTo(destination): spans, memories, MemoryExtensions.CopyTo(T[] source, Span<T> destination).
+        if (method.Name is "CopyTo" or "TryCopyTo" && parameter.Name == "destination" && view.Length is null)
         {
             var source = invocation.Instance ?? BufferViews.FindArgument(arguments, "source")?.Value;
             return CreateSourceLengthFact(buffer, invocation, source, symbols);
@@ -889,8 +889,13 @@ internal static class ValidLength
 
         // Reads and encodes that return how many bytes they wrote.
         ValidLengthSource source2;
-        if (KnownSymbols.IsOrDerivesFrom(type, symbols.Stream) && method.Name is "Read" or "ReadAsync" && parameter.Name == "buffer")
+        if (KnownSymbols.IsOrDerivesFrom(type, symbols.Stream) && method.Name is "Read" or "ReadAsync" or "ReadAtLeast" or "ReadAtLeastAsync" && parameter.Name == "buffer")
         {
+            if (method.Name.StartsWith("ReadAtLeast", StringComparison.Ordinal) && FillsWhole(buffer, arguments))
+            {
+                return null; // ReadAtLeast(block, block.Length) fills the block or throws
+            }
+
             source2 = ValidLengthSource.Read;
         }
         else if (KnownSymbols.IsOrDerivesFrom(type, symbols.Socket) && method.Name is "Receive" or "ReceiveAsync" or "ReceiveFrom" && parameter.Name == "buffer")
@@ -918,6 +923,22 @@ internal static class ValidLength
 
         var result = GetStoredResult(invocation);
         return result is null ? null : CreateSymbolFact(buffer, source2, invocation, result);
+    }
+
+    /// <summary>
+    /// <c>ReadAtLeast(block, block.Length)</c>, throwing at the end of the stream (the default): the whole buffer is
+    /// filled when it returns.
+    /// </summary>
+    private static bool FillsWhole(ISymbol buffer, ImmutableArray<IArgumentOperation> arguments)
+    {
+        var throwOnEnd = BufferViews.FindArgument(arguments, "throwOnEndOfStream");
+        if (throwOnEnd is not null && !throwOnEnd.IsImplicit && throwOnEnd.Value.ConstantValue is not { HasValue: true, Value: true })
+        {
+            return false;
+        }
+
+        return LinearForm.Strip(BufferViews.FindArgument(arguments, "minimumBytes")?.Value) is IPropertyReferenceOperation { Property.Name: "Length", Instance: { } owner }
+            && SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(LinearForm.Strip(owner)!), buffer);
     }
 
     private static ValidLengthFact? CreateSourceLengthFact(ISymbol buffer, IInvocationOperation invocation, IOperation? source, KnownSymbols symbols)

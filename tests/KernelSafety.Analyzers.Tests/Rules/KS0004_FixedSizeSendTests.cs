@@ -543,6 +543,54 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task TryCopyTo_and_ReadAtLeast_fills_then_whole_buffer_writes_are_narrowed()
+    {
+        var source = Usings + """
+            class Framer
+            {
+                private readonly byte[] scratch = new byte[1500];
+
+                void Send(Stream output, ReadOnlySpan<byte> payload)
+                {
+                    if (payload.TryCopyTo(scratch))
+                    {
+                        {|KS0004:output.Write(scratch)|};
+                    }
+                }
+
+                void Pump(Stream input, Stream output)
+                {
+                    var buffer = new byte[4096];
+                    int read = input.ReadAtLeast(buffer, 4);
+                    {|KS0004:output.Write(buffer, 0, buffer.Length)|};
+                }
+            }
+            """;
+        var fixedSource = Usings + """
+            class Framer
+            {
+                private readonly byte[] scratch = new byte[1500];
+
+                void Send(Stream output, ReadOnlySpan<byte> payload)
+                {
+                    if (payload.TryCopyTo(scratch))
+                    {
+                        output.Write(scratch.AsSpan(0, payload.Length));
+                    }
+                }
+
+                void Pump(Stream input, Stream output)
+                {
+                    var buffer = new byte[4096];
+                    int read = input.ReadAtLeast(buffer, 4);
+                    output.Write(buffer, 0, read);
+                }
+            }
+            """;
+        await VerifyCS.VerifyCodeFixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task GetBytes_count_ignored_by_a_constant_write()
     {
         var source = Usings + """
@@ -1742,6 +1790,29 @@ public class KS0004_FixedSizeSendTests
                     var block = new byte[512];
                     int n = input.ReadAtLeast(block, block.Length);
                     output.Write(block);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task ReadAtLeast_that_may_stop_short_of_the_whole_buffer_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                void AtEnd(Stream input, Stream output)
+                {
+                    var block = new byte[512];
+                    int n = input.ReadAtLeast(block, block.Length, throwOnEndOfStream: false);
+                    {|KS0004:output.Write(block)|};
+                }
+
+                void OtherLength(Stream input, Stream output, byte[] header)
+                {
+                    var block = new byte[512];
+                    int n = input.ReadAtLeast(block, header.Length);
+                    {|KS0004:output.Write(block)|};
                 }
             }
             """);
