@@ -472,15 +472,21 @@ internal static class ByteOrder
                 return PortDestination.None;
             }
 
-            if (KnownSymbols.Is(type, symbols.MemoryMarshal))
+            if (KnownSymbols.Is(type, symbols.MemoryMarshal) || KnownSymbols.Is(type, symbols.Unsafe))
             {
-                if (method.Name is "Write" or "TryWrite" && method.TypeArguments.Length == 1 && Is16Bit(method.TypeArguments[0]))
+                if (method.Name is "Write" or "TryWrite" or "WriteUnaligned" && method.TypeArguments.Length == 1 && Is16Bit(method.TypeArguments[0]))
                 {
                     return new PortDestination(PortDestinationKind.NativeWriter, method.TypeArguments[0], "the bytes written by '" + MethodDisplay(method) + "'", method);
                 }
 
                 return PortDestination.None;
             }
+        }
+
+        // Marshal.WriteInt16(ptr, ofs, val): two bytes in the machine's order (a sockaddr_in built in native memory).
+        if (parameter.Name == "val" && method.Name == "WriteInt16" && KnownSymbols.Is(type, symbols.Marshal))
+        {
+            return new PortDestination(PortDestinationKind.NativeWriter, parameter.Type, "the bytes written by '" + MethodDisplay(method) + "'", method);
         }
 
         if (Is16Bit(parameter.Type) && HasNetworkByteOrderAttribute(parameter))
@@ -512,7 +518,13 @@ internal static class ByteOrder
             }
 
             if (parameter.Name == "value"
-                && (KnownSymbols.Is(type, symbols.BinaryPrimitives) || KnownSymbols.Is(type, symbols.BitConverter) || KnownSymbols.Is(type, symbols.MemoryMarshal)))
+                && (KnownSymbols.Is(type, symbols.BinaryPrimitives) || KnownSymbols.Is(type, symbols.BitConverter) || KnownSymbols.Is(type, symbols.MemoryMarshal)
+                    || KnownSymbols.Is(type, symbols.Unsafe)))
+            {
+                return true;
+            }
+
+            if (parameter.Name == "val" && method.Name == "WriteInt16" && KnownSymbols.Is(type, symbols.Marshal))
             {
                 return true;
             }
@@ -593,7 +605,12 @@ internal static class ByteOrder
         return symbol is not null && NameContainsPort(symbol.Name);
     }
 
-    /// <summary>True for <c>BinaryPrimitives.Write*/TryWrite*LittleEndian</c>, <c>BitConverter.GetBytes/TryWriteBytes</c> and <c>MemoryMarshal.Write/TryWrite</c>.</summary>
+    /// <summary>
+    /// True for <c>BinaryPrimitives.Write*/TryWrite*LittleEndian</c>, <c>BitConverter.GetBytes/TryWriteBytes</c>,
+    /// <c>MemoryMarshal.Write/TryWrite</c> and <c>Unsafe.WriteUnaligned</c>: the writers whose other values make a method a
+    /// little-endian format by design. Not <c>Marshal.WriteInt16</c>: its other values in a <c>sockaddr_in</c> built in
+    /// native memory (<c>sin_family</c>) are native order by definition, which says nothing about the port's.
+    /// </summary>
     public static bool IsLittleEndianOrNativeWriter(IMethodSymbol method, KnownSymbols symbols)
     {
         var type = method.ContainingType;
@@ -604,7 +621,8 @@ internal static class ByteOrder
         }
 
         return (KnownSymbols.Is(type, symbols.BitConverter) && method.Name is "GetBytes" or "TryWriteBytes")
-            || (KnownSymbols.Is(type, symbols.MemoryMarshal) && method.Name is "Write" or "TryWrite");
+            || (KnownSymbols.Is(type, symbols.MemoryMarshal) && method.Name is "Write" or "TryWrite")
+            || (KnownSymbols.Is(type, symbols.Unsafe) && method.Name == "WriteUnaligned");
     }
 
     /// <summary>

@@ -46,7 +46,7 @@ internal static class SourceNames
         new("mem", ["memcpy", "memmove"]),
         new("onnect", ["Connect", "ConnectAsync", "BeginConnect", "connect"]),
         new("end", ["Send", "SendAsync", "SendTo", "SendToAsync", "BeginSend", "send", "sendto"]),
-        new("rite", ["Write", "WriteAsync", "write", "TryWrite", "TryWriteBytes", "WriteInt16LittleEndian", "WriteUInt16LittleEndian", "TryWriteInt16LittleEndian", "TryWriteUInt16LittleEndian"]),
+        new("rite", ["Write", "WriteAsync", "write", "TryWrite", "TryWriteBytes", "WriteInt16LittleEndian", "WriteUInt16LittleEndian", "TryWriteInt16LittleEndian", "TryWriteUInt16LittleEndian", "WriteInt16", "WriteUnaligned"]),
         new("Get", ["GetString", "GetBytes"]),
         new("Point", ["IPEndPoint", "DnsEndPoint"]),
         new("Client", ["TcpClient", "UdpClient"]),
@@ -104,7 +104,8 @@ internal static class SourceNames
     public static readonly NameSet PortDestinations = Of(
             "IPEndPoint", "DnsEndPoint", "TcpClient", "UdpClient", "TcpListener", "Connect", "ConnectAsync", "BeginConnect", "Send", "SendAsync",
             "Port", "sin_port", "sin6_port",
-            "WriteInt16LittleEndian", "WriteUInt16LittleEndian", "TryWriteInt16LittleEndian", "TryWriteUInt16LittleEndian", "GetBytes", "TryWriteBytes", "Write", "TryWrite")
+            "WriteInt16LittleEndian", "WriteUInt16LittleEndian", "TryWriteInt16LittleEndian", "TryWriteUInt16LittleEndian", "GetBytes", "TryWriteBytes", "Write", "TryWrite",
+            "WriteInt16", "WriteUnaligned")
         .Union(NetworkOrderMember);
 
     /// <summary>The anchors and their names, for <see cref="SourceIndex"/>.</summary>

@@ -188,9 +188,9 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // Cheap first: only parameters named port/value or carrying attributes can be destinations.
+        // Cheap first: only parameters named port/value (val: Marshal.WriteInt16) or carrying attributes can be destinations.
         var parameter = argument.Parameter;
-        if (parameter.Name is not ("port" or "value")
+        if (parameter.Name is not ("port" or "value" or "val")
             && (parameter.Type.SpecialType is not (SpecialType.System_Int16 or SpecialType.System_UInt16) || parameter.GetAttributes().IsEmpty))
         {
             return;

@@ -471,6 +471,49 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task Port_written_into_native_memory_or_with_WriteUnaligned_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Native
+            {
+                static IntPtr Sockaddr(ushort port, uint address)
+                {
+                    IntPtr sa = Marshal.AllocHGlobal(16);
+                    Marshal.WriteInt16(sa, 0, 2);
+                    Marshal.WriteInt16(sa, 2, {|KS0003:(short)port|});
+                    Marshal.WriteInt32(sa, 4, (int)address);
+                    return sa;
+                }
+
+                static void Header(byte[] packet, ushort destPort)
+                {
+                    System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref packet[2], {|KS0003:destPort|});
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Converted_ports_and_other_values_written_into_native_memory_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Native
+            {
+                static IntPtr Sockaddr(ushort port, short family, short flags)
+                {
+                    IntPtr sa = Marshal.AllocHGlobal(16);
+                    Marshal.WriteInt16(sa, 0, family);
+                    Marshal.WriteInt16(sa, 2, IPAddress.HostToNetworkOrder((short)port));
+                    Marshal.WriteInt16(sa, 8, flags);
+                    return sa;
+                }
+
+                static void Header(byte[] packet, ushort length)
+                {
+                    System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref packet[4], length);
+                    System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref packet[2], BinaryPrimitives.ReverseEndianness((ushort)2001));
+                }
+            }
+            """));
+
+    [Fact]
     public Task Native_order_bytes_reversed_on_little_endian_machines_are_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Code("""
             using System.Linq;
@@ -1433,6 +1476,28 @@ public class KS0003_PortByteOrderTests
                 class Packet
                 {
                     static byte[] Build(int port) => BitConverter.GetBytes({{ToNetworkUShort("port")}});
+                }
+                """));
+
+    [Fact]
+    public Task Convert_fix_converts_the_value_written_into_native_memory_or_unaligned()
+        => VerifyCS.VerifyCodeFixAsync(
+            Code("""
+                class Native
+                {
+                    static void Fill(IntPtr sa, int port) => Marshal.WriteInt16(sa, 2, {|KS0003:(short)port|});
+
+                    static void Header(byte[] packet, ushort destPort)
+                        => System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref packet[2], {|KS0003:destPort|});
+                }
+                """),
+            Code($$"""
+                class Native
+                {
+                    static void Fill(IntPtr sa, int port) => Marshal.WriteInt16(sa, 2, {{ToNetworkShort("port")}});
+
+                    static void Header(byte[] packet, ushort destPort)
+                        => System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref packet[2], {{ToNetworkUShort("destPort")}});
                 }
                 """));
 
