@@ -44,6 +44,52 @@ internal enum ResultUseKind
 internal static class ResultUsage
 {
     /// <summary>Walks up from <paramref name="value"/> through implicit and explicit conversions and parentheses.</summary>
+    /// <summary>
+    /// True when <paramref name="read"/> only goes into a message that is printed or logged: an argument (alone, or
+    /// inside an interpolated string or a string concatenation) of <c>Console.Write</c>/<c>WriteLine</c>,
+    /// <c>Debug</c>/<c>Trace</c> <c>Write*</c>/<c>Print</c>/<c>Trace*</c>, or an <c>ILogger</c> <c>Log*</c> call.
+    /// </summary>
+    public static bool IsOnlyLogged(IOperation read)
+    {
+        var node = read;
+        while (node.Parent is { } parent)
+        {
+            switch (parent)
+            {
+                case IConversionOperation:
+                case IInterpolationOperation:
+                case IInterpolatedStringOperation:
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add, Type.SpecialType: SpecialType.System_String }:
+                    node = parent;
+                    continue;
+                case IArgumentOperation { Parent: IInvocationOperation call }:
+                    return call.TargetMethod.ReturnsVoid && IsLogging(call.TargetMethod);
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsLogging(IMethodSymbol method)
+    {
+        var type = method.ContainingType;
+        if (type is null)
+        {
+            return false;
+        }
+
+        var inSystem = type.ContainingNamespace?.ToDisplayString() is "System" or "System.Diagnostics";
+        return type.Name switch
+        {
+            "Console" => inSystem && method.Name is "Write" or "WriteLine",
+            "Debug" or "Trace" => inSystem && (method.Name.StartsWith("Write", StringComparison.Ordinal) || method.Name.StartsWith("Trace", StringComparison.Ordinal) || method.Name == "Print"),
+            "LoggerExtensions" => method.Name.StartsWith("Log", StringComparison.Ordinal),
+            _ => false,
+        };
+    }
+
     public static IOperation SkipConversionsUp(IOperation value)
     {
         var current = value;

@@ -116,6 +116,68 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc);
 
     [Fact]
+    public Task Connect_result_only_printed_or_logged_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Diagnostics;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Console.WriteLine($"connect returned {k}");
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void WriteTraced(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Debug.WriteLine("connect: " + k);
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Connect_result_logged_and_then_tested_or_handed_on_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    Console.WriteLine($"connect returned {k}");
+                    if (k < 0)
+                    {
+                        throw new InvalidOperationException("connect failed");
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void WriteChecked(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    Record($"connect returned {k}", k);
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                private static void Record(string message, int result)
+                {
+                    if (result < 0)
+                    {
+                        throw new InvalidOperationException(message);
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
     public Task Connect_result_tested_only_after_the_send_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.InteropServices;
