@@ -662,10 +662,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         // ConnectAsync(SocketAsyncEventArgs): false means it completed synchronously and Completed is not raised.
         if (method.ReturnType.SpecialType == SpecialType.System_Boolean)
         {
-            var use = ResultUsage.Classify(invocation, out _, out var flag);
-            if (use == ResultUseKind.Discarded
-                || (use == ResultUseKind.StoredInLocal && flag is not null
-                    && ResultUsage.GetReadsAfter(ResultUsage.GetRoot(invocation), flag, invocation).Count == 0))
+            if (IsIgnored(invocation))
             {
                 Report(context, invocation, IgnoredPendingFlag, display,
                     "'false' means the connect completed synchronously and 'Completed' is never raised; handle that completion (and its SocketError) when it returns false");
@@ -692,6 +689,13 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                     Report(context, invocation, UnobservedTask, display,
                         "the task is neither awaited, returned nor passed on, so a failed connect goes unnoticed and the socket is used unconnected; await it or call Connect");
                     return;
+                case ResultUseKind.Receiver when consumer is IInvocationOperation { TargetMethod.Name: "ContinueWith" } continuation:
+                    if (ContinuationIgnoresTheTask(continuation) && IsIgnored(continuation))
+                    {
+                        ReportIgnoredContinuation(context, invocation, display);
+                    }
+
+                    return;
                 case ResultUseKind.Receiver when consumer is IInvocationOperation wait && IsTimedWait(wait):
                     if (IsIgnored(wait))
                     {
@@ -710,23 +714,37 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         }
 
                         IInvocationOperation? ignoredWait = null;
+                        var ignoredContinuation = false;
                         foreach (var read in reads)
                         {
-                            if (ResultUsage.Classify(read, out var readConsumer, out _) == ResultUseKind.Receiver
-                                && readConsumer is IInvocationOperation readWait
-                                && IsTimedWait(readWait)
-                                && IsIgnored(readWait))
+                            if (ResultUsage.Classify(read, out var readConsumer, out _) != ResultUseKind.Receiver
+                                || readConsumer is not IInvocationOperation readCall)
                             {
-                                ignoredWait ??= readWait;
+                                return; // awaited, returned, passed on or checked somewhere
+                            }
+
+                            if (IsTimedWait(readCall) && IsIgnored(readCall))
+                            {
+                                ignoredWait ??= readCall;
                                 continue;
                             }
 
-                            return; // awaited, returned, passed on or checked somewhere
+                            if (readCall.TargetMethod.Name == "ContinueWith" && ContinuationIgnoresTheTask(readCall) && IsIgnored(readCall))
+                            {
+                                ignoredContinuation = true;
+                                continue;
+                            }
+
+                            return;
                         }
 
                         if (ignoredWait is not null)
                         {
                             ReportIgnoredWait(context, invocation, display, ignoredWait);
+                        }
+                        else if (ignoredContinuation)
+                        {
+                            ReportIgnoredContinuation(context, invocation, display);
                         }
 
                         return;
@@ -738,14 +756,56 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>A <c>bool</c> result dropped, or kept in a local (<c>bool done = t.Wait(2000);</c>) that nothing reads after.</summary>
-    private static bool IsIgnored(IInvocationOperation wait)
-        => ResultUsage.Classify(wait, out _, out var kept) switch
+    private static void ReportIgnoredContinuation(OperationAnalysisContext context, IInvocationOperation invocation, string display)
+        => Report(context, invocation, UnobservedTask, display,
+            "the continuation runs whether or not the connect failed and never looks at the task, and its own task is dropped, so a failed connect goes unnoticed; await the connect, or test the task's IsFaulted in the continuation");
+
+    /// <summary>A result dropped, or kept in a local (<c>bool done = t.Wait(2000);</c>) that nothing reads after.</summary>
+    private static bool IsIgnored(IOperation result)
+        => ResultUsage.Classify(result, out _, out var kept) switch
         {
             ResultUseKind.Discarded => true,
-            ResultUseKind.StoredInLocal => kept is not null && ResultUsage.GetReadsAfter(ResultUsage.GetRoot(wait), kept, wait).Count == 0,
+            ResultUseKind.StoredInLocal => kept is not null && ResultUsage.GetReadsAfter(ResultUsage.GetRoot(result), kept, result).Count == 0,
             _ => false,
         };
+
+    /// <summary>
+    /// <c>task.ContinueWith(_ =&gt; socket.Send(...))</c>: a lambda that never reads its task parameter (so never sees a
+    /// fault), with no <c>TaskContinuationOptions</c> (<c>OnlyOnRanToCompletion</c> would skip it on failure). A method
+    /// group is trusted to look at the task.
+    /// </summary>
+    private static bool ContinuationIgnoresTheTask(IInvocationOperation continuation)
+    {
+        IAnonymousFunctionOperation? lambda = null;
+        foreach (var argument in continuation.Arguments)
+        {
+            if (argument.Parameter?.Type is INamedTypeSymbol { Name: "TaskContinuationOptions" })
+            {
+                return false;
+            }
+
+            if (argument.Parameter?.Type.TypeKind == TypeKind.Delegate)
+            {
+                lambda = ResultUsage.SkipConversionsDown(argument.Value) is IDelegateCreationOperation { Target: IAnonymousFunctionOperation target } ? target : null;
+            }
+        }
+
+        if (lambda is null || lambda.Symbol.Parameters.Length == 0)
+        {
+            return false;
+        }
+
+        var task = lambda.Symbol.Parameters[0];
+        foreach (var operation in lambda.Body.Descendants())
+        {
+            if (operation is IParameterReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Parameter, task))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static bool IsTimedWait(IInvocationOperation wait)
         => wait.TargetMethod is { Name: "Wait", ReturnType.SpecialType: SpecialType.System_Boolean } && wait.Arguments.Length > 0;

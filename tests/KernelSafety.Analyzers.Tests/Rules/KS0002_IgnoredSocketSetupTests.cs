@@ -868,6 +868,68 @@ public class KS0002_IgnoredSocketSetupTests
             """);
 
     [Fact]
+    public Task ConnectAsync_continuation_that_never_looks_at_the_task_and_is_dropped_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            class Bridge
+            {
+                public void Write(Socket socket, EndPoint endPoint, byte[] hello)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.ContinueWith(_ => socket.Send(hello));
+                }
+
+                public void WriteStored(Socket socket, EndPoint endPoint, byte[] hello)
+                {
+                    var connecting = {|KS0002:socket.ConnectAsync(endPoint)|};
+                    connecting.ContinueWith(t => { socket.Send(hello); });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ConnectAsync_continuations_that_look_at_the_task_skip_faults_or_are_kept_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Bridge
+            {
+                public void Checked(Socket socket, EndPoint endPoint, byte[] hello)
+                {
+                    socket.ConnectAsync(endPoint).ContinueWith(t =>
+                    {
+                        if (t.IsFaulted)
+                        {
+                            Console.WriteLine(t.Exception);
+                            return;
+                        }
+
+                        socket.Send(hello);
+                    });
+                }
+
+                public void OnlyOnSuccess(Socket socket, EndPoint endPoint, byte[] hello)
+                {
+                    socket.ConnectAsync(endPoint).ContinueWith(_ => socket.Send(hello), TaskContinuationOptions.OnlyOnRanToCompletion);
+                }
+
+                public Task Kept(Socket socket, EndPoint endPoint, byte[] hello)
+                    => socket.ConnectAsync(endPoint).ContinueWith(_ => socket.Send(hello));
+
+                public void Handler(Socket socket, EndPoint endPoint)
+                {
+                    socket.ConnectAsync(endPoint).ContinueWith(OnConnected);
+                }
+
+                private static void OnConnected(Task connect) => connect.GetAwaiter().GetResult();
+            }
+            """);
+
+    [Fact]
     public Task Ignored_Wait_timeout_result_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Net;
