@@ -985,7 +985,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var root = ResultUsage.GetRoot(invocation);
         if (swallowing is null
             || !IsSocketUsedAfter(root, socket, tryOperation.Syntax)
-            || RecordsSuccess(root, tryOperation, connect))
+            || RecordsSuccess(root, tryOperation, connect, socket, model))
         {
             return;
         }
@@ -1033,32 +1033,110 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// True when the <c>try</c> body, after the connect, stores into a variable that the code after the <c>try</c> reads
-    /// (so one declared outside it): <c>try { s.Connect(ep); connected = true; } catch (SocketException) { Log(); }
-    /// if (connected) s.Send(...)</c>. The catch records the failure by leaving the flag unset, and the later test
-    /// decides, as for a flag set in the success branch of a native result's test.
+    /// True when the <c>try</c> body, after the connect, sets a flag that a condition after the <c>try</c> tests:
+    /// <c>try { s.Connect(ep); connected = true; } catch (SocketException) { Log(); } if (connected) s.Send(...)</c>.
+    /// The catch records the failure by leaving the flag as it was, and the later test decides, as for a flag set in the
+    /// success branch of a native result's test. The flag is a local or field given a constant (<c>true</c>, an enum
+    /// member), which a local did not already hold before the <c>try</c>; a counter, a timestamp or a flag only printed
+    /// after the <c>try</c> records nothing.
     /// </summary>
-    private static bool RecordsSuccess(IOperation root, ITryOperation tryOperation, IOperation connect)
+    private static bool RecordsSuccess(IOperation root, ITryOperation tryOperation, IOperation connect, ISymbol socket, SemanticModel? model)
     {
         var connectEnd = connect.Syntax.Span.End;
+        var tryStart = tryOperation.Syntax.SpanStart;
         var tryEnd = tryOperation.Syntax.Span.End;
         foreach (var operation in tryOperation.Body.Descendants())
         {
-            if (operation is not IAssignmentOperation { Target: var target }
+            if (operation is not ISimpleAssignmentOperation { Target: var target, Value.ConstantValue: { HasValue: true } set }
                 || operation.Syntax.SpanStart < connectEnd
-                || ResultUsage.GetSymbolOfReference(target) is not { } flag)
+                || ResultUsage.GetSymbolOfReference(target) is not ({ Kind: SymbolKind.Local or SymbolKind.Field } and var flag))
             {
                 continue;
             }
 
-            foreach (var later in root.Descendants())
+            var tested = false;
+            foreach (var other in root.Descendants())
             {
-                if (later.Syntax.SpanStart >= tryEnd
-                    && !ResultUsage.IsWrite(later)
-                    && SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(later), flag))
+                if (other is IVariableDeclaratorOperation { Initializer.Value: { } initial } declarator
+                    && SymbolEqualityComparer.Default.Equals(declarator.Symbol, flag)
+                    && (!initial.ConstantValue.HasValue || Equals(initial.ConstantValue.Value, set.Value)))
                 {
-                    return true;
+                    break; // var connected = true; try { ...; connected = true; }
                 }
+
+                if (!SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(other), flag))
+                {
+                    continue;
+                }
+
+                if (other.Syntax.SpanStart < tryStart && flag is ILocalSymbol && HoldsAlready(other, set.Value))
+                {
+                    tested = false;
+                    break; // the flag may already hold the value before the try: leaving it unset records nothing
+                }
+
+                tested |= other.Syntax.SpanStart >= tryEnd && !ResultUsage.IsWrite(other) && GuardsUse(other, socket, model);
+            }
+
+            if (tested)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Mentions(IOperation? branch, ISymbol symbol)
+    {
+        if (branch is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in branch.DescendantsAndSelf())
+        {
+            if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), symbol))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a write before the try may leave the flag at the value the try sets (or at an unknown value).</summary>
+    private static bool HoldsAlready(IOperation reference, object? value)
+    {
+        IOperation? written = reference.Parent switch
+        {
+            ISimpleAssignmentOperation assignment when assignment.Target == reference => assignment.Value,
+            _ => null,
+        };
+
+        return written is not null && (!written.ConstantValue.HasValue || Equals(written.ConstantValue.Value, value));
+    }
+
+    /// <summary>
+    /// True when the value read decides whether the socket is used: it is in the condition of an <c>if</c> (or a
+    /// <c>?:</c>) that uses the socket in a branch or leaves in one (<c>if (!connected) return;</c>), or of a loop.
+    /// </summary>
+    private static bool GuardsUse(IOperation read, ISymbol socket, SemanticModel? model)
+    {
+        for (var node = read; node.Parent is { } parent; node = parent)
+        {
+            switch (parent)
+            {
+                case IConditionalOperation conditional:
+                    return conditional.Condition == node
+                        && (Mentions(conditional.WhenTrue, socket) || Mentions(conditional.WhenFalse, socket)
+                            || FailureChecks.Leaves(conditional.WhenTrue, model) || FailureChecks.Leaves(conditional.WhenFalse, model));
+                case IWhileLoopOperation loop:
+                    return loop.Condition == node;
+                case IUnaryOperation or IBinaryOperation or IIsPatternOperation or IConversionOperation or IParenthesizedOperation:
+                    continue;
+                default:
+                    return false;
             }
         }
 

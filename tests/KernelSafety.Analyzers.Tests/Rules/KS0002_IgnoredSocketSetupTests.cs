@@ -850,6 +850,86 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
 
+                private int _attempts;
+
+                public void Counter(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connectedAt = DateTime.MinValue;
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        _attempts = 1;
+                        connectedAt = DateTime.UtcNow;
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    if (_attempts > 10)
+                    {
+                        Console.WriteLine(connectedAt);
+                    }
+
+                    socket.Send(msg);
+                }
+
+                public void OnlyPrinted(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connected = false;
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        connected = true;
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    Console.WriteLine("connected=" + connected);
+                    socket.Send(msg);
+                }
+
+                public void AlreadySet(Socket socket, EndPoint endPoint, byte[] msg, bool reuse)
+                {
+                    var ready = false;
+                    if (reuse)
+                    {
+                        ready = true;
+                    }
+
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        ready = true;
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    if (ready)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+
+                public void InitiallySet(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var ready = true;
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        ready = true;
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    if (ready)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+
                 public void LocalOfTheTry(Socket socket, EndPoint endPoint, byte[] msg)
                 {
                     try
