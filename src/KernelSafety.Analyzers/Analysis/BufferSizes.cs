@@ -468,7 +468,8 @@ internal static class BufferSizes
             case InitializerExpressionSyntax arrayInitializer:
                 elements = arrayInitializer.Expressions.Count;
                 break;
-            case InvocationExpressionSyntax invocation when elementSize == 1 && TryReadEncodedLiteral(invocation, out elements):
+            case InvocationExpressionSyntax invocation when elementSize == 1 && TryReadEncodedLiteral(invocation, out elements)
+                && !field.ContainingAssembly.TypeNames.Contains("Encoding"): // the compilation's own Encoding is another type
                 break;
             default:
                 return BufferSize.Unknown;

@@ -218,10 +218,15 @@ internal static class ByteOrder
     }
 
     /// <summary>What comes before "port" in words that are not ports: transport, report, support, import, export, passport...</summary>
-    private static readonly string[] NotPortWordStarts = ["trans", "re", "sup", "im", "ex", "pass", "de", "com", "pur", "rap"];
+    private static readonly string[] NotPortWordStarts = ["trans", "re", "sup", "im", "ex", "pass", "com", "pur", "rap", "view", "tele", "op"];
 
     /// <summary>What follows "port" in words that are not ports.</summary>
-    private static readonly string[] NotPortWordEnds = ["ion", "abl", "al", "rait", "ray", "folio", "ent", "ly", "er", "manteau"];
+    private static readonly string[] NotPortWordEnds =
+    [
+        "ion", "abl", "al", "rait", "ray", "folio", "ent", "ly", "er", "manteau",
+        // portCount, portIndex, PortName: about ports, not a port number.
+        "Count", "Index", "Idx", "List", "Name", "Range", "Map", "Mask", "Type", "Mode", "Status", "State", "Flags",
+    ];
 
     private static bool StartsWithAny(string text, int index, string[] starts)
     {
@@ -850,9 +855,10 @@ internal static class ByteOrder
     /// <summary>
     /// True when <paramref name="operation"/> runs only on a big-endian machine, where host order is network order: the
     /// <c>else</c> of <c>if (BitConverter.IsLittleEndian)</c> (or of a <c>?:</c> on it), or the branch of
-    /// <c>if (!BitConverter.IsLittleEndian)</c> that the test guards.
+    /// <c>if (!BitConverter.IsLittleEndian)</c> that the test guards, or a statement after
+    /// <c>if (BitConverter.IsLittleEndian) { ...; return; }</c> in the same block.
     /// </summary>
-    public static bool IsOnBigEndianPath(IOperation operation)
+    public static bool IsOnBigEndianPath(IOperation operation, SemanticModel? model)
     {
         for (var node = operation; node.Parent is { } parent; node = parent)
         {
@@ -862,6 +868,26 @@ internal static class ByteOrder
                 && node == (negated ? conditional.WhenTrue : conditional.WhenFalse))
             {
                 return true;
+            }
+
+            // if (BitConverter.IsLittleEndian) { ...; return; } before it in the same block.
+            if (parent is IBlockOperation block)
+            {
+                foreach (var statement in block.Operations)
+                {
+                    if (statement == node)
+                    {
+                        break;
+                    }
+
+                    if (statement is IConditionalOperation { WhenFalse: null } earlier
+                        && IsLittleEndianCheck(earlier.Condition, out var earlierNegated)
+                        && !earlierNegated
+                        && FailureChecks.Leaves(earlier.WhenTrue, model))
+                    {
+                        return true;
+                    }
+                }
             }
 
             if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation or IMethodBodyBaseOperation)

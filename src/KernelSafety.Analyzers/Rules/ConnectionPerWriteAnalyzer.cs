@@ -365,16 +365,20 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
     /// helper (or local function) whose every call sits, outside any loop, in such a method or in <c>Main</c>.
     /// </summary>
     private static bool RunsOnce(IMethodSymbol method, SemanticModel? model, CancellationToken cancellationToken)
-        => IsTestOrEntryPoint(method)
-            || (model is not null && PrivateCallers.EveryCallIsOnceIn(method, IsTestOrEntryPoint, model, cancellationToken));
-
-    private static bool IsTestOrEntryPoint(IMethodSymbol method)
     {
-        if (method.IsStatic && method.Name == "Main")
+        if (model is null)
         {
-            return true;
+            return IsTest(method);
         }
 
+        // The compilation's entry point, not any method named Main (a library's Main(string) may run per message).
+        var entryPoint = model.Compilation.GetEntryPoint(cancellationToken);
+        bool OncePerRun(IMethodSymbol candidate) => IsTest(candidate) || SymbolEqualityComparer.Default.Equals(candidate, entryPoint);
+        return OncePerRun(method) || PrivateCallers.EveryCallIsOnceIn(method, OncePerRun, model, cancellationToken);
+    }
+
+    private static bool IsTest(IMethodSymbol method)
+    {
         foreach (var attribute in method.GetAttributes())
         {
             var name = attribute.AttributeClass?.Name;

@@ -235,7 +235,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             ? order.Kind == ByteOrderKind.HostOrder && order.SwapInput is null // a direct swap shows the author thought about the order
             : order.Kind == ByteOrderKind.NetworkOrder;
         if (!mismatch
-            || ByteOrder.IsOnBigEndianPath(value)
+            || (destination.Kind is PortDestinationKind.NetworkField or PortDestinationKind.NativeWriter && ByteOrder.IsOnBigEndianPath(value, value.SemanticModel))
             || (sockaddrPort is not null && ByteOrder.IsWrittenBigEndian(sockaddrPort.Field, sockaddrPort.SemanticModel, symbols, context.CancellationToken)))
         {
             return;

@@ -3686,6 +3686,41 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Field_from_a_user_type_named_Encoding_has_no_known_size()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            static class Encoding
+            {
+                public static readonly Hex ASCII = new Hex();
+            }
+
+            sealed class Hex
+            {
+                // Two characters a byte: "HELLO123" is 4 bytes.
+                public byte[] GetBytes(string text) => new byte[text.Length / 2];
+            }
+
+            sealed class TagFramer
+            {
+                private const int TagLen = 8;
+                private static readonly byte[] HelloTag = Encoding.ASCII.GetBytes("HELLO123");
+
+                public byte[] Seal(byte[] body)
+                {
+                    var frame = new byte[TagLen + body.Length];
+                    Stamp(frame, HelloTag);
+                    return frame;
+                }
+
+                private static void Stamp(byte[] frame, byte[] tag)
+                {
+                    {|KS0001:Array.Copy(tag, 0, frame, 0, TagLen)|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Private_helper_reached_through_a_caller_that_changes_what_it_passes_on_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;

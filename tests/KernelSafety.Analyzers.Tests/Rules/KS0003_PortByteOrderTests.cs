@@ -1899,6 +1899,17 @@ public class KS0003_PortByteOrderTests
                     }
                 }
 
+                static void FillAfterReturn(ref sockaddr_in sa, ushort port)
+                {
+                    if (BitConverter.IsLittleEndian)
+                    {
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                        return;
+                    }
+
+                    sa.sin_port = port;
+                }
+
                 static void Write(Span<byte> header, ushort port)
                 {
                     if (!BitConverter.IsLittleEndian)
@@ -1945,6 +1956,27 @@ public class KS0003_PortByteOrderTests
                     else
                         {|KS0003:sa.sin_port = port|};
                 }
+
+                // An explicit little-endian writer writes little-endian on every machine, and a swapped port is
+                // wrong for an endpoint on a big-endian one too.
+                static void Explicit(Span<byte> header, IPAddress address, ushort port)
+                {
+                    if (!BitConverter.IsLittleEndian)
+                    {
+                        BinaryPrimitives.WriteUInt16LittleEndian(header, {|KS0003:port|});
+                        var endPoint = new IPEndPoint(address, {|KS0003:BinaryPrimitives.ReverseEndianness(port)|});
+                    }
+                }
+
+                static void AfterNonLeavingTest(ref sockaddr_in sa, ushort port)
+                {
+                    if (BitConverter.IsLittleEndian)
+                    {
+                        Console.WriteLine("little-endian");
+                    }
+
+                    {|KS0003:sa.sin_port = port|};
+                }
             }
             """));
 
@@ -1958,6 +1990,10 @@ public class KS0003_PortByteOrderTests
                 public ushort supportFlags;
                 public ushort importCount;
                 public ushort Portion;
+                public ushort viewportWidth;
+                public ushort opportunityCount;
+                public ushort teleportCharges;
+                public ushort portCount;
 
                 // One write a method: a method that writes several values little-endian is a little-endian format.
                 void Transport(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, transportVersion);
@@ -1965,6 +2001,10 @@ public class KS0003_PortByteOrderTests
                 void Support(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, supportFlags);
                 void Import(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, importCount);
                 void Part(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, Portion);
+                void View(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, viewportWidth);
+                void Chance(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, opportunityCount);
+                void Jump(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, teleportCharges);
+                void Ports(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, portCount);
             }
             """));
 
@@ -1978,12 +2018,16 @@ public class KS0003_PortByteOrderTests
                 public ushort LISTEN_PORT;
                 public ushort portno;
                 public ushort Port;
+                public ushort nodeport;
+                public ushort sideport;
 
                 void Local(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:localPort|});
                 void Destination(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:dport|});
                 void Listen(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:LISTEN_PORT|});
                 void Number(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:portno|});
                 void Plain(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:Port|});
+                void Node(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:nodeport|});
+                void Side(Span<byte> buffer) => BinaryPrimitives.WriteUInt16LittleEndian(buffer, {|KS0003:sideport|});
             }
             """));
 

@@ -1,4 +1,5 @@
 using KernelSafety.Analyzers.Rules;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using VerifyCS = KernelSafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<KernelSafety.Analyzers.Rules.ConnectionPerWriteAnalyzer>;
 
@@ -435,7 +436,10 @@ public class KS0007_ConnectionPerWriteTests
     [Fact]
     public async Task Test_methods_and_helpers_that_Main_or_a_test_calls_once_are_not_flagged()
     {
-        await VerifyCS.VerifyAnalyzerAsync("""
+        await new VerifyCS.Test
+        {
+            TestState = { OutputKind = OutputKind.ConsoleApplication },
+            TestCode = """
             using System;
             using System.Net;
             using System.Net.Sockets;
@@ -486,13 +490,17 @@ public class KS0007_ConnectionPerWriteTests
                     client.GetStream().Write(payload, 0, payload.Length);
                 }
             }
-            """);
+            """,
+        }.RunAsync();
     }
 
     [Fact]
     public async Task Helpers_that_Main_calls_in_a_loop_or_that_other_code_calls_are_flagged()
     {
-        await VerifyCS.VerifyAnalyzerAsync("""
+        await new VerifyCS.Test
+        {
+            TestState = { OutputKind = OutputKind.ConsoleApplication },
+            TestCode = """
             using System.Net;
             using System.Net.Sockets;
             using System.Text;
@@ -529,6 +537,20 @@ public class KS0007_ConnectionPerWriteTests
                 public static void OnTick(string message) => SendTwo(message);
             }
 
+            static class Plugin
+            {
+                // Not the entry point of this library: a host may call it for every message.
+                public static void Main(string message) => SendThree(message);
+
+                private static void SendThree(string message)
+                {
+                    using var client = new TcpClient();
+                    {|KS0007:client.Connect("127.0.0.1", 2001)|};
+                    var bytes = Encoding.UTF8.GetBytes(message);
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                }
+            }
+
             static class Relay
             {
                 // Public: anyone may call it per write, whatever Main does.
@@ -539,7 +561,8 @@ public class KS0007_ConnectionPerWriteTests
                     client.GetStream().Write(data, 0, data.Length);
                 }
             }
-            """);
+            """,
+        }.RunAsync();
     }
 
     [Fact]
