@@ -60,10 +60,16 @@ internal static class ResultUsage
                 case IInterpolationOperation:
                 case IInterpolatedStringOperation:
                 case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add, Type.SpecialType: SpecialType.System_String }:
-                    node = parent;
+                case IArrayInitializerOperation:
+                case IArrayCreationOperation:
+                case IInvocationOperation { TargetMethod.Name: "ToString" } toString when toString.Instance == node:
+                    node = parent; // rc.ToString(), a params array of a format call
+                    continue;
+                case IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { ContainingType.SpecialType: SpecialType.System_String, Name: "Format" or "Concat" } } format }:
+                    node = format; // string.Format("rc={0}", rc) is a message too
                     continue;
                 case IArgumentOperation { Parent: IInvocationOperation call }:
-                    return call.TargetMethod.ReturnsVoid && IsLogging(call.TargetMethod);
+                    return call.TargetMethod.ReturnsVoid && IsLogging(call);
                 default:
                     return false;
             }
@@ -72,20 +78,25 @@ internal static class ResultUsage
         return false;
     }
 
-    private static bool IsLogging(IMethodSymbol method)
+    private static bool IsLogging(IInvocationOperation call)
     {
+        var method = call.TargetMethod;
         var type = method.ContainingType;
         if (type is null)
         {
             return false;
         }
 
-        var inSystem = type.ContainingNamespace?.ToDisplayString() is "System" or "System.Diagnostics";
+        var space = type.ContainingNamespace?.ToDisplayString();
         return type.Name switch
         {
-            "Console" => inSystem && method.Name is "Write" or "WriteLine",
-            "Debug" or "Trace" => inSystem && (method.Name.StartsWith("Write", StringComparison.Ordinal) || method.Name.StartsWith("Trace", StringComparison.Ordinal) || method.Name == "Print"),
-            "LoggerExtensions" => method.Name.StartsWith("Log", StringComparison.Ordinal),
+            "Console" => space == "System" && method.Name is "Write" or "WriteLine",
+            // Console.Error.WriteLine(rc), Console.Out.Write(rc)
+            "TextWriter" => method.Name is "Write" or "WriteLine"
+                && call.Instance is IPropertyReferenceOperation { Property: { Name: "Error" or "Out", ContainingType.Name: "Console" } },
+            "Debug" or "Trace" => space == "System.Diagnostics"
+                && (method.Name.StartsWith("Write", StringComparison.Ordinal) || method.Name.StartsWith("Trace", StringComparison.Ordinal) || method.Name == "Print"),
+            "LoggerExtensions" => space == "Microsoft.Extensions.Logging" && method.Name.StartsWith("Log", StringComparison.Ordinal),
             _ => false,
         };
     }

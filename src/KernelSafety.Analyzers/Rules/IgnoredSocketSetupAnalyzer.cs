@@ -199,6 +199,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var firstHandled = int.MaxValue;
         FailureTest? fallThrough = null;
         var zeroTested = false;
+        var printed = false;
         var testedUpTo = -1;
         var usedAt = -1;
         foreach (var read in ResultUsage.GetReadsAfter(ResultUsage.GetRoot(invocation), local, invocation))
@@ -260,6 +261,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             // Printed or logged (Console.WriteLine($"connect returned {rc}")): a message is not a test.
             if (ResultUsage.IsOnlyLogged(read))
             {
+                printed = true;
                 continue;
             }
 
@@ -301,6 +303,12 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         if (zeroTested)
         {
             Report(context, invocation, NativeUntested, entryPoint, WrongSentinel("'" + local.Name + "'"), resultLocal: local.Name);
+            return;
+        }
+
+        // A probe that prints the result and closes the descriptor: told the user, used nothing.
+        if (printed && descriptor is not null && !IsDescriptorUsedAfter(references, descriptor, invocation.Syntax.Span.End, symbols))
+        {
             return;
         }
 
@@ -672,6 +680,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         }
 
         // Task-returning ConnectAsync: follow ConfigureAwait/AsTask to what consumes the task.
+        var socket = ResultUsage.GetReferencedSymbol(invocation.Instance);
         IOperation task = invocation;
         while (true)
         {
@@ -690,7 +699,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         "the task is neither awaited, returned nor passed on, so a failed connect goes unnoticed and the socket is used unconnected; await it or call Connect");
                     return;
                 case ResultUseKind.Receiver when consumer is IInvocationOperation { TargetMethod.Name: "ContinueWith" } continuation:
-                    if (ContinuationIgnoresTheTask(continuation) && IsIgnored(continuation))
+                    if (ContinuationIgnoresTheTask(continuation, socket) && IsIgnored(continuation))
                     {
                         ReportIgnoredContinuation(context, invocation, display);
                     }
@@ -729,7 +738,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                                 continue;
                             }
 
-                            if (readCall.TargetMethod.Name == "ContinueWith" && ContinuationIgnoresTheTask(readCall) && IsIgnored(readCall))
+                            if (readCall.TargetMethod.Name == "ContinueWith" && ContinuationIgnoresTheTask(readCall, socket) && IsIgnored(readCall))
                             {
                                 ignoredContinuation = true;
                                 continue;
@@ -765,21 +774,62 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         => ResultUsage.Classify(result, out _, out var kept) switch
         {
             ResultUseKind.Discarded => true,
-            ResultUseKind.StoredInLocal => kept is not null && ResultUsage.GetReadsAfter(ResultUsage.GetRoot(result), kept, result).Count == 0,
+            ResultUseKind.StoredInLocal => kept is not null && !IsReadLater(result, kept),
             _ => false,
         };
+
+    /// <summary>
+    /// True when <paramref name="local"/>, given <paramref name="result"/>, is read after it other than in a message, or
+    /// anywhere in a loop around it (<c>while (!done) { done = t.Wait(1000); }</c>).
+    /// </summary>
+    private static bool IsReadLater(IOperation result, ILocalSymbol local)
+    {
+        var root = ResultUsage.GetRoot(result);
+        foreach (var read in ResultUsage.GetReadsAfter(root, local, result))
+        {
+            if (!ResultUsage.IsOnlyLogged(read))
+            {
+                return true;
+            }
+        }
+
+        for (var node = result.Parent; node is not null && node != root; node = node.Parent)
+        {
+            if (node is ILoopOperation loop)
+            {
+                foreach (var reference in loop.Descendants())
+                {
+                    if (reference is ILocalReferenceOperation { Local: var read } && SymbolEqualityComparer.Default.Equals(read, local) && !ResultUsage.IsWrite(reference))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            if (node is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                break;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// <c>task.ContinueWith(_ =&gt; socket.Send(...))</c>: a lambda that never reads its task parameter (so never sees a
     /// fault), with no <c>TaskContinuationOptions</c> (<c>OnlyOnRanToCompletion</c> would skip it on failure). A method
     /// group is trusted to look at the task.
     /// </summary>
-    private static bool ContinuationIgnoresTheTask(IInvocationOperation continuation)
+    private static bool ContinuationIgnoresTheTask(IInvocationOperation continuation, ISymbol? socket)
     {
         IAnonymousFunctionOperation? lambda = null;
         foreach (var argument in continuation.Arguments)
         {
-            if (argument.Parameter?.Type is INamedTypeSymbol { Name: "TaskContinuationOptions" })
+            // NotOnFaulted (and OnlyOnRanToCompletion, which includes it) skips the continuation on failure; other
+            // options (ExecuteSynchronously, None) do not. An options value the code computes is trusted.
+            const long NotOnFaulted = 0x40000;
+            if (argument.Parameter?.Type is INamedTypeSymbol { Name: "TaskContinuationOptions" }
+                && (argument.Value.ConstantValue is not { HasValue: true, Value: var options } || (Convert.ToInt64(options, System.Globalization.CultureInfo.InvariantCulture) & NotOnFaulted) != 0))
             {
                 return false;
             }
@@ -795,16 +845,32 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
+        // The continuation must use the socket itself (not only close it) and never ask whether it is connected.
         var task = lambda.Symbol.Parameters[0];
+        var usesSocket = false;
         foreach (var operation in lambda.Body.Descendants())
         {
             if (operation is IParameterReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Parameter, task))
             {
                 return false;
             }
+
+            if (socket is not null && SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket))
+            {
+                switch (ResultUsage.SkipConversionsUp(operation).Parent)
+                {
+                    case IPropertyReferenceOperation { Property.Name: "Connected" }:
+                        return false;
+                    case IInvocationOperation { TargetMethod.Name: "Close" or "Dispose" or "Shutdown" }:
+                        break;
+                    default:
+                        usesSocket = true;
+                        break;
+                }
+            }
         }
 
-        return true;
+        return usesSocket;
     }
 
     private static bool IsTimedWait(IInvocationOperation wait)

@@ -137,6 +137,15 @@ public class KS0002_IgnoredSocketSetupTests
                     Debug.WriteLine("connect: " + k);
                     Libc.send(fd, msg, msg.Length, 0);
                 }
+
+                public void WriteFormatted(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Console.Error.WriteLine(string.Format("connect: {0}", k));
+                    Console.WriteLine("connect: {0} {1} {2} {3}", k, fd, 2, 3);
+                    Console.Out.WriteLine("connect: " + k.ToString());
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
             }
             """ + Libc);
 
@@ -172,6 +181,33 @@ public class KS0002_IgnoredSocketSetupTests
                     if (result < 0)
                     {
                         throw new InvalidOperationException(message);
+                    }
+                }
+
+                // A probe: prints the result and only closes the descriptor.
+                public static void Probe(int fd, byte[] address)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    Console.WriteLine($"connect -> {k}");
+                    Libc.close(fd);
+                }
+
+                // The project's own LoggerExtensions, which throws: not a logger.
+                public void WriteOwnLogger(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    LoggerExtensions.LogResult(k);
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+
+            static class LoggerExtensions
+            {
+                public static void LogResult(int result)
+                {
+                    if (result < 0)
+                    {
+                        throw new InvalidOperationException("failed");
                     }
                 }
             }
@@ -965,6 +1001,11 @@ public class KS0002_IgnoredSocketSetupTests
                     var connecting = {|KS0002:socket.ConnectAsync(endPoint)|};
                     connecting.ContinueWith(t => { socket.Send(hello); });
                 }
+
+                public void WriteSynchronously(Socket socket, EndPoint endPoint, byte[] hello)
+                {
+                    {|KS0002:socket.ConnectAsync(endPoint)|}.ContinueWith(_ => socket.Send(hello), System.Threading.Tasks.TaskContinuationOptions.ExecuteSynchronously);
+                }
             }
             """);
 
@@ -1006,6 +1047,31 @@ public class KS0002_IgnoredSocketSetupTests
                 }
 
                 private static void OnConnected(Task connect) => connect.GetAwaiter().GetResult();
+
+                public void GuardedByConnected(Socket socket, EndPoint endPoint, byte[] hello)
+                {
+                    socket.ConnectAsync(endPoint).ContinueWith(_ =>
+                    {
+                        if (!socket.Connected)
+                        {
+                            return;
+                        }
+
+                        socket.Send(hello);
+                    });
+                }
+
+                public void SignalOnly(Socket socket, EndPoint endPoint, byte[] hello)
+                {
+                    using var done = new System.Threading.ManualResetEventSlim();
+                    socket.ConnectAsync(endPoint).ContinueWith(_ => done.Set());
+                    if (!done.Wait(5000) || !socket.Connected)
+                    {
+                        throw new SocketException((int)SocketError.NotConnected);
+                    }
+
+                    socket.Send(hello);
+                }
             }
             """);
 
@@ -1057,6 +1123,32 @@ public class KS0002_IgnoredSocketSetupTests
                 {
                     bool done = socket.ConnectAsync(endPoint).Wait(2000);
                     return done;
+                }
+
+                public void WriteRetried(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connecting = socket.ConnectAsync(endPoint);
+                    var done = false;
+                    var tries = 0;
+                    while (!done)
+                    {
+                        if (++tries > 5)
+                        {
+                            throw new TimeoutException();
+                        }
+
+                        done = connecting.Wait(1000);
+                    }
+
+                    socket.Send(msg);
+                }
+
+                public void WritePrinted(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connecting = {|KS0002:socket.ConnectAsync(endPoint)|};
+                    bool done = connecting.Wait(2000);
+                    Console.WriteLine("connected: " + done);
+                    socket.Send(msg);
                 }
             }
             """);
