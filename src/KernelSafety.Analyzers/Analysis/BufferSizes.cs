@@ -104,6 +104,59 @@ internal static class BufferSizes
     }
 
     private static readonly ConditionalWeakTable<ISymbol, FieldSize> FieldSizes = new();
+    private static readonly ConditionalWeakTable<IFieldSymbol, FieldConstant> FieldConstants = new();
+
+    private sealed class FieldConstant
+    {
+        public FieldConstant(LinearForm? value) => Value = value;
+
+        public LinearForm? Value { get; }
+    }
+
+    /// <summary>
+    /// The value of a private integer field of a class that its type never assigns after its literal initializer:
+    /// <c>private int _shift = 0;</c> added to every index. Read once and remembered. Null for anything else.
+    /// </summary>
+    public static LinearForm? ConstantOf(IFieldSymbol field, CancellationToken cancellationToken)
+    {
+        if (field.DeclaredAccessibility != Accessibility.Private || field.IsConst
+            || field.Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16
+                or SpecialType.System_UInt16 or SpecialType.System_Byte or SpecialType.System_SByte or SpecialType.System_UInt32))
+        {
+            return null;
+        }
+
+        if (FieldConstants.TryGetValue(field, out var known))
+        {
+            return known.Value;
+        }
+
+        return FieldConstants.GetValue(field, f => new FieldConstant(ReadConstant(f, cancellationToken))).Value;
+    }
+
+    private static LinearForm? ReadConstant(IFieldSymbol field, CancellationToken cancellationToken)
+    {
+        if (field.DeclaringSyntaxReferences.Length != 1
+            || field.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not VariableDeclaratorSyntax declarator)
+        {
+            return null;
+        }
+
+        // An explicit literal, in a class, with no attribute: a field without an initializer, a serialized one
+        // ([SerializeField], [JsonProperty]) or a struct's (filled from bytes by MemoryMarshal.Read or a pointer cast)
+        // gets its value where this cannot see.
+        if (declarator.Initializer is not { Value: LiteralExpressionSyntax { Token.Value: int literal } }
+            || field.ContainingType.TypeKind != TypeKind.Class
+            || !field.GetAttributes().IsEmpty)
+        {
+            return null;
+        }
+
+        long value = literal;
+
+        // Any text that may write it (=, a compound assignment, ++, ref, out, a deconstruction) in any part of the type.
+        return MayBeAssignedInText(field, cancellationToken) ? null : LinearForm.Of(value);
+    }
     private static readonly ConditionalWeakTable<INamedTypeSymbol, AssignedNameSet> AssignedNames = new();
 
     public static BufferSize Get(IOperation? buffer, CancellationToken cancellationToken) => Get(buffer, 0, fixedOnly: false, cancellationToken);

@@ -955,7 +955,10 @@ internal static class GuardAnalysis
         return true;
     }
 
-    /// <summary>Replaces every <c>x.Length</c> whose size <paramref name="lengthOf"/> knows by that size.</summary>
+    /// <summary>
+    /// Replaces every <c>x.Length</c> whose size <paramref name="lengthOf"/> knows by that size, and every private field
+    /// its type never assigns after a literal initializer by that value (<see cref="BufferSizes.ConstantOf"/>).
+    /// </summary>
     public static LinearForm SubstituteLengths(LinearForm form, Func<ISymbol, LinearForm?> lengthOf)
     {
         // Two rounds: a length may be given by another variable's length (n = data.Length; msg = new byte[n]).

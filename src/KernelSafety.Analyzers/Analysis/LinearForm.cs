@@ -302,7 +302,9 @@ internal sealed class LinearForm
         for (var i = 0; i < terms.Length; i++)
         {
             var (term, coefficient) = terms[i];
-            var replacement = term.Kind == LinearTermKind.Length ? lengthOf(term.Symbol) : null;
+            var replacement = term.Kind == LinearTermKind.Length
+                ? lengthOf(term.Symbol)
+                : term.Symbol is IFieldSymbol field ? BufferSizes.ConstantOf(field, CancellationToken.None) : null;
             if (replacement is null && result is null)
             {
                 continue;

@@ -3618,6 +3618,61 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Offset_plus_a_private_field_that_stays_at_its_initial_value_is_bounded_by_the_guard()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed class UniverseFrame
+            {
+                private readonly byte[] _slots = new byte[513];
+                private int _shift = 0;
+                private int _base = 1;
+
+                public void Put(int firstChannel, byte[] levels)
+                {
+                    if (firstChannel < 1 || firstChannel + levels.Length > 512)
+                        throw new ArgumentOutOfRangeException(nameof(firstChannel));
+
+                    Buffer.BlockCopy(levels, 0, _slots, firstChannel + _shift, levels.Length);
+                    Buffer.BlockCopy(levels, 0, _slots, firstChannel + _base, levels.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Offset_plus_a_private_field_that_changes_or_is_visible_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            public sealed class UniverseFrame
+            {
+                private readonly byte[] _slots = new byte[513];
+                private int _shift = 0;
+                private int _bumped = 0;
+                private int _unset;
+                [Obsolete] private int _marked = 0;
+                private int _two = 2;
+                internal int Visible = 0;
+
+                public void Shift(int by) => _shift = by;
+
+                public void Put(int firstChannel, byte[] levels)
+                {
+                    if (firstChannel < 1 || firstChannel + levels.Length > 512)
+                        throw new ArgumentOutOfRangeException(nameof(firstChannel));
+
+                    _bumped++;
+                    {|KS0001:Buffer.BlockCopy(levels, 0, _slots, firstChannel + _shift, levels.Length)|};
+                    {|KS0001:Buffer.BlockCopy(levels, 0, _slots, firstChannel + _bumped, levels.Length)|};
+                    {|KS0001:Buffer.BlockCopy(levels, 0, _slots, firstChannel + Visible, levels.Length)|};
+                    {|KS0001:Buffer.BlockCopy(levels, 0, _slots, firstChannel + _unset, levels.Length)|};
+                    {|KS0001:Buffer.BlockCopy(levels, 0, _slots, firstChannel + _marked, levels.Length)|};
+                    {|KS0001:Buffer.BlockCopy(levels, 0, _slots, firstChannel + _two, levels.Length)|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Private_helper_given_fields_holding_encoded_literals_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
