@@ -202,10 +202,6 @@ internal static class PrivateCallers
     }
 
     /// <summary>
-    /// True when every call of <paramref name="method"/> is in source we can read: a private method (not one a base or an
-    /// interface may call, nor one without a body of its own) or a local function.
-    /// </summary>
-    /// <summary>
     /// True when <paramref name="method"/> is a private method or a local function that is called at least once, only by
     /// direct calls, each outside any loop, lambda or local function of a method that <paramref name="caller"/> accepts
     /// (<c>Main</c> calling a one-shot helper once).
@@ -237,6 +233,10 @@ internal static class PrivateCallers
         return true;
     }
 
+    /// <summary>
+    /// True when every call of <paramref name="method"/> is in source we can read: a private method (not one a base or an
+    /// interface may call, nor one without a body of its own) or a local function.
+    /// </summary>
     private static bool MayKnowEveryCall(IMethodSymbol method)
     {
         if (method.IsOverride || method.IsVirtual || method.IsAbstract || method.IsExtern || !method.ExplicitInterfaceImplementations.IsEmpty

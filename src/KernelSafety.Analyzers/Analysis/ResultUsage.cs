@@ -43,11 +43,11 @@ internal enum ResultUseKind
 /// </summary>
 internal static class ResultUsage
 {
-    /// <summary>Walks up from <paramref name="value"/> through implicit and explicit conversions and parentheses.</summary>
     /// <summary>
     /// True when <paramref name="read"/> only goes into a message that is printed or logged: an argument (alone, or
-    /// inside an interpolated string or a string concatenation) of <c>Console.Write</c>/<c>WriteLine</c>,
-    /// <c>Debug</c>/<c>Trace</c> <c>Write*</c>/<c>Print</c>/<c>Trace*</c>, or an <c>ILogger</c> <c>Log*</c> call.
+    /// inside an interpolated string, a concatenation, <c>string.Format</c>, <c>ToString()</c> or a params array) of
+    /// <c>Console.Write</c>/<c>WriteLine</c> (also on <c>Console.Error</c>/<c>Out</c>), <c>Debug</c>/<c>Trace</c>
+    /// <c>Write*</c>/<c>Print</c>/<c>Trace*</c>, or <c>Microsoft.Extensions.Logging</c>'s <c>Log*</c> extensions.
     /// </summary>
     public static bool IsOnlyLogged(IOperation read)
     {
@@ -101,6 +101,7 @@ internal static class ResultUsage
         };
     }
 
+    /// <summary>Walks up from <paramref name="value"/> through implicit and explicit conversions and parentheses.</summary>
     public static IOperation SkipConversionsUp(IOperation value)
     {
         var current = value;
