@@ -908,9 +908,24 @@ internal static class ByteOrder
             condition = not.Operand;
         }
 
-        return condition is IFieldReferenceOperation { Field: { Name: "IsLittleEndian", ContainingType.Name: "BitConverter" } }
-            || condition is IPropertyReferenceOperation { Property: { Name: "IsLittleEndian", ContainingType.Name: "BitConverter" } };
+        // BitConverter.IsLittleEndian itself, a local that holds it (var le = BitConverter.IsLittleEndian;), or a static
+        // readonly field initialised with it.
+        return ReadsIsLittleEndian(condition)
+            || (condition is ILocalReferenceOperation local
+                && Definitions.TryGetWithoutPath(local.Local, condition, out var assigned, out var held)
+                && assigned
+                && ReadsIsLittleEndian(LinearForm.Strip(held)))
+            || (condition is IFieldReferenceOperation { Field: { IsStatic: true, IsReadOnly: true, DeclaringSyntaxReferences.Length: 1 } field }
+                && field.DeclaringSyntaxReferences[0].GetSyntax() is VariableDeclaratorSyntax
+                {
+                    Initializer.Value: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "IsLittleEndian", Expression: var owner },
+                }
+                && owner.ToString() is "BitConverter" or "System.BitConverter");
     }
+
+    private static bool ReadsIsLittleEndian(IOperation? operation)
+        => operation is IFieldReferenceOperation { Field: { Name: "IsLittleEndian", ContainingType.Name: "BitConverter" } }
+            or IPropertyReferenceOperation { Property: { Name: "IsLittleEndian", ContainingType.Name: "BitConverter" } };
 
     private sealed class Context
     {

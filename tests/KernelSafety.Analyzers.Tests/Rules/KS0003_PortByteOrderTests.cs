@@ -1899,6 +1899,20 @@ public class KS0003_PortByteOrderTests
                     }
                 }
 
+                private static readonly bool Little = BitConverter.IsLittleEndian;
+
+                static void FillFromCopies(ref sockaddr_in sa, ushort port)
+                {
+                    var le = BitConverter.IsLittleEndian;
+                    if (le)
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                    else
+                        sa.sin_port = port;
+
+                    if (!Little)
+                        sa.sin_port = port;
+                }
+
                 static void FillAfterReturn(ref sockaddr_in sa, ushort port)
                 {
                     if (BitConverter.IsLittleEndian)
@@ -1966,6 +1980,17 @@ public class KS0003_PortByteOrderTests
                         BinaryPrimitives.WriteUInt16LittleEndian(header, {|KS0003:port|});
                         var endPoint = new IPEndPoint(address, {|KS0003:BinaryPrimitives.ReverseEndianness(port)|});
                     }
+                }
+
+                // A local that no longer holds the machine's order.
+                static void ReassignedCopy(ref sockaddr_in sa, ushort port, bool swap)
+                {
+                    var le = BitConverter.IsLittleEndian;
+                    le = swap;
+                    if (le)
+                        sa.sin_port = BinaryPrimitives.ReverseEndianness(port);
+                    else
+                        {|KS0003:sa.sin_port = port|};
                 }
 
                 static void AfterNonLeavingTest(ref sockaddr_in sa, ushort port)
