@@ -152,10 +152,8 @@ internal static class BufferSizes
             return null;
         }
 
-        long value = literal;
-
         // Any text that may write it (=, a compound assignment, ++, ref, out, a deconstruction) in any part of the type.
-        return MayBeAssignedInText(field, cancellationToken) ? null : LinearForm.Of(value);
+        return MayBeAssignedInText(field, cancellationToken) ? null : LinearForm.Of(literal);
     }
     private static readonly ConditionalWeakTable<INamedTypeSymbol, AssignedNameSet> AssignedNames = new();
 

@@ -195,20 +195,19 @@ internal static class ByteOrder
                 return true; // a word of its own in camel case: localPort, PortNumber
             }
 
-            // The letters of the same word before it: "trans" in transport or TRANSPORT, "s" in sport.
+            // The letters of the same word before it: "trans" in transport or TRANSPORT, "s" in sport, "Trans" in Transport.
             var start = i;
             while (start > 0 && char.IsLetter(name[start - 1]) && char.IsUpper(name[start - 1]) == upper)
             {
                 start--;
             }
 
-            var before = name.Substring(start, i - start).ToLowerInvariant();
             if (!upper && start > 0 && char.IsUpper(name[start - 1]))
             {
-                before = char.ToLowerInvariant(name[start - 1]) + before; // Transport, Report
+                start--;
             }
 
-            if (!EndsWithAny(before, NotPortWordStarts))
+            if (!EndsWithAny(name, start, i, NotPortWordStarts))
             {
                 return true;
             }
@@ -241,11 +240,13 @@ internal static class ByteOrder
         return false;
     }
 
-    private static bool EndsWithAny(string text, string[] endings)
+    /// <summary>True when <paramref name="text"/>[<paramref name="start"/>..<paramref name="end"/>) ends with one of <paramref name="endings"/>, ignoring case.</summary>
+    private static bool EndsWithAny(string text, int start, int end, string[] endings)
     {
         foreach (var ending in endings)
         {
-            if (text.EndsWith(ending, StringComparison.Ordinal))
+            if (end - ending.Length >= start
+                && string.Compare(text, end - ending.Length, ending, 0, ending.Length, StringComparison.OrdinalIgnoreCase) == 0)
             {
                 return true;
             }

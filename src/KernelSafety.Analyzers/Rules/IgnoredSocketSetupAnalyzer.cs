@@ -797,9 +797,10 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             if (node is ILoopOperation loop)
             {
-                foreach (var reference in loop.Descendants())
+                var span = loop.Syntax.Span;
+                foreach (var reference in BodyReferences.Of(root).OfLocal(local))
                 {
-                    if (reference is ILocalReferenceOperation { Local: var read } && SymbolEqualityComparer.Default.Equals(read, local) && !ResultUsage.IsWrite(reference))
+                    if (span.Contains(reference.Syntax.Span) && !reference.IsDeclaration && !ResultUsage.IsWrite(reference))
                     {
                         return true;
                     }
@@ -822,12 +823,12 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool ContinuationIgnoresTheTask(IInvocationOperation continuation, ISymbol? socket)
     {
+        // NotOnFaulted (and OnlyOnRanToCompletion, which includes it) skips the continuation on failure; other options
+        // (ExecuteSynchronously, None) do not. An options value the code computes is trusted.
+        const long NotOnFaulted = 0x40000;
         IAnonymousFunctionOperation? lambda = null;
         foreach (var argument in continuation.Arguments)
         {
-            // NotOnFaulted (and OnlyOnRanToCompletion, which includes it) skips the continuation on failure; other
-            // options (ExecuteSynchronously, None) do not. An options value the code computes is trusted.
-            const long NotOnFaulted = 0x40000;
             if (argument.Parameter?.Type is INamedTypeSymbol { Name: "TaskContinuationOptions" }
                 && (argument.Value.ConstantValue is not { HasValue: true, Value: var options } || (Convert.ToInt64(options, System.Globalization.CultureInfo.InvariantCulture) & NotOnFaulted) != 0))
             {
@@ -857,13 +858,11 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
             if (socket is not null && SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket))
             {
-                switch (ResultUsage.SkipConversionsUp(operation).Parent)
+                switch (ClassifySocketReference(operation))
                 {
-                    case IPropertyReferenceOperation { Property.Name: "Connected" }:
+                    case SocketReference.ConnectedCheck:
                         return false;
-                    case IInvocationOperation { TargetMethod.Name: "Close" or "Dispose" or "Shutdown" }:
-                        break;
-                    default:
+                    case SocketReference.Use:
                         usesSocket = true;
                         break;
                 }
@@ -1221,21 +1220,35 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
     /// <summary>True when the handler records the failure (any assignment) or touches the socket (closes it, resets it).</summary>
     private static bool WritesOrMentions(IOperation handler, ISymbol socket)
+        => FailureChecks.RecordsState(handler) || Mentions(handler, socket);
+
+    private enum SocketReference
     {
-        if (FailureChecks.RecordsState(handler))
-        {
-            return true;
-        }
+        /// <summary>Read in some other way (assigned, compared, captured).</summary>
+        Other,
 
-        foreach (var operation in handler.Descendants())
-        {
-            if (SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket))
-            {
-                return true;
-            }
-        }
+        /// <summary><c>socket.Connected</c>: the code asks whether the connect worked.</summary>
+        ConnectedCheck,
 
-        return false;
+        /// <summary><c>Close</c>, <c>Dispose</c> or <c>Shutdown</c> called on it: no use of an unconnected socket.</summary>
+        Closed,
+
+        /// <summary>Another member called or read on it, or the socket handed to a call.</summary>
+        Use,
+    }
+
+    private static SocketReference ClassifySocketReference(IOperation reference)
+    {
+        var consumed = ResultUsage.SkipConversionsUp(reference);
+        return consumed.Parent switch
+        {
+            IPropertyReferenceOperation { Property.Name: "Connected" } => SocketReference.ConnectedCheck,
+            IInvocationOperation { TargetMethod.Name: "Close" or "Dispose" or "Shutdown" } call when call.Instance == consumed => SocketReference.Closed,
+            IInvocationOperation call when call.Instance == consumed => SocketReference.Use,
+            IPropertyReferenceOperation property when property.Instance == consumed => SocketReference.Use,
+            IArgumentOperation => SocketReference.Use,
+            _ => SocketReference.Other,
+        };
     }
 
     /// <summary>
@@ -1256,16 +1269,11 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            var consumed = ResultUsage.SkipConversionsUp(operation);
-            switch (consumed.Parent)
+            switch (ClassifySocketReference(operation))
             {
-                case IPropertyReferenceOperation { Property.Name: "Connected" }:
+                case SocketReference.ConnectedCheck:
                     return false;
-                case IInvocationOperation { TargetMethod.Name: "Close" or "Dispose" or "Shutdown" } call when call.Instance == consumed:
-                    continue;
-                case IInvocationOperation call when call.Instance == consumed:
-                case IPropertyReferenceOperation property when property.Instance == consumed:
-                case IArgumentOperation:
+                case SocketReference.Use:
                     used = true;
                     break;
             }
