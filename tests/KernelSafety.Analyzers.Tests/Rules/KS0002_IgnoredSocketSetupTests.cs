@@ -510,6 +510,74 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
+    public Task Fix_adds_the_minus_one_test_after_a_descriptor_tested_against_zero_with_a_pattern_or_Equals()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (fd is 0)
+                    {
+                        return -1;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int WriteAgain(byte[] msg)
+                {
+                    int fd = {|KS0002:Libc.socket(2, 1, 0)|};
+                    if (!fd.Equals(0))
+                    {
+                        return (int)Libc.send(fd, msg, msg.Length, 0);
+                    }
+
+                    return -1;
+                }
+            }
+            """ + Libc, """
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    if (fd is 0)
+                    {
+                        return -1;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int WriteAgain(byte[] msg)
+                {
+                    int fd = Libc.socket(2, 1, 0);
+                    if (fd < 0)
+                    {
+                        return fd;
+                    }
+
+                    if (!fd.Equals(0))
+                    {
+                        return (int)Libc.send(fd, msg, msg.Length, 0);
+                    }
+
+                    return -1;
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Discarded_native_socket_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.InteropServices;
@@ -1944,6 +2012,60 @@ public class KS0002_IgnoredSocketSetupTests
                         return k;
                     }
 
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Fix_tests_a_result_that_was_only_printed_right_after_it_is_stored()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Console.WriteLine($"connect returned {k}");
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int Other(int fd, byte[] address, byte[] msg)
+                {
+                    int k = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Console.WriteLine("connect: " + k);
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public int Write(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0)
+                    {
+                        return k;
+                    }
+
+                    Console.WriteLine($"connect returned {k}");
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int Other(int fd, byte[] address, byte[] msg)
+                {
+                    int k = Libc.connect(fd, address, address.Length);
+                    if (k < 0)
+                    {
+                        return k;
+                    }
+
+                    Console.WriteLine("connect: " + k);
                     return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
             }

@@ -121,6 +121,58 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
+    public Task Fix_for_a_send_result_tested_only_with_an_or_pattern()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    var sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None)|};
+                    if (sent is -1 or 0)
+                    {
+                        Console.WriteLine("nothing sent");
+                    }
+                }
+            }
+            """, """
+            using System;
+            using System.Net.Sockets;
+
+            class Device
+            {
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    int sent = 0;
+                    while (sent < payload.Length)
+                    {
+                        int n = socket.Send(payload, sent, payload.Length - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                    if (sent is -1 or 0)
+                    {
+                        Console.WriteLine("nothing sent");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Send_results_tested_with_or_patterns_that_catch_errors_and_short_sends_are_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
