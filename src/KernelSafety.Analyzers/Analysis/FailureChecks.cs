@@ -28,6 +28,55 @@ internal readonly struct FailureTest
     public bool IsStatement => Conditional.Syntax is IfStatementSyntax;
 }
 
+/// <summary>A <c>switch</c> statement on a value, with the sections its failure and success values select.</summary>
+internal readonly struct SwitchTest
+{
+    public SwitchTest(ISwitchOperation @switch, ISwitchCaseOperation? failureCase, ISwitchCaseOperation? successCase)
+    {
+        Switch = @switch;
+        FailureCase = failureCase;
+        SuccessCase = successCase;
+    }
+
+    public ISwitchOperation Switch { get; }
+
+    /// <summary>The section taken on failure; <c>null</c> when no section matches it and control goes past the switch.</summary>
+    public ISwitchCaseOperation? FailureCase { get; }
+
+    /// <summary>The section taken on success; <c>null</c> when no section matches it.</summary>
+    public ISwitchCaseOperation? SuccessCase { get; }
+
+    /// <summary>
+    /// The <c>break</c> that ends the failure section when the section only runs to it (no return, throw or jump
+    /// before it): control goes on after the switch. Null otherwise.
+    /// </summary>
+    public IBranchOperation? FailureFallsOutAt
+    {
+        get
+        {
+            if (FailureCase is not { Body: { Length: > 0 } body }
+                || body[body.Length - 1] is not IBranchOperation { BranchKind: BranchKind.Break } exit
+                || !SymbolEqualityComparer.Default.Equals(exit.Target, Switch.ExitLabel))
+            {
+                return null;
+            }
+
+            for (var i = 0; i < body.Length - 1; i++)
+            {
+                foreach (var operation in body[i].DescendantsAndSelf())
+                {
+                    if (operation is IBranchOperation or IReturnOperation or IThrowOperation)
+                    {
+                        return null;
+                    }
+                }
+            }
+
+            return exit;
+        }
+    }
+}
+
 /// <summary>
 /// Recognises tests of a result against its failure value (<c>k &lt; 0</c>, <c>k == -1</c>, <c>k != 0</c>,
 /// <c>k is &lt; 0</c>, <c>!(k &gt;= 0)</c>, <c>k &lt; 0 || other</c>) and decides whether the failure branch
@@ -78,6 +127,75 @@ internal static class FailureChecks
         }
 
         test = new FailureTest(conditional, failure ? conditional.WhenTrue : conditional.WhenFalse, failure);
+        return true;
+    }
+
+    /// <summary>
+    /// When <paramref name="occurrence"/> is the value of a <c>switch</c> statement whose sections tell
+    /// <paramref name="failureValue"/> from <paramref name="successValue"/> (<c>case -1:</c>, <c>case &lt; 0:</c>,
+    /// <c>default:</c>), returns the switch and the section each value selects (<c>null</c>: none, control goes past
+    /// the switch). False when a clause cannot be read (a guard, a non-constant value) or both values select the same.
+    /// </summary>
+    public static bool TryGetSwitchTest(IOperation occurrence, long failureValue, long successValue, out SwitchTest test)
+    {
+        test = default;
+        var consumed = ResultUsage.SkipConversionsUp(occurrence);
+        if (consumed.Parent is not ISwitchOperation @switch || @switch.Value != consumed)
+        {
+            return false;
+        }
+
+        ISwitchCaseOperation? onFailure = null;
+        ISwitchCaseOperation? onSuccess = null;
+        ISwitchCaseOperation? otherwise = null;
+        foreach (var section in @switch.Cases)
+        {
+            foreach (var clause in section.Clauses)
+            {
+                bool? failure;
+                bool? success;
+                switch (clause)
+                {
+                    case IDefaultCaseClauseOperation:
+                        otherwise = section;
+                        continue;
+                    case ISingleValueCaseClauseOperation { Value: var value } when TryGetInteger(value, out var constant):
+                        failure = constant == failureValue;
+                        success = constant == successValue;
+                        break;
+                    case IPatternCaseClauseOperation { Guard: null, Pattern: var pattern }:
+                        failure = Match(pattern, failureValue);
+                        success = Match(pattern, successValue);
+                        break;
+                    default:
+                        return false;
+                }
+
+                if (failure is null || success is null)
+                {
+                    return false;
+                }
+
+                if (failure.Value)
+                {
+                    onFailure ??= section;
+                }
+
+                if (success.Value)
+                {
+                    onSuccess ??= section;
+                }
+            }
+        }
+
+        onFailure ??= otherwise;
+        onSuccess ??= otherwise;
+        if (onFailure == onSuccess)
+        {
+            return false;
+        }
+
+        test = new SwitchTest(@switch, onFailure, onSuccess);
         return true;
     }
 

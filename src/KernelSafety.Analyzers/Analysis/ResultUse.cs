@@ -127,10 +127,54 @@ internal static class ResultUse
                 return AnalyzeBinary(binary, use);
             case IIsPatternOperation isPattern:
                 return ClassifyPattern(isPattern.Pattern);
+            case ISwitchOperation @switch when @switch.Value == use:
+                return ClassifySwitch(@switch);
+            case ISwitchExpressionOperation @switch when @switch.Value == use:
+                return ClassifySwitch(@switch);
             default:
                 return ResultUses.Other;
         }
     }
+
+    /// <summary>
+    /// <c>switch (n) { case -1: ...; case 0: ...; }</c>: each case label is a comparison of its own, as an <c>or</c>
+    /// pattern's sides are; a <c>default</c> compares nothing; a guard (<c>when</c>) is a test the analysis cannot read.
+    /// </summary>
+    private static ResultUses ClassifySwitch(ISwitchOperation @switch)
+    {
+        var uses = ResultUses.None;
+        foreach (var section in @switch.Cases)
+        {
+            foreach (var clause in section.Clauses)
+            {
+                uses |= clause switch
+                {
+                    IDefaultCaseClauseOperation => ResultUses.None,
+                    ISingleValueCaseClauseOperation { Value: var value } when TryGetInteger(value, out var constant)
+                        => ClassifyComparison(BinaryOperatorKind.Equals, constant),
+                    IPatternCaseClauseOperation { Guard: null, Pattern: var pattern } => ClassifyArm(pattern),
+                    _ => ResultUses.Other,
+                };
+            }
+        }
+
+        return uses == ResultUses.None ? ResultUses.Other : uses;
+    }
+
+    /// <summary><c>n switch { -1 =&gt; ..., 0 =&gt; ..., _ =&gt; ... }</c>, read as <see cref="ClassifySwitch(ISwitchOperation)"/>.</summary>
+    private static ResultUses ClassifySwitch(ISwitchExpressionOperation @switch)
+    {
+        var uses = ResultUses.None;
+        foreach (var arm in @switch.Arms)
+        {
+            uses |= arm.Guard is null ? ClassifyArm(arm.Pattern) : ResultUses.Other;
+        }
+
+        return uses == ResultUses.None ? ResultUses.Other : uses;
+    }
+
+    private static ResultUses ClassifyArm(IPatternOperation pattern)
+        => pattern is IDiscardPatternOperation ? ResultUses.None : ClassifyPattern(pattern);
 
     private static ResultUses AnalyzeAssignment(ISimpleAssignmentOperation assignment, IOperation root, int depth, CancellationToken cancellationToken)
     {

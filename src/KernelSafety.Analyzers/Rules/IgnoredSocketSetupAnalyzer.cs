@@ -169,7 +169,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         return;
                     }
 
-                    ReportFallsThrough(context, invocation, entryPoint, test, descriptor.Name, resultLocal: assigned?.Name);
+                    ReportFallsThrough(context, invocation, entryPoint, test.FailureBranch, descriptor.Name, resultLocal: assigned?.Name);
                     return;
                 }
 
@@ -197,7 +197,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var model = invocation.SemanticModel;
 
         var firstHandled = int.MaxValue;
-        FailureTest? fallThrough = null;
+        (int TestEnd, IOperation FailureBranch)? fallThrough = null;
         var zeroTested = false;
         var printed = false;
         var testedUpTo = -1;
@@ -229,11 +229,34 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                     && !FailureChecks.RecordsState(SuccessBranch(test))
                     && !FailureChecks.LeavesOnSomePath(test.FailureBranch))
                 {
-                    fallThrough ??= test;
+                    fallThrough ??= (test.Conditional.Syntax.Span.End, test.FailureBranch!);
                 }
                 else
                 {
                     return; // a ?: that produces a value, or a branch that records the failure: followed elsewhere
+                }
+
+                continue;
+            }
+
+            if (FailureChecks.TryGetSwitchTest(read, NativeFailure, success, out var switchTest))
+            {
+                testedUpTo = switchTest.Switch.Syntax.Span.End;
+                if (switchTest.FailureCase is not { } failureCase || LeavesSection(failureCase, model))
+                {
+                    // No section takes the failure (it goes past the switch), or its section leaves the method.
+                    firstHandled = Math.Min(firstHandled, switchTest.Switch.Syntax.SpanStart);
+                }
+                else if (switchTest.FailureFallsOutAt is { } exit
+                    && !RecordsState(failureCase)
+                    && !RecordsState(switchTest.SuccessCase))
+                {
+                    // switch (rc) { case -1: Log(); break; }: the failure goes on after the switch.
+                    fallThrough ??= (switchTest.Switch.Syntax.Span.End, exit);
+                }
+                else
+                {
+                    return; // a section that records the failure, or one that leaves on some path only
                 }
 
                 continue;
@@ -288,13 +311,13 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (fallThrough is FailureTest logged)
+        if (fallThrough is var (testEnd, failureBranch))
         {
             if (descriptor is not null
-                && IsDescriptorUsedAfter(references, descriptor, logged.Conditional.Syntax.Span.End, symbols)
+                && IsDescriptorUsedAfter(references, descriptor, testEnd, symbols)
                 && MayUseOnFailure(context, invocation, IsRead(local), success, descriptor, references, symbols))
             {
-                ReportFallsThrough(context, invocation, entryPoint, logged, descriptor.Name, local.Name);
+                ReportFallsThrough(context, invocation, entryPoint, failureBranch, descriptor.Name, local.Name);
             }
 
             return;
@@ -364,7 +387,32 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     private static IOperation? SuccessBranch(FailureTest test)
         => test.FailureIsTrue ? test.Conditional.WhenFalse : test.Conditional.WhenTrue;
 
-    private static void ReportFallsThrough(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, FailureTest test, string descriptorName, string? resultLocal)
+    /// <summary>True when a switch section ends by leaving the method or loop (return, throw, continue, a throw helper).</summary>
+    private static bool LeavesSection(ISwitchCaseOperation section, SemanticModel? model)
+        => section.Body.Length > 0
+            && section.Body[section.Body.Length - 1] is var last
+            && last is not IBranchOperation { BranchKind: BranchKind.Break }
+            && FailureChecks.Leaves(last, model);
+
+    private static bool RecordsState(ISwitchCaseOperation? section)
+    {
+        if (section is null)
+        {
+            return false;
+        }
+
+        foreach (var statement in section.Body)
+        {
+            if (FailureChecks.RecordsState(statement))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void ReportFallsThrough(OperationAnalysisContext context, IInvocationOperation invocation, string entryPoint, IOperation failureBranch, string descriptorName, string? resultLocal)
     {
         var builder = ImmutableDictionary.CreateBuilder<string, string?>();
         builder.Add(KindProperty, NativeFailureFallsThrough);
@@ -376,7 +424,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         context.Report(Diagnostic.Create(
             DiagnosticDescriptors.IgnoredSocketSetup,
             invocation.Syntax.GetLocation(),
-            additionalLocations: new[] { test.FailureBranch!.Syntax.GetLocation() },
+            additionalLocations: new[] { failureBranch.Syntax.GetLocation() },
             properties: builder.ToImmutable(),
             entryPoint,
             $"the failure branch only reports it and falls through to use '{descriptorName}'; leave the method on failure"));
@@ -1112,44 +1160,114 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         var tryEnd = tryOperation.Syntax.Span.End;
         foreach (var operation in tryOperation.Body.Descendants())
         {
-            if (operation is not ISimpleAssignmentOperation { Target: var target, Value.ConstantValue: { HasValue: true } set }
-                || operation.Syntax.SpanStart < connectEnd
-                || ResultUsage.GetSymbolOfReference(target) is not ({ Kind: SymbolKind.Local or SymbolKind.Field } and var flag))
+            if (operation.Syntax.SpanStart < connectEnd)
             {
                 continue;
             }
 
-            var tested = false;
-            foreach (var other in root.Descendants())
+            foreach (var (target, set) in ConstantStores(operation))
             {
-                if (other is IVariableDeclaratorOperation { Initializer.Value: { } initial } declarator
-                    && SymbolEqualityComparer.Default.Equals(declarator.Symbol, flag)
-                    && (!initial.ConstantValue.HasValue || Equals(initial.ConstantValue.Value, set.Value)))
+                if (ResultUsage.GetSymbolOfReference(target) is { Kind: SymbolKind.Local or SymbolKind.Field } flag
+                    && IsTestedAfter(root, flag, set, tryStart, tryEnd, socket, model))
                 {
-                    break; // var connected = true; try { ...; connected = true; }
+                    return true;
                 }
-
-                if (!SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(other), flag))
-                {
-                    continue;
-                }
-
-                if (other.Syntax.SpanStart < tryStart && flag is ILocalSymbol && HoldsAlready(other, set.Value))
-                {
-                    tested = false;
-                    break; // the flag may already hold the value before the try: leaving it unset records nothing
-                }
-
-                tested |= other.Syntax.SpanStart >= tryEnd && !ResultUsage.IsWrite(other) && GuardsUse(other, socket, model);
-            }
-
-            if (tested)
-            {
-                return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The constants <paramref name="operation"/> stores and where: <c>connected = true</c>, each constant element of
+    /// <c>(connected, attempts) = (true, 0)</c>, and <c>Interlocked.Exchange(ref state, 1)</c> or
+    /// <c>Volatile.Write(ref connected, true)</c>.
+    /// </summary>
+    private static IEnumerable<(IOperation Target, object? Value)> ConstantStores(IOperation operation)
+    {
+        switch (operation)
+        {
+            case ISimpleAssignmentOperation { Target: var target, Value.ConstantValue: { HasValue: true } set }:
+                yield return (target, set.Value);
+                break;
+            case IDeconstructionAssignmentOperation { Target: ITupleOperation targets } deconstruction
+                when ByteOrder.StripConversions(deconstruction.Value) is ITupleOperation values
+                    && values.Elements.Length == targets.Elements.Length:
+                for (var i = 0; i < targets.Elements.Length; i++)
+                {
+                    if (values.Elements[i].ConstantValue is { HasValue: true } element)
+                    {
+                        yield return (targets.Elements[i], element.Value);
+                    }
+                }
+
+                break;
+            case IInvocationOperation { TargetMethod: { Name: "Exchange" or "Write", Parameters.Length: 2, ContainingType: { } type } method } store
+                when IsThreadingFlagType(type, method.Name == "Exchange" ? "Interlocked" : "Volatile")
+                    && store.Arguments.Length == 2:
+                IOperation? location = null;
+                Optional<object?> value = default;
+                foreach (var argument in store.Arguments)
+                {
+                    if (argument.Parameter?.Ordinal == 0)
+                    {
+                        location = argument.Value;
+                    }
+                    else
+                    {
+                        value = argument.Value.ConstantValue;
+                    }
+                }
+
+                if (location is not null && value.HasValue)
+                {
+                    yield return (location, value.Value);
+                }
+
+                break;
+        }
+    }
+
+    private static bool IsThreadingFlagType(INamedTypeSymbol type, string name)
+        => type.Name == name && SynchronizedRegion.IsSystemThreading(type.ContainingNamespace);
+
+    /// <summary><c>Volatile.Read(ref flag)</c>, <c>Interlocked.Read(ref flag)</c> or <c>Interlocked.CompareExchange(ref flag, a, b)</c>.</summary>
+    private static bool ReadsFlag(IInvocationOperation read)
+        => read.TargetMethod is { ContainingType: { } type } method
+            && (method.Name == "Read" && IsThreadingFlagType(type, "Volatile")
+                || method.Name is "CompareExchange" or "Read" && IsThreadingFlagType(type, "Interlocked"));
+
+    /// <summary>
+    /// True when a condition after the <c>try</c> tests <paramref name="flag"/> to decide on the socket's use, and a
+    /// local flag cannot already hold <paramref name="set"/> before the <c>try</c>.
+    /// </summary>
+    private static bool IsTestedAfter(IOperation root, ISymbol flag, object? set, int tryStart, int tryEnd, ISymbol socket, SemanticModel? model)
+    {
+        var tested = false;
+        foreach (var other in root.Descendants())
+        {
+            if (other is IVariableDeclaratorOperation { Initializer.Value: { } initial } declarator
+                && SymbolEqualityComparer.Default.Equals(declarator.Symbol, flag)
+                && (!initial.ConstantValue.HasValue || Equals(initial.ConstantValue.Value, set)))
+            {
+                break; // var connected = true; try { ...; connected = true; }
+            }
+
+            if (!SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(other), flag))
+            {
+                continue;
+            }
+
+            if (other.Syntax.SpanStart < tryStart && flag is ILocalSymbol && HoldsAlready(other, set))
+            {
+                tested = false;
+                break; // the flag may already hold the value before the try: leaving it unset records nothing
+            }
+
+            tested |= other.Syntax.SpanStart >= tryEnd && !ResultUsage.IsWrite(other) && GuardsUse(other, socket, model);
+        }
+
+        return tested;
     }
 
     private static bool Mentions(IOperation? branch, ISymbol symbol)
@@ -1199,6 +1317,11 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 case IWhileLoopOperation loop:
                     return loop.Condition == node;
                 case IUnaryOperation or IBinaryOperation or IIsPatternOperation or IConversionOperation or IParenthesizedOperation:
+                    continue;
+                case IArgumentOperation { Parent: IInvocationOperation flagRead } argument when argument.Parameter?.Ordinal == 0 && ReadsFlag(flagRead):
+                    continue;
+                case IInvocationOperation flagRead when node is IArgumentOperation && ReadsFlag(flagRead):
+                    // if (Volatile.Read(ref _connected)) / if (Interlocked.CompareExchange(ref _state, 0, 0) == 1)
                     continue;
                 default:
                     return false;

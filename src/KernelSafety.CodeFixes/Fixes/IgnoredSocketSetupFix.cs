@@ -169,7 +169,16 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                         ? found as InvocationExpressionSyntax ?? found.FirstAncestorOrSelf<InvocationExpressionSyntax>()
                         : null;
                     var leave = Leave(editor.SemanticModel, editor.Generator, branch, local, setup);
-                    if (branch is BlockSyntax block)
+                    if (branch is BreakStatementSyntax { Parent: SwitchSectionSyntax section } exit)
+                    {
+                        // case -1: Log(); break;  ->  case -1: Log(); throw ...; (the leave ends the section)
+                        var index = section.Statements.IndexOf(exit);
+                        var replacement = leave.Select(s => s.WithAdditionalAnnotations(Formatter.Annotation)).ToArray();
+                        replacement[0] = replacement[0].WithLeadingTrivia(exit.GetLeadingTrivia());
+                        replacement[replacement.Length - 1] = replacement[replacement.Length - 1].WithTrailingTrivia(exit.GetTrailingTrivia());
+                        editor.ReplaceNode(section, section.WithStatements(section.Statements.RemoveAt(index).InsertRange(index, replacement)));
+                    }
+                    else if (branch is BlockSyntax block)
                     {
                         editor.ReplaceNode(block, block.AddStatements(leave).WithAdditionalAnnotations(Formatter.Annotation));
                     }

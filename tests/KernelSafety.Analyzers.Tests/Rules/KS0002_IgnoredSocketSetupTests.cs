@@ -101,6 +101,223 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc);
 
     [Fact]
+    public Task Switch_on_the_connect_result_whose_failure_case_only_logs_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed: " + Marshal.GetLastPInvokeError());
+                            break;
+                        case 0:
+                            Console.WriteLine("connected");
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void Relational(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case < 0:
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                        default:
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void DefaultLogs(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case 0:
+                            Console.WriteLine("connected");
+                            break;
+                        default:
+                            Console.WriteLine("connect returned " + rc);
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Switch_on_the_connect_result_that_leaves_records_or_guards_the_use_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                private int _failures;
+
+                public int Returns(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            return -1;
+                        default:
+                            break;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void Throws(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case < 0 when fd > 0:
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        case < 0:
+                            throw new Win32Exception();
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void SendsOnlyOnSuccess(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case 0:
+                            Libc.send(fd, msg, msg.Length, 0);
+                            break;
+                        default:
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                    }
+                }
+
+                public void Records(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1:
+                            _failures++;
+                            break;
+                    }
+
+                    if (_failures == 0)
+                    {
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                }
+
+                public void InALoop(int fd, byte[] address, byte[] msg)
+                {
+                    for (var attempt = 0; attempt < 3; attempt++)
+                    {
+                        var rc = Libc.connect(fd, address, address.Length);
+                        switch (rc)
+                        {
+                            case -1:
+                                Console.Error.WriteLine("retrying");
+                                continue;
+                        }
+
+                        Libc.send(fd, msg, msg.Length, 0);
+                        return;
+                    }
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Fix_switch_failure_case_that_only_logs_leaves_in_place_of_its_break()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                        case 0:
+                            Console.WriteLine("connected");
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int WriteInt(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case < 0: Console.Error.WriteLine("connect failed"); break;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    int rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        case 0:
+                            Console.WriteLine("connected");
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int WriteInt(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case < 0: Console.Error.WriteLine("connect failed"); return rc;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Stored_connect_result_never_tested_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.InteropServices;
@@ -1047,6 +1264,145 @@ public class KS0002_IgnoredSocketSetupTests
                     }
 
                     socket.Send(msg);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Swallowing_catch_after_a_try_that_sets_a_flag_atomically_or_by_deconstruction_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            class Bridge
+            {
+                private int _state;
+                private bool _up;
+
+                public void Exchanged(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        Interlocked.Exchange(ref _state, 1);
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine(e.Message);
+                    }
+
+                    if (Interlocked.CompareExchange(ref _state, 0, 0) == 1)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+
+                public void VolatileWrite(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        Volatile.Write(ref _up, true);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    if (!Volatile.Read(ref _up))
+                    {
+                        return;
+                    }
+
+                    socket.Send(msg);
+                }
+
+                public void Deconstructed(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connected = false;
+                    var attempts = 0;
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        (connected, attempts) = (true, 1);
+                    }
+                    catch (SocketException)
+                    {
+                        Console.WriteLine(attempts);
+                    }
+
+                    if (connected)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Swallowing_catch_after_an_atomic_or_deconstructed_store_that_guards_nothing_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading;
+
+            class Bridge
+            {
+                private int _state;
+                private int _attempts;
+
+                public void ExchangedBeforeTheConnect(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        Interlocked.Exchange(ref _state, 1);
+                        {|KS0002:socket.Connect(endPoint)|};
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    if (Volatile.Read(ref _state) == 1)
+                    {
+                        socket.Send(msg);
+                    }
+                }
+
+                public void CountedOnly(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        Interlocked.Exchange(ref _attempts, 0);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    Console.WriteLine(Volatile.Read(ref _attempts));
+                    socket.Send(msg);
+                }
+
+                public void DeconstructedButAlreadySet(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    var connected = true;
+                    var attempts = 0;
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        (connected, attempts) = (true, 1);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    Console.WriteLine(attempts);
+                    if (connected)
+                    {
+                        socket.Send(msg);
+                    }
                 }
             }
             """);

@@ -173,6 +173,205 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
+    public Task Send_results_read_only_by_a_switch_on_error_values_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    var sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None)|};
+                    switch (sent)
+                    {
+                        case -1 or 0:
+                            Console.WriteLine("nothing sent");
+                            break;
+                    }
+                }
+
+                public string PushAndDescribe(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    var sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None)|};
+                    return sent switch
+                    {
+                        -1 => "error",
+                        0 => "closed",
+                        _ => "ok",
+                    };
+                }
+
+                public void Write(int fd, byte* msg, int len)
+                {
+                    var n = {|KS0005:send(fd, msg, len, 0)|};
+                    switch (n)
+                    {
+                        case 0:
+                            throw new InvalidOperationException("peer closed");
+                        default:
+                            break;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_for_send_results_read_only_by_a_switch()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    var sent = {|KS0005:socket.Send(payload, 0, payload.Length, SocketFlags.None)|};
+                    switch (sent)
+                    {
+                        case -1 or 0:
+                            Console.WriteLine("nothing sent");
+                            break;
+                    }
+                }
+
+                public void Write(int fd, byte* msg, int len)
+                {
+                    var n = {|KS0005:send(fd, msg, len, 0)|};
+                    switch (n)
+                    {
+                        case 0:
+                            throw new InvalidOperationException("peer closed");
+                    }
+                }
+            }
+            """, """
+            using System;
+            using System.ComponentModel;
+            using System.Net.Sockets;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void Push(Socket socket, byte[] payload)
+                {
+                    socket.Blocking = false;
+                    int sent = 0;
+                    while (sent < payload.Length)
+                    {
+                        int n = socket.Send(payload, sent, payload.Length - sent, SocketFlags.None, out SocketError error);
+                        if (error == SocketError.WouldBlock)
+                        {
+                            socket.Poll(-1, SelectMode.SelectWrite);
+                            continue;
+                        }
+
+                        if (error != SocketError.Success)
+                        {
+                            throw new SocketException((int)error);
+                        }
+
+                        sent += n;
+                    }
+                    switch (sent)
+                    {
+                        case -1 or 0:
+                            Console.WriteLine("nothing sent");
+                            break;
+                    }
+                }
+
+                public void Write(int fd, byte* msg, int len)
+                {
+                    int n = 0;
+                    while (n < len)
+                    {
+                        int written = send(fd, msg + n, len - n, 0);
+                        if (written < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        n += written;
+                    }
+                    switch (n)
+                    {
+                        case 0:
+                            throw new InvalidOperationException("peer closed");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Send_results_read_by_a_switch_that_catches_errors_or_cannot_be_read_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void Throws(int fd, byte* msg, int len)
+                {
+                    var n = send(fd, msg, len, 0);
+                    switch (n)
+                    {
+                        case -1:
+                            throw new InvalidOperationException("send failed");
+                    }
+                }
+
+                public int Expression(int fd, byte* msg, int len)
+                {
+                    var n = send(fd, msg, len, 0);
+                    return n switch
+                    {
+                        < 0 => throw new InvalidOperationException("send failed"),
+                        _ => n,
+                    };
+                }
+
+                public void Guarded(int fd, byte* msg, int len)
+                {
+                    var n = send(fd, msg, len, 0);
+                    switch (n)
+                    {
+                        case var k when k < len:
+                            throw new InvalidOperationException("short send");
+                    }
+                }
+
+                public void DefaultOnly(int fd, byte* msg, int len)
+                {
+                    var n = send(fd, msg, len, 0);
+                    switch (n)
+                    {
+                        default:
+                            Console.WriteLine(n);
+                            break;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Send_results_tested_with_or_patterns_that_catch_errors_and_short_sends_are_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
