@@ -145,6 +145,21 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         : "it returns -1 on failure and the socket is used unconnected; test it and leave the method on failure");
                 return;
 
+            case ResultUseKind.PassedOn or ResultUseKind.Other or ResultUseKind.Tested when ResultUsage.IsOnlyLogged(invocation):
+                // Console.WriteLine(connect(...)), Console.WriteLine($"fd={socket(...)}"): a message is not a test.
+                if (isSocket)
+                {
+                    Report(context, invocation, NativeUntested, entryPoint,
+                        "the descriptor is only printed, so it is lost and -1 (a failure) goes unnoticed; store it and test it for failure before using it");
+                }
+                else if (descriptor is not null && IsDescriptorUsedAfter(BodyReferences.Of(root).All, descriptor, invocation.Syntax.Span.End, symbols))
+                {
+                    Report(context, invocation, NativeUntested, entryPoint,
+                        $"it is only printed, not tested, and '{descriptor.Name}' is used after it; test it and leave the method on failure");
+                }
+
+                return;
+
             case ResultUseKind.Tested:
                 {
                     var assigned = occurrence == invocation ? null : local;

@@ -367,6 +367,67 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc);
 
     [Fact]
+    public Task Native_result_printed_where_it_is_made_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Diagnostics;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    Console.WriteLine({|KS0002:Libc.connect(fd, address, address.Length)|});
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void WriteTraced(int fd, byte[] address, byte[] msg)
+                {
+                    Debug.WriteLine($"connect: {{|KS0002:Libc.connect(fd, address, address.Length)|}}");
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void Open()
+                {
+                    Console.WriteLine("socket: " + {|KS0002:Libc.socket(2, 1, 0)|});
+                }
+            }
+            """ + Libc);
+
+    [Fact]
+    public Task Native_result_printed_where_it_is_made_with_no_later_use_or_tested_in_the_message_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Probe(int fd, byte[] address)
+                {
+                    Console.WriteLine(Libc.connect(fd, address, address.Length));
+                    Libc.close(fd);
+                }
+
+                public void Described(int fd, byte[] address, byte[] msg)
+                {
+                    Console.WriteLine(Libc.connect(fd, address, address.Length) < 0 ? "failed" : "connected");
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void Checked(int fd, byte[] address, byte[] msg)
+                {
+                    Check(Libc.connect(fd, address, address.Length));
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                private static void Check(int rc)
+                {
+                    if (rc < 0) throw new InvalidOperationException("connect failed");
+                }
+            }
+            """ + Libc);
+
+    [Fact]
     public Task Connect_result_logged_and_then_tested_or_handed_on_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
