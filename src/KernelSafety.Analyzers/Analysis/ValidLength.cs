@@ -408,6 +408,7 @@ internal static class ValidLength
             && (candidate.IsSameAs(allocated.Size)
                 || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode
                     && !TryGetInteger(StripCasts(allocated.Size), out _)
+                    && !IsEncodingUpperBound(allocated.Size)
                     && IsFresh(allocated, producer, uses))))
         {
             return false;
@@ -455,6 +456,28 @@ internal static class ValidLength
 
         fact = candidate;
         return true;
+    }
+
+    /// <summary>
+    /// <c>new byte[Encoding.UTF8.GetMaxByteCount(s.Length)]</c>: a size made to be at least what any text of that length
+    /// encodes to, so an encode into it almost always leaves bytes past its result (zeros, sent as data).
+    /// </summary>
+    private static bool IsEncodingUpperBound(IOperation? size)
+    {
+        if (StripCasts(size) is not IInvocationOperation { TargetMethod: { Name: "GetMaxByteCount" or "GetMaxCharCount" } method })
+        {
+            return false;
+        }
+
+        for (var type = method.ContainingType; type is not null; type = type.BaseType)
+        {
+            if (type is { Name: "Encoding", ContainingNamespace: { Name: "Text", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True when <paramref name="operation"/> is an integer constant; its value in <paramref name="value"/>.</summary>

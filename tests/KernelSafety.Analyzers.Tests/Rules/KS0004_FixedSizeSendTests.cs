@@ -1419,6 +1419,62 @@ public class KS0004_FixedSizeSendTests
     }
 
     [Fact]
+    public async Task Encoded_into_an_array_sized_by_GetMaxByteCount_and_sent_whole_is_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync(Usings + """
+            class Sender
+            {
+                void Send(Socket socket, string text)
+                {
+                    var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+                    int written = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
+                    {|KS0004:socket.Send(bytes)|};
+                }
+
+                void Write(Stream stream, string text, Encoding encoding)
+                {
+                    var bytes = new byte[encoding.GetMaxByteCount(text.Length)];
+                    var n = encoding.GetBytes(text.AsSpan(), bytes);
+                    {|KS0004:stream.Write(bytes, 0, bytes.Length)|};
+                }
+
+                void SendValid(Socket socket, string text)
+                {
+                    var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+                    int written = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
+                    socket.Send(bytes, 0, written, SocketFlags.None);
+                }
+            }
+            """);
+    }
+
+    [Fact]
+    public async Task Fix_sends_the_encoded_length_of_a_GetMaxByteCount_buffer()
+    {
+        await VerifyCS.VerifyCodeFixAsync(Usings + """
+            class Sender
+            {
+                void Send(Socket socket, string text)
+                {
+                    var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+                    int written = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
+                    {|KS0004:socket.Send(bytes)|};
+                }
+            }
+            """, Usings + """
+            class Sender
+            {
+                void Send(Socket socket, string text)
+                {
+                    var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+                    int written = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
+                    socket.Send(bytes, 0, written, SocketFlags.None);
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Copy_of_the_whole_buffer_length_fills_it()
     {
         await VerifyCS.VerifyAnalyzerAsync(Usings + """
