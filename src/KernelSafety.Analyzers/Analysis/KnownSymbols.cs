@@ -45,6 +45,8 @@ internal sealed class KnownSymbols
     private object? win32Exception;
     private object? stream;
     private object? textReader;
+    private object? textWriter;
+    private object? binaryWriter;
     private object? encoding;
     private object? random;
     private object? randomNumberGenerator;
@@ -114,6 +116,8 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? Win32Exception => Resolve(ref win32Exception, "System.ComponentModel.Win32Exception");
     public INamedTypeSymbol? Stream => Resolve(ref stream, "System.IO.Stream");
     public INamedTypeSymbol? TextReader => Resolve(ref textReader, "System.IO.TextReader");
+    public INamedTypeSymbol? TextWriter => Resolve(ref textWriter, "System.IO.TextWriter");
+    public INamedTypeSymbol? BinaryWriter => Resolve(ref binaryWriter, "System.IO.BinaryWriter");
     public INamedTypeSymbol? Encoding => Resolve(ref encoding, "System.Text.Encoding");
     public INamedTypeSymbol? Random => Resolve(ref random, "System.Random");
     public INamedTypeSymbol? RandomNumberGenerator => Resolve(ref randomNumberGenerator, "System.Security.Cryptography.RandomNumberGenerator");

@@ -334,13 +334,14 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         foreach (var send in invocations)
         {
             var kind = SocketApi.GetSendKind(send.TargetMethod, symbols);
-            if (kind == SendKind.None || IsInNestedFunction(send, body))
+            var writer = kind == SendKind.None && IsWriterWrite(send.TargetMethod, symbols);
+            if ((kind == SendKind.None && !writer) || IsInNestedFunction(send, body))
             {
                 continue;
             }
 
             var target = kind == SendKind.Native ? FirstArgument(send) : send.Instance;
-            if (target is null || !References(target, related) || !SendsData(send, kind, tainted) || IsInLoopWithout(send, connect))
+            if (target is null || !References(target, related) || !(writer ? WritesData(send, tainted) : SendsData(send, kind, tainted)) || IsInLoopWithout(send, connect))
             {
                 continue;
             }
@@ -514,6 +515,28 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
+    /// <summary>
+    /// <c>writer.WriteLine(message)</c> on a <c>StreamWriter</c> (any <c>TextWriter</c>) or <c>BinaryWriter</c>: over the
+    /// connection's stream, a send of its own.
+    /// </summary>
+    private static bool IsWriterWrite(IMethodSymbol method, KnownSymbols symbols)
+        => method is { IsStatic: false, Name: "Write" or "WriteLine" or "WriteAsync" or "WriteLineAsync" }
+            && (KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.TextWriter) || KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.BinaryWriter));
+
+    /// <summary>A writer's write of the caller's data: any argument made from it (text, characters or bytes).</summary>
+    private static bool WritesData(IInvocationOperation write, HashSet<ISymbol> tainted)
+    {
+        foreach (var argument in write.Arguments)
+        {
+            if (References(argument.Value, tainted))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsPayloadParameter(ITypeSymbol type)
         => type is IArrayTypeSymbol or IPointerTypeSymbol
             || type is INamedTypeSymbol { Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" or "ArraySegment" or "IList" };
@@ -573,7 +596,9 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         => KnownSymbols.IsOrDerivesFrom(type, symbols.Socket)
             || KnownSymbols.IsOrDerivesFrom(type, symbols.TcpClient)
             || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient)
-            || KnownSymbols.IsOrDerivesFrom(type, symbols.Stream);
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.Stream)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.TextWriter)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.BinaryWriter);
 
     private static bool IsClosed(
         ILocalSymbol connection,

@@ -72,6 +72,86 @@ public class KS0007_ConnectionPerWriteTests
     }
 
     [Fact]
+    public async Task Text_or_binary_writer_over_the_connection_writes_the_data()
+    {
+        const string source = """
+            using System.IO;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class Forwarder
+            {
+                public void Log(string message)
+                {
+                    using var client = {|#0:new TcpClient("127.0.0.1", 2001)|};
+                    using var writer = new StreamWriter(client.GetStream());
+                    writer.WriteLine(message);
+                }
+
+                public async Task LogAsync(string message)
+                {
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    await {|#1:socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, 2001))|};
+                    await using var writer = new StreamWriter(new NetworkStream(socket));
+                    await writer.WriteLineAsync("> " + message);
+                }
+
+                public void Frame(byte[] payload)
+                {
+                    using var client = {|#2:new TcpClient("127.0.0.1", 2001)|};
+                    using var writer = new BinaryWriter(client.GetStream());
+                    writer.Write(payload.Length);
+                    writer.Write(payload);
+                }
+            }
+            """;
+        await VerifyCS.VerifyAnalyzerAsync(source,
+            VerifyCS.Diagnostic("KS0007").WithLocation(0).WithArguments("Log", "new TcpClient"),
+            VerifyCS.Diagnostic("KS0007").WithLocation(1).WithArguments("LogAsync", "Socket.ConnectAsync"),
+            VerifyCS.Diagnostic("KS0007").WithLocation(2).WithArguments("Frame", "new TcpClient"));
+    }
+
+    [Fact]
+    public async Task Writers_not_over_the_connection_or_not_writing_the_data_or_reading_a_reply_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Net.Sockets;
+
+            class Forwarder
+            {
+                public void ToFileToo(string message, string path)
+                {
+                    using var client = new TcpClient("127.0.0.1", 2001);
+                    using var log = new StreamWriter(path);
+                    log.WriteLine(message);
+                    using var writer = new StreamWriter(client.GetStream());
+                    writer.WriteLine("ping");
+                }
+
+                public string Ask(string question)
+                {
+                    using var client = new TcpClient("127.0.0.1", 2001);
+                    var stream = client.GetStream();
+                    using var writer = new StreamWriter(stream) { AutoFlush = true };
+                    using var reader = new StreamReader(stream);
+                    writer.WriteLine(question);
+                    return reader.ReadLine() ?? "";
+                }
+
+                public static StreamWriter Open(string greeting)
+                {
+                    var client = new TcpClient("127.0.0.1", 2001);
+                    var writer = new StreamWriter(client.GetStream());
+                    writer.WriteLine(greeting);
+                    return writer;
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Async_connect_and_write_of_memory()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
