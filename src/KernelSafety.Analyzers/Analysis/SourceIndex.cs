@@ -337,8 +337,9 @@ internal sealed class SourceIndex
         {
             var text = TreeText.Of(tree, cancellationToken);
             var names = TextScan.FindNames(text, cancellationToken);
+            // Only the attribute names the tree spells are looked for again (a pass over the text each).
             var declaredNative = SourceNames.PInvokeAttributes.Overlaps(names)
-                ? DeclaredNames(text, SourceNames.PInvokeAttributes, cancellationToken)
+                ? DeclaredNames(text, new NameSet(SourceNames.PInvokeAttributes.Bits & names), cancellationToken)
                 : [];
             return new TreeScan(names, declaredNative);
         }

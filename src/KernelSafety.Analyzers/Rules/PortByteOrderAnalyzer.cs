@@ -24,6 +24,12 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     /// <summary>Diagnostic property: for <see cref="FixBigEndianWriter"/>, the big-endian writer's name.</summary>
     public const string WriterProperty = "Writer";
 
+    /// <summary>Convert the port as a 16-bit value: <c>IPAddress.HostToNetworkOrder((short)port)</c> in place of the 32-bit overload.</summary>
+    public const string FixNarrowToNetwork = "NarrowToNetwork";
+
+    /// <summary>Convert the 16-bit network-order port as 16 bits: <c>(ushort)IPAddress.NetworkToHostOrder((short)port)</c>.</summary>
+    public const string FixNarrowToHost = "NarrowToHost";
+
     /// <summary>Convert the host-order value with <c>IPAddress.HostToNetworkOrder</c>.</summary>
     public const string FixToNetwork = "ToNetwork";
 
@@ -230,6 +236,12 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        if (WideSwapInput(value, destination, symbols) is { } wideInput)
+        {
+            ReportWideSwap(context, destination, destinationType, value, wideInput, reportOn);
+            return;
+        }
+
         var order = ByteOrder.Classify(value, symbols, context.CancellationToken);
         var mismatch = destination.ExpectsNetworkOrder
             ? order.Kind == ByteOrderKind.HostOrder && order.SwapInput is null // a direct swap shows the author thought about the order
@@ -307,6 +319,64 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             destination.Display,
             destinationOrder,
             advice));
+    }
+
+    /// <summary>
+    /// The value swapped by an <c>IPAddress.HostToNetworkOrder</c>/<c>NetworkToHostOrder</c> of the wrong width for a
+    /// port: the 32- or 64-bit overload stored into a 16-bit network-order field
+    /// (<c>sa.sin_port = (ushort)IPAddress.HostToNetworkOrder(port)</c> with an <c>int port</c>, which stores 0), or
+    /// applied to a 16-bit network-order value widened to <c>int</c> and passed to a host-order destination
+    /// (<c>new IPEndPoint(ip, IPAddress.NetworkToHostOrder(sa.sin_port))</c>, which is not the port). Null otherwise.
+    /// </summary>
+    private static IOperation? WideSwapInput(IOperation value, PortDestination destination, KnownSymbols symbols)
+    {
+        if (ByteOrder.StripConversions(value) is not IInvocationOperation { TargetMethod: { Name: "HostToNetworkOrder" or "NetworkToHostOrder", Parameters.Length: 1 } method } swap
+            || !KnownSymbols.Is(method.ContainingType, symbols.IPAddress)
+            || method.Parameters[0].Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64)
+            || swap.Arguments.Length != 1)
+        {
+            return null;
+        }
+
+        var input = swap.Arguments[0].Value;
+        if (destination.ExpectsNetworkOrder)
+        {
+            return method.Name == "HostToNetworkOrder" && destination.Kind == PortDestinationKind.NetworkField && Is16Bit(destination.Type) ? input : null;
+        }
+
+        // The argument as written, before the implicit widening to the overload's type.
+        return method.Name == "NetworkToHostOrder" && input is IConversionOperation { IsImplicit: true, Operand.Type: var written } && Is16Bit(written)
+            ? input
+            : null;
+    }
+
+    private static bool Is16Bit(ITypeSymbol? type) => type?.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16;
+
+    private static void ReportWideSwap(OperationAnalysisContext context, PortDestination destination, string destinationType, IOperation value, IOperation input, SyntaxNode reportOn)
+    {
+        var valueSyntax = reportOn switch
+        {
+            AssignmentExpressionSyntax assignment => assignment.Right,
+            ArgumentSyntax argument => argument.Expression,
+            _ => value.Syntax,
+        };
+        var toNetwork = destination.ExpectsNetworkOrder;
+        var width = ByteOrder.StripConversions(value) is IInvocationOperation { TargetMethod: var swap } && swap.Parameters[0].Type.SpecialType == SpecialType.System_Int64 ? "64-bit" : "32-bit";
+        var properties = ImmutableDictionary.CreateBuilder<string, string?>();
+        properties[DestinationTypeProperty] = toNetwork ? destinationType : "ushort";
+        properties[FixProperty] = toNetwork ? FixNarrowToNetwork : FixNarrowToHost;
+        context.Report(Diagnostic.Create(
+            DiagnosticDescriptors.PortByteOrder,
+            reportOn.GetLocation(),
+            ImmutableArray.Create(valueSyntax.GetLocation(), input.Syntax.GetLocation()),
+            properties.ToImmutable(),
+            Shorten(valueSyntax.ToString()),
+            width + (toNetwork ? " network" : " host"),
+            destination.Display,
+            toNetwork ? "16-bit network" : "host",
+            toNetwork
+                ? "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"
+                : "the 16-bit port is widened before the swap, so the result is not the port; convert it as 16 bits: '(ushort)IPAddress.NetworkToHostOrder((short)port)'"));
     }
 
     /// <summary>

@@ -62,6 +62,9 @@ public sealed class PortByteOrderFix : CodeFixProvider
                 case PortByteOrderAnalyzer.FixRemoveConversion when diagnostic.AdditionalLocations.Count > 1:
                     Register(context, diagnostic, "Remove the extra byte-order conversion", EquivalenceKey);
                     break;
+                case PortByteOrderAnalyzer.FixNarrowToNetwork or PortByteOrderAnalyzer.FixNarrowToHost when diagnostic.AdditionalLocations.Count > 1:
+                    Register(context, diagnostic, "Convert the port as a 16-bit value", EquivalenceKey);
+                    break;
             }
         }
 
@@ -86,11 +89,22 @@ public sealed class PortByteOrderFix : CodeFixProvider
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
         switch (fix)
         {
-            case PortByteOrderAnalyzer.FixToNetwork or PortByteOrderAnalyzer.FixToHost:
+            case PortByteOrderAnalyzer.FixToNetwork or PortByteOrderAnalyzer.FixToHost or PortByteOrderAnalyzer.FixNarrowToNetwork or PortByteOrderAnalyzer.FixNarrowToHost:
             {
                 diagnostic.Properties.TryGetValue(PortByteOrderAnalyzer.DestinationTypeProperty, out var destinationType);
-                var operand = StripIntegralCasts(value, editor.SemanticModel, cancellationToken);
-                var method = fix == PortByteOrderAnalyzer.FixToNetwork ? "HostToNetworkOrder" : "NetworkToHostOrder";
+                var narrow = fix is PortByteOrderAnalyzer.FixNarrowToNetwork or PortByteOrderAnalyzer.FixNarrowToHost;
+                ExpressionSyntax? swapped = null;
+                if (narrow
+                    && (diagnostic.AdditionalLocations.Count < 2
+                        || (swapped = root.FindNode(diagnostic.AdditionalLocations[1].SourceSpan, getInnermostNodeForTie: true) as ExpressionSyntax) is null
+                        || !value.Span.Contains(swapped.Span)))
+                {
+                    return document;
+                }
+
+                // The 32-bit conversion's argument is the port itself: convert that as 16 bits in place of the whole value.
+                var operand = StripIntegralCasts(swapped ?? value, editor.SemanticModel, cancellationToken);
+                var method = fix is PortByteOrderAnalyzer.FixToNetwork or PortByteOrderAnalyzer.FixNarrowToNetwork ? "HostToNetworkOrder" : "NetworkToHostOrder";
                 var ipAddressType = IPAddressName(editor.SemanticModel, value, root, out var addUsing);
                 var converted = Convert(ipAddressType, operand, method, destinationType).WithTriviaFrom(value);
                 if (value.Parent is ArgumentSyntax argument && !argument.RefKindKeyword.IsKind(SyntaxKind.None))

@@ -76,6 +76,75 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task Port_converted_with_the_32_or_64_bit_overload_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in Make(int port, long wide)
+                {
+                    sockaddr_in addr = default;
+                    {|KS0003:addr.sin_port = (ushort)IPAddress.HostToNetworkOrder(port)|};
+                    {|KS0003:addr.sin_port = (ushort)IPAddress.HostToNetworkOrder(2001)|};
+                    {|KS0003:addr.sin_port = unchecked((ushort)IPAddress.HostToNetworkOrder(wide))|};
+                    return addr;
+                }
+
+                static IPEndPoint Peer(sockaddr_in addr)
+                    => new IPEndPoint(IPAddress.Loopback, {|KS0003:IPAddress.NetworkToHostOrder(addr.sin_port)|});
+            }
+            """));
+
+    [Fact]
+    public Task Port_converted_as_16_bits_or_an_int_that_is_not_a_port_field_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Bridge
+            {
+                public uint Address;
+
+                static sockaddr_in Make(int port, uint address)
+                {
+                    sockaddr_in addr = default;
+                    addr.sin_port = (ushort)IPAddress.HostToNetworkOrder((short)port);
+                    addr.sin_addr = (uint)IPAddress.HostToNetworkOrder((int)address);
+                    return addr;
+                }
+
+                static IPEndPoint Peer(sockaddr_in addr)
+                    => new IPEndPoint(IPAddress.Loopback, (ushort)IPAddress.NetworkToHostOrder((short)addr.sin_port));
+            }
+            """));
+
+    [Fact]
+    public Task Fix_converts_the_port_as_16_bits_in_place_of_the_wide_overload()
+        => VerifyCS.VerifyCodeFixAsync(Code("""
+            class Bridge
+            {
+                static sockaddr_in Make(int port)
+                {
+                    sockaddr_in addr = default;
+                    {|KS0003:addr.sin_port = (ushort)IPAddress.HostToNetworkOrder(port)|};
+                    return addr;
+                }
+
+                static IPEndPoint Peer(sockaddr_in addr)
+                    => new IPEndPoint(IPAddress.Loopback, {|KS0003:IPAddress.NetworkToHostOrder(addr.sin_port)|});
+            }
+            """), Code($$"""
+            class Bridge
+            {
+                static sockaddr_in Make(int port)
+                {
+                    sockaddr_in addr = default;
+                    addr.sin_port = {{ToNetworkUShort("port")}};
+                    return addr;
+                }
+
+                static IPEndPoint Peer(sockaddr_in addr)
+                    => new IPEndPoint(IPAddress.Loopback, {{ToHostUShort("addr.sin_port")}});
+            }
+            """));
+
+    [Fact]
     public Task Parameter_cast_to_ushort_stored_in_sin_port_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Code("""
             class Bridge
