@@ -214,6 +214,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return OffsetPastOwnLength(site.Source) ?? OffsetPastOwnLength(site.Destination)
                 ?? FixedSize(site.Destination, isDestination: true)
                 ?? FixedSize(site.Source, isDestination: false)
+                ?? MemoryCopyDestinationSize()
                 ?? OffsetIntoSizedDestination(site.Destination)
                 ?? CallerBuffer()
                 ?? PartialLastElement(site.Destination)
@@ -791,6 +792,79 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 if (!definite && guardBoundsCheckedValue && IsSimple(checkedValue ?? site.Count) && IsSimple(operand.Offset))
                 {
                     SetGuard(finding, site.Count is null ? countText : site.Count.Syntax.ToString(), site.Count ?? site.Source.Buffer, capacityText, bufferText);
+                }
+            }
+
+            return finding;
+        }
+
+        /// <summary>
+        /// <c>Buffer.MemoryCopy(s, d, size, size)</c> with <c>fixed (byte* d = dest)</c>: the destination's size is known
+        /// (<c>dest.Length</c>) but not fixed, and <c>destinationSizeInBytes</c>, the one thing that keeps MemoryCopy from
+        /// writing past it, is a caller-supplied value that no condition on the way bounds by that size (or one larger
+        /// than it). Fixed-size destinations are <see cref="FixedSize"/>'s; a pointer of unknown extent is left alone.
+        /// </summary>
+        private Finding? MemoryCopyDestinationSize()
+        {
+            if (site.DestinationSizeArgument?.Value is not { } sizeArgument
+                || LinearForm.From(sizeArgument) is not { } sizeForm)
+            {
+                return null;
+            }
+
+            LinearForm? capacity;
+            string? capacityText;
+            var size = SizeOf(site.Destination);
+            if (size.IsKnown)
+            {
+                if (size.IsFixed || (capacity = Capacity(site.Destination, size)) is null)
+                {
+                    return null;
+                }
+
+                capacityText = CapacityText(site.Destination, size);
+            }
+            else if (site.Destination.StartsAtZero
+                && PinnedArray(site.Destination.Buffer) is { } array
+                && LinearForm.GetVariable(array) is { } arrayVariable
+                && BufferSizes.ElementType(array.Type) is { } elementType
+                && BufferSizes.SizeOfElement(elementType) is > 0 and var elementSize)
+            {
+                // fixed (byte* d = dest): the pointer covers dest.Length elements.
+                capacity = LinearForm.Of(new LinearTerm(LinearTermKind.Length, arrayVariable)).Scale(elementSize);
+                capacityText = elementSize == 1
+                    ? $"{array.Syntax}.Length"
+                    : $"{array.Syntax}.Length * sizeof({elementType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)})";
+            }
+            else
+            {
+                return null;
+            }
+
+            var difference = GuardAnalysis.SubstituteLengths(sizeForm.Subtract(capacity), LengthOfVariable);
+            if (difference.IsConstant
+                ? difference.Constant <= 0
+                : !GuardAnalysis.IsCallerSupplied(sizeArgument, CallerFields.All, cancellationToken)
+                    || GuardAnalysis.IsBounded(sizeArgument, capacity, LengthOfVariable, cancellationToken))
+            {
+                return null;
+            }
+
+            var bufferText = site.Destination.Buffer?.Syntax.ToString() ?? "the buffer";
+            var finding = new Finding
+            {
+                CountText = CountText(),
+                Reason = capacityText is null
+                    ? $"its destinationSizeInBytes '{sizeArgument.Syntax}' is not bounded by the size of '{bufferText}'"
+                    : $"its destinationSizeInBytes '{sizeArgument.Syntax}' is not bounded by the size of '{bufferText}' ({capacityText} {Unit})",
+            };
+            if (capacityText is not null && site.Count is not null)
+            {
+                finding.Clamp = ClampText(site.Count, capacityText);
+                finding.DestinationSize = capacityText;
+                if (!difference.IsConstant && sizeArgument.Syntax.ToString() == site.Count.Syntax.ToString() && IsSimple(site.Count) && IsSimple(site.Destination.Offset))
+                {
+                    SetGuard(finding, site.Count.Syntax.ToString(), site.Count, capacityText, bufferText);
                 }
             }
 
@@ -1396,11 +1470,14 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// The parameter whose array a pointer from <c>fixed</c> pins: <c>p</c> of <c>fixed (byte* p = buffer)</c> reads the
         /// caller's <c>buffer</c> (<c>Buffer.MemoryCopy(p, &amp;result, 8, 8)</c> is the seed's copy through a pointer).
         /// </summary>
-        private IParameterSymbol? PinnedParameter(IOperation? buffer)
+        private IParameterSymbol? PinnedParameter(IOperation? buffer) => BufferParameter(PinnedArray(buffer));
+
+        /// <summary>The array a pointer from <c>fixed</c> pins: <c>buffer</c> of <c>fixed (byte* p = buffer)</c>, or null.</summary>
+        private IOperation? PinnedArray(IOperation? buffer)
             => LinearForm.Strip(buffer) is ILocalReferenceOperation { Local: { Type: IPointerTypeSymbol } local } reference
                 && BufferSizes.TryGetDefinition(local, reference, cancellationToken, out var definition)
                 && BufferSizes.Pinned(definition) is { Type: IArrayTypeSymbol } array
-                    ? BufferParameter(array)
+                    ? array
                     : null;
 
         /// <summary>True when nothing on the way to the copy assigns <paramref name="parameter"/>: it holds the caller's argument.</summary>

@@ -391,6 +391,118 @@ public class KS0001_UncheckedCopyLengthTests
             """);
 
     [Fact]
+    public Task Memory_copy_into_a_pinned_array_whose_destination_size_is_the_callers_count()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                private int _size;
+
+                void Copy(byte[] data, byte[] dest, int size)
+                {
+                    fixed (byte* s = data)
+                    fixed (byte* d = dest)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(s, d, size, size)|};
+                    }
+                }
+
+                void CopyThroughALocal(byte[] data, byte[] dest, int size)
+                {
+                    fixed (byte* s = data)
+                    fixed (byte* d = dest)
+                    {
+                        var n = size;
+                        {|KS0001:Buffer.MemoryCopy(s, d, n, n)|};
+                    }
+                }
+
+                void CopyFieldCount(byte* source, int[] dest)
+                {
+                    fixed (int* d = dest)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(source, d, _size, _size)|};
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Memory_copy_into_a_pinned_array_with_its_real_size_or_a_guard_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void RealSize(byte[] data, byte[] dest, int size)
+                {
+                    fixed (byte* s = data)
+                    fixed (byte* d = dest)
+                    {
+                        Buffer.MemoryCopy(s, d, dest.Length, size);
+                    }
+                }
+
+                void Guarded(byte[] data, byte[] dest, int size)
+                {
+                    if (size > dest.Length) throw new ArgumentOutOfRangeException(nameof(size));
+                    fixed (byte* s = data)
+                    fixed (byte* d = dest)
+                    {
+                        Buffer.MemoryCopy(s, d, size, size);
+                    }
+                }
+
+                void MadeForIt(byte* source, int size)
+                {
+                    var dest = new byte[size];
+                    fixed (byte* d = dest)
+                    {
+                        Buffer.MemoryCopy(source, d, size, size);
+                    }
+                }
+
+                void RawPointer(byte* source, byte* destination, int size)
+                {
+                    Buffer.MemoryCopy(source, destination, size, size);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_fix_for_memory_copy_into_a_pinned_array_passes_its_length()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte[] data, byte[] dest, int size)
+                {
+                    fixed (byte* s = data)
+                    fixed (byte* d = dest)
+                    {
+                        {|KS0001:Buffer.MemoryCopy(s, d, size, size)|};
+                    }
+                }
+            }
+            """, """
+            using System;
+
+            unsafe class Native
+            {
+                void Copy(byte[] data, byte[] dest, int size)
+                {
+                    fixed (byte* s = data)
+                    fixed (byte* d = dest)
+                    {
+                        Buffer.MemoryCopy(s, d, dest.Length, Math.Min(size, dest.Length));
+                    }
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
     public Task Unsafe_copy_block_into_a_fixed_size_array()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.CompilerServices;
