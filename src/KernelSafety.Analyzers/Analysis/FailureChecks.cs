@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -47,14 +48,15 @@ internal readonly struct SwitchTest
     public ISwitchCaseOperation? SuccessCase { get; }
 
     /// <summary>
-    /// The <c>break</c> that ends the failure section when the section only runs to it (no return, throw or jump
-    /// before it): control goes on after the switch. Null otherwise.
+    /// The <c>break</c> that ends the failure section when the section only runs to it (no return, throw, jump or call
+    /// that does not return before it): control goes on after the switch. Null otherwise.
     /// </summary>
     public IBranchOperation? FailureFallsOutAt
     {
         get
         {
-            if (FailureCase is not { Body: { Length: > 0 } body }
+            var body = Statements(FailureCase);
+            if (body.Length == 0
                 || body[body.Length - 1] is not IBranchOperation { BranchKind: BranchKind.Break } exit
                 || !SymbolEqualityComparer.Default.Equals(exit.Target, Switch.ExitLabel))
             {
@@ -65,7 +67,8 @@ internal readonly struct SwitchTest
             {
                 foreach (var operation in body[i].DescendantsAndSelf())
                 {
-                    if (operation is IBranchOperation or IReturnOperation or IThrowOperation)
+                    if (operation is IBranchOperation or IReturnOperation or IThrowOperation
+                        || (operation is IInvocationOperation call && FailureChecks.IsThrowHelper(call.TargetMethod)))
                     {
                         return null;
                     }
@@ -75,6 +78,12 @@ internal readonly struct SwitchTest
             return exit;
         }
     }
+
+    /// <summary>A section's statements, those of its block when it is written in braces (<c>case -1: { ... }</c>).</summary>
+    public static ImmutableArray<IOperation> Statements(ISwitchCaseOperation? section)
+        => section is null ? ImmutableArray<IOperation>.Empty
+            : section.Body.Length == 1 && section.Body[0] is IBlockOperation block ? block.Operations
+            : section.Body;
 }
 
 /// <summary>

@@ -402,21 +402,26 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     private static IOperation? SuccessBranch(FailureTest test)
         => test.FailureIsTrue ? test.Conditional.WhenFalse : test.Conditional.WhenTrue;
 
-    /// <summary>True when a switch section ends by leaving the method or loop (return, throw, continue, a throw helper).</summary>
+    /// <summary>
+    /// True when a switch section leaves the method or loop: a statement of it returns, throws, continues or calls a
+    /// method that does not return (<c>Environment.Exit</c>, a <c>Throw...</c> helper), as an <c>if</c>'s branch would.
+    /// </summary>
     private static bool LeavesSection(ISwitchCaseOperation section, SemanticModel? model)
-        => section.Body.Length > 0
-            && section.Body[section.Body.Length - 1] is var last
-            && last is not IBranchOperation { BranchKind: BranchKind.Break }
-            && FailureChecks.Leaves(last, model);
+    {
+        foreach (var statement in SwitchTest.Statements(section))
+        {
+            if (statement is not IBranchOperation { BranchKind: BranchKind.Break } && FailureChecks.Leaves(statement, model))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool RecordsState(ISwitchCaseOperation? section)
     {
-        if (section is null)
-        {
-            return false;
-        }
-
-        foreach (var statement in section.Body)
+        foreach (var statement in SwitchTest.Statements(section))
         {
             if (FailureChecks.RecordsState(statement))
             {

@@ -169,14 +169,30 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                         ? found as InvocationExpressionSyntax ?? found.FirstAncestorOrSelf<InvocationExpressionSyntax>()
                         : null;
                     var leave = Leave(editor.SemanticModel, editor.Generator, branch, local, setup);
-                    if (branch is BreakStatementSyntax { Parent: SwitchSectionSyntax section } exit)
+                    if (branch is BreakStatementSyntax exit && exit.Parent is SwitchSectionSyntax or BlockSyntax { Parent: SwitchSectionSyntax })
                     {
-                        // case -1: Log(); break;  ->  case -1: Log(); throw ...; (the leave ends the section)
-                        var index = section.Statements.IndexOf(exit);
-                        var replacement = leave.Select(s => s.WithAdditionalAnnotations(Formatter.Annotation)).ToArray();
-                        replacement[0] = replacement[0].WithLeadingTrivia(exit.GetLeadingTrivia());
-                        replacement[replacement.Length - 1] = replacement[replacement.Length - 1].WithTrailingTrivia(exit.GetTrailingTrivia());
-                        editor.ReplaceNode(section, section.WithStatements(section.Statements.RemoveAt(index).InsertRange(index, replacement)));
+                        // case -1: Log(); break;  ->  case -1: Log(); throw ...; (the leave ends the section, braced or not)
+                        // Laid out where the break was, line by line as it was written (the formatter would re-indent a braced section).
+                        var ownLine = exit.GetFirstToken().GetPreviousToken().TrailingTrivia.Any(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+                        var replacement = new StatementSyntax[leave.Length];
+                        for (var i = 0; i < leave.Length; i++)
+                        {
+                            replacement[i] = leave[i].NormalizeWhitespace(elasticTrivia: false)
+                                .WithLeadingTrivia(i == 0 || ownLine ? exit.GetLeadingTrivia() : TriviaList(Space))
+                                .WithTrailingTrivia(i == leave.Length - 1 || ownLine ? exit.GetTrailingTrivia() : TriviaList());
+                        }
+
+                        if (exit.Parent is SwitchSectionSyntax section)
+                        {
+                            var index = section.Statements.IndexOf(exit);
+                            editor.ReplaceNode(section, section.WithStatements(section.Statements.RemoveAt(index).InsertRange(index, replacement)));
+                        }
+                        else
+                        {
+                            var braces = (BlockSyntax)exit.Parent!;
+                            var index = braces.Statements.IndexOf(exit);
+                            editor.ReplaceNode(braces, braces.WithStatements(braces.Statements.RemoveAt(index).InsertRange(index, replacement)));
+                        }
                     }
                     else if (branch is BlockSyntax block)
                     {

@@ -139,6 +139,21 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, msg.Length, 0);
                 }
 
+                public void Braced(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case -1:
+                        {
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                        }
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
                 public void DefaultLogs(int fd, byte[] address, byte[] msg)
                 {
                     var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
@@ -227,6 +242,37 @@ public class KS0002_IgnoredSocketSetupTests
                     }
                 }
 
+                public void Exits(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1:
+                            Console.Error.WriteLine("cannot reach the daemon");
+                            Environment.Exit(2);
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void Helper(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1:
+                        {
+                            ThrowConnectFailed(rc);
+                            break;
+                        }
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                private static void ThrowConnectFailed(int rc) => throw new Win32Exception(rc);
+
                 public void InALoop(int fd, byte[] address, byte[] msg)
                 {
                     for (var attempt = 0; attempt < 3; attempt++)
@@ -280,6 +326,21 @@ public class KS0002_IgnoredSocketSetupTests
 
                     return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
+
+                public void WriteBraced(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case -1:
+                        {
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                        }
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
             }
             """ + Libc, """
             using System;
@@ -313,6 +374,97 @@ public class KS0002_IgnoredSocketSetupTests
                     }
 
                     return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void WriteBraced(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1:
+                        {
+                            Console.Error.WriteLine("connect failed");
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Fix_switch_failure_case_closes_a_descriptor_the_method_opened_statement_by_statement()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(byte[] address, byte[] msg)
+                {
+                    var fd = Libc.socket(2, 1, 0);
+                    if (fd < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void OneLine(byte[] address, byte[] msg)
+                {
+                    var fd = Libc.socket(2, 1, 0);
+                    if (fd < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    switch (rc)
+                    {
+                        case -1: Console.Error.WriteLine("connect failed"); break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(byte[] address, byte[] msg)
+                {
+                    var fd = Libc.socket(2, 1, 0);
+                    if (fd < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            var error = Marshal.GetLastPInvokeError();
+                            Libc.close(fd);
+                            throw new Win32Exception(error);
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void OneLine(byte[] address, byte[] msg)
+                {
+                    var fd = Libc.socket(2, 1, 0);
+                    if (fd < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    var rc = Libc.connect(fd, address, address.Length);
+                    switch (rc)
+                    {
+                        case -1: Console.Error.WriteLine("connect failed"); var error = Marshal.GetLastPInvokeError(); Libc.close(fd); throw new Win32Exception(error);
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
                 }
             }
             """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
