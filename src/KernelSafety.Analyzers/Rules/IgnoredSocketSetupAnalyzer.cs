@@ -1200,8 +1200,8 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The constants <paramref name="operation"/> stores and where: <c>connected = true</c>, each constant element of
-    /// <c>(connected, attempts) = (true, 0)</c>, and <c>Interlocked.Exchange(ref state, 1)</c> or
-    /// <c>Volatile.Write(ref connected, true)</c>.
+    /// <c>(connected, attempts) = (true, 0)</c>, and <c>Interlocked.Exchange(ref state, 1)</c>,
+    /// <c>Interlocked.CompareExchange(ref state, 1, 0)</c> or <c>Volatile.Write(ref connected, true)</c>.
     /// </summary>
     private static IEnumerable<(IOperation Target, object? Value)> ConstantStores(IOperation operation)
     {
@@ -1222,24 +1222,30 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 }
 
                 break;
-            case IInvocationOperation { TargetMethod: { Name: "Exchange" or "Write", Parameters.Length: 2, ContainingType: { } type } method } store
-                when IsThreadingFlagType(type, method.Name == "Exchange" ? "Interlocked" : "Volatile")
-                    && store.Arguments.Length == 2:
+            case IInvocationOperation { TargetMethod: { Name: "Exchange" or "Write" or "CompareExchange", ContainingType: { } type } method } store
+                when (method.Name == "Write" ? IsThreadingFlagType(type, "Volatile") : IsThreadingFlagType(type, "Interlocked"))
+                    && store.Arguments.Length == (method.Name == "CompareExchange" ? 3 : 2):
+                // Interlocked.CompareExchange(ref connected, 1, 0) stores its constant value as the others do.
                 IOperation? location = null;
                 Optional<object?> value = default;
+                var constantArguments = true;
                 foreach (var argument in store.Arguments)
                 {
-                    if (argument.Parameter?.Ordinal == 0)
+                    switch (argument.Parameter?.Ordinal)
                     {
-                        location = argument.Value;
-                    }
-                    else
-                    {
-                        value = argument.Value.ConstantValue;
+                        case 0:
+                            location = argument.Value;
+                            break;
+                        case 1:
+                            value = argument.Value.ConstantValue;
+                            break;
+                        default:
+                            constantArguments &= argument.Value.ConstantValue.HasValue;
+                            break;
                     }
                 }
 
-                if (location is not null && value.HasValue)
+                if (location is not null && value.HasValue && constantArguments)
                 {
                     yield return (location, value.Value);
                 }
@@ -1284,7 +1290,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                 break; // the flag may already hold the value before the try: leaving it unset records nothing
             }
 
-            tested |= other.Syntax.SpanStart >= tryEnd && !ResultUsage.IsWrite(other) && GuardsUse(other, socket, model);
+            tested |= other.Syntax.SpanStart >= tryEnd && !ResultUsage.IsWrite(other) && GuardsUse(other, socket, model, root);
         }
 
         return tested;
@@ -1322,14 +1328,44 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// True when the value read decides whether the socket is used: it is in the condition of an <c>if</c> (or a
-    /// <c>?:</c>) that uses the socket in a branch or leaves in one (<c>if (!connected) return;</c>), or of a loop.
+    /// <c>?:</c>) that uses the socket in a branch or leaves in one (<c>if (!connected) return;</c>), of a loop, or the
+    /// value of a <c>switch</c> one of whose sections does; or it is copied into a local that does
+    /// (<c>bool up = Volatile.Read(ref _up); if (!up) return;</c>).
     /// </summary>
-    private static bool GuardsUse(IOperation read, ISymbol socket, SemanticModel? model)
+    private static bool GuardsUse(IOperation read, ISymbol socket, SemanticModel? model, IOperation root, bool throughLocal = false)
     {
         for (var node = read; node.Parent is { } parent; node = parent)
         {
             switch (parent)
             {
+                case ISwitchOperation @switch:
+                    if (@switch.Value != node)
+                    {
+                        return false;
+                    }
+
+                    foreach (var section in @switch.Cases)
+                    {
+                        foreach (var statement in section.Body)
+                        {
+                            if (Mentions(statement, socket) || (statement is not IBranchOperation { BranchKind: BranchKind.Break } && FailureChecks.Leaves(statement, model)))
+                            {
+                                return true;
+                            }
+                        }
+                    }
+
+                    return false;
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: var copy } } when !throughLocal:
+                    foreach (var reference in BodyReferences.Of(root).OfLocal(copy))
+                    {
+                        if (!reference.IsDeclaration && !ResultUsage.IsWrite(reference) && GuardsUse(reference, socket, model, root, throughLocal: true))
+                        {
+                            return true;
+                        }
+                    }
+
+                    return false;
                 case IConditionalOperation conditional:
                     return conditional.Condition == node
                         && (Mentions(conditional.WhenTrue, socket) || Mentions(conditional.WhenFalse, socket)

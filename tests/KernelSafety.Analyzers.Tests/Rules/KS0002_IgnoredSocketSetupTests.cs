@@ -1531,6 +1531,45 @@ public class KS0002_IgnoredSocketSetupTests
                     socket.Send(msg);
                 }
 
+                public void CompareExchanged(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        Interlocked.CompareExchange(ref _state, 1, 0);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    var up = Volatile.Read(ref _state) == 1;
+                    if (!up)
+                    {
+                        return;
+                    }
+
+                    socket.Send(msg);
+                }
+
+                public void Switched(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        socket.Connect(endPoint);
+                        Interlocked.Exchange(ref _state, 1);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    switch (Volatile.Read(ref _state))
+                    {
+                        case 1:
+                            socket.Send(msg);
+                            break;
+                    }
+                }
+
                 public void Deconstructed(Socket socket, EndPoint endPoint, byte[] msg)
                 {
                     var connected = false;
@@ -1581,6 +1620,22 @@ public class KS0002_IgnoredSocketSetupTests
                     {
                         socket.Send(msg);
                     }
+                }
+
+                public void CopiedAndOnlyPrinted(Socket socket, EndPoint endPoint, byte[] msg)
+                {
+                    try
+                    {
+                        {|KS0002:socket.Connect(endPoint)|};
+                        Interlocked.CompareExchange(ref _state, 1, 0);
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    var state = Volatile.Read(ref _state);
+                    Console.WriteLine(state);
+                    socket.Send(msg);
                 }
 
                 public void CountedOnly(Socket socket, EndPoint endPoint, byte[] msg)
