@@ -47,6 +47,7 @@ internal sealed class KnownSymbols
     private object? textReader;
     private object? textWriter;
     private object? binaryWriter;
+    private object? binaryReader;
     private object? encoding;
     private object? random;
     private object? randomNumberGenerator;
@@ -118,6 +119,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? TextReader => Resolve(ref textReader, "System.IO.TextReader");
     public INamedTypeSymbol? TextWriter => Resolve(ref textWriter, "System.IO.TextWriter");
     public INamedTypeSymbol? BinaryWriter => Resolve(ref binaryWriter, "System.IO.BinaryWriter");
+    public INamedTypeSymbol? BinaryReader => Resolve(ref binaryReader, "System.IO.BinaryReader");
     public INamedTypeSymbol? Encoding => Resolve(ref encoding, "System.Text.Encoding");
     public INamedTypeSymbol? Random => Resolve(ref random, "System.Random");
     public INamedTypeSymbol? RandomNumberGenerator => Resolve(ref randomNumberGenerator, "System.Security.Cryptography.RandomNumberGenerator");

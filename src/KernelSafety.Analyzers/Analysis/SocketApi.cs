@@ -106,7 +106,8 @@ internal static class SocketApi
 
         if (name.StartsWith("Read", System.StringComparison.Ordinal) || name is "BeginRead" or "CopyTo" or "CopyToAsync")
         {
-            if (KnownSymbols.IsOrDerivesFrom(type, symbols.Stream) || KnownSymbols.IsOrDerivesFrom(type, symbols.TextReader))
+            if (KnownSymbols.IsOrDerivesFrom(type, symbols.Stream) || KnownSymbols.IsOrDerivesFrom(type, symbols.TextReader)
+                || KnownSymbols.IsOrDerivesFrom(type, symbols.BinaryReader))
             {
                 return true;
             }

@@ -229,11 +229,45 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        // A parameter the connection is made to (new TcpClient(host, port), Connect(new IPEndPoint(IPAddress.Parse(host),
+        // port))) is where the data goes, not the data: "HELO " + host written after it is a greeting.
+        foreach (var invocation in invocations)
+        {
+            if (SocketApi.GetConnectKind(invocation.TargetMethod, symbols) != ConnectKind.None)
+            {
+                RemoveParametersIn(tainted, invocation.Arguments);
+            }
+        }
+
+        foreach (var creation in clientConnects)
+        {
+            RemoveParametersIn(tainted, creation.Arguments);
+        }
+
+        if (tainted.Count == 0)
+        {
+            return;
+        }
+
         Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
         var reported = new HashSet<IOperation>();
         foreach (var (connection, declarator) in connections)
         {
             CheckConnection(context, body, method, connection, declarator, reported, tainted, invocations, declarators, assignments, returns, usings, clientConnects, symbols);
+        }
+    }
+
+    private static void RemoveParametersIn(HashSet<ISymbol> tainted, ImmutableArray<IArgumentOperation> arguments)
+    {
+        foreach (var argument in arguments)
+        {
+            foreach (var operation in argument.Value.DescendantsAndSelf())
+            {
+                if (operation is IParameterReferenceOperation { Parameter: var parameter })
+                {
+                    tainted.Remove(parameter);
+                }
+            }
         }
     }
 

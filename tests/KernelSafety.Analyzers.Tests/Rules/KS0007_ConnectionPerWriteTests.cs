@@ -97,6 +97,14 @@ public class KS0007_ConnectionPerWriteTests
                     await writer.WriteLineAsync("> " + message);
                 }
 
+                public void Mail(string host, string body)
+                {
+                    using var client = {|#3:new TcpClient(host, 25)|};
+                    using var writer = new StreamWriter(client.GetStream());
+                    writer.WriteLine("HELO " + host);
+                    writer.WriteLine(body);
+                }
+
                 public void Frame(byte[] payload)
                 {
                     using var client = {|#2:new TcpClient("127.0.0.1", 2001)|};
@@ -109,7 +117,8 @@ public class KS0007_ConnectionPerWriteTests
         await VerifyCS.VerifyAnalyzerAsync(source,
             VerifyCS.Diagnostic("KS0007").WithLocation(0).WithArguments("Log", "new TcpClient"),
             VerifyCS.Diagnostic("KS0007").WithLocation(1).WithArguments("LogAsync", "Socket.ConnectAsync"),
-            VerifyCS.Diagnostic("KS0007").WithLocation(2).WithArguments("Frame", "new TcpClient"));
+            VerifyCS.Diagnostic("KS0007").WithLocation(2).WithArguments("Frame", "new TcpClient"),
+            VerifyCS.Diagnostic("KS0007").WithLocation(3).WithArguments("Mail", "new TcpClient"));
     }
 
     [Fact]
@@ -138,6 +147,22 @@ public class KS0007_ConnectionPerWriteTests
                     using var reader = new StreamReader(stream);
                     writer.WriteLine(question);
                     return reader.ReadLine() ?? "";
+                }
+
+                public void Call(string host, int port, byte[] request)
+                {
+                    using var client = new TcpClient(host, port);
+                    using var writer = new BinaryWriter(client.GetStream());
+                    using var reader = new BinaryReader(client.GetStream());
+                    writer.Write(request);
+                    if (reader.ReadInt32() != 0) throw new IOException("rejected");
+                }
+
+                public void Helo(string host, int port)
+                {
+                    using var client = new TcpClient(host, port);
+                    using var writer = new StreamWriter(client.GetStream());
+                    writer.WriteLine("HELO " + host);
                 }
 
                 public static StreamWriter Open(string greeting)
