@@ -208,8 +208,11 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // A port written through the 32-bit conversion (Marshal.WriteInt16(sa, 2, (short)IPAddress.HostToNetworkOrder(port)))
+        // is evidently a port when what it converts is.
         if (destination.Kind is PortDestinationKind.LittleEndianWriter or PortDestinationKind.NativeWriter
-            && (!ByteOrder.IsEvidentlyPort(argument.Value) || WritesOtherValuesInTheSameOrder(argument, symbols, context)
+            && (!(ByteOrder.IsEvidentlyPort(argument.Value) || (WideSwapInput(argument.Value, destination, symbols) is { } wide && ByteOrder.IsEvidentlyPort(wide)))
+                || WritesOtherValuesInTheSameOrder(argument, symbols, context)
                 || (destination.Kind == PortDestinationKind.NativeWriter && argument.Parent is IInvocationOperation writer
                     && ByteOrder.IsReversedAfterWrite(writer, context.CancellationToken))))
         {
@@ -338,17 +341,33 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
+        // Only a plain value (a variable, a member, a constant) is taken for the port: HostToNetworkOrder(port << 16)
+        // moves a port into the high half on purpose, and converting its argument as 16 bits would lose it.
         var input = swap.Arguments[0].Value;
-        if (destination.ExpectsNetworkOrder)
+        if (!IsPlainValue(input))
         {
-            return method.Name == "HostToNetworkOrder" && destination.Kind == PortDestinationKind.NetworkField && Is16Bit(destination.Type) ? input : null;
+            return null;
         }
 
-        // The argument as written, before the implicit widening to the overload's type.
-        return method.Name == "NetworkToHostOrder" && input is IConversionOperation { IsImplicit: true, Operand.Type: var written } && Is16Bit(written)
+        if (destination.ExpectsNetworkOrder)
+        {
+            // A field, or a native-order writer of 16 bits (Marshal.WriteInt16(sa, 2, (short)IPAddress.HostToNetworkOrder(port))).
+            return method.Name == "HostToNetworkOrder"
+                && destination.Kind is PortDestinationKind.NetworkField or PortDestinationKind.NativeWriter
+                && Is16Bit(destination.Type)
+                    ? input
+                    : null;
+        }
+
+        // The argument as written, before its widening to the overload's type (implicit, or an (int) cast).
+        return method.Name == "NetworkToHostOrder" && input is IConversionOperation { Operand.Type: var written } && Is16Bit(written)
             ? input
             : null;
     }
+
+    private static bool IsPlainValue(IOperation value)
+        => ByteOrder.StripConversions(value) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation
+            or IPropertyReferenceOperation or ILiteralOperation;
 
     private static bool Is16Bit(ITypeSymbol? type) => type?.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16;
 

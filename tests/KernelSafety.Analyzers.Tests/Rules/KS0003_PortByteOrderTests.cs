@@ -91,6 +91,15 @@ public class KS0003_PortByteOrderTests
 
                 static IPEndPoint Peer(sockaddr_in addr)
                     => new IPEndPoint(IPAddress.Loopback, {|KS0003:IPAddress.NetworkToHostOrder(addr.sin_port)|});
+
+                static IPEndPoint PeerCast(sockaddr_in addr)
+                    => new IPEndPoint(IPAddress.Loopback, {|KS0003:IPAddress.NetworkToHostOrder((int)addr.sin_port)|});
+
+                static void Native(IntPtr sockaddr, int port)
+                {
+                    Marshal.WriteInt16(sockaddr, 0, 2);
+                    Marshal.WriteInt16(sockaddr, 2, {|KS0003:(short)IPAddress.HostToNetworkOrder(port)|});
+                }
             }
             """));
 
@@ -111,6 +120,14 @@ public class KS0003_PortByteOrderTests
 
                 static IPEndPoint Peer(sockaddr_in addr)
                     => new IPEndPoint(IPAddress.Loopback, (ushort)IPAddress.NetworkToHostOrder((short)addr.sin_port));
+
+                static sockaddr_in HighHalf(int port)
+                {
+                    sockaddr_in addr = default;
+                    // The port moved into the high half first: the swap brings it back down (on little-endian machines).
+                    addr.sin_port = (ushort)IPAddress.HostToNetworkOrder(port << 16);
+                    return addr;
+                }
             }
             """));
 
@@ -127,7 +144,10 @@ public class KS0003_PortByteOrderTests
                 }
 
                 static IPEndPoint Peer(sockaddr_in addr)
-                    => new IPEndPoint(IPAddress.Loopback, {|KS0003:IPAddress.NetworkToHostOrder(addr.sin_port)|});
+                    => new IPEndPoint(IPAddress.Loopback, {|KS0003:IPAddress.NetworkToHostOrder((int)addr.sin_port)|});
+
+                static void Native(IntPtr sockaddr, int port)
+                    => Marshal.WriteInt16(sockaddr, 2, {|KS0003:(short)IPAddress.HostToNetworkOrder(port)|});
             }
             """), Code($$"""
             class Bridge
@@ -141,6 +161,9 @@ public class KS0003_PortByteOrderTests
 
                 static IPEndPoint Peer(sockaddr_in addr)
                     => new IPEndPoint(IPAddress.Loopback, {{ToHostUShort("addr.sin_port")}});
+
+                static void Native(IntPtr sockaddr, int port)
+                    => Marshal.WriteInt16(sockaddr, 2, {{ToNetworkShort("port")}});
             }
             """));
 
