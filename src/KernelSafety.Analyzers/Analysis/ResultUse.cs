@@ -128,9 +128,9 @@ internal static class ResultUse
             case IIsPatternOperation isPattern:
                 return ClassifyPattern(isPattern.Pattern);
             case ISwitchOperation @switch when @switch.Value == use:
-                return ClassifySwitch(@switch);
+                return OrDiscarded(ClassifySwitch(@switch));
             case ISwitchExpressionOperation @switch when @switch.Value == use:
-                return ClassifySwitch(@switch);
+                return OrDiscarded(ClassifySwitch(@switch));
             default:
                 return ResultUses.Other;
         }
@@ -138,7 +138,8 @@ internal static class ResultUse
 
     /// <summary>
     /// <c>switch (n) { case -1: ...; case 0: ...; }</c>: each case label is a comparison of its own, as an <c>or</c>
-    /// pattern's sides are; a <c>default</c> compares nothing; a guard (<c>when</c>) is a test the analysis cannot read.
+    /// pattern's sides are; a <c>default</c> compares nothing (a switch with only a default reads the value for
+    /// nothing); a guard (<c>when</c>) is a test the analysis cannot read.
     /// </summary>
     private static ResultUses ClassifySwitch(ISwitchOperation @switch)
     {
@@ -158,7 +159,7 @@ internal static class ResultUse
             }
         }
 
-        return uses == ResultUses.None ? ResultUses.Other : uses;
+        return uses;
     }
 
     /// <summary><c>n switch { -1 =&gt; ..., 0 =&gt; ..., _ =&gt; ... }</c>, read as <see cref="ClassifySwitch(ISwitchOperation)"/>.</summary>
@@ -170,8 +171,11 @@ internal static class ResultUse
             uses |= arm.Guard is null ? ClassifyArm(arm.Pattern) : ResultUses.Other;
         }
 
-        return uses == ResultUses.None ? ResultUses.Other : uses;
+        return uses;
     }
+
+    /// <summary>A switch that compares nothing (only <c>default</c> or <c>_</c>) throws the value away.</summary>
+    private static ResultUses OrDiscarded(ResultUses uses) => uses == ResultUses.None ? ResultUses.Discarded : uses;
 
     private static ResultUses ClassifyArm(IPatternOperation pattern)
         => pattern is IDiscardPatternOperation ? ResultUses.None : ClassifyPattern(pattern);

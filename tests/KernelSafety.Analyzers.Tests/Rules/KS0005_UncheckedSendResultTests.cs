@@ -219,6 +219,23 @@ public class KS0005_UncheckedSendResultTests
                             break;
                     }
                 }
+
+                public void DefaultOnly(int fd, byte* msg, int len)
+                {
+                    var n = {|KS0005:send(fd, msg, len, 0)|};
+                    switch (n)
+                    {
+                        default:
+                            Console.WriteLine("sent");
+                            break;
+                    }
+                }
+
+                public string Discarded(int fd, byte* msg, int len)
+                    => {|KS0005:send(fd, msg, len, 0)|} switch
+                    {
+                        _ => "sent",
+                    };
             }
             """);
 
@@ -318,6 +335,61 @@ public class KS0005_UncheckedSendResultTests
             """);
 
     [Fact]
+    public Task Fix_for_send_results_read_by_a_switch_that_compares_nothing()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void DefaultOnly(int fd, byte* msg, int len)
+                {
+                    var n = {|KS0005:send(fd, msg, len, 0)|};
+                    switch (n)
+                    {
+                        default:
+                            Console.WriteLine("sent");
+                            break;
+                    }
+                }
+            }
+            """, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                [DllImport("libc", SetLastError = true)]
+                private static extern int send(int sockfd, byte* buf, int len, int flags);
+
+                public void DefaultOnly(int fd, byte* msg, int len)
+                {
+                    int n = 0;
+                    while (n < len)
+                    {
+                        int written = send(fd, msg + n, len - n, 0);
+                        if (written < 0)
+                        {
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        n += written;
+                    }
+                    switch (n)
+                    {
+                        default:
+                            Console.WriteLine("sent");
+                            break;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Send_results_read_by_a_switch_that_catches_errors_or_cannot_be_read_are_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
@@ -358,7 +430,7 @@ public class KS0005_UncheckedSendResultTests
                     }
                 }
 
-                public void DefaultOnly(int fd, byte* msg, int len)
+                public void DefaultOnlyPassesItOn(int fd, byte* msg, int len)
                 {
                     var n = send(fd, msg, len, 0);
                     switch (n)
