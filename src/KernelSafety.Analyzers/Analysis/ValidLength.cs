@@ -408,7 +408,7 @@ internal static class ValidLength
             && (candidate.IsSameAs(allocated.Size)
                 || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode
                     && !TryGetInteger(StripCasts(allocated.Size), out _)
-                    && !IsEncodingUpperBound(allocated.Size)
+                    && !IsEncodingUpperBound(allocated.Size, cancellationToken)
                     && IsFresh(allocated, producer, uses))))
         {
             return false;
@@ -460,14 +460,26 @@ internal static class ValidLength
 
     /// <summary>
     /// <c>new byte[Encoding.UTF8.GetMaxByteCount(s.Length)]</c>: a size made to be at least what any text of that length
-    /// encodes to, so an encode into it almost always leaves bytes past its result (zeros, sent as data).
+    /// encodes to, so an encode into it almost always leaves bytes past its result (zeros, sent as data). Also with a
+    /// constant added (<c>GetMaxByteCount(n) + 2</c>, room for a header) and through a local that holds it.
     /// </summary>
-    private static bool IsEncodingUpperBound(IOperation? size)
+    private static bool IsEncodingUpperBound(IOperation? size, CancellationToken cancellationToken, int depth = 0)
     {
-        if (StripCasts(size) is not IInvocationOperation { TargetMethod: { Name: "GetMaxByteCount" or "GetMaxCharCount" } method })
+        switch (StripCasts(size))
         {
-            return false;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } sum when depth < 3:
+                return TryGetInteger(StripCasts(sum.RightOperand), out _) ? IsEncodingUpperBound(sum.LeftOperand, cancellationToken, depth + 1)
+                    : TryGetInteger(StripCasts(sum.LeftOperand), out _) && IsEncodingUpperBound(sum.RightOperand, cancellationToken, depth + 1);
+            case ILocalReferenceOperation local when depth < 3:
+                return BufferSizes.TryGetDefinition(local.Local, local, cancellationToken, out var definition)
+                    && IsEncodingUpperBound(definition, cancellationToken, depth + 1);
+            case IInvocationOperation { TargetMethod: { Name: "GetMaxByteCount" or "GetMaxCharCount" } }:
+                break;
+            default:
+                return false;
         }
+
+        var method = ((IInvocationOperation)StripCasts(size)!).TargetMethod;
 
         for (var type = method.ContainingType; type is not null; type = type.BaseType)
         {

@@ -1438,6 +1438,21 @@ public class KS0004_FixedSizeSendTests
                     {|KS0004:stream.Write(bytes, 0, bytes.Length)|};
                 }
 
+                void ThroughALocal(Socket socket, string text, Encoding encoding)
+                {
+                    int max = encoding.GetMaxByteCount(text.Length);
+                    var bytes = new byte[max];
+                    var written = encoding.GetBytes(text, 0, text.Length, bytes, 0);
+                    {|KS0004:socket.Send(bytes)|};
+                }
+
+                void WithRoom(Stream stream, string text)
+                {
+                    var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length) + 2];
+                    var n = Encoding.UTF8.GetBytes(text, 0, text.Length, bytes, 0);
+                    {|KS0004:stream.Write(bytes, 0, bytes.Length)|};
+                }
+
                 void SendValid(Socket socket, string text)
                 {
                     var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
