@@ -145,7 +145,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         : "it returns -1 on failure and the socket is used unconnected; test it and leave the method on failure");
                 return;
 
-            case ResultUseKind.PassedOn or ResultUseKind.Other or ResultUseKind.Tested when ResultUsage.IsOnlyLogged(invocation):
+            case ResultUseKind.PassedOn or ResultUseKind.Other or ResultUseKind.Tested or ResultUseKind.Receiver when ResultUsage.IsOnlyLogged(invocation):
                 // Console.WriteLine(connect(...)), Console.WriteLine($"fd={socket(...)}"): a message is not a test.
                 if (isSocket)
                 {

@@ -543,6 +543,13 @@ public class KS0002_IgnoredSocketSetupTests
                 {
                     Console.WriteLine("socket: " + {|KS0002:Libc.socket(2, 1, 0)|});
                 }
+
+                public void WriteAsText(int fd, byte[] address, byte[] msg)
+                {
+                    Console.WriteLine({|KS0002:Libc.connect(fd, address, address.Length)|}.ToString());
+                    Trace.WriteLine("rc " + {|KS0002:Libc.connect(fd, address, address.Length)|}.ToString());
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
             }
             """ + Libc);
 
