@@ -276,8 +276,23 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
             return null;
         }
 
-        // The close declared beside the connect (Libc.close), else one in scope by its simple name.
+        // A finally around the connect that closes the descriptor already does it: closing it here too would close a
+        // number that another thread may have been given in between.
         var symbols = KnownSymbols.Get(model.Compilation);
+        foreach (var tryStatement in setup.Ancestors().OfType<TryStatementSyntax>())
+        {
+            if (tryStatement.Finally is { } @finally
+                && tryStatement.Block.Span.Contains(setup.Span)
+                && @finally.Block.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(call =>
+                    call.ArgumentList.Arguments.Any(a => a.Expression is IdentifierNameSyntax { Identifier.ValueText: var name } && name == descriptor.Identifier.ValueText)
+                    && model.GetSymbolInfo(call).Symbol is IMethodSymbol closing
+                    && NativeMethods.GetEntryPoint(closing, symbols) == "close"))
+            {
+                return null;
+            }
+        }
+
+        // The close declared beside the connect (Libc.close), else one in scope by its simple name.
         foreach (var candidate in method.ContainingType.GetMembers().Concat(model.LookupSymbols(position)))
         {
             if (candidate is IMethodSymbol { Parameters.Length: 1 } close

@@ -470,6 +470,65 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
+    public Task Fix_leaves_without_closing_a_descriptor_a_finally_already_closes()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(byte[] address, byte[] msg)
+                {
+                    var fd = Libc.socket(2, 1, 0);
+                    if (fd < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    try
+                    {
+                        var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                        if (rc < 0)
+                        {
+                            Console.Error.WriteLine("connect failed");
+                        }
+
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                    finally
+                    {
+                        Libc.close(fd);
+                    }
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Open(byte[] address, byte[] msg)
+                {
+                    var fd = Libc.socket(2, 1, 0);
+                    if (fd < 0) throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    try
+                    {
+                        var rc = Libc.connect(fd, address, address.Length);
+                        if (rc < 0)
+                        {
+                            Console.Error.WriteLine("connect failed");
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                        }
+
+                        Libc.send(fd, msg, msg.Length, 0);
+                    }
+                    finally
+                    {
+                        Libc.close(fd);
+                    }
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Stored_connect_result_never_tested_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.InteropServices;
