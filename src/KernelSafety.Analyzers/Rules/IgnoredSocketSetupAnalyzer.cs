@@ -128,12 +128,21 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         {
             // if ((rc = connect(...)) < 0): the value of the assignment is what the code tests.
             occurrence = assignment;
+            if (IsSwitchedOn(context, invocation, entryPoint, isSocket, assignment, local, descriptor, root, symbols))
+            {
+                return; // switch (rc = connect(...)) { ... }
+            }
+
             if (ResultUsage.Classify(assignment, out _, out _) != ResultUseKind.Tested)
             {
                 return; // while ((rc = connect(...)) ...), Check(rc = connect(...)): followed elsewhere
             }
 
             use = ResultUseKind.Tested;
+        }
+        else if (IsSwitchedOn(context, invocation, entryPoint, isSocket, invocation, assignedLocal: null, descriptor, root, symbols))
+        {
+            return; // switch (connect(...)) { ... }
         }
 
         switch (use)
@@ -401,6 +410,47 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     /// <summary>The branch taken on success (<c>else { connected = true; }</c>); a flag set there may guard the use.</summary>
     private static IOperation? SuccessBranch(FailureTest test)
         => test.FailureIsTrue ? test.Conditional.WhenFalse : test.Conditional.WhenTrue;
+
+    /// <summary>
+    /// True when <paramref name="occurrence"/> (a connect call, or the assignment of its result) is the value of a
+    /// <c>switch</c> that tells failure from success, which then decides; reports a failure section that only logs and
+    /// falls out of the switch to a use of the descriptor (<c>switch (connect(fd, ...)) { case -1: Log(); break; }</c>).
+    /// </summary>
+    private static bool IsSwitchedOn(
+        OperationAnalysisContext context,
+        IInvocationOperation invocation,
+        string entryPoint,
+        bool isSocket,
+        IOperation occurrence,
+        ILocalSymbol? assignedLocal,
+        ISymbol? descriptor,
+        IOperation root,
+        KnownSymbols symbols)
+    {
+        var success = isSocket ? DescriptorSample : ConnectSuccess;
+        if (!FailureChecks.TryGetSwitchTest(occurrence, NativeFailure, success, out var switchTest))
+        {
+            return false;
+        }
+
+        // socket(): the descriptor is the switched value itself; only connect's descriptor is followed past the switch.
+        var model = invocation.SemanticModel;
+        var references = BodyReferences.Of(root).All;
+        if (!isSocket
+            && descriptor is not null
+            && switchTest.FailureCase is { } failureCase
+            && !LeavesSection(failureCase, model)
+            && switchTest.FailureFallsOutAt is { } exit
+            && !RecordsState(failureCase)
+            && !RecordsState(switchTest.SuccessCase)
+            && IsDescriptorUsedAfter(references, descriptor, switchTest.Switch.Syntax.Span.End, symbols)
+            && MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assignedLocal is not null && IsRead(assignedLocal)(candidate)), success, descriptor, references, symbols))
+        {
+            ReportFallsThrough(context, invocation, entryPoint, exit, descriptor.Name, assignedLocal?.Name);
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// True when a switch section leaves the method or loop: a statement of it returns, throws, continues or calls a

@@ -139,6 +139,31 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.send(fd, msg, msg.Length, 0);
                 }
 
+                public void OnTheCall(int fd, byte[] address, byte[] msg)
+                {
+                    switch ({|KS0002:Libc.connect(fd, address, address.Length)|})
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void OnTheAssignment(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    switch (rc = {|KS0002:Libc.connect(fd, address, address.Length)|})
+                    {
+                        case < 0:
+                            Console.Error.WriteLine("connect failed: " + rc);
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
                 public void Braced(int fd, byte[] address, byte[] msg)
                 {
                     var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
@@ -240,6 +265,29 @@ public class KS0002_IgnoredSocketSetupTests
                     {
                         Libc.send(fd, msg, msg.Length, 0);
                     }
+                }
+
+                public void OnTheCallLeaves(int fd, byte[] address, byte[] msg)
+                {
+                    switch (Libc.connect(fd, address, address.Length))
+                    {
+                        case -1:
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int OnTheAssignmentReturns(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    switch (rc = Libc.connect(fd, address, address.Length))
+                    {
+                        case < 0:
+                            return rc;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
 
                 public void Exits(int fd, byte[] address, byte[] msg)
@@ -524,6 +572,73 @@ public class KS0002_IgnoredSocketSetupTests
                     {
                         Libc.close(fd);
                     }
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
+    public Task Fix_switch_on_the_call_or_its_assignment_leaves_in_place_of_the_break()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void OnTheCall(int fd, byte[] address, byte[] msg)
+                {
+                    switch ({|KS0002:Libc.connect(fd, address, address.Length)|})
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            break;
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int OnTheAssignment(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    switch (rc = {|KS0002:Libc.connect(fd, address, address.Length)|})
+                    {
+                        case < 0:
+                            Console.Error.WriteLine("connect failed: " + rc);
+                            break;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void OnTheCall(int fd, byte[] address, byte[] msg)
+                {
+                    switch (Libc.connect(fd, address, address.Length))
+                    {
+                        case -1:
+                            Console.Error.WriteLine("connect failed");
+                            throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public int OnTheAssignment(int fd, byte[] address, byte[] msg)
+                {
+                    int rc;
+                    switch (rc = Libc.connect(fd, address, address.Length))
+                    {
+                        case < 0:
+                            Console.Error.WriteLine("connect failed: " + rc);
+                            return rc;
+                    }
+
+                    return (int)Libc.send(fd, msg, msg.Length, 0);
                 }
             }
             """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
