@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Threading;
 using KernelSafety.Analyzers.Analysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -211,7 +212,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         // A port written through the 32-bit conversion (Marshal.WriteInt16(sa, 2, (short)IPAddress.HostToNetworkOrder(port)))
         // is evidently a port when what it converts is.
         if (destination.Kind is PortDestinationKind.LittleEndianWriter or PortDestinationKind.NativeWriter
-            && (!(ByteOrder.IsEvidentlyPort(argument.Value) || (WideSwapInput(argument.Value, destination, symbols) is { } wide && ByteOrder.IsEvidentlyPort(wide)))
+            && (!(ByteOrder.IsEvidentlyPort(argument.Value) || (WideSwapInput(argument.Value, destination, symbols, context.CancellationToken) is { } wide && ByteOrder.IsEvidentlyPort(wide.Input)))
                 || WritesOtherValuesInTheSameOrder(argument, symbols, context)
                 || (destination.Kind == PortDestinationKind.NativeWriter && argument.Parent is IInvocationOperation writer
                     && ByteOrder.IsReversedAfterWrite(writer, context.CancellationToken))))
@@ -239,9 +240,9 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (WideSwapInput(value, destination, symbols) is { } wideInput)
+        if (WideSwapInput(value, destination, symbols, context.CancellationToken) is { } wideSwap)
         {
-            ReportWideSwap(context, destination, destinationType, value, wideInput, reportOn);
+            ReportWideSwap(context, destination, destinationType, value, wideSwap, reportOn);
             return;
         }
 
@@ -329,11 +330,21 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     /// port: the 32- or 64-bit overload stored into a 16-bit network-order field
     /// (<c>sa.sin_port = (ushort)IPAddress.HostToNetworkOrder(port)</c> with an <c>int port</c>, which stores 0), or
     /// applied to a 16-bit network-order value widened to <c>int</c> and passed to a host-order destination
-    /// (<c>new IPEndPoint(ip, IPAddress.NetworkToHostOrder(sa.sin_port))</c>, which is not the port). Null otherwise.
+    /// (<c>new IPEndPoint(ip, IPAddress.NetworkToHostOrder(sa.sin_port))</c>, which is not the port), directly or through
+    /// the one definition of a local (<c>var net = (ushort)IPAddress.HostToNetworkOrder(port); sa.sin_port = net;</c>).
+    /// Null otherwise.
     /// </summary>
-    private static IOperation? WideSwapInput(IOperation value, PortDestination destination, KnownSymbols symbols)
+    private static (IOperation Input, IMethodSymbol Swap)? WideSwapInput(IOperation value, PortDestination destination, KnownSymbols symbols, CancellationToken cancellationToken)
     {
-        if (ByteOrder.StripConversions(value) is not IInvocationOperation { TargetMethod: { Name: "HostToNetworkOrder" or "NetworkToHostOrder", Parameters.Length: 1 } method } swap
+        var swapped = ByteOrder.StripConversions(value);
+        if (swapped is ILocalReferenceOperation { Local: var local } reference
+            && BufferSizes.TryGetDefinition(local, reference, cancellationToken, out var definition)
+            && definition is not null)
+        {
+            swapped = ByteOrder.StripConversions(definition);
+        }
+
+        if (swapped is not IInvocationOperation { TargetMethod: { Name: "HostToNetworkOrder" or "NetworkToHostOrder", Parameters.Length: 1 } method } swap
             || !KnownSymbols.Is(method.ContainingType, symbols.IPAddress)
             || method.Parameters[0].Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64)
             || swap.Arguments.Length != 1)
@@ -355,13 +366,13 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return method.Name == "HostToNetworkOrder"
                 && destination.Kind is PortDestinationKind.NetworkField or PortDestinationKind.NativeWriter
                 && Is16Bit(destination.Type)
-                    ? input
+                    ? (input, method)
                     : null;
         }
 
         // The argument as written, before its widening to the overload's type (implicit, or an (int) cast).
         return method.Name == "NetworkToHostOrder" && input is IConversionOperation { Operand.Type: var written } && Is16Bit(written)
-            ? input
+            ? (input, method)
             : null;
     }
 
@@ -371,7 +382,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
 
     private static bool Is16Bit(ITypeSymbol? type) => type?.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16;
 
-    private static void ReportWideSwap(OperationAnalysisContext context, PortDestination destination, string destinationType, IOperation value, IOperation input, SyntaxNode reportOn)
+    private static void ReportWideSwap(OperationAnalysisContext context, PortDestination destination, string destinationType, IOperation value, (IOperation Input, IMethodSymbol Swap) wide, SyntaxNode reportOn)
     {
         var valueSyntax = reportOn switch
         {
@@ -380,14 +391,19 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             _ => value.Syntax,
         };
         var toNetwork = destination.ExpectsNetworkOrder;
-        var width = ByteOrder.StripConversions(value) is IInvocationOperation { TargetMethod: var swap } && swap.Parameters[0].Type.SpecialType == SpecialType.System_Int64 ? "64-bit" : "32-bit";
+        var width = wide.Swap.Parameters[0].Type.SpecialType == SpecialType.System_Int64 ? "64-bit" : "32-bit";
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         properties[DestinationTypeProperty] = toNetwork ? destinationType : "ushort";
-        properties[FixProperty] = toNetwork ? FixNarrowToNetwork : FixNarrowToHost;
+        if (valueSyntax.Span.Contains(wide.Input.Syntax.Span))
+        {
+            // The conversion is written here; one made into a local earlier is left for the author to change there.
+            properties[FixProperty] = toNetwork ? FixNarrowToNetwork : FixNarrowToHost;
+        }
+
         context.Report(Diagnostic.Create(
             DiagnosticDescriptors.PortByteOrder,
             reportOn.GetLocation(),
-            ImmutableArray.Create(valueSyntax.GetLocation(), input.Syntax.GetLocation()),
+            ImmutableArray.Create(valueSyntax.GetLocation(), wide.Input.Syntax.GetLocation()),
             properties.ToImmutable(),
             Shorten(valueSyntax.ToString()),
             width + (toNetwork ? " network" : " host"),

@@ -100,6 +100,20 @@ public class KS0003_PortByteOrderTests
                     Marshal.WriteInt16(sockaddr, 0, 2);
                     Marshal.WriteInt16(sockaddr, 2, {|KS0003:(short)IPAddress.HostToNetworkOrder(port)|});
                 }
+
+                static IPEndPoint PeerThroughALocal(sockaddr_in addr)
+                {
+                    int p = IPAddress.NetworkToHostOrder(addr.sin_port);
+                    return new IPEndPoint(IPAddress.Loopback, {|KS0003:p|});
+                }
+
+                static sockaddr_in StoreThroughALocal(int port)
+                {
+                    var net = (ushort)IPAddress.HostToNetworkOrder(port);
+                    var addr = new sockaddr_in { sin_family = 2 };
+                    {|KS0003:addr.sin_port = net|};
+                    return addr;
+                }
             }
             """));
 
@@ -121,12 +135,40 @@ public class KS0003_PortByteOrderTests
                 static IPEndPoint Peer(sockaddr_in addr)
                     => new IPEndPoint(IPAddress.Loopback, (ushort)IPAddress.NetworkToHostOrder((short)addr.sin_port));
 
+                static IPEndPoint PeerThroughA16BitLocal(sockaddr_in addr)
+                {
+                    ushort p = (ushort)IPAddress.NetworkToHostOrder((short)addr.sin_port);
+                    return new IPEndPoint(IPAddress.Loopback, p);
+                }
+
                 static sockaddr_in HighHalf(int port)
                 {
                     sockaddr_in addr = default;
                     // The port moved into the high half first: the swap brings it back down (on little-endian machines).
                     addr.sin_port = (ushort)IPAddress.HostToNetworkOrder(port << 16);
                     return addr;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Fix_is_not_offered_for_a_wide_conversion_kept_in_a_local()
+        => VerifyCS.VerifyCodeFixAsync(Code("""
+            class Bridge
+            {
+                static IPEndPoint Peer(sockaddr_in addr)
+                {
+                    int p = IPAddress.NetworkToHostOrder(addr.sin_port);
+                    return new IPEndPoint(IPAddress.Loopback, {|KS0003:p|});
+                }
+            }
+            """), Code("""
+            class Bridge
+            {
+                static IPEndPoint Peer(sockaddr_in addr)
+                {
+                    int p = IPAddress.NetworkToHostOrder(addr.sin_port);
+                    return new IPEndPoint(IPAddress.Loopback, {|KS0003:p|});
                 }
             }
             """));
