@@ -179,6 +179,17 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         return;
                     }
 
+                    if (!isSocket && descriptor is not null
+                        && FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var message)
+                        && PicksMessageOnly(message)
+                        && IsDescriptorUsedAfter(BodyReferences.Of(root).All, descriptor, invocation.Syntax.Span.End, symbols))
+                    {
+                        // Console.WriteLine(connect(...) == 0 ? "connected" : "connect failed"): the seed's printk, then the send.
+                        Report(context, invocation, NativeUntested, entryPoint,
+                            $"the test only picks the message printed, and '{descriptor.Name}' is used after it either way; test it and leave the method on failure");
+                        return;
+                    }
+
                     if (!FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var test)
                         || FailureChecks.Leaves(test.FailureBranch, model)
                         || FailureChecks.LeavesOnSomePath(test.FailureBranch)
@@ -239,6 +250,12 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             if (FailureChecks.TryGetFailureTest(read, NativeFailure, success, out var test))
             {
                 testedUpTo = test.Conditional.Syntax.Span.End;
+                if (PicksMessageOnly(test))
+                {
+                    printed = true; // Console.WriteLine(rc == 0 ? "connected" : "connect failed"): a message, not a test
+                    continue;
+                }
+
                 // A test that leaves on failure, or one whose success branch guards the use (failure falls through
                 // past it), handles the failure.
                 if (FailureChecks.Leaves(test.FailureBranch, model) || test.FailureBranch is null)
@@ -410,6 +427,15 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     /// <summary>The branch taken on success (<c>else { connected = true; }</c>); a flag set there may guard the use.</summary>
     private static IOperation? SuccessBranch(FailureTest test)
         => test.FailureIsTrue ? test.Conditional.WhenFalse : test.Conditional.WhenTrue;
+
+    /// <summary>
+    /// A <c>?:</c> test whose two branches are constants (the messages) and whose value is only printed or logged:
+    /// <c>Console.WriteLine(rc &lt; 0 ? "connect failed" : "connected")</c> decides nothing.
+    /// </summary>
+    private static bool PicksMessageOnly(FailureTest test)
+        => !test.IsStatement
+            && test.Conditional is { WhenTrue.ConstantValue.HasValue: true, WhenFalse.ConstantValue.HasValue: true } conditional
+            && ResultUsage.IsOnlyLogged(conditional);
 
     /// <summary>
     /// True when <paramref name="occurrence"/> (a connect call, or the assignment of its result) is the value of a

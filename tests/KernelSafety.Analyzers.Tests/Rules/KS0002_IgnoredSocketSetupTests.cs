@@ -644,6 +644,42 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
 
     [Fact]
+    public Task Fix_tests_a_result_whose_only_test_picks_a_message()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Console.Error.WriteLine("connect: " + (rc < 0 ? "failed" : "ok"));
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, """
+            using System;
+            using System.ComponentModel;
+            using System.Runtime.InteropServices;
+
+            class Bridge
+            {
+                public void Write(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = Libc.connect(fd, address, address.Length);
+                    if (rc < 0)
+                    {
+                        throw new Win32Exception(Marshal.GetLastPInvokeError());
+                    }
+
+                    Console.Error.WriteLine("connect: " + (rc < 0 ? "failed" : "ok"));
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+            }
+            """ + Libc, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Stored_connect_result_never_tested_is_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System.Runtime.InteropServices;
@@ -718,6 +754,19 @@ public class KS0002_IgnoredSocketSetupTests
                     Console.WriteLine("socket: " + {|KS0002:Libc.socket(2, 1, 0)|});
                 }
 
+                public void MessageOnly(int fd, byte[] address, byte[] msg)
+                {
+                    Console.WriteLine({|KS0002:Libc.connect(fd, address, address.Length)|} == 0 ? "connected" : "connect failed");
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
+                public void StoredMessageOnly(int fd, byte[] address, byte[] msg)
+                {
+                    var rc = {|KS0002:Libc.connect(fd, address, address.Length)|};
+                    Console.Error.WriteLine("connect: " + (rc < 0 ? "failed" : "ok"));
+                    Libc.send(fd, msg, msg.Length, 0);
+                }
+
                 public void WriteAsText(int fd, byte[] address, byte[] msg)
                 {
                     Console.WriteLine({|KS0002:Libc.connect(fd, address, address.Length)|}.ToString());
@@ -728,7 +777,7 @@ public class KS0002_IgnoredSocketSetupTests
             """ + Libc);
 
     [Fact]
-    public Task Native_result_printed_where_it_is_made_with_no_later_use_or_tested_in_the_message_is_not_flagged()
+    public Task Native_result_printed_where_it_is_made_with_no_later_use_or_tested_after_the_message_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
             using System.Runtime.InteropServices;
@@ -741,11 +790,22 @@ public class KS0002_IgnoredSocketSetupTests
                     Libc.close(fd);
                 }
 
-                public void Described(int fd, byte[] address, byte[] msg)
+                public void MessageThenTest(int fd, byte[] address, byte[] msg)
                 {
-                    Console.WriteLine(Libc.connect(fd, address, address.Length) < 0 ? "failed" : "connected");
+                    var rc = Libc.connect(fd, address, address.Length);
+                    Console.WriteLine(rc == 0 ? "connected" : "connect failed");
+                    if (rc < 0) throw new InvalidOperationException("connect failed");
                     Libc.send(fd, msg, msg.Length, 0);
                 }
+
+                public void MessageThenClose(int fd, byte[] address)
+                {
+                    Console.WriteLine(Libc.connect(fd, address, address.Length) == 0 ? "port open" : "port closed");
+                    Libc.close(fd);
+                }
+
+                public int ChosenValue(int fd, byte[] address, byte[] msg)
+                    => Libc.connect(fd, address, address.Length) == 0 ? (int)Libc.send(fd, msg, msg.Length, 0) : -1;
 
                 public void Checked(int fd, byte[] address, byte[] msg)
                 {
