@@ -255,7 +255,7 @@ internal static class ByteOrder
         return false;
     }
 
-    private static bool Is16Bit(ITypeSymbol? type)
+    internal static bool Is16Bit(ITypeSymbol? type)
         => type?.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16;
 
     private static bool IsIntegral(ITypeSymbol? type)

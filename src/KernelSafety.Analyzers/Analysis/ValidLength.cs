@@ -408,7 +408,7 @@ internal static class ValidLength
             && (candidate.IsSameAs(allocated.Size)
                 || (candidate.Source is ValidLengthSource.Copy or ValidLengthSource.Encode
                     && !TryGetInteger(StripCasts(allocated.Size), out _)
-                    && !IsEncodingUpperBound(allocated.Size, cancellationToken)
+                    && !IsEncodingUpperBound(allocated.Size, symbols, cancellationToken)
                     && IsFresh(allocated, producer, uses))))
         {
             return false;
@@ -463,34 +463,19 @@ internal static class ValidLength
     /// encodes to, so an encode into it almost always leaves bytes past its result (zeros, sent as data). Also with a
     /// constant added (<c>GetMaxByteCount(n) + 2</c>, room for a header) and through a local that holds it.
     /// </summary>
-    private static bool IsEncodingUpperBound(IOperation? size, CancellationToken cancellationToken, int depth = 0)
-    {
-        switch (StripCasts(size))
+    private static bool IsEncodingUpperBound(IOperation? size, KnownSymbols symbols, CancellationToken cancellationToken, int depth = 0)
+        => StripCasts(size) switch
         {
-            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } sum when depth < 3:
-                return TryGetInteger(StripCasts(sum.RightOperand), out _) ? IsEncodingUpperBound(sum.LeftOperand, cancellationToken, depth + 1)
-                    : TryGetInteger(StripCasts(sum.LeftOperand), out _) && IsEncodingUpperBound(sum.RightOperand, cancellationToken, depth + 1);
-            case ILocalReferenceOperation local when depth < 3:
-                return BufferSizes.TryGetDefinition(local.Local, local, cancellationToken, out var definition)
-                    && IsEncodingUpperBound(definition, cancellationToken, depth + 1);
-            case IInvocationOperation { TargetMethod: { Name: "GetMaxByteCount" or "GetMaxCharCount" } }:
-                break;
-            default:
-                return false;
-        }
-
-        var method = ((IInvocationOperation)StripCasts(size)!).TargetMethod;
-
-        for (var type = method.ContainingType; type is not null; type = type.BaseType)
-        {
-            if (type is { Name: "Encoding", ContainingNamespace: { Name: "Text", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+            IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } sum when depth < 3
+                => TryGetInteger(StripCasts(sum.RightOperand), out _) ? IsEncodingUpperBound(sum.LeftOperand, symbols, cancellationToken, depth + 1)
+                    : TryGetInteger(StripCasts(sum.LeftOperand), out _) && IsEncodingUpperBound(sum.RightOperand, symbols, cancellationToken, depth + 1),
+            ILocalReferenceOperation local when depth < 3
+                => BufferSizes.TryGetDefinition(local.Local, local, cancellationToken, out var definition)
+                    && IsEncodingUpperBound(definition, symbols, cancellationToken, depth + 1),
+            IInvocationOperation { TargetMethod: { Name: "GetMaxByteCount" or "GetMaxCharCount" } method }
+                => KnownSymbols.IsOrDerivesFrom(method.ContainingType, symbols.Encoding),
+            _ => false,
+        };
 
     /// <summary>True when <paramref name="operation"/> is an integer constant; its value in <paramref name="value"/>.</summary>
     public static bool TryGetInteger(IOperation? operation, out long value)

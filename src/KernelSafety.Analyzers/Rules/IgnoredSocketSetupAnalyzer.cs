@@ -179,9 +179,12 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         return;
                     }
 
-                    if (!isSocket && descriptor is not null
-                        && FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var message)
-                        && PicksMessageOnly(message)
+                    if (!FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var test))
+                    {
+                        return;
+                    }
+
+                    if (!isSocket && descriptor is not null && PicksMessageOnly(test)
                         && IsDescriptorUsedAfter(BodyReferences.Of(root).All, descriptor, invocation.Syntax.Span.End, symbols))
                     {
                         // Console.WriteLine(connect(...) == 0 ? "connected" : "connect failed"): the seed's printk, then the send.
@@ -190,8 +193,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
                         return;
                     }
 
-                    if (!FailureChecks.TryGetFailureTest(occurrence, NativeFailure, success, out var test)
-                        || FailureChecks.Leaves(test.FailureBranch, model)
+                    if (FailureChecks.Leaves(test.FailureBranch, model)
                         || FailureChecks.LeavesOnSomePath(test.FailureBranch)
                         || !test.IsStatement
                         || test.FailureBranch is null
@@ -283,16 +285,12 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
             if (FailureChecks.TryGetSwitchTest(read, NativeFailure, success, out var switchTest))
             {
                 testedUpTo = switchTest.Switch.Syntax.Span.End;
-                if (switchTest.FailureCase is not { } failureCase || LeavesSection(failureCase, model))
+                if (HandlesFailure(switchTest, model, out var exit))
                 {
-                    // No section takes the failure (it goes past the switch), or its section leaves the method.
                     firstHandled = Math.Min(firstHandled, switchTest.Switch.Syntax.SpanStart);
                 }
-                else if (switchTest.FailureFallsOutAt is { } exit
-                    && !RecordsState(failureCase)
-                    && !RecordsState(switchTest.SuccessCase))
+                else if (exit is not null)
                 {
-                    // switch (rc) { case -1: Log(); break; }: the failure goes on after the switch.
                     fallThrough ??= (switchTest.Switch.Syntax.Span.End, exit);
                 }
                 else
@@ -460,15 +458,11 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         }
 
         // socket(): the descriptor is the switched value itself; only connect's descriptor is followed past the switch.
-        var model = invocation.SemanticModel;
         var references = BodyReferences.Of(root).All;
         if (!isSocket
             && descriptor is not null
-            && switchTest.FailureCase is { } failureCase
-            && !LeavesSection(failureCase, model)
-            && switchTest.FailureFallsOutAt is { } exit
-            && !RecordsState(failureCase)
-            && !RecordsState(switchTest.SuccessCase)
+            && !HandlesFailure(switchTest, invocation.SemanticModel, out var exit)
+            && exit is not null
             && IsDescriptorUsedAfter(references, descriptor, switchTest.Switch.Syntax.Span.End, symbols)
             && MayUseOnFailure(context, invocation, candidate => candidate?.Syntax == occurrence.Syntax || (assignedLocal is not null && IsRead(assignedLocal)(candidate)), success, descriptor, references, symbols))
         {
@@ -476,6 +470,28 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// What a <c>switch</c> on the result does with a failure: true when it handles it (no section takes it, and it goes
+    /// past the switch as past an <c>if</c> without <c>else</c>, or its section leaves the method); otherwise
+    /// <paramref name="fallsOutAt"/> is the <c>break</c> of a failure section that only reports it
+    /// (<c>case -1: Log(); break;</c>), or null when a section records the failure or the shape is not that plain.
+    /// </summary>
+    private static bool HandlesFailure(SwitchTest test, SemanticModel? model, out IBranchOperation? fallsOutAt)
+    {
+        fallsOutAt = null;
+        if (test.FailureCase is not { } failureCase || LeavesSection(failureCase, model))
+        {
+            return true;
+        }
+
+        if (!RecordsState(failureCase) && !RecordsState(test.SuccessCase))
+        {
+            fallsOutAt = test.FailureFallsOutAt;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -1422,12 +1438,9 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
                     foreach (var section in @switch.Cases)
                     {
-                        foreach (var statement in section.Body)
+                        if (Mentions(section, socket) || LeavesSection(section, model))
                         {
-                            if (Mentions(statement, socket) || (statement is not IBranchOperation { BranchKind: BranchKind.Break } && FailureChecks.Leaves(statement, model)))
-                            {
-                                return true;
-                            }
+                            return true;
                         }
                     }
 

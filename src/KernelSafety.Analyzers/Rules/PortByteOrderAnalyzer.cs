@@ -260,13 +260,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         properties[DestinationTypeProperty] = destinationType;
 
-        // The written expression as a whole: IOperation drops checked(...)/unchecked(...) around a cast.
-        var valueSyntax = reportOn switch
-        {
-            AssignmentExpressionSyntax assignment => assignment.Right,
-            ArgumentSyntax argument => argument.Expression,
-            _ => value.Syntax,
-        };
+        var valueSyntax = WrittenSyntax(reportOn, value);
         var additional = ImmutableArray.Create(valueSyntax.GetLocation());
         string valueOrder;
         string destinationOrder;
@@ -325,6 +319,15 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             advice));
     }
 
+    /// <summary>The written expression as a whole: IOperation drops checked(...)/unchecked(...) around a cast.</summary>
+    private static SyntaxNode WrittenSyntax(SyntaxNode reportOn, IOperation value)
+        => reportOn switch
+        {
+            AssignmentExpressionSyntax assignment => assignment.Right,
+            ArgumentSyntax argument => argument.Expression,
+            _ => value.Syntax,
+        };
+
     /// <summary>
     /// The value swapped by an <c>IPAddress.HostToNetworkOrder</c>/<c>NetworkToHostOrder</c> of the wrong width for a
     /// port: the 32- or 64-bit overload stored into a 16-bit network-order field
@@ -338,6 +341,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     {
         var swapped = ByteOrder.StripConversions(value);
         if (swapped is ILocalReferenceOperation { Local: var local } reference
+            && InitializerSpellsConversion(local, cancellationToken)
             && BufferSizes.TryGetDefinition(local, reference, cancellationToken, out var definition)
             && definition is not null)
         {
@@ -365,31 +369,47 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             // A field, or a native-order writer of 16 bits (Marshal.WriteInt16(sa, 2, (short)IPAddress.HostToNetworkOrder(port))).
             return method.Name == "HostToNetworkOrder"
                 && destination.Kind is PortDestinationKind.NetworkField or PortDestinationKind.NativeWriter
-                && Is16Bit(destination.Type)
+                && ByteOrder.Is16Bit(destination.Type)
                     ? (input, method)
                     : null;
         }
 
         // The argument as written, before its widening to the overload's type (implicit, or an (int) cast).
-        return method.Name == "NetworkToHostOrder" && input is IConversionOperation { Operand.Type: var written } && Is16Bit(written)
+        return method.Name == "NetworkToHostOrder" && input is IConversionOperation { Operand.Type: var written } && ByteOrder.Is16Bit(written)
             ? (input, method)
             : null;
+    }
+
+    /// <summary>
+    /// Cheap first, before a local's definition is looked up for every port store of a local: its declaration's
+    /// initializer spells a byte-order conversion.
+    /// </summary>
+    private static bool InitializerSpellsConversion(ILocalSymbol local, CancellationToken cancellationToken)
+    {
+        foreach (var reference in local.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is VariableDeclaratorSyntax { Initializer.Value: var initial })
+            {
+                foreach (var node in initial.DescendantNodesAndSelf())
+                {
+                    if (node is IdentifierNameSyntax { Identifier.ValueText: "HostToNetworkOrder" or "NetworkToHostOrder" })
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsPlainValue(IOperation value)
         => ByteOrder.StripConversions(value) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation
             or IPropertyReferenceOperation or ILiteralOperation;
 
-    private static bool Is16Bit(ITypeSymbol? type) => type?.SpecialType is SpecialType.System_Int16 or SpecialType.System_UInt16;
-
     private static void ReportWideSwap(OperationAnalysisContext context, PortDestination destination, string destinationType, IOperation value, (IOperation Input, IMethodSymbol Swap) wide, SyntaxNode reportOn)
     {
-        var valueSyntax = reportOn switch
-        {
-            AssignmentExpressionSyntax assignment => assignment.Right,
-            ArgumentSyntax argument => argument.Expression,
-            _ => value.Syntax,
-        };
+        var valueSyntax = WrittenSyntax(reportOn, value);
         var toNetwork = destination.ExpectsNetworkOrder;
         var width = wide.Swap.Parameters[0].Type.SpecialType == SpecialType.System_Int64 ? "64-bit" : "32-bit";
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();

@@ -282,7 +282,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             // is any odd length, and rejecting it throws where the copy already throws.
             if (hasLength && site.Api == "Buffer.BlockCopy")
             {
-                finding.Clamp = ClampText(site.Count, $"{bufferText}.Length * sizeof({elementText})");
+                finding.Clamp = ClampText(site.Count, ByteLengthText(bufferText, elementType, elementSize));
             }
 
             return finding;
@@ -832,9 +832,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             {
                 // fixed (byte* d = dest): the pointer covers dest.Length elements.
                 capacity = LinearForm.Of(new LinearTerm(LinearTermKind.Length, arrayVariable)).Scale(elementSize);
-                capacityText = elementSize == 1
-                    ? $"{array.Syntax}.Length"
-                    : $"{array.Syntax}.Length * sizeof({elementType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)})";
+                capacityText = ByteLengthText(array.Syntax.ToString(), elementType, elementSize);
             }
             else
             {
@@ -870,6 +868,12 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             return finding;
         }
+
+        /// <summary>An array's size in bytes as code: <c>buf.Length</c>, or <c>pcm.Length * sizeof(short)</c> for wider elements.</summary>
+        private static string ByteLengthText(string arrayText, ITypeSymbol elementType, long elementSize)
+            => elementSize == 1
+                ? arrayText + ".Length"
+                : $"{arrayText}.Length * sizeof({elementType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)})";
 
         /// <summary>The "Reject oversized input" fix's guard: <c>if (guarded &gt; capacity) throw ...</c>.</summary>
         private void SetGuard(Finding finding, string guarded, IOperation? subject, string capacityText, string bufferText)

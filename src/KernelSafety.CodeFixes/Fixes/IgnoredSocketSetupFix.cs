@@ -182,17 +182,8 @@ public sealed class IgnoredSocketSetupFix : CodeFixProvider
                                 .WithTrailingTrivia(i == leave.Length - 1 || ownLine ? exit.GetTrailingTrivia() : TriviaList());
                         }
 
-                        if (exit.Parent is SwitchSectionSyntax section)
-                        {
-                            var index = section.Statements.IndexOf(exit);
-                            editor.ReplaceNode(section, section.WithStatements(section.Statements.RemoveAt(index).InsertRange(index, replacement)));
-                        }
-                        else
-                        {
-                            var braces = (BlockSyntax)exit.Parent!;
-                            var index = braces.Statements.IndexOf(exit);
-                            editor.ReplaceNode(braces, braces.WithStatements(braces.Statements.RemoveAt(index).InsertRange(index, replacement)));
-                        }
+                        editor.InsertAfter(exit, replacement.Skip(1));
+                        editor.ReplaceNode(exit, replacement[0]);
                     }
                     else if (branch is BlockSyntax block)
                     {
