@@ -206,6 +206,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         var destination = ByteOrder.ClassifyArgument(argument, symbols);
         if (destination.Kind == PortDestinationKind.None)
         {
+            CheckWideGetBytes(context, symbols, argument);
             return;
         }
 
@@ -222,6 +223,119 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
 
         Check(context, symbols, destination, argument.Value, argument.Syntax);
     }
+
+    /// <summary>
+    /// <c>BitConverter.GetBytes</c> of a 32- or 64-bit byte-order conversion of a port, of which only the first two bytes
+    /// are used (<c>Buffer.BlockCopy(BitConverter.GetBytes(IPAddress.HostToNetworkOrder(port)), 0, reply, 8, 2)</c>, a
+    /// SOCKS5 reply's <c>BND.PORT</c>): the conversion puts the port in the last two of its four bytes, so the two taken
+    /// are 0 on every machine. Taking the last two (offset 2) is right and not flagged.
+    /// </summary>
+    private static void CheckWideGetBytes(OperationAnalysisContext context, KnownSymbols symbols, IArgumentOperation argument)
+    {
+        if (argument.Parent is not IInvocationOperation { TargetMethod: { Name: "GetBytes", Parameters.Length: 1 } method } getBytes
+            || method.Parameters[0].Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64)
+            || !KnownSymbols.Is(method.ContainingType, symbols.BitConverter)
+            || context.Compilation.GetSpecialType(SpecialType.System_Int16) is not { TypeKind: not TypeKind.Error } int16)
+        {
+            return;
+        }
+
+        var destination = new PortDestination(PortDestinationKind.NativeWriter, int16, "the first two bytes of 'BitConverter.GetBytes'", method);
+        if (WideSwapInput(argument.Value, destination, symbols, context.CancellationToken, eitherDirection: true) is not { } wide
+            || !ByteOrder.IsEvidentlyPort(wide.Input)
+            || !OnlyFirstTwoBytesUsed(getBytes, symbols, context.CancellationToken))
+        {
+            return;
+        }
+
+        ReportWideSwap(context, destination, "short", argument.Value, wide, argument.Syntax);
+    }
+
+    /// <summary>
+    /// True when the bytes <paramref name="getBytes"/> returns are used only for their first two: copied with
+    /// <c>Buffer.BlockCopy</c>/<c>Array.Copy</c> from offset 0 with a count of 2, directly or from the local they are
+    /// kept in, or read as <c>b[0]</c> and <c>b[1]</c>. Any other use (a stream write of all four, an offset of 2, the
+    /// array passed on) is not a port's two bytes.
+    /// </summary>
+    private static bool OnlyFirstTwoBytesUsed(IInvocationOperation getBytes, KnownSymbols symbols, CancellationToken cancellationToken)
+    {
+        // Buffer.BlockCopy and Array.Copy take an Array: the byte[] reaches the argument through an implicit conversion.
+        switch (getBytes.Parent is IConversionOperation { IsImplicit: true } toArray ? toArray.Parent : getBytes.Parent)
+        {
+            case IArgumentOperation copied:
+                return IsCopyOfFirstTwo(copied, symbols);
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: { RefKind: RefKind.None } local } } initializer:
+                IOperation root = initializer;
+                while (root.Parent is { } parent)
+                {
+                    root = parent;
+                }
+
+                var uses = 0;
+                foreach (var operation in root.Descendants())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+                    {
+                        continue;
+                    }
+
+                    var firstTwo = (reference.Parent is IConversionOperation { IsImplicit: true } conversion ? conversion.Parent : reference.Parent) switch
+                    {
+                        IArgumentOperation argument => IsCopyOfFirstTwo(argument, symbols),
+                        IArrayElementReferenceOperation { Indices.Length: 1 } element
+                            => element.Indices[0].ConstantValue is { HasValue: true, Value: int index } && index is 0 or 1 && !IsWrittenTo(element),
+                        _ => false,
+                    };
+                    if (!firstTwo)
+                    {
+                        return false;
+                    }
+
+                    uses++;
+                }
+
+                return uses > 0;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsWrittenTo(IOperation operation)
+        => operation.Parent is IAssignmentOperation assignment && assignment.Target == operation
+            || operation.Parent is IIncrementOrDecrementOperation;
+
+    /// <summary>The source of <c>Buffer.BlockCopy(src, 0, dst, at, 2)</c> or <c>Array.Copy(src, 0, dst, at, 2)</c>/<c>Array.Copy(src, dst, 2)</c>.</summary>
+    private static bool IsCopyOfFirstTwo(IArgumentOperation argument, KnownSymbols symbols)
+    {
+        if (argument.Parent is not IInvocationOperation { TargetMethod: { Name: "BlockCopy" or "Copy" } method } copy
+            || argument.Parameter?.Ordinal != 0
+            || !(KnownSymbols.Is(method.ContainingType, symbols.Buffer) || KnownSymbols.Is(method.ContainingType, symbols.Array)))
+        {
+            return false;
+        }
+
+        var arguments = copy.Arguments;
+        IOperation? offset = null;
+        IOperation? count = null;
+        foreach (var other in arguments)
+        {
+            switch (other.Parameter?.Ordinal, arguments.Length)
+            {
+                case (1, 5):
+                    offset = other.Value;
+                    break;
+                case (4, 5) or (2, 3):
+                    count = other.Value;
+                    break;
+            }
+        }
+
+        return (arguments.Length == 3 || IsConstant(offset, 0)) && IsConstant(count, 2);
+    }
+
+    private static bool IsConstant(IOperation? value, long expected)
+        => value?.ConstantValue is { HasValue: true, Value: var constant } && constant is int or long && System.Convert.ToInt64(constant) == expected;
 
     /// <param name="sockaddrPort">
     /// For a store into <c>sin_port</c>/<c>sin6_port</c>: the field, still to be checked with
@@ -337,7 +451,11 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     /// the one definition of a local (<c>var net = (ushort)IPAddress.HostToNetworkOrder(port); sa.sin_port = net;</c>).
     /// Null otherwise.
     /// </summary>
-    private static (IOperation Input, IMethodSymbol Swap)? WideSwapInput(IOperation value, PortDestination destination, KnownSymbols symbols, CancellationToken cancellationToken)
+    /// <param name="eitherDirection">
+    /// Take <c>NetworkToHostOrder</c> for a network-order destination too (the same swap): for bytes written from it,
+    /// where either name is used to make the wire order.
+    /// </param>
+    private static (IOperation Input, IMethodSymbol Swap)? WideSwapInput(IOperation value, PortDestination destination, KnownSymbols symbols, CancellationToken cancellationToken, bool eitherDirection = false)
     {
         var swapped = ByteOrder.StripConversions(value);
         if (swapped is ILocalReferenceOperation { Local: var local } reference
@@ -367,7 +485,7 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         if (destination.ExpectsNetworkOrder)
         {
             // A field, or a native-order writer of 16 bits (Marshal.WriteInt16(sa, 2, (short)IPAddress.HostToNetworkOrder(port))).
-            return method.Name == "HostToNetworkOrder"
+            return (method.Name == "HostToNetworkOrder" || eitherDirection)
                 && destination.Kind is PortDestinationKind.NetworkField or PortDestinationKind.NativeWriter
                 && ByteOrder.Is16Bit(destination.Type)
                     ? (input, method)

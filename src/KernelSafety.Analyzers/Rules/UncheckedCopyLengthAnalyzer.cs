@@ -560,7 +560,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
         /// <summary>
         /// Whether <paramref name="count"/> may hold <c>buffer.Length</c>: <c>Math.Min</c> with it, or a local whose last
-        /// assignment is one of those, or a clamp that assigns it (<c>if (src.Length &lt; n) n = src.Length;</c>).
+        /// assignment is one of those or the length itself (<c>long n = src.LongLength;</c>), or a clamp that assigns it
+        /// (<c>if (src.Length &lt; n) n = src.Length;</c>).
         /// </summary>
         private bool MayBeLengthOf(IOperation count, ISymbol buffer)
         {
@@ -571,6 +572,11 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             }
 
             var local = LinearForm.GetVariable(stripped);
+            if (local is IFieldSymbol field)
+            {
+                return IsLengthOf(FieldAssignedJustBefore(site.Invocation, field), buffer);
+            }
+
             if (local is not (ILocalSymbol or IParameterSymbol { RefKind: RefKind.None }))
             {
                 return false;
@@ -578,9 +584,10 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             // Cheapest first, as for the caller-supplied check: where the body leaves no doubt (and then no clamp is
             // conditional), no path facts are built for a copy that is likely proved without them.
+            // A variable assigned the length itself, as int or long (var n = src.LongLength;), counts too.
             if (Definitions.TryGetWithoutPath(local, stripped!, out var assigned, out var known))
             {
-                return assigned && IsMinWithLengthOf(LinearForm.Strip(known), buffer);
+                return assigned && (IsMinWithLengthOf(LinearForm.Strip(known), buffer) || IsLengthOf(known, buffer));
             }
 
             if (Facts.TryGetConditionalDefinition(local, out _, out var clamped))
@@ -588,7 +595,64 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return IsLengthOf(clamped, buffer) || IsMinWithLengthOf(LinearForm.Strip(clamped), buffer);
             }
 
-            return Facts.TryGetDefinition(local, out var definition) && IsMinWithLengthOf(LinearForm.Strip(definition), buffer);
+            return Facts.TryGetDefinition(local, out var definition)
+                && (IsMinWithLengthOf(LinearForm.Strip(definition), buffer) || IsLengthOf(definition, buffer));
+        }
+
+        /// <summary>
+        /// What <paramref name="field"/> was assigned by one of the few statements just before the copy's statement in the
+        /// same block, when nothing between them can change it (no call, no constructor, no property but an array's
+        /// length, no other store to it): <c>_len = buffer.LongLength; _payload = new byte[_len];
+        /// Array.Copy(buffer, offset, _payload, 0, _len);</c>. Null otherwise: a field's value elsewhere is any method's.
+        /// </summary>
+        private static IOperation? FieldAssignedJustBefore(IInvocationOperation copy, IFieldSymbol field)
+        {
+            if (copy.Parent is not IExpressionStatementOperation statement || statement.Parent is not IBlockOperation block)
+            {
+                return null;
+            }
+
+            var operations = block.Operations;
+            var index = operations.IndexOf(statement);
+            for (var i = index - 1; i >= 0 && i >= index - 8; i--)
+            {
+                if (operations[i] is not IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
+                    || MayRunCode(assignment.Value))
+                {
+                    return null;
+                }
+
+                if (assignment.Target is IFieldReferenceOperation target && SymbolEqualityComparer.Default.Equals(target.Field, field))
+                {
+                    return target.Instance is null or IInstanceReferenceOperation ? assignment.Value : null;
+                }
+
+                if (MayRunCode(assignment.Target))
+                {
+                    return null;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>A call, a constructor or a property getter (but an array's length) can run code that stores anywhere.</summary>
+        private static bool MayRunCode(IOperation operation)
+        {
+            foreach (var descendant in operation.DescendantsAndSelf())
+            {
+                switch (descendant)
+                {
+                    case IPropertyReferenceOperation { Property: { Name: "Length" or "LongLength", ContainingType.SpecialType: SpecialType.System_Array } }:
+                        break;
+                    case IPropertyReferenceOperation or IInvocationOperation or IObjectCreationOperation or IDynamicInvocationOperation
+                        or IDynamicMemberReferenceOperation or IEventReferenceOperation or IUnaryOperation { OperatorMethod: not null }
+                        or IBinaryOperation { OperatorMethod: not null } or IConversionOperation { OperatorMethod: not null }:
+                        return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>

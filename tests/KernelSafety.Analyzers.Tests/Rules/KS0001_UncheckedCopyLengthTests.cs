@@ -360,6 +360,220 @@ public class KS0001_UncheckedCopyLengthTests
             """, UncheckedCopyLengthFix.ClampKey);
 
     [Fact]
+    public Task Source_length_held_in_a_variable_and_copied_from_a_non_zero_offset_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Frames
+            {
+                // The ninth pass's shape: the whole length kept as a long, copied from past the frame's type byte.
+                byte[] Tail(byte[] frame)
+                {
+                    long n = frame.LongLength;
+                    var rest = new byte[n];
+                    {|#0:Array.Copy(frame, 1, rest, 0, n)|};
+                    return rest;
+                }
+
+                byte[] Skip(byte[] src, int offset)
+                {
+                    var count = src.Length;
+                    var dst = new byte[count];
+                    {|#1:Buffer.BlockCopy(src, offset, dst, 0, count)|};
+                    return dst;
+                }
+
+                // A parameter overwritten with the length holds it too.
+                void Into(byte[] src, byte[] dst, int n)
+                {
+                    n = src.Length;
+                    {|#2:Array.Copy(src, 2, dst, 0, n)|};
+                }
+
+                // A field assigned the length just before (lookeypl/LukeBot's WebSocketFrame.FromBuffer).
+                long _len;
+                byte[] _payload = new byte[0];
+
+                void FromBuffer(byte[] buffer, long offset)
+                {
+                    _len = buffer.LongLength;
+                    _payload = new byte[buffer.LongLength];
+                    {|#3:Array.Copy(buffer, offset, _payload, 0, _len)|};
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'frame.Length' and the copy starts at offset '1' of 'frame', so it can run past the end of 'frame'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Buffer.BlockCopy", "count", "bytes", "'count' can be as large as 'src.Length' and the copy starts at offset 'offset' of 'src', so it can run past the end of 'src'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '2' of 'src', so it can run past the end of 'src'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset 'offset' of 'buffer', so it can run past the end of 'buffer'"));
+
+    [Fact]
+    public Task Source_length_held_in_a_variable_is_not_flagged_where_the_offset_is_accounted_for()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+
+            class Frames
+            {
+                byte[] Tail(byte[] frame)
+                {
+                    long n = frame.LongLength;
+                    var rest = new byte[n - 1];
+                    Array.Copy(frame, 1, rest, 0, n - 1);
+                    return rest;
+                }
+
+                byte[] Whole(byte[] src)
+                {
+                    var n = src.Length;
+                    var dst = new byte[n];
+                    Array.Copy(src, 0, dst, 0, n);
+                    return dst;
+                }
+
+                byte[] Shortened(byte[] src)
+                {
+                    var n = src.Length - 1;
+                    var dst = new byte[n];
+                    Array.Copy(src, 1, dst, 0, n);
+                    return dst;
+                }
+
+                byte[] Adjusted(byte[] src, int offset)
+                {
+                    var n = src.Length;
+                    n -= offset;
+                    var dst = new byte[n];
+                    Array.Copy(src, offset, dst, 0, n);
+                    return dst;
+                }
+
+                void Guarded(byte[] src, byte[] dst)
+                {
+                    var n = src.Length;
+                    if (n > dst.Length + 1 || n < 1) return;
+                    Array.Copy(src, 1, dst, 0, n - 1);
+                }
+
+                // The length of another buffer: what the offset leaves of src is not in question here.
+                void Other(byte[] src, byte[] header, byte[] dst)
+                {
+                    var n = header.Length;
+                    if (n > src.Length - 4 || n > dst.Length) return;
+                    Array.Copy(src, 4, dst, 0, n);
+                }
+
+                // The length of the destination, copied into its start: it is the source that must hold it.
+                void IntoStart(byte[] src, byte[] dst)
+                {
+                    var n = dst.Length;
+                    if (src.Length - 2 < n) return;
+                    Array.Copy(src, 2, dst, 0, n);
+                }
+
+                // A field's value is known only just after a store with nothing between that could change it.
+                long _len;
+                byte[] _payload = new byte[0];
+
+                void Set(byte[] buffer) => _len = buffer.LongLength - 1;
+
+                void AfterCall(byte[] buffer)
+                {
+                    _len = buffer.LongLength;
+                    Set(buffer);
+                    _payload = new byte[_len];
+                    Array.Copy(buffer, 1, _payload, 0, _len);
+                }
+
+                void ElsewhereAssigned(byte[] buffer)
+                {
+                    _payload = new byte[_len];
+                    Array.Copy(buffer, 1, _payload, 0, _len);
+                }
+
+                void OtherInstance(Frames other, byte[] buffer)
+                {
+                    other._len = buffer.LongLength;
+                    _payload = new byte[_len];
+                    Array.Copy(buffer, 1, _payload, 0, _len);
+                }
+
+                void Adjusted(byte[] buffer, long offset)
+                {
+                    _len = buffer.LongLength;
+                    _len -= offset;
+                    _payload = new byte[_len];
+                    Array.Copy(buffer, offset, _payload, 0, _len);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Clamp_fix_and_fix_all_for_a_source_length_held_in_a_variable()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+
+            class Frames
+            {
+                byte[] Tail(byte[] frame)
+                {
+                    long n = frame.LongLength;
+                    var rest = new byte[n];
+                    {|KS0001:Array.Copy(frame, 1, rest, 0, n)|};
+                    return rest;
+                }
+
+                byte[] Skip(byte[] src, int offset)
+                {
+                    var count = src.Length;
+                    var dst = new byte[count];
+                    {|KS0001:Buffer.BlockCopy(src, offset, dst, 0, count)|};
+                    return dst;
+                }
+
+                long _len;
+                byte[] _payload = new byte[0];
+
+                void FromBuffer(byte[] buffer, long offset)
+                {
+                    _len = buffer.LongLength;
+                    _payload = new byte[buffer.LongLength];
+                    {|KS0001:Array.Copy(buffer, offset, _payload, 0, _len)|};
+                }
+            }
+            """, """
+            using System;
+
+            class Frames
+            {
+                byte[] Tail(byte[] frame)
+                {
+                    long n = frame.LongLength;
+                    var rest = new byte[n];
+                    Array.Copy(frame, 1, rest, 0, Math.Min(n, frame.Length - 1));
+                    return rest;
+                }
+
+                byte[] Skip(byte[] src, int offset)
+                {
+                    var count = src.Length;
+                    var dst = new byte[count];
+                    Buffer.BlockCopy(src, offset, dst, 0, Math.Min(count, src.Length - offset));
+                    return dst;
+                }
+
+                long _len;
+                byte[] _payload = new byte[0];
+
+                void FromBuffer(byte[] buffer, long offset)
+                {
+                    _len = buffer.LongLength;
+                    _payload = new byte[buffer.LongLength];
+                    Array.Copy(buffer, offset, _payload, 0, Math.Min(_len, buffer.Length - offset));
+                }
+            }
+            """, UncheckedCopyLengthFix.ClampKey);
+
+    [Fact]
     public Task Constant_count_larger_than_a_constant_size_destination()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;

@@ -118,6 +118,190 @@ public class KS0003_PortByteOrderTests
             """));
 
     [Fact]
+    public Task First_two_bytes_of_a_32_or_64_bit_conversion_of_a_port_are_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Reply
+            {
+                public int Port;
+
+                static byte[] Direct(int port)
+                {
+                    var data = new byte[10];
+                    Buffer.BlockCopy(BitConverter.GetBytes({|#0:IPAddress.HostToNetworkOrder(port)|}), 0, data, 8, 2);
+                    return data;
+                }
+
+                // The ninth pass's SOCKS5 reply (BND.PORT): NetworkToHostOrder makes the same swap, kept in a local.
+                byte[] GetData()
+                {
+                    var data = new byte[10];
+                    var port = IPAddress.NetworkToHostOrder(Port);
+                    Buffer.BlockCopy(BitConverter.GetBytes({|#1:port|}), 0, data, 8, 2);
+                    return data;
+                }
+
+                static byte[] Elements(int port)
+                {
+                    var b = BitConverter.GetBytes({|#2:IPAddress.HostToNetworkOrder(port)|});
+                    var data = new byte[2];
+                    data[0] = b[0];
+                    data[1] = b[1];
+                    return data;
+                }
+
+                static byte[] Wide(long port)
+                {
+                    var data = new byte[2];
+                    Array.Copy(BitConverter.GetBytes({|#3:IPAddress.HostToNetworkOrder(port)|}), data, 2);
+                    return data;
+                }
+            }
+            """),
+            VerifyCS.Diagnostic("KS0003").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("IPAddress.HostToNetworkOrder(port)", "32-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"),
+            VerifyCS.Diagnostic("KS0003").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("port", "32-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"),
+            VerifyCS.Diagnostic("KS0003").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("IPAddress.HostToNetworkOrder(port)", "32-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"),
+            VerifyCS.Diagnostic("KS0003").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("IPAddress.HostToNetworkOrder(port)", "64-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"));
+
+    [Fact]
+    public Task Fix_is_not_offered_for_the_first_two_bytes_of_a_conversion_kept_in_a_local()
+        => VerifyCS.VerifyCodeFixAsync(Code("""
+            class Reply
+            {
+                public int Port;
+
+                byte[] GetData()
+                {
+                    var data = new byte[10];
+                    var port = IPAddress.NetworkToHostOrder(Port);
+                    Buffer.BlockCopy(BitConverter.GetBytes({|KS0003:port|}), 0, data, 8, 2);
+                    return data;
+                }
+            }
+            """), Code("""
+            class Reply
+            {
+                public int Port;
+
+                byte[] GetData()
+                {
+                    var data = new byte[10];
+                    var port = IPAddress.NetworkToHostOrder(Port);
+                    Buffer.BlockCopy(BitConverter.GetBytes({|KS0003:port|}), 0, data, 8, 2);
+                    return data;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Bytes_of_a_32_bit_conversion_used_otherwise_are_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync(Code("""
+            class Reply
+            {
+                // The last two bytes of the swapped int are the port in network order, on every machine.
+                static byte[] LastTwo(int port)
+                {
+                    var data = new byte[10];
+                    Buffer.BlockCopy(BitConverter.GetBytes(IPAddress.HostToNetworkOrder(port)), 2, data, 8, 2);
+                    var b = BitConverter.GetBytes(IPAddress.HostToNetworkOrder(port));
+                    data[0] = b[2];
+                    data[1] = b[3];
+                    return data;
+                }
+
+                static byte[] SixteenBits(int port)
+                {
+                    var data = new byte[10];
+                    Buffer.BlockCopy(BitConverter.GetBytes(IPAddress.HostToNetworkOrder((short)port)), 0, data, 8, 2);
+                    return data;
+                }
+
+                // All four bytes: a 32-bit field, not a port.
+                static void Length(System.IO.Stream stream, int length)
+                    => stream.Write(BitConverter.GetBytes(IPAddress.HostToNetworkOrder(length)), 0, 4);
+
+                // Not a port.
+                static byte[] Count(int count)
+                {
+                    var data = new byte[2];
+                    Buffer.BlockCopy(BitConverter.GetBytes(IPAddress.HostToNetworkOrder(count)), 0, data, 0, 2);
+                    return data;
+                }
+
+                // The port moved into the high half first.
+                static byte[] HighHalf(int port)
+                {
+                    var data = new byte[2];
+                    Buffer.BlockCopy(BitConverter.GetBytes(IPAddress.HostToNetworkOrder(port << 16)), 0, data, 0, 2);
+                    return data;
+                }
+
+                // The array goes elsewhere too: which bytes are the port is not known here.
+                static byte[] PassedOn(int port, byte[] data)
+                {
+                    var b = BitConverter.GetBytes(IPAddress.HostToNetworkOrder(port));
+                    data[0] = b[0];
+                    data[1] = b[1];
+                    Keep(b);
+                    return data;
+                }
+
+                static void Keep(byte[] bytes) { }
+
+                // A 32-bit host-order value: GetBytes takes its bytes as they are (not a byte-order question here).
+                static byte[] Plain(int port)
+                {
+                    var data = new byte[2];
+                    Buffer.BlockCopy(BitConverter.GetBytes(port), 0, data, 0, 2);
+                    return data;
+                }
+            }
+            """));
+
+    [Fact]
+    public Task Fix_converts_the_port_as_16_bits_for_the_first_two_bytes_of_GetBytes()
+        => VerifyCS.VerifyCodeFixAsync(Code("""
+            class Reply
+            {
+                public int Port;
+
+                static byte[] Direct(int port)
+                {
+                    var data = new byte[10];
+                    Buffer.BlockCopy(BitConverter.GetBytes({|KS0003:IPAddress.HostToNetworkOrder(port)|}), 0, data, 8, 2);
+                    return data;
+                }
+
+                static byte[] Elements(int port)
+                {
+                    var b = BitConverter.GetBytes({|KS0003:IPAddress.NetworkToHostOrder(port)|});
+                    return new[] { b[0], b[1] };
+                }
+            }
+            """), Code($$"""
+            class Reply
+            {
+                public int Port;
+
+                static byte[] Direct(int port)
+                {
+                    var data = new byte[10];
+                    Buffer.BlockCopy(BitConverter.GetBytes({{ToNetworkShort("port")}}), 0, data, 8, 2);
+                    return data;
+                }
+
+                static byte[] Elements(int port)
+                {
+                    var b = BitConverter.GetBytes({{ToNetworkShort("port")}});
+                    return new[] { b[0], b[1] };
+                }
+            }
+            """));
+
+    [Fact]
     public Task Port_converted_as_16_bits_or_an_int_that_is_not_a_port_field_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync(Code("""
             class Bridge
