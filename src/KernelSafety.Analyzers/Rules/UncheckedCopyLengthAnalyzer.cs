@@ -601,9 +601,10 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
         /// <summary>
         /// What <paramref name="field"/> was assigned by one of the few statements just before the copy's statement in the
-        /// same block, when nothing between them can change it (no call, no constructor, no property but an array's
-        /// length, no other store to it): <c>_len = buffer.LongLength; _payload = new byte[_len];
-        /// Array.Copy(buffer, offset, _payload, 0, _len);</c>. Null otherwise: a field's value elsewhere is any method's.
+        /// same block, when nothing between them can change it: no call, no constructor, no property but an array's
+        /// length, no label to jump to, no other store to it (<c>_len = buffer.LongLength; if (buffer.LongLength &gt; 125)
+        /// _kind = 1; _payload = new byte[_len]; Array.Copy(buffer, offset, _payload, 0, _len);</c>). Null otherwise: a
+        /// field's value elsewhere is any method's to change.
         /// </summary>
         private static IOperation? FieldAssignedJustBefore(IInvocationOperation copy, IFieldSymbol field)
         {
@@ -614,26 +615,37 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
 
             var operations = block.Operations;
             var index = operations.IndexOf(statement);
-            for (var i = index - 1; i >= 0 && i >= index - 8; i--)
+            for (var i = index - 1; i >= 0 && i >= index - 12; i--)
             {
-                if (operations[i] is not IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
-                    || MayRunCode(assignment.Value))
+                var before = operations[i];
+                if (before is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: IFieldReferenceOperation target } assignment }
+                    && SymbolEqualityComparer.Default.Equals(target.Field, field))
                 {
-                    return null;
+                    return target.Instance is null or IInstanceReferenceOperation && !MayRunCode(assignment.Value) ? assignment.Value : null;
                 }
 
-                if (assignment.Target is IFieldReferenceOperation target && SymbolEqualityComparer.Default.Equals(target.Field, field))
-                {
-                    return target.Instance is null or IInstanceReferenceOperation ? assignment.Value : null;
-                }
-
-                if (MayRunCode(assignment.Target))
+                if (before.Kind == OperationKind.Labeled || MayRunCode(before) || Writes(before, field))
                 {
                     return null;
                 }
             }
 
             return null;
+        }
+
+        private static bool Writes(IOperation statement, IFieldSymbol field)
+        {
+            foreach (var operation in statement.DescendantsAndSelf())
+            {
+                if (operation is IFieldReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Field, field)
+                    && (reference.Parent is IAssignmentOperation assignment && assignment.Target == reference
+                        || reference.Parent is IIncrementOrDecrementOperation or IArgumentOperation or IDeconstructionAssignmentOperation or ITupleOperation))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>A call, a constructor or a property getter (but an array's length) can run code that stores anywhere.</summary>

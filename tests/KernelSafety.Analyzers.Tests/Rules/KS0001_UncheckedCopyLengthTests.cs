@@ -390,13 +390,23 @@ public class KS0001_UncheckedCopyLengthTests
                     {|#2:Array.Copy(src, 2, dst, 0, n)|};
                 }
 
-                // A field assigned the length just before (lookeypl/LukeBot's WebSocketFrame.FromBuffer).
+                // A field assigned the length shortly before (lookeypl/LukeBot's WebSocketFrame.FromBuffer): what lies
+                // between calls nothing and stores only other fields and array elements.
                 long _len;
+                byte _kind;
                 byte[] _payload = new byte[0];
+                byte[] _mask = new byte[0];
 
                 void FromBuffer(byte[] buffer, long offset)
                 {
                     _len = buffer.LongLength;
+                    if (buffer.LongLength > 125)
+                        _kind = 126;
+                    else
+                        _kind = (byte)_len;
+
+                    _mask = new byte[4];
+                    _mask[0] = 0x12;
                     _payload = new byte[buffer.LongLength];
                     {|#3:Array.Copy(buffer, offset, _payload, 0, _len)|};
                 }
@@ -495,6 +505,23 @@ public class KS0001_UncheckedCopyLengthTests
                     other._len = buffer.LongLength;
                     _payload = new byte[_len];
                     Array.Copy(buffer, 1, _payload, 0, _len);
+                }
+
+                void Logged(byte[] buffer)
+                {
+                    _len = buffer.LongLength;
+                    if (_len > 125) Console.WriteLine(_len);
+                    _payload = new byte[_len];
+                    Array.Copy(buffer, 1, _payload, 0, _len);
+                }
+
+                void Labelled(byte[] buffer, bool again)
+                {
+                    _len = buffer.LongLength;
+                copy:
+                    _payload = new byte[_len];
+                    Array.Copy(buffer, 1, _payload, 0, _len);
+                    if (again) { again = false; _len = 0; goto copy; }
                 }
 
                 void Adjusted(byte[] buffer, long offset)
