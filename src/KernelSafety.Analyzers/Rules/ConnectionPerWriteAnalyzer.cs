@@ -249,7 +249,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null);
+        Propagate(tainted, declarators, assignments, invocations, connectionTypesOf: null, streams: symbols);
         var reported = new HashSet<IOperation>();
         foreach (var (connection, declarator) in connections)
         {
@@ -358,7 +358,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
         // Everything derived from the connection: its stream, a stream wrapping it...
         var related = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { connection };
-        Propagate(related, declarators, assignments, invocations: null, connectionTypesOf: symbols);
+        Propagate(related, declarators, assignments, invocations: null, connectionTypesOf: symbols, streams: null);
 
         if (Escapes(related, returns, assignments, invocations, symbols) || !IsClosed(connection, declarator, invocations, usings, symbols))
         {
@@ -431,23 +431,34 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
     /// Adds to <paramref name="set"/> the locals (and fields) whose value is computed from a member of the set,
     /// and, when <paramref name="invocations"/> is given, the buffers a call fills from one (copy destinations).
     /// </summary>
+    /// <param name="streams">
+    /// For the data: a stream or writer local the data is written into (<c>ms.Write(data)</c>, <c>w.Write(data)</c> with
+    /// <c>var w = new BinaryWriter(ms)</c>) holds it, so what is read out of it (<c>ms.ToArray()</c>) is the data too.
+    /// </param>
     private static void Propagate(
         HashSet<ISymbol> set,
         List<IVariableDeclaratorOperation> declarators,
         List<ISimpleAssignmentOperation> assignments,
         List<IInvocationOperation>? invocations,
-        KnownSymbols? connectionTypesOf)
+        KnownSymbols? connectionTypesOf,
+        KnownSymbols? streams)
     {
         for (var pass = 0; pass < 4; pass++)
         {
             var changed = false;
             foreach (var declarator in declarators)
             {
-                if (!set.Contains(declarator.Symbol)
-                    && (connectionTypesOf is null || IsConnectionType(declarator.Symbol.Type, connectionTypesOf))
-                    && References(declarator.Initializer!.Value, set))
+                if (!set.Contains(declarator.Symbol))
                 {
-                    changed |= set.Add(declarator.Symbol);
+                    if ((connectionTypesOf is null || IsConnectionType(declarator.Symbol.Type, connectionTypesOf))
+                        && References(declarator.Initializer!.Value, set))
+                    {
+                        changed |= set.Add(declarator.Symbol);
+                    }
+                }
+                else if (streams is not null && WrappedStream(declarator, streams) is { } wrapped)
+                {
+                    changed |= set.Add(wrapped);
                 }
             }
 
@@ -465,7 +476,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             {
                 foreach (var invocation in invocations)
                 {
-                    changed |= PropagateThroughCall(invocation, set);
+                    changed |= PropagateThroughCall(invocation, set, streams);
                 }
             }
 
@@ -477,20 +488,28 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary><c>Buffer.BlockCopy(data, 0, msg, 0, n)</c>, <c>data.CopyTo(msg)</c>, <c>GetBytes(text, ..., bytes, 0)</c>: the buffers passed beside the data take it.</summary>
-    private static bool PropagateThroughCall(IInvocationOperation invocation, HashSet<ISymbol> set)
+    private static bool PropagateThroughCall(IInvocationOperation invocation, HashSet<ISymbol> set, KnownSymbols? streams)
     {
-        var carriesData = invocation.Instance is { } instance && References(instance, set);
+        var argumentsCarryData = false;
         foreach (var argument in invocation.Arguments)
         {
-            carriesData |= References(argument.Value, set);
+            argumentsCarryData |= References(argument.Value, set);
         }
 
-        if (!carriesData)
+        if (!argumentsCarryData && !(invocation.Instance is { } instance && References(instance, set)))
         {
             return false;
         }
 
         var changed = false;
+        if (argumentsCarryData && streams is not null
+            && invocation.TargetMethod.Name.StartsWith("Write", System.StringComparison.Ordinal)
+            && invocation.Instance is { } target && Unwrap(target) is ILocalReferenceOperation { Local: var written }
+            && IsStreamOrWriter(written.Type, streams))
+        {
+            changed |= set.Add(written);
+        }
+
         foreach (var argument in invocation.Arguments)
         {
             if (argument.Parameter is { } parameter
@@ -524,6 +543,23 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             _ => false,
         };
     }
+
+    /// <summary>
+    /// The stream local a writer or stream local was made over (<c>var w = new BinaryWriter(ms)</c>,
+    /// <c>new GZipStream(ms, ...)</c>): what is written into the one ends up in the other.
+    /// </summary>
+    private static ILocalSymbol? WrappedStream(IVariableDeclaratorOperation declarator, KnownSymbols symbols)
+        => Unwrap(declarator.Initializer!.Value) is IObjectCreationOperation { Arguments.Length: > 0 } creation
+            && IsStreamOrWriter(creation.Type, symbols)
+            && Unwrap(creation.Arguments[0].Value) is ILocalReferenceOperation { Local: var stream }
+            && KnownSymbols.IsOrDerivesFrom(stream.Type, symbols.Stream)
+                ? stream
+                : null;
+
+    private static bool IsStreamOrWriter(ITypeSymbol? type, KnownSymbols symbols)
+        => KnownSymbols.IsOrDerivesFrom(type, symbols.Stream)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.TextWriter)
+            || KnownSymbols.IsOrDerivesFrom(type, symbols.BinaryWriter);
 
     /// <summary>The local or field an expression names, through conversions and <c>AsSpan()</c>-style views.</summary>
     private static ISymbol? AssignedSymbol(IOperation? operation)

@@ -248,6 +248,13 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // NetworkToHostOrder builds the wire order only from a port in host order: one of a value read off the wire
+        // (int raw = BitConverter.ToInt32(wire, 4)) goes the other way, to the host's own order.
+        if (wide.Swap.Name == "NetworkToHostOrder" && ByteOrder.Classify(wide.Input, symbols, context.CancellationToken).Kind != ByteOrderKind.HostOrder)
+        {
+            return;
+        }
+
         ReportWideSwap(context, destination, "short", argument.Value, wide, argument.Syntax);
     }
 
@@ -305,9 +312,33 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         => operation.Parent is IAssignmentOperation assignment && assignment.Target == operation
             || operation.Parent is IIncrementOrDecrementOperation;
 
-    /// <summary>The source of <c>Buffer.BlockCopy(src, 0, dst, at, 2)</c> or <c>Array.Copy(src, 0, dst, at, 2)</c>/<c>Array.Copy(src, dst, 2)</c>.</summary>
+    /// <summary>
+    /// The source of <c>Buffer.BlockCopy(src, 0, dst, at, 2)</c> or <c>Array.Copy(src, 0, dst, at, 2)</c>/<c>Array.Copy(src, dst,
+    /// 2)</c>, or the buffer of a write or send given offset 0 and a count of 2 (<c>stream.Write(b, 0, 2)</c>,
+    /// <c>socket.Send(b, 0, 2, SocketFlags.None)</c>).
+    /// </summary>
     private static bool IsCopyOfFirstTwo(IArgumentOperation argument, KnownSymbols symbols)
     {
+        if (argument.Parameter is { Name: "buffer" } && argument.Parent is IInvocationOperation call)
+        {
+            IOperation? from = null;
+            IOperation? size = null;
+            foreach (var other in call.Arguments)
+            {
+                switch (other.Parameter?.Name)
+                {
+                    case "offset":
+                        from = other.Value;
+                        break;
+                    case "count" or "size":
+                        size = other.Value;
+                        break;
+                }
+            }
+
+            return IsConstant(from, 0) && IsConstant(size, 2);
+        }
+
         if (argument.Parent is not IInvocationOperation { TargetMethod: { Name: "BlockCopy" or "Copy" } method } copy
             || argument.Parameter?.Ordinal != 0
             || !(KnownSymbols.Is(method.ContainingType, symbols.Buffer) || KnownSymbols.Is(method.ContainingType, symbols.Array)))

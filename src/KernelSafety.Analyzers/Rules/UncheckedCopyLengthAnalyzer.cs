@@ -523,6 +523,13 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
+            // An offset field set to 0 just before (_readPos = 0;) starts at zero too.
+            if (LinearForm.Strip(operand.Offset) is IFieldReferenceOperation { Field: var offsetField }
+                && FieldAssignedJustBefore(site.Invocation, offsetField)?.ConstantValue is { HasValue: true, Value: 0 or 0L })
+            {
+                return null;
+            }
+
             var bufferText = operand.Buffer!.Syntax.ToString();
             var offsetText = operand.Offset!.Syntax.ToString();
             if (IsLengthOf(site.Count, buffer))
@@ -574,7 +581,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             var local = LinearForm.GetVariable(stripped);
             if (local is IFieldSymbol field)
             {
-                return IsLengthOf(FieldAssignedJustBefore(site.Invocation, field), buffer);
+                return IsLengthOf(FieldAssignedJustBefore(site.Invocation, field, buffer), buffer);
             }
 
             if (local is not (ILocalSymbol or IParameterSymbol { RefKind: RefKind.None }))
@@ -606,7 +613,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
         /// _kind = 1; _payload = new byte[_len]; Array.Copy(buffer, offset, _payload, 0, _len);</c>). Null otherwise: a
         /// field's value elsewhere is any method's to change.
         /// </summary>
-        private static IOperation? FieldAssignedJustBefore(IInvocationOperation copy, IFieldSymbol field)
+        /// <param name="alsoUnchanged">A variable that must not be stored to in between either (the buffer whose length it is).</param>
+        private static IOperation? FieldAssignedJustBefore(IInvocationOperation copy, IFieldSymbol field, ISymbol? alsoUnchanged = null)
         {
             if (copy.Parent is not IExpressionStatementOperation statement || statement.Parent is not IBlockOperation block)
             {
@@ -624,7 +632,8 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                     return target.Instance is null or IInstanceReferenceOperation && !MayRunCode(assignment.Value) ? assignment.Value : null;
                 }
 
-                if (before.Kind == OperationKind.Labeled || MayRunCode(before) || Writes(before, field))
+                if (before.Kind == OperationKind.Labeled || MayRunCode(before) || Writes(before, field)
+                    || (alsoUnchanged is not null && Writes(before, alsoUnchanged)))
                 {
                     return null;
                 }
@@ -633,13 +642,14 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        private static bool Writes(IOperation statement, IFieldSymbol field)
+        private static bool Writes(IOperation statement, ISymbol variable)
         {
             foreach (var operation in statement.DescendantsAndSelf())
             {
-                if (operation is IFieldReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Field, field)
-                    && (reference.Parent is IAssignmentOperation assignment && assignment.Target == reference
-                        || reference.Parent is IIncrementOrDecrementOperation or IArgumentOperation or IDeconstructionAssignmentOperation or ITupleOperation))
+                if (operation is IFieldReferenceOperation or ILocalReferenceOperation or IParameterReferenceOperation
+                    && SymbolEqualityComparer.Default.Equals(LinearForm.GetVariable(operation), variable)
+                    && (operation.Parent is IAssignmentOperation assignment && assignment.Target == operation
+                        || operation.Parent is IIncrementOrDecrementOperation or IArgumentOperation or IDeconstructionAssignmentOperation or ITupleOperation))
                 {
                     return true;
                 }

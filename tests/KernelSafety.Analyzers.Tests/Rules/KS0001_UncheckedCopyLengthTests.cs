@@ -410,12 +410,22 @@ public class KS0001_UncheckedCopyLengthTests
                     _payload = new byte[buffer.LongLength];
                     {|#3:Array.Copy(buffer, offset, _payload, 0, _len)|};
                 }
+
+                // A local declared in between.
+                byte[] Declared(byte[] buffer)
+                {
+                    _len = buffer.LongLength;
+                    var copy = new byte[_len];
+                    {|#4:Array.Copy(buffer, 2, copy, 0, _len)|};
+                    return copy;
+                }
             }
             """,
             VerifyCS.Diagnostic("KS0001").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'frame.Length' and the copy starts at offset '1' of 'frame', so it can run past the end of 'frame'"),
             VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Buffer.BlockCopy", "count", "bytes", "'count' can be as large as 'src.Length' and the copy starts at offset 'offset' of 'src', so it can run past the end of 'src'"),
             VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '2' of 'src', so it can run past the end of 'src'"),
-            VerifyCS.Diagnostic("KS0001").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset 'offset' of 'buffer', so it can run past the end of 'buffer'"));
+            VerifyCS.Diagnostic("KS0001").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset 'offset' of 'buffer', so it can run past the end of 'buffer'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(4).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset '2' of 'buffer', so it can run past the end of 'buffer'"));
 
     [Fact]
     public Task Source_length_held_in_a_variable_is_not_flagged_where_the_offset_is_accounted_for()
@@ -522,6 +532,28 @@ public class KS0001_UncheckedCopyLengthTests
                     _payload = new byte[_len];
                     Array.Copy(buffer, 1, _payload, 0, _len);
                     if (again) { again = false; _len = 0; goto copy; }
+                }
+
+                // The buffer field replaced (by the framed copy, a byte longer) after its length was taken.
+                byte[] _raw = new byte[0];
+                byte[] _framed = new byte[0];
+                int _rawLen;
+
+                void Replaced(byte[] dst)
+                {
+                    _rawLen = _raw.Length;
+                    _raw = _framed;
+                    Array.Copy(_raw, 1, dst, 0, _rawLen);
+                }
+
+                // The offset field set to 0 just before.
+                int _readPos;
+
+                void Rewound(byte[] buffer, byte[] dst)
+                {
+                    _rawLen = buffer.Length;
+                    _readPos = 0;
+                    Array.Copy(buffer, _readPos, dst, 0, _rawLen);
                 }
 
                 void Adjusted(byte[] buffer, long offset)

@@ -155,6 +155,10 @@ public class KS0003_PortByteOrderTests
                     Array.Copy(BitConverter.GetBytes({|#3:IPAddress.HostToNetworkOrder(port)|}), data, 2);
                     return data;
                 }
+
+                // A SOCKS client writing DST.PORT straight to the stream.
+                static void Request(System.IO.Stream stream, int port)
+                    => stream.Write(BitConverter.GetBytes({|#4:IPAddress.HostToNetworkOrder(port)|}), 0, 2);
             }
             """),
             VerifyCS.Diagnostic("KS0003").WithLocation(0).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
@@ -164,7 +168,9 @@ public class KS0003_PortByteOrderTests
             VerifyCS.Diagnostic("KS0003").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
                 .WithArguments("IPAddress.HostToNetworkOrder(port)", "32-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"),
             VerifyCS.Diagnostic("KS0003").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
-                .WithArguments("IPAddress.HostToNetworkOrder(port)", "64-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"));
+                .WithArguments("IPAddress.HostToNetworkOrder(port)", "64-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"),
+            VerifyCS.Diagnostic("KS0003").WithLocation(4).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("IPAddress.HostToNetworkOrder(port)", "32-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"));
 
     [Fact]
     public Task Fix_is_not_offered_for_the_first_two_bytes_of_a_conversion_kept_in_a_local()
@@ -250,6 +256,18 @@ public class KS0003_PortByteOrderTests
                 }
 
                 static void Keep(byte[] bytes) { }
+
+                // A 32-bit value read off the wire, converted back to the host's order for a little-endian record.
+                static void ToHostRecord(byte[] wire, byte[] record)
+                {
+                    int rawPort = BitConverter.ToInt32(wire, 4);
+                    int port = IPAddress.NetworkToHostOrder(rawPort);
+                    Buffer.BlockCopy(BitConverter.GetBytes(port), 0, record, 0, 2);
+                }
+
+                // Four bytes sent: a 32-bit field.
+                static void Whole(System.IO.Stream stream, int port)
+                    => stream.Write(BitConverter.GetBytes(IPAddress.HostToNetworkOrder(port)), 0, 4);
 
                 // A 32-bit host-order value: GetBytes takes its bytes as they are (not a byte-order question here).
                 static byte[] Plain(int port)

@@ -227,6 +227,102 @@ public class KS0007_ConnectionPerWriteTests
     }
 
     [Fact]
+    public async Task Message_built_in_a_memory_stream_then_sent()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.IO.Compression;
+            using System.Net;
+            using System.Net.Sockets;
+
+            static class Publisher
+            {
+                // A frame built with a writer over a MemoryStream, sent on a connection made for the call.
+                public static void Publish(byte[] payload)
+                {
+                    var ms = new MemoryStream();
+                    using (var w = new BinaryWriter(ms))
+                    {
+                        w.Write((ushort)payload.Length);
+                        w.Write(payload);
+                    }
+
+                    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    {|#0:socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001))|};
+                    socket.Send(ms.ToArray());
+                }
+
+                public static void Direct(byte[] payload)
+                {
+                    using var ms = new MemoryStream();
+                    ms.Write(payload, 0, payload.Length);
+                    using var client = {|#1:new TcpClient("127.0.0.1", 2001)|};
+                    client.GetStream().Write(ms.GetBuffer(), 0, (int)ms.Length);
+                }
+
+                public static void Compressed(string text)
+                {
+                    var ms = new MemoryStream();
+                    using (var zip = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
+                    using (var writer = new StreamWriter(zip))
+                    {
+                        writer.Write(text);
+                    }
+
+                    using var client = {|#2:new TcpClient("127.0.0.1", 2001)|};
+                    client.GetStream().Write(ms.ToArray());
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0007").WithLocation(0).WithArguments("Publish", "Socket.Connect"),
+            VerifyCS.Diagnostic("KS0007").WithLocation(1).WithArguments("Direct", "new TcpClient"),
+            VerifyCS.Diagnostic("KS0007").WithLocation(2).WithArguments("Compressed", "new TcpClient"));
+    }
+
+    [Fact]
+    public async Task Memory_stream_that_does_not_hold_the_data_is_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.IO;
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Text;
+
+            static class Probe
+            {
+                // The data goes to a log; what is sent is a fixed probe built in another stream.
+                public static void Check(string note, TextWriter log)
+                {
+                    var audit = new MemoryStream();
+                    using (var w = new StreamWriter(audit))
+                    {
+                        w.Write(note);
+                    }
+
+                    var probe = new MemoryStream();
+                    probe.Write(Encoding.ASCII.GetBytes("PING\n"));
+                    using var client = new TcpClient("127.0.0.1", 2001);
+                    client.GetStream().Write(probe.ToArray());
+                    log.WriteLine(audit.Length);
+                }
+
+                // Data written into a stream the connection is made over is the send itself (a writer over the
+                // connection), not a message built for it: one connection for many lines is what the rule asks for.
+                public static void Lines(string[] lines)
+                {
+                    using var client = new TcpClient("127.0.0.1", 2001);
+                    using var stream = client.GetStream();
+                    using var writer = new StreamWriter(stream);
+                    foreach (var line in lines)
+                    {
+                        writer.WriteLine(line);
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Data_copied_into_a_buffer_then_sent()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
