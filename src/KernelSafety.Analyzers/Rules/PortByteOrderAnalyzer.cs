@@ -319,7 +319,10 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool IsCopyOfFirstTwo(IArgumentOperation argument, KnownSymbols symbols)
     {
-        if (argument.Parameter is { Name: "buffer" } && argument.Parent is IInvocationOperation call)
+        // The buffer of a write or send, or the array of a view of it (b.AsSpan(0, 2)), given offset 0 and a count of 2.
+        if (argument.Parent is IInvocationOperation call
+            && (argument.Parameter is { Name: "buffer" }
+                || (argument.Parameter is { Name: "array", Ordinal: 0 } && call.TargetMethod.Name is "AsSpan" or "AsMemory")))
         {
             IOperation? from = null;
             IOperation? size = null;
@@ -327,10 +330,10 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
             {
                 switch (other.Parameter?.Name)
                 {
-                    case "offset":
+                    case "offset" or "start":
                         from = other.Value;
                         break;
-                    case "count" or "size":
+                    case "count" or "size" or "length":
                         size = other.Value;
                         break;
                 }

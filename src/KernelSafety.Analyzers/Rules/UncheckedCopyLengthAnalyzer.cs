@@ -597,9 +597,12 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return assigned && (IsMinWithLengthOf(LinearForm.Strip(known), buffer) || IsLengthOf(known, buffer));
             }
 
-            if (Facts.TryGetConditionalDefinition(local, out _, out var clamped))
+            if (Facts.TryGetConditionalDefinition(local, out var clamp, out var clamped))
             {
-                return IsLengthOf(clamped, buffer) || IsMinWithLengthOf(LinearForm.Strip(clamped), buffer);
+                // Either value can reach the copy: the clamp's, or the one before it when the clamp's test fails
+                // (int n = src.Length; if (n > dst.Length) n = dst.Length; keeps src.Length for a large dst).
+                return IsLengthOf(clamped, buffer) || IsMinWithLengthOf(LinearForm.Strip(clamped), buffer)
+                    || (clamp is not null && PathFacts.At(clamp.Condition, cancellationToken).TryGetDefinition(local, out var before) && IsLengthOf(before, buffer));
             }
 
             return Facts.TryGetDefinition(local, out var definition)

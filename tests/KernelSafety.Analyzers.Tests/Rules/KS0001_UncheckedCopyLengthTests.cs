@@ -411,6 +411,14 @@ public class KS0001_UncheckedCopyLengthTests
                     {|#3:Array.Copy(buffer, offset, _payload, 0, _len)|};
                 }
 
+                // Clamped to the destination only: when dst is at least as long as src, n stays src.Length.
+                void ClampedToDestination(byte[] src, byte[] dst)
+                {
+                    int n = src.Length;
+                    if (n > dst.Length) n = dst.Length;
+                    {|#5:Array.Copy(src, 1, dst, 0, n)|};
+                }
+
                 // A local declared in between.
                 byte[] Declared(byte[] buffer)
                 {
@@ -425,7 +433,8 @@ public class KS0001_UncheckedCopyLengthTests
             VerifyCS.Diagnostic("KS0001").WithLocation(1).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Buffer.BlockCopy", "count", "bytes", "'count' can be as large as 'src.Length' and the copy starts at offset 'offset' of 'src', so it can run past the end of 'src'"),
             VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '2' of 'src', so it can run past the end of 'src'"),
             VerifyCS.Diagnostic("KS0001").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset 'offset' of 'buffer', so it can run past the end of 'buffer'"),
-            VerifyCS.Diagnostic("KS0001").WithLocation(4).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset '2' of 'buffer', so it can run past the end of 'buffer'"));
+            VerifyCS.Diagnostic("KS0001").WithLocation(4).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset '2' of 'buffer', so it can run past the end of 'buffer'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(5).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '1' of 'src', so it can run past the end of 'src'"));
 
     [Fact]
     public Task Source_length_held_in_a_variable_is_not_flagged_where_the_offset_is_accounted_for()
@@ -554,6 +563,15 @@ public class KS0001_UncheckedCopyLengthTests
                     _rawLen = buffer.Length;
                     _readPos = 0;
                     Array.Copy(buffer, _readPos, dst, 0, _rawLen);
+                }
+
+                // Clamped to what the offset leaves.
+                void ClampedToTheRest(byte[] src, byte[] dst)
+                {
+                    int n = src.Length;
+                    if (n > src.Length - 1) n = src.Length - 1;
+                    if (n > dst.Length) return;
+                    Array.Copy(src, 1, dst, 0, n);
                 }
 
                 void Adjusted(byte[] buffer, long offset)

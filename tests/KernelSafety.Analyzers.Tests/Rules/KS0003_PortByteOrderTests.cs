@@ -156,6 +156,12 @@ public class KS0003_PortByteOrderTests
                     return data;
                 }
 
+                static void Span(int port, byte[] buf)
+                {
+                    var b = BitConverter.GetBytes({|#5:IPAddress.HostToNetworkOrder(port)|});
+                    b.AsSpan(0, 2).CopyTo(buf.AsSpan(8));
+                }
+
                 // A SOCKS client writing DST.PORT straight to the stream.
                 static void Request(System.IO.Stream stream, int port)
                     => stream.Write(BitConverter.GetBytes({|#4:IPAddress.HostToNetworkOrder(port)|}), 0, 2);
@@ -170,6 +176,8 @@ public class KS0003_PortByteOrderTests
             VerifyCS.Diagnostic("KS0003").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
                 .WithArguments("IPAddress.HostToNetworkOrder(port)", "64-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"),
             VerifyCS.Diagnostic("KS0003").WithLocation(4).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
+                .WithArguments("IPAddress.HostToNetworkOrder(port)", "32-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"),
+            VerifyCS.Diagnostic("KS0003").WithLocation(5).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations)
                 .WithArguments("IPAddress.HostToNetworkOrder(port)", "32-bit network", "the first two bytes of 'BitConverter.GetBytes'", "16-bit network", "the conversion swaps all of its bytes, so the port is not in the low 16 bits; convert a 16-bit value: 'IPAddress.HostToNetworkOrder((short)port)'"));
 
     [Fact]
@@ -263,6 +271,12 @@ public class KS0003_PortByteOrderTests
                     int rawPort = BitConverter.ToInt32(wire, 4);
                     int port = IPAddress.NetworkToHostOrder(rawPort);
                     Buffer.BlockCopy(BitConverter.GetBytes(port), 0, record, 0, 2);
+                }
+
+                static void SpanOfTheLastTwo(int port, byte[] buf)
+                {
+                    var b = BitConverter.GetBytes(IPAddress.HostToNetworkOrder(port));
+                    b.AsSpan(2, 2).CopyTo(buf.AsSpan(8));
                 }
 
                 // Four bytes sent: a 32-bit field.
