@@ -523,9 +523,7 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 return null;
             }
 
-            // An offset field set to 0 just before (_readPos = 0;) starts at zero too.
-            if (LinearForm.Strip(operand.Offset) is IFieldReferenceOperation { Field: var offsetField }
-                && FieldAssignedJustBefore(site.Invocation, offsetField)?.ConstantValue is { HasValue: true, Value: 0 or 0L })
+            if (IsZeroHere(operand.Offset!))
             {
                 return null;
             }
@@ -558,6 +556,63 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
                 Clamp = $"System.Math.Min({countText}, {bufferText}.Length - {Parenthesize(operand.Offset)})",
             };
         }
+
+        /// <summary>
+        /// An offset that is 0 where the copy runs though it is not written as 0: a local that holds 0 there
+        /// (<c>int readPos = 0;</c> and nothing changes it), a field set to 0 just before (<c>_readPos = 0;</c>), or a
+        /// variable the copy is inside a test of (<c>if (offset == 0) { ... }</c>, the <c>else</c> of <c>offset != 0</c>).
+        /// </summary>
+        private bool IsZeroHere(IOperation offset)
+        {
+            var stripped = LinearForm.Strip(offset);
+            var variable = LinearForm.GetVariable(stripped);
+            switch (variable)
+            {
+                case IFieldSymbol field:
+                    return FieldAssignedJustBefore(site.Invocation, field)?.ConstantValue is { HasValue: true, Value: 0 or 0L };
+                case ILocalSymbol when Definitions.TryGetWithoutPath(variable, stripped!, out var assigned, out var value) && assigned:
+                    return value?.ConstantValue is { HasValue: true, Value: 0 or 0L };
+                case null:
+                    return false;
+            }
+
+            IOperation node = site.Invocation;
+            for (var parent = node.Parent; parent is not null and not IAnonymousFunctionOperation and not ILocalFunctionOperation; node = parent, parent = parent.Parent)
+            {
+                if (parent is IConditionalOperation conditional && !ReferenceEquals(conditional.Condition, node)
+                    && TestsZero(conditional.Condition, variable, equal: ReferenceEquals(conditional.WhenTrue, node)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary><c>v == 0</c> (<paramref name="equal"/>) or <c>v != 0</c>, alone or as one side of <c>&amp;&amp;</c> (<c>||</c> for <c>!=</c>).</summary>
+        private static bool TestsZero(IOperation condition, ISymbol variable, bool equal)
+        {
+            if (condition is not IBinaryOperation binary)
+            {
+                return false;
+            }
+
+            switch (binary.OperatorKind)
+            {
+                case BinaryOperatorKind.ConditionalAnd when equal:
+                case BinaryOperatorKind.ConditionalOr when !equal:
+                    return TestsZero(binary.LeftOperand, variable, equal) || TestsZero(binary.RightOperand, variable, equal);
+                case BinaryOperatorKind.Equals when equal:
+                case BinaryOperatorKind.NotEquals when !equal:
+                    return IsVariableAndZero(binary.LeftOperand, binary.RightOperand, variable) || IsVariableAndZero(binary.RightOperand, binary.LeftOperand, variable);
+                default:
+                    return false;
+            }
+        }
+
+        private static bool IsVariableAndZero(IOperation side, IOperation other, ISymbol variable)
+            => SymbolEqualityComparer.Default.Equals(LinearForm.GetVariable(side), variable)
+                && LinearForm.TryGetInteger(other, out var value) && value == 0;
 
         /// <summary>Whether <paramref name="count"/> is <c>buffer.Length</c> itself.</summary>
         private static bool IsLengthOf(IOperation? count, ISymbol buffer)

@@ -419,6 +419,17 @@ public class KS0001_UncheckedCopyLengthTests
                     {|#5:Array.Copy(src, 1, dst, 0, n)|};
                 }
 
+                // The copy is on the branch where the offset is not 0.
+                void NotFromTheStart(byte[] src, byte[] dst, int offset)
+                {
+                    if (src.Length > dst.Length) return;
+                    int n = src.Length;
+                    if (offset != 0)
+                    {
+                        {|#6:Array.Copy(src, offset, dst, 0, n)|};
+                    }
+                }
+
                 // A local declared in between.
                 byte[] Declared(byte[] buffer)
                 {
@@ -434,7 +445,8 @@ public class KS0001_UncheckedCopyLengthTests
             VerifyCS.Diagnostic("KS0001").WithLocation(2).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '2' of 'src', so it can run past the end of 'src'"),
             VerifyCS.Diagnostic("KS0001").WithLocation(3).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset 'offset' of 'buffer', so it can run past the end of 'buffer'"),
             VerifyCS.Diagnostic("KS0001").WithLocation(4).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "_len", "elements", "'_len' can be as large as 'buffer.Length' and the copy starts at offset '2' of 'buffer', so it can run past the end of 'buffer'"),
-            VerifyCS.Diagnostic("KS0001").WithLocation(5).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '1' of 'src', so it can run past the end of 'src'"));
+            VerifyCS.Diagnostic("KS0001").WithLocation(5).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset '1' of 'src', so it can run past the end of 'src'"),
+            VerifyCS.Diagnostic("KS0001").WithLocation(6).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations).WithArguments("Array.Copy", "n", "elements", "'n' can be as large as 'src.Length' and the copy starts at offset 'offset' of 'src', so it can run past the end of 'src'"));
 
     [Fact]
     public Task Source_length_held_in_a_variable_is_not_flagged_where_the_offset_is_accounted_for()
@@ -563,6 +575,33 @@ public class KS0001_UncheckedCopyLengthTests
                     _rawLen = buffer.Length;
                     _readPos = 0;
                     Array.Copy(buffer, _readPos, dst, 0, _rawLen);
+                }
+
+                // An offset that is 0 where the copy runs: a local that holds 0, a test around the copy.
+                void ReadPosition(byte[] buf, byte[] dst)
+                {
+                    int readPos = 0;
+                    int n = buf.Length;
+                    if (n > dst.Length) return;
+                    Array.Copy(buf, readPos, dst, 0, n);
+                    Array.Copy(buf, readPos, dst, 0, buf.Length);
+                }
+
+                void OnlyFromTheStart(byte[] src, byte[] dst, int offset)
+                {
+                    if (src.Length > dst.Length) return;
+                    int n = src.Length;
+                    if (offset == 0)
+                    {
+                        Array.Copy(src, offset, dst, 0, n);
+                        Array.Copy(src, offset, dst, 0, src.Length);
+                    }
+                    else if (offset > 0 && offset < n)
+                    {
+                        Array.Copy(src, offset, dst, 0, n - offset);
+                    }
+
+                    if (offset != 0 || n == 0) return; else Array.Copy(src, offset, dst, 0, src.Length);
                 }
 
                 // Clamped to what the offset leaves.
