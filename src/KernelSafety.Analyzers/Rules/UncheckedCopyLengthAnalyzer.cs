@@ -568,12 +568,12 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             var variable = LinearForm.GetVariable(stripped);
             switch (variable)
             {
-                case IFieldSymbol field:
-                    return FieldAssignedJustBefore(site.Invocation, field)?.ConstantValue is { HasValue: true, Value: 0 or 0L };
-                case ILocalSymbol when Definitions.TryGetWithoutPath(variable, stripped!, out var assigned, out var value) && assigned:
-                    return value?.ConstantValue is { HasValue: true, Value: 0 or 0L };
                 case null:
                     return false;
+                case IFieldSymbol field when FieldAssignedJustBefore(site.Invocation, field)?.ConstantValue is { HasValue: true, Value: 0 or 0L }:
+                case ILocalSymbol when Definitions.TryGetWithoutPath(variable, stripped!, out var assigned, out var value) && assigned
+                    && value?.ConstantValue is { HasValue: true, Value: 0 or 0L }:
+                    return true;
             }
 
             IOperation node = site.Invocation;

@@ -604,6 +604,13 @@ public class KS0001_UncheckedCopyLengthTests
                     if (offset != 0 || n == 0) return; else Array.Copy(src, offset, dst, 0, src.Length);
                 }
 
+                void SkipTested(byte[] src, byte[] dst, int[] header)
+                {
+                    if (src.Length > dst.Length) return;
+                    int skip = header[0];
+                    if (skip == 0) Array.Copy(src, skip, dst, 0, src.Length);
+                }
+
                 // Clamped to what the offset leaves.
                 void ClampedToTheRest(byte[] src, byte[] dst)
                 {
