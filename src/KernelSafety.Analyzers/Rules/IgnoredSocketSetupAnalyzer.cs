@@ -1361,7 +1361,17 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool IsTestedAfter(IOperation root, ISymbol flag, object? set, int tryStart, int tryEnd, ISymbol socket, SemanticModel? model)
     {
-        var tested = false;
+        // The test must come before the socket is used after the try: a test after a send decides nothing about it.
+        var testedAt = int.MaxValue;
+        var usedAt = int.MaxValue;
+        foreach (var other in root.Descendants())
+        {
+            if (other.Syntax.SpanStart >= tryEnd && other.Syntax.SpanStart < usedAt && IsCallOn(other, socket))
+            {
+                usedAt = other.Syntax.SpanStart;
+            }
+        }
+
         foreach (var other in root.Descendants())
         {
             if (other is IVariableDeclaratorOperation { Initializer.Value: { } initial } declarator
@@ -1378,14 +1388,35 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
 
             if (other.Syntax.SpanStart < tryStart && flag is ILocalSymbol && HoldsAlready(other, set))
             {
-                tested = false;
-                break; // the flag may already hold the value before the try: leaving it unset records nothing
+                return false; // the flag may already hold the value before the try: leaving it unset records nothing
             }
 
-            tested |= other.Syntax.SpanStart >= tryEnd && !ResultUsage.IsWrite(other) && GuardsUse(other, socket, model, root);
+            if (other.Syntax.SpanStart >= tryEnd && other.Syntax.SpanStart < testedAt && !ResultUsage.IsWrite(other) && GuardsUse(other, socket, model, root))
+            {
+                testedAt = other.Syntax.SpanStart;
+            }
         }
 
-        return tested;
+        return testedAt < usedAt;
+    }
+
+    /// <summary>
+    /// A method called on the socket (<c>s.Send(...)</c>, <c>client.GetStream()</c>, <c>udp.BeginReceive(...)</c>) or the
+    /// socket passed to one, but for closing it: what needs a connection. Property reads and option settings do not.
+    /// </summary>
+    private static bool IsCallOn(IOperation operation, ISymbol socket)
+    {
+        if (!SymbolEqualityComparer.Default.Equals(ResultUsage.GetSymbolOfReference(operation), socket))
+        {
+            return false;
+        }
+
+        return operation.Parent switch
+        {
+            IInvocationOperation { TargetMethod.Name: not ("Close" or "Dispose" or "Shutdown") } call => call.Instance == operation,
+            IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: not ("Close" or "Dispose" or "close") } } => true,
+            _ => false,
+        };
     }
 
     private static bool Mentions(IOperation? branch, ISymbol symbol)

@@ -1723,6 +1723,147 @@ public class KS0002_IgnoredSocketSetupTests
             """);
 
     [Fact]
+    public Task Swallowing_catch_whose_flag_is_tested_only_after_the_socket_is_used_is_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Bus
+            {
+                private readonly TcpClient _tcp = new TcpClient();
+                private readonly UdpClient _udp = new UdpClient();
+
+                // The tenth pass's KNX shape: the stream is used before the flag is looked at.
+                public bool Open(string host, byte[] hello)
+                {
+                    bool ok = false;
+                    try
+                    {
+                        {|KS0002:_tcp.Connect(host, 3671)|};
+                        ok = true;
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine("Open: " + e);
+                    }
+
+                    _tcp.GetStream().Write(hello, 0, hello.Length);
+                    if (!ok) return false;
+                    return true;
+                }
+
+                public bool Listen(string host, AsyncCallback received)
+                {
+                    var state = 0;
+                    try
+                    {
+                        {|KS0002:_udp.Connect(host, 3671)|};
+                        state = 1;
+                    }
+                    catch (SocketException)
+                    {
+                    }
+
+                    _udp.BeginReceive(received, null);
+                    while (state != 1)
+                    {
+                        return false;
+                    }
+
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Swallowing_catch_whose_flag_is_tested_after_option_settings_or_a_Connected_read_is_not_flagged()
+        => VerifyCS.VerifyAnalyzerAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Bus
+            {
+                public bool Open(TcpClient tcp, string host, byte[] hello)
+                {
+                    bool ok = false;
+                    try
+                    {
+                        tcp.Connect(host, 3671);
+                        ok = true;
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine("Open: " + e);
+                    }
+
+                    tcp.ReceiveTimeout = 1000;
+                    Console.WriteLine(tcp.Connected);
+                    if (!ok)
+                    {
+                        tcp.Close();
+                        return false;
+                    }
+
+                    tcp.GetStream().Write(hello, 0, hello.Length);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_rethrows_in_a_catch_whose_flag_is_tested_after_the_use()
+        => VerifyCS.VerifyCodeFixAsync("""
+            using System;
+            using System.Net.Sockets;
+
+            class Bus
+            {
+                public bool Open(TcpClient tcp, string host, byte[] hello)
+                {
+                    bool ok = false;
+                    try
+                    {
+                        {|KS0002:tcp.Connect(host, 3671)|};
+                        ok = true;
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine("Open: " + e);
+                    }
+
+                    tcp.GetStream().Write(hello, 0, hello.Length);
+                    if (!ok) return false;
+                    return true;
+                }
+            }
+            """, """
+            using System;
+            using System.Net.Sockets;
+
+            class Bus
+            {
+                public bool Open(TcpClient tcp, string host, byte[] hello)
+                {
+                    bool ok = false;
+                    try
+                    {
+                        tcp.Connect(host, 3671);
+                        ok = true;
+                    }
+                    catch (SocketException e)
+                    {
+                        Console.WriteLine("Open: " + e);
+                        throw;
+                    }
+
+                    tcp.GetStream().Write(hello, 0, hello.Length);
+                    if (!ok) return false;
+                    return true;
+                }
+            }
+            """, IgnoredSocketSetupFix.EquivalenceKey);
+
+    [Fact]
     public Task Swallowing_catch_after_a_try_that_sets_a_flag_atomically_or_by_deconstruction_is_not_flagged()
         => VerifyCS.VerifyAnalyzerAsync("""
             using System;
