@@ -87,6 +87,13 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 default:
                     if (!NativeMethods.MayBePInvoke(method))
                     {
+                        // A private helper of this type that makes, connects and returns a new connection
+                        // (var client = await ConnectAsync();) connects for its caller.
+                        if (MayReturnConnection(method) && ConnectingHelper((IInvocationOperation)context.Operation, symbols) is not null)
+                        {
+                            OnConnect(context);
+                        }
+
                         return;
                     }
 
@@ -94,6 +101,10 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
             }
 
             if (SocketApi.GetConnectKind(method, symbols) != ConnectKind.None)
+            {
+                OnConnect(context);
+            }
+            else if (MayReturnConnection(method) && ConnectingHelper((IInvocationOperation)context.Operation, symbols) is not null)
             {
                 OnConnect(context);
             }
@@ -348,6 +359,16 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                     connectName = "new " + (creation.Type?.Name ?? "client");
                     break;
                 }
+            }
+
+            // var client = await ConnectAsync(); with a private helper that makes and connects a new one.
+            if (connect is null
+                && (Unwrap(initializer.Value) is IAwaitOperation { Operation: IInvocationOperation awaited } ? awaited : Unwrap(initializer.Value) as IInvocationOperation) is { } helperCall
+                && !IsInNestedFunction(helperCall, body)
+                && ConnectingHelper(helperCall, symbols) is { } helper)
+            {
+                connect = helperCall;
+                connectName = helper.Name;
             }
         }
 
@@ -779,10 +800,99 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                     || KnownSymbols.IsOrDerivesFrom(type, symbols.TcpClient)
                     || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient);
             case IInvocationOperation invocation:
-                return NativeMethods.Is(invocation.TargetMethod, NativeMethods.SocketCreate, symbols);
+                return NativeMethods.Is(invocation.TargetMethod, NativeMethods.SocketCreate, symbols)
+                    || (MayReturnConnection(invocation.TargetMethod) && ConnectingHelper(invocation, symbols) is not null);
+            case IAwaitOperation { Operation: IInvocationOperation awaited }:
+                return MayReturnConnection(awaited.TargetMethod) && ConnectingHelper(awaited, symbols) is not null;
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// The cheap test before <see cref="ConnectingHelper"/>: an ordinary private method declared in source whose return
+    /// type is named like a connection (<c>Socket</c>, <c>TcpClient</c>, <c>UdpClient</c>, or a task of one).
+    /// </summary>
+    private static bool MayReturnConnection(IMethodSymbol method)
+    {
+        if (method is not { MethodKind: MethodKind.Ordinary, DeclaredAccessibility: Accessibility.Private, IsExtern: false, IsAbstract: false }
+            || method.ReturnType is not INamedTypeSymbol returned)
+        {
+            return false;
+        }
+
+        if (returned.Name is "Task" or "ValueTask" && returned.TypeArguments.Length == 1)
+        {
+            returned = returned.TypeArguments[0] as INamedTypeSymbol ?? returned;
+        }
+
+        return returned.Name is "Socket" or "TcpClient" or "UdpClient" || returned.BaseType?.Name is "Socket" or "TcpClient" or "UdpClient";
+    }
+
+    /// <summary>
+    /// The method <paramref name="call"/> calls when it is a private helper of the caller's own type, in the same file,
+    /// whose body makes a new connection in a local, connects it and returns that local
+    /// (<c>private async Task&lt;TcpClient&gt; ConnectAsync() { var c = new TcpClient(); await c.ConnectAsync(host, 9100);
+    /// return c; }</c>): each call is a new connection. Null otherwise (a helper that returns a kept or pooled one).
+    /// </summary>
+    private static IMethodSymbol? ConnectingHelper(IInvocationOperation call, KnownSymbols symbols)
+    {
+        var helper = call.TargetMethod;
+        if (call.SemanticModel is not { } model
+            || helper.DeclaringSyntaxReferences is not { Length: 1 } references
+            || references[0].SyntaxTree != model.SyntaxTree
+            || !SymbolEqualityComparer.Default.Equals(helper.ContainingType, ContainingType(call)))
+        {
+            return null;
+        }
+
+        if (model.GetOperation(references[0].GetSyntax()) is not IMethodBodyOperation { BlockBody: { } body } || body.Operations.Length > 12)
+        {
+            return null;
+        }
+
+        ILocalSymbol? made = null;
+        var connected = false;
+        var returned = false;
+        foreach (var operation in body.Descendants())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation { Initializer.Value: { } initial } declarator when Unwrap(initial) is IObjectCreationOperation creation
+                    && (KnownSymbols.IsOrDerivesFrom(creation.Type, symbols.Socket) || KnownSymbols.IsOrDerivesFrom(creation.Type, symbols.TcpClient)
+                        || KnownSymbols.IsOrDerivesFrom(creation.Type, symbols.UdpClient)):
+                    made = declarator.Symbol;
+                    connected |= ConnectsOnCreation(creation, symbols);
+                    break;
+                case IInvocationOperation connect when made is not null && SocketApi.GetConnectKind(connect.TargetMethod, symbols) is ConnectKind.Socket or ConnectKind.Client
+                    && connect.Instance is { } instance && IsLocal(instance, made):
+                    connected = true;
+                    break;
+                case IReturnOperation { ReturnedValue: { } value }:
+                    if (made is null || !IsLocal(value, made))
+                    {
+                        return null;
+                    }
+
+                    returned = true;
+                    break;
+                case ISimpleAssignmentOperation { Target: not ILocalReferenceOperation } store when made is not null && IsLocal(store.Value, made):
+                    return null; // kept in a field as well: a cached connection
+            }
+        }
+
+        return made is not null && connected && returned ? helper : null;
+    }
+
+    private static INamedTypeSymbol? ContainingType(IOperation operation)
+    {
+        var root = operation;
+        while (root.Parent is { } parent)
+        {
+            root = parent;
+        }
+
+        return root.SemanticModel?.GetEnclosingSymbol(operation.Syntax.SpanStart)?.ContainingType;
     }
 
     /// <summary><c>new TcpClient(host, port)</c> and <c>new UdpClient(host, port)</c> connect in the constructor.</summary>

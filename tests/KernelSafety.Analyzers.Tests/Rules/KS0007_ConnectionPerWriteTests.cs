@@ -227,6 +227,107 @@ public class KS0007_ConnectionPerWriteTests
     }
 
     [Fact]
+    public async Task Connection_made_by_a_private_helper_for_every_write()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            // The tenth pass's receipt printer (port 9100): a helper makes and connects the client, the writer uses and
+            // closes it, for every receipt.
+            public sealed class PerWritePrinter
+            {
+                private readonly string _host;
+
+                public PerWritePrinter(string host) { _host = host; }
+
+                private async Task<TcpClient> ConnectAsync()
+                {
+                    var client = new TcpClient();
+                    await client.ConnectAsync(_host, 9100);
+                    return client;
+                }
+
+                public async Task WriteAsync(byte[] bytes)
+                {
+                    var client = await {|#0:ConnectAsync()|};
+                    var stream = client.GetStream();
+                    await stream.WriteAsync(bytes, 0, bytes.Length);
+                    client.Close();
+                }
+
+                private Socket Open()
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001));
+                    return socket;
+                }
+
+                public void Write(byte[] data)
+                {
+                    using var socket = {|#1:Open()|};
+                    socket.Send(data);
+                }
+            }
+            """,
+            VerifyCS.Diagnostic("KS0007").WithLocation(0).WithArguments("WriteAsync", "ConnectAsync"),
+            VerifyCS.Diagnostic("KS0007").WithLocation(1).WithArguments("Write", "Open"));
+    }
+
+    [Fact]
+    public async Task Helpers_that_keep_or_share_the_connection_are_not_flagged()
+    {
+        await VerifyCS.VerifyAnalyzerAsync("""
+            using System.Net;
+            using System.Net.Sockets;
+
+            public sealed class Printer
+            {
+                private TcpClient? _client;
+
+                // Kept in a field: the next write reuses it.
+                private TcpClient Connected()
+                {
+                    var client = new TcpClient();
+                    client.Connect("127.0.0.1", 9100);
+                    _client = client;
+                    return client;
+                }
+
+                public void Write(byte[] bytes)
+                {
+                    var client = Connected();
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                }
+
+                // Returns a connection it does not make.
+                private TcpClient Current() => _client ??= new TcpClient("127.0.0.1", 9100);
+
+                public void WriteCurrent(byte[] bytes)
+                {
+                    var client = Current();
+                    client.GetStream().Write(bytes, 0, bytes.Length);
+                    client.Close();
+                }
+
+                // Made but not connected by the helper; connected once, many messages sent.
+                private Socket Make() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+                public void WriteAll(byte[][] messages)
+                {
+                    using var socket = Make();
+                    socket.Connect(new IPEndPoint(IPAddress.Loopback, 2001));
+                    foreach (var message in messages)
+                    {
+                        socket.Send(message);
+                    }
+                }
+            }
+            """);
+    }
+
+    [Fact]
     public async Task Message_built_in_a_memory_stream_then_sent()
     {
         await VerifyCS.VerifyAnalyzerAsync("""
