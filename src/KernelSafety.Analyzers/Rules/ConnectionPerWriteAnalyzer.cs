@@ -80,31 +80,11 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
 
             // Reject by name first: a managed connect is Connect/ConnectAsync/BeginConnect; any other name can only be
             // a P/Invoke of connect (a static extern or partial method), told apart by flags before any symbol lookup.
-            switch (method.Name)
-            {
-                case "Connect" or "ConnectAsync" or "BeginConnect":
-                    break;
-                default:
-                    if (!NativeMethods.MayBePInvoke(method))
-                    {
-                        // A private helper of this type that makes, connects and returns a new connection
-                        // (var client = await ConnectAsync();) connects for its caller.
-                        if (MayReturnConnection(method) && ConnectingHelper((IInvocationOperation)context.Operation, symbols) is not null)
-                        {
-                            OnConnect(context);
-                        }
-
-                        return;
-                    }
-
-                    break;
-            }
-
-            if (SocketApi.GetConnectKind(method, symbols) != ConnectKind.None)
-            {
-                OnConnect(context);
-            }
-            else if (MayReturnConnection(method) && ConnectingHelper((IInvocationOperation)context.Operation, symbols) is not null)
+            // A private helper of this type that makes, connects and returns a new connection (var client = await
+            // ConnectAsync();) connects for its caller.
+            var connects = (method.Name is "Connect" or "ConnectAsync" or "BeginConnect" || NativeMethods.MayBePInvoke(method))
+                && SocketApi.GetConnectKind(method, symbols) != ConnectKind.None;
+            if (connects || (MayReturnConnection(method) && ConnectingHelper((IInvocationOperation)context.Operation, symbols) is not null))
             {
                 OnConnect(context);
             }
@@ -361,14 +341,15 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
                 }
             }
 
-            // var client = await ConnectAsync(); with a private helper that makes and connects a new one.
+            // var client = await ConnectAsync(); with a private helper that makes and connects a new one (the declarator
+            // is a connection only because IsConnectionCreation took the helper already).
             if (connect is null
                 && (Unwrap(initializer.Value) is IAwaitOperation { Operation: IInvocationOperation awaited } ? awaited : Unwrap(initializer.Value) as IInvocationOperation) is { } helperCall
-                && !IsInNestedFunction(helperCall, body)
-                && ConnectingHelper(helperCall, symbols) is { } helper)
+                && MayReturnConnection(helperCall.TargetMethod)
+                && !IsInNestedFunction(helperCall, body))
             {
                 connect = helperCall;
-                connectName = helper.Name;
+                connectName = helperCall.TargetMethod.Name;
             }
         }
 
@@ -687,9 +668,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         => KnownSymbols.IsOrDerivesFrom(type, symbols.Socket)
             || KnownSymbols.IsOrDerivesFrom(type, symbols.TcpClient)
             || KnownSymbols.IsOrDerivesFrom(type, symbols.UdpClient)
-            || KnownSymbols.IsOrDerivesFrom(type, symbols.Stream)
-            || KnownSymbols.IsOrDerivesFrom(type, symbols.TextWriter)
-            || KnownSymbols.IsOrDerivesFrom(type, symbols.BinaryWriter);
+            || IsStreamOrWriter(type, symbols);
 
     private static bool IsClosed(
         ILocalSymbol connection,
@@ -841,7 +820,7 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         if (call.SemanticModel is not { } model
             || helper.DeclaringSyntaxReferences is not { Length: 1 } references
             || references[0].SyntaxTree != model.SyntaxTree
-            || !SymbolEqualityComparer.Default.Equals(helper.ContainingType, ContainingType(call)))
+            || !SymbolEqualityComparer.Default.Equals(helper.ContainingType, model.GetEnclosingSymbol(call.Syntax.SpanStart)?.ContainingType))
         {
             return null;
         }
@@ -882,17 +861,6 @@ public sealed class ConnectionPerWriteAnalyzer : DiagnosticAnalyzer
         }
 
         return made is not null && connected && returned ? helper : null;
-    }
-
-    private static INamedTypeSymbol? ContainingType(IOperation operation)
-    {
-        var root = operation;
-        while (root.Parent is { } parent)
-        {
-            root = parent;
-        }
-
-        return root.SemanticModel?.GetEnclosingSymbol(operation.Syntax.SpanStart)?.ContainingType;
     }
 
     /// <summary><c>new TcpClient(host, port)</c> and <c>new UdpClient(host, port)</c> connect in the constructor.</summary>

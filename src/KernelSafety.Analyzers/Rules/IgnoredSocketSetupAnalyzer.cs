@@ -1364,7 +1364,7 @@ public sealed class IgnoredSocketSetupAnalyzer : DiagnosticAnalyzer
         // The test must come before the socket is used after the try: a test after a send decides nothing about it.
         var testedAt = int.MaxValue;
         var usedAt = int.MaxValue;
-        foreach (var other in root.Descendants())
+        foreach (var other in BodyReferences.Of(root).All)
         {
             if (other.Syntax.SpanStart >= tryEnd && other.Syntax.SpanStart < usedAt && IsCallOn(other, socket))
             {

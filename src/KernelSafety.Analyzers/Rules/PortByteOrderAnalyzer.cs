@@ -279,19 +279,15 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
                 }
 
                 var uses = 0;
-                foreach (var operation in root.Descendants())
+                foreach (var reference in BodyReferences.Of(root).OfLocal(local))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
-                    {
-                        continue;
-                    }
-
                     var firstTwo = (reference.Parent is IConversionOperation { IsImplicit: true } conversion ? conversion.Parent : reference.Parent) switch
                     {
                         IArgumentOperation argument => IsCopyOfFirstTwo(argument, symbols),
                         IArrayElementReferenceOperation { Indices.Length: 1 } element
-                            => element.Indices[0].ConstantValue is { HasValue: true, Value: int index } && index is 0 or 1 && !IsWrittenTo(element),
+                            => LinearForm.TryGetInteger(element.Indices[0], out var index) && index is 0 or 1 && !ResultUsage.IsWrite(element)
+                                && element.Parent is not IIncrementOrDecrementOperation,
                         _ => false,
                     };
                     if (!firstTwo)
@@ -308,68 +304,49 @@ public sealed class PortByteOrderAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static bool IsWrittenTo(IOperation operation)
-        => operation.Parent is IAssignmentOperation assignment && assignment.Target == operation
-            || operation.Parent is IIncrementOrDecrementOperation;
-
     /// <summary>
-    /// The source of <c>Buffer.BlockCopy(src, 0, dst, at, 2)</c> or <c>Array.Copy(src, 0, dst, at, 2)</c>/<c>Array.Copy(src, dst,
-    /// 2)</c>, or the buffer of a write or send given offset 0 and a count of 2 (<c>stream.Write(b, 0, 2)</c>,
-    /// <c>socket.Send(b, 0, 2, SocketFlags.None)</c>).
+    /// Where a copy, write or send takes two bytes of the array from its start: the source of a copy site
+    /// (<see cref="CopyApi"/>: <c>Buffer.BlockCopy(b, 0, dst, at, 2)</c>, <c>Array.Copy(b, dst, 2)</c>), the buffer of a
+    /// write or send given offset 0 and a count of 2 (<c>stream.Write(b, 0, 2)</c>, <c>socket.Send(b, 0, 2, flags)</c>),
+    /// or the array of a view of its first two (<c>b.AsSpan(0, 2)</c>).
     /// </summary>
     private static bool IsCopyOfFirstTwo(IArgumentOperation argument, KnownSymbols symbols)
     {
-        // The buffer of a write or send, or the array of a view of it (b.AsSpan(0, 2)), given offset 0 and a count of 2.
-        if (argument.Parent is IInvocationOperation call
-            && (argument.Parameter is { Name: "buffer" }
-                || (argument.Parameter is { Name: "array", Ordinal: 0 } && call.TargetMethod.Name is "AsSpan" or "AsMemory")))
-        {
-            IOperation? from = null;
-            IOperation? size = null;
-            foreach (var other in call.Arguments)
-            {
-                switch (other.Parameter?.Name)
-                {
-                    case "offset" or "start":
-                        from = other.Value;
-                        break;
-                    case "count" or "size" or "length":
-                        size = other.Value;
-                        break;
-                }
-            }
-
-            return IsConstant(from, 0) && IsConstant(size, 2);
-        }
-
-        if (argument.Parent is not IInvocationOperation { TargetMethod: { Name: "BlockCopy" or "Copy" } method } copy
-            || argument.Parameter?.Ordinal != 0
-            || !(KnownSymbols.Is(method.ContainingType, symbols.Buffer) || KnownSymbols.Is(method.ContainingType, symbols.Array)))
+        if (argument.Parent is not IInvocationOperation call)
         {
             return false;
         }
 
-        var arguments = copy.Arguments;
-        IOperation? offset = null;
-        IOperation? count = null;
-        foreach (var other in arguments)
+        if (CopyApi.MayBeCopy(call.TargetMethod) && CopyApi.TryGet(call, symbols) is { } site)
         {
-            switch (other.Parameter?.Ordinal, arguments.Length)
+            return site.Source.Buffer is { } source && source.Syntax.Span.Contains(argument.Value.Syntax.Span)
+                && site.Source.StartsAtZero && LinearForm.TryGetInteger(site.Count, out var copied) && copied == 2;
+        }
+
+        if (argument.Parameter is not ({ Name: "buffer" } or { Name: "array", Ordinal: 0 }) || (argument.Parameter.Name == "array" && call.TargetMethod.Name is not ("AsSpan" or "AsMemory")))
+        {
+            return false;
+        }
+
+        long? from = null;
+        long? size = null;
+        foreach (var other in call.Arguments)
+        {
+            if (other.Parameter?.Name is "offset" or "start" or "count" or "size" or "length" && LinearForm.TryGetInteger(other.Value, out var value))
             {
-                case (1, 5):
-                    offset = other.Value;
-                    break;
-                case (4, 5) or (2, 3):
-                    count = other.Value;
-                    break;
+                if (other.Parameter.Name is "offset" or "start")
+                {
+                    from = value;
+                }
+                else
+                {
+                    size = value;
+                }
             }
         }
 
-        return (arguments.Length == 3 || IsConstant(offset, 0)) && IsConstant(count, 2);
+        return from == 0 && size == 2;
     }
-
-    private static bool IsConstant(IOperation? value, long expected)
-        => value?.ConstantValue is { HasValue: true, Value: var constant } && constant is int or long && System.Convert.ToInt64(constant) == expected;
 
     /// <param name="sockaddrPort">
     /// For a store into <c>sin_port</c>/<c>sin6_port</c>: the field, still to be checked with

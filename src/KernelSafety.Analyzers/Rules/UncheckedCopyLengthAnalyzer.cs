@@ -700,14 +700,14 @@ public sealed class UncheckedCopyLengthAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
+        /// <summary>A store of <paramref name="variable"/> in <paramref name="statement"/> (a call, which could pass it by reference, stops the search before this).</summary>
         private static bool Writes(IOperation statement, ISymbol variable)
         {
             foreach (var operation in statement.DescendantsAndSelf())
             {
                 if (operation is IFieldReferenceOperation or ILocalReferenceOperation or IParameterReferenceOperation
                     && SymbolEqualityComparer.Default.Equals(LinearForm.GetVariable(operation), variable)
-                    && (operation.Parent is IAssignmentOperation assignment && assignment.Target == operation
-                        || operation.Parent is IIncrementOrDecrementOperation or IArgumentOperation or IDeconstructionAssignmentOperation or ITupleOperation))
+                    && (ResultUsage.IsWrite(operation) || operation.Parent is IIncrementOrDecrementOperation or ITupleOperation))
                 {
                     return true;
                 }
